@@ -1,0 +1,242 @@
+"""The request path: one function from an HTTP request to the API's response.
+
+Order matters and is the same for every operation: route match, auth,
+validation (path, query, headers, body), the generic handler, response
+shaping. Every failure along the way is a Problem, rendered in the family's
+own error format; nothing escapes as a bare 500.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from time import perf_counter
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from .engine import Call, Engine, Result
+from .errors import FieldError, Problem
+from .model import Family, Operation
+from .router import Router
+from .validation import field_error
+
+log = logging.getLogger("specmock")
+
+JSON = "application/json"
+DEFAULT_MAX_BODY = 1024 * 1024
+
+
+@dataclass
+class Exchange:
+    """One request and its answer, as observers (the journal) see it."""
+
+    method: str
+    path: str
+    family: str
+    operation_id: str | None
+    status: int
+    request_body: Any
+    response_body: bytes
+    duration_ms: float
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def encode(body: Any) -> bytes:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def is_json_media_type(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == JSON or (media.startswith("application/") and media.endswith("+json"))
+
+
+class Dispatcher:
+    """The ASGI app behind every API path."""
+
+    def __init__(self, router: Router, engine: Engine, max_body: int = DEFAULT_MAX_BODY) -> None:
+        self.router = router
+        self.engine = engine
+        self.max_body = max_body
+        #: Called with every Exchange once its response is ready (the journal's seam).
+        self.observers: list[Callable[[Exchange], None]] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        response = await self.respond(request)
+        await response(scope, receive, send)
+
+    async def respond(self, request: Request) -> Response:
+        started = perf_counter()
+        raw_path = request.scope.get("raw_path")
+        path = raw_path.decode("latin-1") if raw_path else quote(request.scope["path"])
+        match = self.router.match(request.method, path)
+        family = match.family
+        op = match.operation
+        body: Any = None
+        try:
+            if op is None:
+                raise self._unrouted(family, request, match.allowed)
+            credential_headers = request.headers
+            op.authenticator.authenticate(
+                credential_headers, request.query_params, request.cookies,
+                family.errors.message("missing_credentials"), family.errors.message("invalid_credentials"),
+            )
+            call = await self._call(request, op, match.path_values)
+            body = call.body
+            result = self.engine.handle(call)
+            response = self._response(result, request.method)
+        except Problem as problem:
+            response = self.problem_response(family, problem)
+        except ClientDisconnect:
+            response = Response(status_code=499)
+        except Exception:
+            log.exception("internal error answering %s %s", request.method, path)
+            response = self.problem_response(family, Problem(500, family.errors.message("internal"), kind="internal"))
+        if self.observers:
+            exchange = Exchange(
+                method=request.method,
+                path=request.url.path,
+                family=family.name,
+                operation_id=op.operation_id if op else None,
+                status=response.status_code,
+                request_body=body,
+                response_body=bytes(response.body),
+                duration_ms=(perf_counter() - started) * 1000,
+            )
+            for observer in self.observers:
+                observer(exchange)
+        return response
+
+    # -- steps ------------------------------------------------------------------
+
+    def _unrouted(self, family: Family, request: Request, allowed: tuple[str, ...]) -> Problem:
+        if allowed:
+            return Problem(
+                405,
+                family.errors.message("method_not_allowed", method=request.method),
+                kind="method_not_allowed",
+                headers={"Allow": ", ".join(allowed)},
+            )
+        return Problem(
+            404,
+            family.errors.message("route_not_found", method=request.method, path=request.url.path, label="Resource"),
+            kind="route_not_found",
+        )
+
+    async def _call(self, request: Request, op: Operation, raw_path_values: dict[str, str]) -> Call:
+        errors = op.family.errors
+        path_values = op.path_params.read(raw_path_values, None)
+        path_errors = op.path_params.errors(path_values, errors.field_messages)
+        if path_errors:
+            status = errors.invalid_path_status
+            if status == 404:
+                raise Problem(404, errors.message("not_found", label=op.collection.label), kind="not_found")
+            raise Problem(status, errors.message("validation"), kind="validation", fields=path_errors)
+        query_values = op.query_params.read(request.query_params, _multi(request))
+        header_values = op.header_params.read(request.headers, None)
+        field_errors = op.query_params.errors(query_values, errors.field_messages)
+        field_errors += op.header_params.errors(header_values, errors.field_messages)
+        body = await self._body(request, op) if op.body_validator is not None else None
+        if op.body_validator is not None and body is not _ABSENT:
+            field_errors += sorted(
+                (field_error(e, errors.field_messages) for e in op.body_validator.iter_errors(body)),
+                key=lambda f: f.field,
+            )
+        if field_errors:
+            raise Problem(400, errors.message("validation"), kind="validation", fields=field_errors)
+        return Call(
+            operation=op,
+            path=path_values,
+            query=op.query_params.with_defaults(query_values),
+            body=None if body is _ABSENT else body,
+            url=str(request.url.replace(query="")),
+            raw_query=dict(request.query_params),
+        )
+
+    async def _body(self, request: Request, op: Operation) -> Any:
+        errors = op.family.errors
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_body:
+            raise Problem(413, errors.message("payload_too_large", limit=self.max_body), kind="payload_too_large")
+        chunks = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > self.max_body:
+                raise Problem(413, errors.message("payload_too_large", limit=self.max_body), kind="payload_too_large")
+            chunks.append(chunk)
+        raw = b"".join(chunks)
+        if not raw.strip():
+            if op.body_required:
+                raise Problem(
+                    400, errors.message("validation"), kind="validation",
+                    fields=[FieldError("body", errors.field_messages.get("required", "a JSON body is required"))],
+                )
+            return _ABSENT
+        content_type = request.headers.get("content-type")
+        if content_type and not is_json_media_type(content_type):
+            media = content_type.split(";", 1)[0].strip()
+            raise Problem(415, errors.message("unsupported_media_type", media_type=media), kind="unsupported_media_type")
+        try:
+            return json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+        except (ValueError, RecursionError) as exc:
+            detail = str(exc) if not isinstance(exc, RecursionError) else "nested too deeply"
+            raise Problem(
+                400, errors.message("malformed_json", detail=detail), kind="malformed_json",
+            ) from None
+
+    # -- responses ----------------------------------------------------------------
+
+    def _response(self, result: Result, method: str) -> Response:
+        if result.body is None or result.status == 204:
+            return Response(status_code=result.status, headers=result.headers or None)
+        content = encode(result.body)
+        response = Response(content, status_code=result.status, headers=result.headers or None, media_type=JSON)
+        if method == "HEAD":
+            response.body = b""
+        return response
+
+    def problem_response(self, family: Family, problem: Problem) -> Response:
+        """`problem` as the family's error body."""
+        return Response(
+            family.errors.render(problem),
+            status_code=problem.status,
+            headers=problem.headers or None,
+            media_type=JSON,
+        )
+
+
+class _Absent:
+    pass
+
+
+_ABSENT: Any = _Absent()
+
+
+def _multi(request: Request) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        out.setdefault(key, []).append(value)
+    return out

@@ -1,0 +1,398 @@
+"""The generic handlers: what create, list, get, replace, update, delete and set do.
+
+No handler knows an API. Each reads the operation's compiled declaration
+(collection, scope, keep, match, set, ...) and the collection's rules (ids,
+defaults, uniqueness, references, children) and applies them to the store.
+Every check runs before the first write, so a refused request changes nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .clock import Clock, isoformat
+from .errors import FieldError, Problem
+from .fakedata import FakeData
+from .ids import sequential, ulid, uuid4
+from .listing import apply_filters, apply_sort, cursor_page, get_field, numbered_page
+from .model import Collection, Family, Operation
+from .schematools import strip_paths
+from .store import Item, Scope, Store
+
+
+@dataclass
+class Call:
+    """One validated request, as the engine sees it."""
+
+    operation: Operation
+    path: dict[str, Any]
+    query: dict[str, Any] = field(default_factory=dict)
+    body: Any = None
+    url: str = ""
+    raw_query: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Result:
+    """What to send back: a status and a JSON-ready body (None for no body)."""
+
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Engine:
+    """Runs operations against a Store, with the run's clock and random source."""
+
+    def __init__(self, families: list[Family], store: Store, clock: Clock, seed: int = 0) -> None:
+        self.families = families
+        self.store = store
+        self.clock = clock
+        self.rng = random.Random(seed)
+        self.fake = FakeData(self.rng, seed)
+        self.seed = seed
+
+    # -- entry points ---------------------------------------------------------
+
+    def handle(self, call: Call) -> Result:
+        op = call.operation
+        with self.store.lock:
+            handler = getattr(self, f"_{op.action}")
+            result: Result = handler(call, op.collection, op.family)
+            return result
+
+    def reset(self, seed: int | None = None) -> None:
+        """Forget all state and start again from the fixtures and the seed."""
+        if seed is not None:
+            self.seed = seed
+        self.rng.seed(self.seed)
+        self.fake.reseed(self.seed)
+        with self.store.lock:
+            self.store.clear()
+            for family in self.families:
+                for coll in _dependency_order(family):
+                    for fixture in coll.fixtures:
+                        self.add_fixture(family, coll, fixture)
+
+    def add_fixture(self, family: Family, coll: Collection, fixture: dict[str, Any], scope: Scope = ()) -> Item:
+        """Store `fixture` as an item of `coll`, filling what it leaves out."""
+        fields = copy.deepcopy(fixture)
+        if not scope and coll.scope:
+            missing = [f for f in coll.scope if f not in fields]
+            if missing:
+                raise ValueError(f"a {coll.label} fixture needs {', '.join(missing)}")
+            scope = tuple(fields[f] for f in coll.scope)
+        item = self._new_item(family, coll, scope, fields, self.clock.now(), given_id_ok=True)
+        self._insert(family, coll, scope, item)
+        return item
+
+    # -- actions --------------------------------------------------------------
+
+    def _create(self, call: Call, coll: Collection, family: Family) -> Result:
+        op = call.operation
+        scope = self._scope(call)
+        self._require_parent(family, coll, scope)
+        now = self.clock.now()
+        fields = strip_paths(call.body if isinstance(call.body, dict) else {}, op.body_read_only)
+        fields = {**fields, **self._resolve(op.set_fields, now)}
+        item = self._new_item(family, coll, scope, fields, now)
+        self._insert(family, coll, scope, item)
+        return Result(op.success_status, self._present(family, coll, scope, item, op))
+
+    def _list(self, call: Call, coll: Collection, family: Family) -> Result:
+        op = call.operation
+        scope = self._scope(call)
+        self._require_parent(family, coll, scope)
+        items = apply_filters(self.store.items(coll.name, scope), op.filters, call.query)
+        items = apply_sort(items, call.query.get("sort"))
+        shown = [self._present(family, coll, scope, item, op) for item in items]
+        envelope = op.envelope or "items"
+        body: Any
+        if op.paging == "cursor":
+            body = cursor_page(shown, coll.key_field, envelope, call.query)
+        elif op.paging == "page":
+            body = numbered_page(shown, envelope, call.query, call.url, call.raw_query)
+        else:
+            body = {envelope: shown} if op.envelope else shown
+        return Result(op.success_status, body)
+
+    def _get(self, call: Call, coll: Collection, family: Family) -> Result:
+        scope, item = self._existing(call, coll, family)
+        return Result(call.operation.success_status, self._present(family, coll, scope, item, call.operation))
+
+    def _replace(self, call: Call, coll: Collection, family: Family) -> Result:
+        op = call.operation
+        scope, old = self._existing(call, coll, family)
+        body = strip_paths(call.body if isinstance(call.body, dict) else {}, op.body_read_only)
+        self._check_match(call, body)
+        new = copy.deepcopy(coll.defaults)
+        new.update({f: old[f] for f in op.keep if f in old})
+        new.update(body)
+        return self._save_change(call, coll, family, scope, old, new)
+
+    def _update(self, call: Call, coll: Collection, family: Family) -> Result:
+        op = call.operation
+        scope, old = self._existing(call, coll, family)
+        body = strip_paths(call.body if isinstance(call.body, dict) else {}, op.body_read_only)
+        self._check_match(call, body)
+        return self._save_change(call, coll, family, scope, old, {**old, **body})
+
+    def _set(self, call: Call, coll: Collection, family: Family) -> Result:
+        op = call.operation
+        scope, old = self._existing(call, coll, family)
+        return self._save_change(call, coll, family, scope, old, {**old, **self._resolve(op.set_fields, self.clock.now())})
+
+    def _delete(self, call: Call, coll: Collection, family: Family) -> Result:
+        scope, item = self._existing(call, coll, family)
+        key = item[coll.key_field]
+        self.store.remove(coll.name, scope, key)
+        self._drop_children(family, coll, (*scope, key))
+        self._touch_parent(family, coll, scope, self.clock.now())
+        return Result(call.operation.success_status)
+
+    # -- building and checking items ------------------------------------------
+
+    def _new_item(
+        self, family: Family, coll: Collection, scope: Scope, fields: dict[str, Any], now: datetime,
+        given_id_ok: bool = False,
+    ) -> Item:
+        """A complete, checked item; ids come from the client only where the style says so."""
+        item = copy.deepcopy(coll.defaults)
+        item.update(fields)
+        for index, item_field in enumerate(coll.scope):
+            item[item_field] = scope[index]
+        if coll.id_field in item and (given_id_ok or coll.id_style == "given"):
+            self._note_given_id(coll, item[coll.id_field])
+        else:
+            item[coll.id_field] = self._new_id(coll, now)
+        stamp = isoformat(now)
+        if coll.created_field:
+            item.setdefault(coll.created_field, stamp)
+        if coll.updated_field:
+            item.setdefault(coll.updated_field, item.get(coll.created_field or "", stamp))
+        self._check_references(family, coll, scope, item)
+        key = item.get(coll.key_field)
+        if self.store.get(coll.name, scope, key) is not None:
+            raise Problem(409, family.errors.message("conflict"), kind="conflict")
+        self._check_unique(family, coll, scope, item, exclude=None)
+        self._fill_required(coll, item, now)
+        return _in_schema_order(coll, item)
+
+    def _save_change(self, call: Call, coll: Collection, family: Family, scope: Scope, old: Item, new: Item) -> Result:
+        op = call.operation
+        for protected in {coll.id_field, coll.key_field, coll.created_field, *coll.scope}:
+            if protected and protected in old:
+                new[protected] = old[protected]
+        if op.reorder and op.reorder["by"] in new:
+            new[op.reorder["field"]] = self._reordered(op, old, new.pop(op.reorder["by"]))
+        now = self.clock.now()
+        if coll.updated_field:
+            new[coll.updated_field] = isoformat(now)
+        self._check_references(family, coll, scope, new)
+        key = old[coll.key_field]
+        self._check_unique(family, coll, scope, new, exclude=key)
+        self._fill_required(coll, new, now)
+        new = _in_schema_order(coll, new)
+        siblings = self._exclusive_changes(op, coll, scope, key, new, now)
+        self.store.put(coll.name, scope, key, new)
+        for sibling_key, sibling in siblings:
+            self.store.put(coll.name, scope, sibling_key, sibling)
+        self._touch_parent(family, coll, scope, now)
+        body = self._present(family, coll, scope, new, op)
+        return Result(op.success_status, {op.wrap: body} if op.wrap else body)
+
+    def _exclusive_changes(
+        self, op: Operation, coll: Collection, scope: Scope, key: Any, new: Item, now: datetime
+    ) -> list[tuple[Any, Item]]:
+        changed = []
+        for flag in op.exclusive:
+            if new.get(flag) is not True:
+                continue
+            for other in self.store.items(coll.name, scope):
+                other_key = other[coll.key_field]
+                if other_key != key and other.get(flag) is True:
+                    updated = {**other, flag: False}
+                    if coll.updated_field:
+                        updated[coll.updated_field] = isoformat(now)
+                    changed.append((other_key, updated))
+        return changed
+
+    def _reordered(self, op: Operation, old: Item, order: Any) -> list[Any]:
+        assert op.reorder is not None
+        current = old.get(op.reorder["field"]) or []
+        by_key = {entry.get(op.reorder["key"]): entry for entry in current if isinstance(entry, dict)}
+        wanted = list(order) if isinstance(order, list) else []
+        if sorted(map(str, wanted)) != sorted(map(str, by_key)):
+            raise Problem(
+                400,
+                op.family.errors.message("validation"),
+                kind="validation",
+                fields=[FieldError(op.reorder["by"], f"must list exactly the ids of the existing {op.reorder['field']}")],
+            )
+        return [by_key[k] for k in wanted]
+
+    def _check_match(self, call: Call, body: dict[str, Any]) -> None:
+        errors = [
+            FieldError(name, f"must equal the {param} of the path ({call.path[param]})")
+            for name, param in call.operation.match.items()
+            if name in body and str(body[name]) != str(call.path[param])
+        ]
+        if errors:
+            family = call.operation.family
+            raise Problem(400, family.errors.message("validation"), kind="validation", fields=errors)
+
+    def _check_references(self, family: Family, coll: Collection, scope: Scope, item: Item) -> None:
+        for ref in coll.references:
+            value = get_field(item, ref.field)
+            if value is None:
+                continue
+            target_coll = family.collections[ref.collection]
+            target = self.store.get(ref.collection, (), value)
+            if target is None:
+                message = ref.message.format(value=value, label=target_coll.label)
+                fields = [FieldError(ref.expand or ref.field, message)] if ref.status == 400 else []
+                raise Problem(ref.status, message, kind="reference", fields=fields)
+            if ref.expand:
+                item[ref.expand] = copy.deepcopy(target)
+
+    def _check_unique(self, family: Family, coll: Collection, scope: Scope, item: Item, exclude: Any) -> None:
+        for rule in coll.unique:
+            if any(item.get(f) not in values for f, values in rule.when.items()):
+                continue
+            wanted = tuple(get_field(item, f) for f in rule.fields)
+            for other in self.store.items(coll.name, scope):
+                if other.get(coll.key_field) == exclude:
+                    continue
+                if any(other.get(f) not in values for f, values in rule.when.items()):
+                    continue
+                if tuple(get_field(other, f) for f in rule.fields) == wanted:
+                    raise Problem(409, rule.message, kind="conflict")
+
+    def _fill_required(self, coll: Collection, item: Item, now: datetime) -> None:
+        props = coll.schema.get("properties", {})
+        for name in coll.schema.get("required", []):
+            if name not in item and name not in coll.embed:
+                item[name] = self.fake.value(props.get(name, {}), name, now)
+
+    def _new_id(self, coll: Collection, now: datetime) -> Any:
+        if coll.id_style == "ulid":
+            return ulid(now, self.rng)
+        if coll.id_style == "uuid":
+            return uuid4(self.rng)
+        if coll.id_style == "integer":
+            return self.store.next_number(coll.name)
+        if coll.id_style == "sequential":
+            return sequential(coll.id_prefix, coll.id_width, self.store.next_number(coll.name))
+        raise Problem(400, f"a {coll.label} needs its {coll.id_field}", kind="validation",
+                      fields=[FieldError(coll.id_field, "is required")])
+
+    def _note_given_id(self, coll: Collection, value: Any) -> None:
+        if isinstance(value, int):
+            self.store.note_number(coll.name, value)
+        elif isinstance(value, str) and value.startswith(coll.id_prefix):
+            digits = value[len(coll.id_prefix):]
+            if digits.isdigit():
+                self.store.note_number(coll.name, int(digits))
+
+    # -- store helpers ----------------------------------------------------------
+
+    def _insert(self, family: Family, coll: Collection, scope: Scope, item: Item) -> None:
+        key = item[coll.key_field]
+        children = []
+        now = self.clock.now()
+        for child_name, template in coll.children:
+            child = family.collections[child_name]
+            child_scope = (*scope, key)
+            children.append((child, child_scope, self._new_item(family, child, child_scope, copy.deepcopy(template), now)))
+        self.store.put(coll.name, scope, key, item)
+        for child, child_scope, child_item in children:
+            self.store.put(child.name, child_scope, child_item[child.key_field], child_item)
+        self._touch_parent(family, coll, scope, now)
+
+    def _drop_children(self, family: Family, coll: Collection, scope: Scope) -> None:
+        for child_name in coll.child_names:
+            child = family.collections[child_name]
+            for item in self.store.remove_scope(child_name, scope):
+                self._drop_children(family, child, (*scope, item[child.key_field]))
+
+    def _touch_parent(self, family: Family, coll: Collection, scope: Scope, now: datetime) -> None:
+        if not (coll.touch_parent and coll.parent):
+            return
+        parent = family.collections[coll.parent]
+        item = self.store.get(parent.name, scope[:-1], scope[-1])
+        if item is not None and parent.updated_field:
+            self.store.put(parent.name, scope[:-1], scope[-1], {**item, parent.updated_field: isoformat(now)})
+
+    def _scope(self, call: Call) -> Scope:
+        return tuple(call.path[p] for p in call.operation.scope_params)
+
+    def _require_parent(self, family: Family, coll: Collection, scope: Scope) -> None:
+        if coll.parent is None:
+            return
+        parent = family.collections[coll.parent]
+        self._require_parent(family, parent, scope[:-1])
+        if self.store.get(parent.name, scope[:-1], scope[-1]) is None:
+            raise Problem(404, family.errors.message("not_found", label=parent.label), kind="not_found")
+
+    def _existing(self, call: Call, coll: Collection, family: Family) -> tuple[Scope, Item]:
+        scope = self._scope(call)
+        self._require_parent(family, coll, scope)
+        assert call.operation.id_param is not None
+        key = call.path[call.operation.id_param]
+        item = self.store.get(coll.name, scope, key)
+        if item is None and key in coll.aliases:
+            wanted = coll.aliases[key]
+            item = next(
+                (i for i in self.store.items(coll.name, scope) if all(i.get(f) == v for f, v in wanted.items())),
+                None,
+            )
+        if item is None:
+            raise Problem(404, family.errors.message("not_found", label=coll.label), kind="not_found")
+        return scope, item
+
+    def _present(self, family: Family, coll: Collection, scope: Scope, item: Item, op: Operation | None) -> Item:
+        shown = dict(item)
+        for name, child_name in coll.embed.items():
+            child = family.collections[child_name]
+            child_scope = (*scope, item[coll.key_field])
+            shown[name] = [
+                self._present(family, child, child_scope, c, None) for c in self.store.items(child_name, child_scope)
+            ]
+        paths = op.response_write_only if op is not None else coll.write_only
+        return strip_paths(shown, paths) if paths else shown
+
+    def _resolve(self, template: dict[str, Any], now: datetime) -> dict[str, Any]:
+        return {k: isoformat(now) if v == "$now" else copy.deepcopy(v) for k, v in template.items()}
+
+
+def _dependency_order(family: Family) -> list[Collection]:
+    """Collections after those they reference or live under, so fixtures resolve."""
+    ordered: list[Collection] = []
+    visiting: set[str] = set()
+
+    def visit(coll: Collection) -> None:
+        if coll in ordered or coll.name in visiting:
+            return
+        visiting.add(coll.name)
+        for dep in [coll.parent, *(r.collection for r in coll.references)]:
+            if dep is not None:
+                visit(family.collections[dep])
+        ordered.append(coll)
+
+    for coll in family.collections.values():
+        visit(coll)
+    return ordered
+
+
+def _in_schema_order(coll: Collection, item: Item) -> Item:
+    """The item with its fields in the order the schema lists them, as the documents show."""
+    order = coll.schema.get("properties")
+    if not order:
+        return item
+    ordered = {name: item[name] for name in order if name in item}
+    ordered.update((k, v) for k, v in item.items() if k not in ordered)
+    return ordered

@@ -1,0 +1,59 @@
+"""The string formats specmock checks, without optional third-party checkers.
+
+jsonschema only checks `date-time` and `uri` when extra packages are
+installed; a mock that silently accepts `"yesterday"` as a date-time teaches
+clients the wrong contract, so we check the formats our specs use ourselves.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from jsonschema import FormatChecker
+
+_ULID = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$", re.IGNORECASE)
+_DATE_TIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+)
+
+format_checker = FormatChecker(formats=())
+
+
+@format_checker.checks("date-time")
+def is_date_time(value: object) -> bool:
+    """RFC 3339 date-time with a required offset."""
+    if not isinstance(value, str):
+        return True
+    if not _DATE_TIME.match(value):
+        return False
+    try:
+        datetime.fromisoformat(value.replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+@format_checker.checks("uri")
+def is_uri(value: object) -> bool:
+    """An absolute URI: a scheme and something after it."""
+    if not isinstance(value, str):
+        return True
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return bool(parts.scheme) and bool(parts.netloc or parts.path) and " " not in value
+
+
+@format_checker.checks("ulid")
+def is_ulid(value: object) -> bool:
+    """A ULID in Crockford base32, as Versori's ids are."""
+    return not isinstance(value, str) or bool(_ULID.match(value))
+
+
+@format_checker.checks("email")
+def is_email(value: object) -> bool:
+    """Something@something, as jsonschema's own loose check."""
+    return not isinstance(value, str) or "@" in value

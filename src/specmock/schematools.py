@@ -1,0 +1,122 @@
+"""Helpers that prepare OpenAPI schemas once, at start-up.
+
+Local `$ref`s are inlined so validators do no reference lookups per request
+(a cycle keeps its `$ref` and the spec's components ride along in the root so
+it still resolves). readOnly/writeOnly properties are compiled into path lists
+so a request or a response can be stripped of them without walking schemas.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+FlagPath = tuple[str, ...]  # property names, "*" for every item of an array
+
+_COMBINATORS = ("allOf", "oneOf", "anyOf")
+
+
+def resolve_pointer(root: Any, ref: str) -> Any:
+    """Follow a local JSON pointer such as ``#/components/schemas/Scan``."""
+    if not ref.startswith("#"):
+        raise KeyError(f"only local references are supported: {ref}")
+    node = root
+    for raw in ref[1:].split("/")[1:]:
+        part = raw.replace("~1", "/").replace("~0", "~")
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    return node
+
+
+def inline_refs(schema: Any, root: Any, _stack: tuple[str, ...] = ()) -> Any:
+    """A copy of `schema` with every non-recursive local `$ref` replaced by its target."""
+    if isinstance(schema, list):
+        return [inline_refs(item, root, _stack) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#"):
+        if ref in _stack:
+            return dict(schema)
+        target = inline_refs(resolve_pointer(root, ref), root, (*_stack, ref))
+        siblings = {k: v for k, v in schema.items() if k != "$ref"}
+        if not siblings:
+            return target
+        merged = {k: inline_refs(v, root, _stack) for k, v in siblings.items()}
+        return {"allOf": [target], **merged}
+    return {key: inline_refs(value, root, _stack) for key, value in schema.items()}
+
+
+def validator_root(schema: Any, document: dict[str, Any]) -> dict[str, Any]:
+    """A self-contained schema: inlined, with components for any recursive `$ref`."""
+    inlined = inline_refs(schema, document)
+    root: dict[str, Any] = {"allOf": [inlined]} if not isinstance(inlined, dict) else dict(inlined)
+    if "components" in document and _has_ref(root):
+        root["components"] = document["components"]
+    return root
+
+
+def _has_ref(node: Any) -> bool:
+    if isinstance(node, dict):
+        return "$ref" in node or any(_has_ref(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_has_ref(v) for v in node)
+    return False
+
+
+def flagged_paths(schema: Any, flag: str, _prefix: FlagPath = (), _depth: int = 0) -> set[FlagPath]:
+    """Every property path under `schema` whose schema sets `flag` (readOnly/writeOnly)."""
+    found: set[FlagPath] = set()
+    if not isinstance(schema, dict) or _depth > 32:
+        return found
+    for key in _COMBINATORS:
+        for branch in schema.get(key, ()):
+            found |= flagged_paths(branch, flag, _prefix, _depth + 1)
+    for name, sub in (schema.get("properties") or {}).items():
+        if isinstance(sub, dict) and _is_flagged(sub, flag):
+            found.add((*_prefix, name))
+        else:
+            found |= flagged_paths(sub, flag, (*_prefix, name), _depth + 1)
+    items = schema.get("items")
+    if isinstance(items, dict):
+        found |= flagged_paths(items, flag, (*_prefix, "*"), _depth + 1)
+    return found
+
+
+def _is_flagged(schema: dict[str, Any], flag: str) -> bool:
+    if schema.get(flag) is True:
+        return True
+    return any(
+        isinstance(b, dict) and b.get(flag) is True
+        for key in _COMBINATORS
+        for b in schema.get(key, ())
+    )
+
+
+def strip_paths(data: Any, paths: frozenset[FlagPath]) -> Any:
+    """A copy of `data` without the values at `paths`; `data` itself is untouched."""
+    if not paths:
+        return data
+    data = copy.copy(data)
+    for path in paths:
+        _strip(data, path)
+    return data
+
+
+def _strip(node: Any, path: FlagPath) -> None:
+    head, rest = path[0], path[1:]
+    if head == "*":
+        if isinstance(node, list):
+            for i, item in enumerate(node):
+                if rest and isinstance(item, (dict, list)):
+                    node[i] = copy.copy(item)
+                    _strip(node[i], rest)
+        return
+    if not isinstance(node, dict) or head not in node:
+        return
+    if not rest:
+        del node[head]
+        return
+    child = node[head]
+    if isinstance(child, (dict, list)):
+        node[head] = copy.copy(child)
+        _strip(node[head], rest)

@@ -1,0 +1,100 @@
+"""The in-memory state: collections of items, each split by scope.
+
+A scope is the tuple of parent path values (a Versori organisation, or an
+organisation and a connector for versions), so one organisation never sees
+another's items. Every write goes through this class under one lock: the
+server's event loop and a test thread driving it from Python can both touch it.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+Scope = tuple[Any, ...]
+Item = dict[str, Any]
+
+
+class Store:
+    """Items by collection, scope and key, plus per-collection id counters."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, dict[Scope, dict[Any, Item]]] = {}
+        self._counters: dict[str, int] = {}
+        self.lock = threading.RLock()
+        #: Incremented by every change; persistence and tests watch it.
+        self.version = 0
+
+    def get(self, collection: str, scope: Scope, key: Any) -> Item | None:
+        return self._items.get(collection, {}).get(scope, {}).get(key)
+
+    def items(self, collection: str, scope: Scope) -> list[Item]:
+        return list(self._items.get(collection, {}).get(scope, {}).values())
+
+    def scopes(self, collection: str) -> Iterator[tuple[Scope, list[Item]]]:
+        for scope, items in self._items.get(collection, {}).items():
+            yield scope, list(items.values())
+
+    def put(self, collection: str, scope: Scope, key: Any, item: Item) -> None:
+        self._items.setdefault(collection, {}).setdefault(scope, {})[key] = item
+        self.version += 1
+
+    def remove(self, collection: str, scope: Scope, key: Any) -> Item | None:
+        bucket = self._items.get(collection, {}).get(scope)
+        if bucket is None or key not in bucket:
+            return None
+        self.version += 1
+        return bucket.pop(key)
+
+    def remove_scope(self, collection: str, scope: Scope) -> list[Item]:
+        """Drop every item of `collection` in exactly `scope`; returns them."""
+        bucket = self._items.get(collection, {}).pop(scope, {})
+        if bucket:
+            self.version += 1
+        return list(bucket.values())
+
+    def next_number(self, collection: str) -> int:
+        self._counters[collection] = self._counters.get(collection, 0) + 1
+        return self._counters[collection]
+
+    def note_number(self, collection: str, number: int) -> None:
+        """Make sure the next generated number is above `number` (a fixture used it)."""
+        if number > self._counters.get(collection, 0):
+            self._counters[collection] = number
+
+    def clear(self) -> None:
+        self._items.clear()
+        self._counters.clear()
+        self.version += 1
+
+    def count(self, collection: str) -> int:
+        return sum(len(b) for b in self._items.get(collection, {}).values())
+
+    def export(self) -> dict[str, Any]:
+        """All state as JSON-ready data: items with their scope, and the counters."""
+        with self.lock:
+            return {
+                "collections": {
+                    name: [
+                        {"scope": list(scope), "key": key, "item": copy.deepcopy(item)}
+                        for scope, bucket in scopes.items()
+                        for key, item in bucket.items()
+                    ]
+                    for name, scopes in self._items.items()
+                },
+                "counters": dict(self._counters),
+            }
+
+    def load(self, data: dict[str, Any]) -> None:
+        """Replace all state with what `export` produced."""
+        items: dict[str, dict[Scope, dict[Any, Item]]] = {}
+        for name, entries in data.get("collections", {}).items():
+            for entry in entries:
+                scope = tuple(entry["scope"])
+                items.setdefault(name, {}).setdefault(scope, {})[entry["key"]] = entry["item"]
+        with self.lock:
+            self._items = items
+            self._counters = {str(k): int(v) for k, v in data.get("counters", {}).items()}
+            self.version += 1
