@@ -1,7 +1,7 @@
 """specmock: a high-fidelity, stateful mock of AppSec+, Versori Connect and SD Elements.
 
-    from specmock import MockApp
-    app = MockApp(seed=1)          # an ASGI app serving every bundled spec
+from specmock import MockApp
+app = MockApp(seed=1)          # an ASGI app serving every bundled spec
 """
 
 from .app import MockApp, load_specs

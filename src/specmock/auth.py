@@ -55,7 +55,7 @@ class SecurityScheme:
 
     def extract(
         self, headers: Mapping[str, str], query: Mapping[str, str], cookies: Mapping[str, str]
-    ) -> Credential | None | bool:
+    ) -> Credential | bool | None:
         """The credential for this scheme; None if absent; False if present but malformed."""
         if self.kind == "apiKey":
             source = {"header": headers, "query": query, "cookie": cookies}.get(self.location, {})
@@ -103,8 +103,12 @@ class Authenticator:
         return bool(self.alternatives)
 
     def authenticate(
-        self, headers: Mapping[str, str], query: Mapping[str, str], cookies: Mapping[str, str],
-        missing_message: str, invalid_message: str,
+        self,
+        headers: Mapping[str, str],
+        query: Mapping[str, str],
+        cookies: Mapping[str, str],
+        missing_message: str,
+        invalid_message: str,
     ) -> Credential | None:
         """The presented credential, or raise a 401 Problem."""
         if not self.alternatives:

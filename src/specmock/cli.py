@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 from collections.abc import Sequence
 
@@ -44,6 +45,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(app: object, args: argparse.Namespace) -> int:
     import uvicorn
 
+    class AnnouncingServer(uvicorn.Server):
+        """Prints the bound address once listening: with --port 0, callers learn the port."""
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            for server in self.servers:
+                for sock in server.sockets:
+                    host, port = sock.getsockname()[:2]
+                    print(f"specmock listening on http://{host}:{port}", flush=True)
+
     config = uvicorn.Config(
         app,  # type: ignore[arg-type]
         host=args.host,
@@ -51,8 +62,7 @@ def _serve(app: object, args: argparse.Namespace) -> int:
         log_level=args.log_level,
         lifespan="off",
     )
-    server = uvicorn.Server(config)
-    server.run()
+    AnnouncingServer(config).run()
     return 0
 
 

@@ -33,9 +33,7 @@ def load_family(path: Path | str) -> Family:
 
 
 def _check(doc: Document, at: JsonPath, value: Any, schema: dict[str, Any], what: str) -> None:
-    errors = sorted(
-        Draft202012Validator(schema).iter_errors(value), key=lambda e: list(map(str, e.absolute_path))
-    )
+    errors = sorted(Draft202012Validator(schema).iter_errors(value), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         error = errors[0]
         where = (*at, *error.absolute_path)
@@ -165,9 +163,12 @@ def _link_collections(doc: Document, family: Family) -> None:
     names = family.collections
     for coll in names.values():
         at = (*base, coll.name)
-        for target, key in [(coll.parent, "parent")] + [(r.collection, "references") for r in coll.references] + [
-            (c, "embed") for c in coll.embed.values()
-        ] + [(c, "children") for c, _ in coll.children]:
+        for target, key in (
+            [(coll.parent, "parent")]
+            + [(r.collection, "references") for r in coll.references]
+            + [(c, "embed") for c in coll.embed.values()]
+            + [(c, "children") for c, _ in coll.children]
+        ):
             if target is not None and target not in names:
                 raise doc.error((*at, key), f"collection {coll.name!r} names unknown collection {target!r}")
         if coll.parent:

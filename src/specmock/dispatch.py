@@ -100,8 +100,11 @@ class Dispatcher:
                 raise self._unrouted(family, request, match.allowed)
             credential_headers = request.headers
             op.authenticator.authenticate(
-                credential_headers, request.query_params, request.cookies,
-                family.errors.message("missing_credentials"), family.errors.message("invalid_credentials"),
+                credential_headers,
+                request.query_params,
+                request.cookies,
+                family.errors.message("missing_credentials"),
+                family.errors.message("invalid_credentials"),
             )
             call = await self._call(request, op, match.path_values)
             body = call.body
@@ -191,20 +194,26 @@ class Dispatcher:
         if not raw.strip():
             if op.body_required:
                 raise Problem(
-                    400, errors.message("validation"), kind="validation",
+                    400,
+                    errors.message("validation"),
+                    kind="validation",
                     fields=[FieldError("body", errors.field_messages.get("required", "a JSON body is required"))],
                 )
             return _ABSENT
         content_type = request.headers.get("content-type")
         if content_type and not is_json_media_type(content_type):
             media = content_type.split(";", 1)[0].strip()
-            raise Problem(415, errors.message("unsupported_media_type", media_type=media), kind="unsupported_media_type")
+            raise Problem(
+                415, errors.message("unsupported_media_type", media_type=media), kind="unsupported_media_type"
+            )
         try:
             return json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
         except (ValueError, RecursionError) as exc:
             detail = str(exc) if not isinstance(exc, RecursionError) else "nested too deeply"
             raise Problem(
-                400, errors.message("malformed_json", detail=detail), kind="malformed_json",
+                400,
+                errors.message("malformed_json", detail=detail),
+                kind="malformed_json",
             ) from None
 
     # -- responses ----------------------------------------------------------------

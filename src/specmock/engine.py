@@ -144,7 +144,9 @@ class Engine:
     def _set(self, call: Call, coll: Collection, family: Family) -> Result:
         op = call.operation
         scope, old = self._existing(call, coll, family)
-        return self._save_change(call, coll, family, scope, old, {**old, **self._resolve(op.set_fields, self.clock.now())})
+        return self._save_change(
+            call, coll, family, scope, old, {**old, **self._resolve(op.set_fields, self.clock.now())}
+        )
 
     def _delete(self, call: Call, coll: Collection, family: Family) -> Result:
         scope, item = self._existing(call, coll, family)
@@ -157,7 +159,12 @@ class Engine:
     # -- building and checking items ------------------------------------------
 
     def _new_item(
-        self, family: Family, coll: Collection, scope: Scope, fields: dict[str, Any], now: datetime,
+        self,
+        family: Family,
+        coll: Collection,
+        scope: Scope,
+        fields: dict[str, Any],
+        now: datetime,
         given_id_ok: bool = False,
     ) -> Item:
         """A complete, checked item; ids come from the client only where the style says so."""
@@ -231,7 +238,9 @@ class Engine:
                 400,
                 op.family.errors.message("validation"),
                 kind="validation",
-                fields=[FieldError(op.reorder["by"], f"must list exactly the ids of the existing {op.reorder['field']}")],
+                fields=[
+                    FieldError(op.reorder["by"], f"must list exactly the ids of the existing {op.reorder['field']}")
+                ],
             )
         return [by_key[k] for k in wanted]
 
@@ -287,14 +296,18 @@ class Engine:
             return self.store.next_number(coll.name)
         if coll.id_style == "sequential":
             return sequential(coll.id_prefix, coll.id_width, self.store.next_number(coll.name))
-        raise Problem(400, f"a {coll.label} needs its {coll.id_field}", kind="validation",
-                      fields=[FieldError(coll.id_field, "is required")])
+        raise Problem(
+            400,
+            f"a {coll.label} needs its {coll.id_field}",
+            kind="validation",
+            fields=[FieldError(coll.id_field, "is required")],
+        )
 
     def _note_given_id(self, coll: Collection, value: Any) -> None:
         if isinstance(value, int):
             self.store.note_number(coll.name, value)
         elif isinstance(value, str) and value.startswith(coll.id_prefix):
-            digits = value[len(coll.id_prefix):]
+            digits = value[len(coll.id_prefix) :]
             if digits.isdigit():
                 self.store.note_number(coll.name, int(digits))
 
@@ -307,7 +320,9 @@ class Engine:
         for child_name, template in coll.children:
             child = family.collections[child_name]
             child_scope = (*scope, key)
-            children.append((child, child_scope, self._new_item(family, child, child_scope, copy.deepcopy(template), now)))
+            children.append(
+                (child, child_scope, self._new_item(family, child, child_scope, copy.deepcopy(template), now))
+            )
         self.store.put(coll.name, scope, key, item)
         for child, child_scope, child_item in children:
             self.store.put(child.name, child_scope, child_item[child.key_field], child_item)

@@ -69,10 +69,7 @@ class FakeData:
             if depth > 8:
                 return {}
             props = schema.get("properties", {})
-            return {
-                prop: self.value(props.get(prop, {}), prop, now, depth + 1)
-                for prop in schema.get("required", [])
-            }
+            return {prop: self.value(props.get(prop, {}), prop, now, depth + 1) for prop in schema.get("required", [])}
         return self._string(schema, name, now)
 
     def _string(self, schema: dict[str, Any], name: str, now: datetime) -> str:

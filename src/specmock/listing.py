@@ -74,9 +74,7 @@ def apply_sort(items: list[Item], sort: str | None) -> list[Item]:
     return items
 
 
-def cursor_page(
-    items: list[Item], key_field: str, envelope: str, query: dict[str, Any]
-) -> dict[str, Any]:
+def cursor_page(items: list[Item], key_field: str, envelope: str, query: dict[str, Any]) -> dict[str, Any]:
     """A Versori-style page: `first` items after `after` (or before `before`)."""
     first = int(query.get("first", 20))
     keys = [str(item.get(key_field)) for item in items]

@@ -55,7 +55,7 @@ class Router:
         by_path: dict[str, tuple[Family, dict[str, Operation]]] = {}
         for family in families:
             for op in family.operations:
-                fam, methods = by_path.setdefault(_canonical(op.path), (family, {}))
+                _fam, methods = by_path.setdefault(_canonical(op.path), (family, {}))
                 if op.method in methods:
                     other = methods[op.method]
                     raise ValueError(

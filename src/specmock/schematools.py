@@ -85,11 +85,7 @@ def flagged_paths(schema: Any, flag: str, _prefix: FlagPath = (), _depth: int = 
 def _is_flagged(schema: dict[str, Any], flag: str) -> bool:
     if schema.get(flag) is True:
         return True
-    return any(
-        isinstance(b, dict) and b.get(flag) is True
-        for key in _COMBINATORS
-        for b in schema.get(key, ())
-    )
+    return any(isinstance(b, dict) and b.get(flag) is True for key in _COMBINATORS for b in schema.get(key, ()))
 
 
 def strip_paths(data: Any, paths: frozenset[FlagPath]) -> Any:

@@ -186,9 +186,7 @@ def field_error(error: ValidationError, messages: Mapping[str, str]) -> FieldErr
                 return FieldError(format_path([*path, prop]), messages.get("required", f"{prop} is required"))
             return FieldError(
                 format_path([*path, prop]),
-                messages.get("enum", "{value!r} is not one of: {choices}").format(
-                    value=value, choices=choices
-                ),
+                messages.get("enum", "{value!r} is not one of: {choices}").format(value=value, choices=choices),
             )
     template = messages.get(str(error.validator))
     detail: dict[str, Any] = {"value": error.instance}
@@ -218,7 +216,8 @@ def field_error(error: ValidationError, messages: Mapping[str, str]) -> FieldErr
 
 def _missing_property(error: ValidationError) -> str | None:
     instance = error.instance if isinstance(error.instance, dict) else {}
-    for name in error.validator_value or ():
+    names = error.validator_value if isinstance(error.validator_value, list) else []
+    for name in names:
         if name not in instance:
             return str(name)
     return None

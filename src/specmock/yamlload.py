@@ -56,16 +56,14 @@ class _BoundedLoader(yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             self._aliases += 1
             if self._aliases > MAX_ALIASES:
-                event = self.peek_event()
+                event = self.peek_event()  # type: ignore[no-untyped-call]
                 raise yaml.constructor.ConstructorError(
                     None, None, f"more than {MAX_ALIASES} aliases (a YAML bomb?)", event.start_mark
                 )
         return super().compose_node(parent, index)
 
 
-def _build(
-    loader: _BoundedLoader, node: yaml.Node, path: JsonPath, lines: dict[JsonPath, int]
-) -> Any:
+def _build(loader: _BoundedLoader, node: yaml.Node, path: JsonPath, lines: dict[JsonPath, int]) -> Any:
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)

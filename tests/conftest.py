@@ -1,0 +1,104 @@
+"""Shared fixtures: the mock in-process, a client that checks every response
+against the spec, and a real `specmock serve` process on 127.0.0.1, port 0."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from specmock import MockApp
+from specmock.conformance import ResponseChecker
+from specmock.transport import SyncASGITransport
+
+BEARER = {"Authorization": "Bearer YOUR_ACCESS_TOKEN"}
+SDE_TOKEN = {"Authorization": 'Token "YOUR SDE ACCESS TOKEN"'}
+ORG = "01HFS2NEAZ6ECZBZMN4FF775P7"
+OTHER_ORG = "01HFS2NEAZ6ECZBZMN4FF775P8"
+VERSORI = f"/api/connect/v1/o/{ORG}"
+
+
+def conformance_hook(app: MockApp) -> Any:
+    """An httpx response hook that fails the test when a response breaks its own spec."""
+    checker = ResponseChecker(app.router)
+
+    def check(response: httpx.Response) -> None:
+        response.read()
+        raw_path = response.request.url.raw_path.split(b"?", 1)[0].decode("latin-1")
+        body = response.json() if response.content else None
+        problems = checker.problems(
+            response.request.method, raw_path, response.status_code, body, response.headers.get("content-type")
+        )
+        assert not problems, "\n".join(problems)
+
+    return check
+
+
+@pytest.fixture
+def app() -> MockApp:
+    return MockApp(seed=1)
+
+
+@pytest.fixture
+def client(app: MockApp) -> Iterator[httpx.Client]:
+    """An in-process client whose every response is checked against the spec."""
+    with httpx.Client(
+        transport=SyncASGITransport(app),
+        base_url="http://testserver",
+        event_hooks={"response": [conformance_hook(app)]},
+    ) as c:
+        yield c
+
+
+class Served:
+    """A `specmock serve` process and its base URL."""
+
+    def __init__(self, process: subprocess.Popen[str], url: str) -> None:
+        self.process = process
+        self.url = url
+
+
+def start_server(*args: str, timeout: float = 20.0) -> Served:
+    """Start `specmock serve --port 0 ARGS` and wait for its address."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "specmock", "serve", "--port", "0", "--log-level", "warning", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        found = re.search(r"listening on (http://\S+)", line)
+        if found:
+            return Served(process, found.group(1))
+    process.wait(timeout)
+    raise RuntimeError("specmock serve did not start:\n" + "".join(lines))
+
+
+def stop_server(served: Served) -> None:
+    served.process.terminate()
+    try:
+        served.process.wait(10)
+    except subprocess.TimeoutExpired:
+        served.process.kill()
+        served.process.wait()
+
+
+@pytest.fixture
+def served() -> Iterator[Served]:
+    """A fresh `specmock serve` for one test."""
+    server = start_server()
+    try:
+        yield server
+    finally:
+        stop_server(server)
