@@ -15,13 +15,15 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from .admin import admin_routes
 from .bundled import bundled_specs
-from .clock import Clock, SystemClock
+from .clock import MockClock
 from .compiler import check_unique_families, load_family
 from .dispatch import DEFAULT_MAX_BODY, Dispatcher
 from .engine import Engine
 from .errors import LoadError
-from .model import Family, Operation
+from .lifecycle import compile_lifecycle, merge_lifecycle
+from .model import Collection, Family, Operation
 from .router import Router
 from .store import Store
 
@@ -42,7 +44,7 @@ class MockApp:
         specs: Iterable[Path | str] | None = None,
         *,
         seed: int = 0,
-        clock: Clock | None = None,
+        clock: MockClock | None = None,
         max_body: int = DEFAULT_MAX_BODY,
         families: list[Family] | None = None,
     ) -> None:
@@ -51,12 +53,12 @@ class MockApp:
             self.router = Router(self.families)
         except ValueError as exc:
             raise LoadError(self.families[0].source, None, str(exc)) from None
-        self.clock: Clock = clock or SystemClock()
+        self.clock = clock or MockClock()
         self.store = Store()
         self.engine = Engine(self.families, self.store, self.clock, seed)
         self.dispatcher = Dispatcher(self.router, self.engine, max_body=max_body)
         self.engine.reset()
-        self._asgi = Starlette(routes=[Route("/{path:path}", self.dispatcher)])
+        self._asgi = Starlette(routes=[*admin_routes(self), Route("/{path:path}", self.dispatcher)])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._asgi(scope, receive, send)
@@ -73,6 +75,35 @@ class MockApp:
     def reset(self, seed: int | None = None) -> None:
         """Back to the fixtures, as on a fresh start (optionally with another seed)."""
         self.engine.reset(seed)
+
+    def collection(self, family: str, name: str) -> Collection:
+        """A collection by family and name, or KeyError naming what exists."""
+        for fam in self.families:
+            if fam.name == family:
+                if name not in fam.collections:
+                    raise KeyError(f"{family} has no collection {name!r} (has: {', '.join(fam.collections)})")
+                return fam.collections[name]
+        raise KeyError(f"no family {family!r} (loaded: {', '.join(f.name for f in self.families)})")
+
+    def override_lifecycle(self, family: str, collection: str, override: dict[str, Any] | None) -> None:
+        """Lay `override` over the spec's lifecycle of a collection (None restores the spec's).
+
+        Raises ValueError with the reason when the result is not a valid lifecycle.
+        """
+        coll = self.collection(family, collection)
+        if coll.spec_lifecycle is None:
+            raise ValueError(f"{family}.{collection} has no lifecycle to override")
+        if override is None:
+            coll.lifecycle = coll.spec_lifecycle
+            return
+        raw = merge_lifecycle(coll.spec_lifecycle.raw, override)
+        enum = (coll.schema.get("properties", {}).get(raw.get("field")) or {}).get("enum")
+        lifecycle, errors = compile_lifecycle(raw, enum, allow_unreachable=True)
+        if errors:
+            path, reason = errors[0]
+            where = ".".join(map(str, path))
+            raise ValueError(f"{family}.{collection} lifecycle{' at ' + where if where else ''}: {reason}")
+        coll.lifecycle = lifecycle
 
     def state(self) -> dict[str, Any]:
         """Every collection's items, as JSON-ready data."""

@@ -1,8 +1,14 @@
-"""Where specmock reads the time: one seam, so lifecycles and tests can control it."""
+"""Where specmock reads the time: one seam, so lifecycles and tests can control it.
+
+`MockClock` runs on real time by default. It can be advanced (an offset is
+added to the wall clock), set to an instant, or frozen so that time moves only
+when someone advances it: the way to test polling code without sleeping.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import threading
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -13,10 +19,72 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    """The wall clock."""
+    """The wall clock, untouched."""
 
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+class MockClock:
+    """A clock you can freeze, set and advance; real time (plus any offset) otherwise."""
+
+    def __init__(self, *, frozen: bool = False, start: datetime | None = None) -> None:
+        self._lock = threading.Lock()
+        self._offset = timedelta(0)
+        self._frozen_at: datetime | None = None
+        if start is not None:
+            self.set(start)
+        if frozen:
+            self.freeze()
+
+    def now(self) -> datetime:
+        frozen = self._frozen_at
+        return frozen if frozen is not None else datetime.now(UTC) + self._offset
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen_at is not None
+
+    def freeze(self) -> None:
+        """Stop time at the current instant."""
+        with self._lock:
+            if self._frozen_at is None:
+                self._frozen_at = datetime.now(UTC) + self._offset
+
+    def unfreeze(self) -> None:
+        """Let time run again from the instant it was frozen at."""
+        with self._lock:
+            if self._frozen_at is not None:
+                self._offset = self._frozen_at - datetime.now(UTC)
+                self._frozen_at = None
+
+    def advance(self, seconds: float) -> datetime:
+        """Move time forward (never backward) by `seconds`; returns the new now."""
+        if seconds < 0:
+            raise ValueError("a clock only moves forward")
+        with self._lock:
+            step = timedelta(seconds=seconds)
+            if self._frozen_at is not None:
+                self._frozen_at += step
+            else:
+                self._offset += step
+        return self.now()
+
+    def set(self, moment: datetime) -> None:
+        """Jump to `moment` (an aware datetime, or naive taken as UTC)."""
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        with self._lock:
+            if self._frozen_at is not None:
+                self._frozen_at = moment.astimezone(UTC)
+            else:
+                self._offset = moment - datetime.now(UTC)
+
+    def reset(self) -> None:
+        """Back to real time, unfrozen, no offset."""
+        with self._lock:
+            self._offset = timedelta(0)
+            self._frozen_at = None
 
 
 def isoformat(moment: datetime) -> str:

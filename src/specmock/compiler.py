@@ -17,9 +17,11 @@ from jsonschema.exceptions import SchemaError
 from .auth import Authenticator, SecurityScheme
 from .errors import LoadError
 from .extension import COLLECTION_SCHEMA, FAMILY_SCHEMA, OPERATION_SCHEMA
+from .lifecycle import Lifecycle, compile_lifecycle
 from .model import Collection, Family, Filter, Operation, Reference, UniqueRule
 from .problems import ErrorStyle
 from .schematools import flagged_paths, inline_refs, resolve_pointer
+from .templates import template_errors
 from .validation import ParameterSet, compile_validator, make_parameter
 from .yamlload import Document, JsonPath, load_yaml
 
@@ -117,6 +119,7 @@ def _collection(doc: Document, name: str, raw: dict[str, Any]) -> Collection:
         except (KeyError, IndexError, ValueError):
             raise doc.error((*at, "schema"), f"schema {raw['schema']!r} does not exist") from None
     timestamps = raw.get("timestamps", {})
+    lifecycle = _lifecycle(doc, (*at, "lifecycle"), raw["lifecycle"], schema) if "lifecycle" in raw else None
     return Collection(
         name=name,
         label=raw.get("label", name),
@@ -155,7 +158,20 @@ def _collection(doc: Document, name: str, raw: dict[str, Any]) -> Collection:
         touch_parent=raw.get("touchParent", False),
         fixtures=raw.get("fixtures", []),
         write_only=frozenset(flagged_paths(schema, "writeOnly")),
+        lifecycle=lifecycle,
+        spec_lifecycle=lifecycle,
     )
+
+
+def _lifecycle(doc: Document, at: JsonPath, raw: Any, schema: dict[str, Any]) -> Lifecycle:
+    field = raw.get("field") if isinstance(raw, dict) else None
+    enum = (schema.get("properties", {}).get(field) or {}).get("enum") if isinstance(field, str) else None
+    lifecycle, errors = compile_lifecycle(raw, enum)
+    if errors:
+        path, reason = errors[0]
+        raise doc.error((*at, *path), f"invalid lifecycle: {reason}")
+    assert lifecycle is not None
+    return lifecycle
 
 
 def _link_collections(doc: Document, family: Family) -> None:
@@ -278,6 +294,9 @@ def _operation(
     if any(len(a) == 0 for a in alternatives):
         alternatives = []  # `{}` in the list makes authentication optional
 
+    template_problems = template_errors(ext.get("set", {}))
+    if template_problems:
+        raise doc.error((*at, "x-specmock", "set"), f"{op_id}: {template_problems[0]}")
     filters = tuple(
         Filter(param=name, field=f["field"], match=f.get("match", "eq"))
         for name, f in (ext.get("filters") or {}).items()

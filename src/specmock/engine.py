@@ -18,10 +18,12 @@ from .clock import Clock, isoformat
 from .errors import FieldError, Problem
 from .fakedata import FakeData
 from .ids import sequential, ulid, uuid4
+from .lifecycle import META
 from .listing import apply_filters, apply_sort, cursor_page, get_field, numbered_page
 from .model import Collection, Family, Operation
 from .schematools import strip_paths
 from .store import Item, Scope, Store
+from .templates import render
 
 
 @dataclass
@@ -107,7 +109,8 @@ class Engine:
         op = call.operation
         scope = self._scope(call)
         self._require_parent(family, coll, scope)
-        items = apply_filters(self.store.items(coll.name, scope), op.filters, call.query)
+        items = self._advanced(coll, scope, self.store.items(coll.name, scope), read=True)
+        items = apply_filters(items, op.filters, call.query)
         items = apply_sort(items, call.query.get("sort"))
         shown = [self._present(family, coll, scope, item, op) for item in items]
         envelope = op.envelope or "items"
@@ -172,9 +175,7 @@ class Engine:
         item.update(fields)
         for index, item_field in enumerate(coll.scope):
             item[item_field] = scope[index]
-        if coll.id_field in item and (given_id_ok or coll.id_style == "given"):
-            self._note_given_id(coll, item[coll.id_field])
-        else:
+        if not (coll.id_field in item and (given_id_ok or coll.id_style == "given")):
             item[coll.id_field] = self._new_id(coll, now)
         stamp = isoformat(now)
         if coll.created_field:
@@ -183,6 +184,11 @@ class Engine:
             item.setdefault(coll.updated_field, item.get(coll.created_field or "", stamp))
         self._check_references(family, coll, scope, item)
         key = item.get(coll.key_field)
+        if coll.lifecycle is not None:
+            given = item.get(coll.lifecycle.field) if given_id_ok else None
+            if given is not None and given not in coll.lifecycle.states:
+                raise ValueError(f"{given!r} is not a state of the {coll.label} lifecycle")
+            coll.lifecycle.start(item, now, self._rng_for(coll, key), self.fake.faker, state=given)
         if self.store.get(coll.name, scope, key) is not None:
             raise Problem(409, family.errors.message("conflict"), kind="conflict")
         self._check_unique(family, coll, scope, item, exclude=None)
@@ -191,7 +197,7 @@ class Engine:
 
     def _save_change(self, call: Call, coll: Collection, family: Family, scope: Scope, old: Item, new: Item) -> Result:
         op = call.operation
-        for protected in {coll.id_field, coll.key_field, coll.created_field, *coll.scope}:
+        for protected in {coll.id_field, coll.key_field, coll.created_field, META, *coll.scope}:
             if protected and protected in old:
                 new[protected] = old[protected]
         if op.reorder and op.reorder["by"] in new:
@@ -273,7 +279,7 @@ class Engine:
             if any(item.get(f) not in values for f, values in rule.when.items()):
                 continue
             wanted = tuple(get_field(item, f) for f in rule.fields)
-            for other in self.store.items(coll.name, scope):
+            for other in self._advanced(coll, scope, self.store.items(coll.name, scope), read=False):
                 if other.get(coll.key_field) == exclude:
                     continue
                 if any(other.get(f) not in values for f, values in rule.when.items()):
@@ -293,9 +299,9 @@ class Engine:
         if coll.id_style == "uuid":
             return uuid4(self.rng)
         if coll.id_style == "integer":
-            return self.store.next_number(coll.name)
+            return self.store.peek_number(coll.name)
         if coll.id_style == "sequential":
-            return sequential(coll.id_prefix, coll.id_width, self.store.next_number(coll.name))
+            return sequential(coll.id_prefix, coll.id_width, self.store.peek_number(coll.name))
         raise Problem(
             400,
             f"a {coll.label} needs its {coll.id_field}",
@@ -324,8 +330,10 @@ class Engine:
                 (child, child_scope, self._new_item(family, child, child_scope, copy.deepcopy(template), now))
             )
         self.store.put(coll.name, scope, key, item)
+        self._note_given_id(coll, item[coll.id_field])
         for child, child_scope, child_item in children:
             self.store.put(child.name, child_scope, child_item[child.key_field], child_item)
+            self._note_given_id(child, child_item[child.id_field])
         self._touch_parent(family, coll, scope, now)
 
     def _drop_children(self, family: Family, coll: Collection, scope: Scope) -> None:
@@ -367,10 +375,11 @@ class Engine:
             )
         if item is None:
             raise Problem(404, family.errors.message("not_found", label=coll.label), kind="not_found")
-        return scope, item
+        return scope, self._advanced(coll, scope, [item], read=True)[0]
 
     def _present(self, family: Family, coll: Collection, scope: Scope, item: Item, op: Operation | None) -> Item:
         shown = dict(item)
+        shown.pop(META, None)
         for name, child_name in coll.embed.items():
             child = family.collections[child_name]
             child_scope = (*scope, item[coll.key_field])
@@ -380,8 +389,25 @@ class Engine:
         paths = op.response_write_only if op is not None else coll.write_only
         return strip_paths(shown, paths) if paths else shown
 
+    def _advanced(self, coll: Collection, scope: Scope, items: list[Item], read: bool) -> list[Item]:
+        """`items` with every lifecycle transition due by now applied (and stored)."""
+        lifecycle = coll.lifecycle
+        if lifecycle is None:
+            return items
+        now = self.clock.now()
+        for item in items:
+            key = item[coll.key_field]
+            if lifecycle.advance(item, now, read, self._rng_for(coll, key), self.fake.faker):
+                self.store.put(coll.name, scope, key, item)
+        return items
+
+    def _rng_for(self, coll: Collection, key: Any) -> Any:
+        base = f"{self.seed}/{coll.name}/{key}"
+        return lambda step: random.Random(f"{base}/{step}")
+
     def _resolve(self, template: dict[str, Any], now: datetime) -> dict[str, Any]:
-        return {k: isoformat(now) if v == "$now" else copy.deepcopy(v) for k, v in template.items()}
+        resolved: dict[str, Any] = render(template, now, self.rng, self.fake.faker)
+        return resolved
 
 
 def _dependency_order(family: Family) -> list[Collection]:

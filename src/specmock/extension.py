@@ -86,6 +86,7 @@ COLLECTION_SCHEMA: dict[str, Any] = {
         },
         "aliases": {"type": "object", "additionalProperties": {"type": "object", "minProperties": 1}},
         "touchParent": {"type": "boolean"},
+        "lifecycle": {"type": "object"},
         "fixtures": {"type": "array", "items": {"type": "object"}},
     },
 }

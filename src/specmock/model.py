@@ -10,6 +10,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from .auth import Authenticator
+from .lifecycle import Lifecycle
 from .problems import ErrorStyle
 from .schematools import FlagPath
 from .validation import ParameterSet
@@ -61,6 +62,9 @@ class Collection:
     fixtures: list[dict[str, Any]] = field(default_factory=list)
     write_only: frozenset[FlagPath] = frozenset()
     child_names: list[str] = field(default_factory=list)
+    lifecycle: Lifecycle | None = None
+    #: The lifecycle as the spec declared it; scenarios override from this.
+    spec_lifecycle: Lifecycle | None = None
 
 
 @dataclass(frozen=True)

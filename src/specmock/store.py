@@ -55,9 +55,10 @@ class Store:
             self.version += 1
         return list(bucket.values())
 
-    def next_number(self, collection: str) -> int:
-        self._counters[collection] = self._counters.get(collection, 0) + 1
-        return self._counters[collection]
+    def peek_number(self, collection: str) -> int:
+        """The next free number; taken only once an item with it is stored (`note_number`),
+        so a refused create does not burn an id."""
+        return self._counters.get(collection, 0) + 1
 
     def note_number(self, collection: str, number: int) -> None:
         """Make sure the next generated number is above `number` (a fixture used it)."""

@@ -1,0 +1,116 @@
+"""The admin API under `/__specmock/`: control the mock over HTTP.
+
+Routes are thin: each calls the same MockApp method a Python user would, so
+the HTTP and Python controls never drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from .clock import isoformat
+
+if TYPE_CHECKING:
+    from .app import MockApp
+
+PREFIX = "/__specmock"
+
+
+class AdminError(Exception):
+    """A bad admin request: answered 400 with the reason."""
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise AdminError(f"malformed JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise AdminError("the body must be a JSON object")
+    return data
+
+
+def admin_routes(mock: MockApp) -> list[BaseRoute]:
+    """The admin endpoints of `mock`."""
+
+    def clock_state() -> dict[str, Any]:
+        return {"now": isoformat(mock.clock.now()), "frozen": mock.clock.frozen}
+
+    async def health(request: Request) -> Response:
+        return JSONResponse(
+            {
+                "status": "ok",
+                "families": [f.name for f in mock.families],
+                "operations": len(mock.operations),
+                "seed": mock.seed,
+            }
+        )
+
+    async def reset(request: Request) -> Response:
+        body = await _json_object(request)
+        seed = body.get("seed")
+        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+            raise AdminError("seed must be an integer")
+        mock.reset(seed)
+        return JSONResponse({"status": "reset", "seed": mock.seed})
+
+    async def get_clock(request: Request) -> Response:
+        return JSONResponse(clock_state())
+
+    async def put_clock(request: Request) -> Response:
+        body = await _json_object(request)
+        unknown = set(body) - {"now", "frozen"}
+        if unknown:
+            raise AdminError(f"unknown field {sorted(unknown)[0]!r} (known: now, frozen)")
+        if "frozen" in body and not isinstance(body["frozen"], bool):
+            raise AdminError("frozen must be true or false")
+        if body.get("frozen") is True:
+            mock.clock.freeze()
+        if "now" in body:
+            try:
+                moment = datetime.fromisoformat(str(body["now"]).replace("Z", "+00:00"))
+            except ValueError:
+                raise AdminError("now must be an ISO 8601 date-time") from None
+            mock.clock.set(moment)
+        if body.get("frozen") is False:
+            mock.clock.unfreeze()
+        return JSONResponse(clock_state())
+
+    async def advance_clock(request: Request) -> Response:
+        body = await _json_object(request)
+        seconds = body.get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+            raise AdminError("seconds must be a number >= 0")
+        mock.clock.advance(float(seconds))
+        return JSONResponse(clock_state())
+
+    def guarded(handler: Any) -> Any:
+        async def endpoint(request: Request) -> Response:
+            try:
+                response: Response = await handler(request)
+            except AdminError as exc:
+                return _error(400, str(exc))
+            return response
+
+        return endpoint
+
+    return [
+        Route(f"{PREFIX}/health", guarded(health), methods=["GET"]),
+        Route(f"{PREFIX}/reset", guarded(reset), methods=["POST"]),
+        Route(f"{PREFIX}/clock", guarded(get_clock), methods=["GET"]),
+        Route(f"{PREFIX}/clock", guarded(put_clock), methods=["PUT"]),
+        Route(f"{PREFIX}/clock/advance", guarded(advance_clock), methods=["POST"]),
+    ]
