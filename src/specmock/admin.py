@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from .clock import isoformat
+from .errors import LoadError
 
 if TYPE_CHECKING:
     from .app import MockApp
@@ -97,6 +98,54 @@ def admin_routes(mock: MockApp) -> list[BaseRoute]:
         mock.clock.advance(float(seconds))
         return JSONResponse(clock_state())
 
+    async def get_journal(request: Request) -> Response:
+        operation = request.query_params.get("operationId")
+        entries = [e.as_dict() for e in mock.journal.entries(operation)]
+        return JSONResponse({"size": mock.journal.size, "count": len(entries), "entries": entries})
+
+    async def clear_journal(request: Request) -> Response:
+        mock.journal.clear()
+        return Response(status_code=204)
+
+    def scenario_state() -> dict[str, Any]:
+        scenario = mock.scenario
+        if scenario is None:
+            return {"active": None}
+        return {
+            "active": scenario.name,
+            "source": scenario.source,
+            "description": scenario.description,
+            "rules": [{"name": r.label, "matched": r.matched, "fired": r.fired} for r in scenario.rules],
+        }
+
+    async def get_scenario(request: Request) -> Response:
+        return JSONResponse(scenario_state())
+
+    async def put_scenario(request: Request) -> Response:
+        raw = (await request.body()).decode("utf-8", "replace")
+        reset = request.query_params.get("reset", "true").lower() != "false"
+        source: Any = raw
+        stripped = raw.strip()
+        if not stripped:
+            raise AdminError('send a scenario (YAML or JSON), or {"name": "<bundled scenario>"}')
+        if stripped.startswith("{"):
+            try:
+                data = json.loads(stripped)
+            except ValueError as exc:
+                raise AdminError(f"malformed JSON: {exc}") from None
+            names = data.get("use") if isinstance(data, dict) and set(data) == {"use"} else None
+            source = names if names is not None else data
+        sources = source if isinstance(source, list) else [source]
+        try:
+            mock.load_scenario(*sources, reset=reset)
+        except (LoadError, ValueError) as exc:
+            raise AdminError(f"scenario refused, the previous one stays: {exc}") from None
+        return JSONResponse(scenario_state())
+
+    async def delete_scenario(request: Request) -> Response:
+        mock.clear_scenario(reset=request.query_params.get("reset", "true").lower() != "false")
+        return Response(status_code=204)
+
     def guarded(handler: Any) -> Any:
         async def endpoint(request: Request) -> Response:
             try:
@@ -113,4 +162,9 @@ def admin_routes(mock: MockApp) -> list[BaseRoute]:
         Route(f"{PREFIX}/clock", guarded(get_clock), methods=["GET"]),
         Route(f"{PREFIX}/clock", guarded(put_clock), methods=["PUT"]),
         Route(f"{PREFIX}/clock/advance", guarded(advance_clock), methods=["POST"]),
+        Route(f"{PREFIX}/journal", guarded(get_journal), methods=["GET"]),
+        Route(f"{PREFIX}/journal", guarded(clear_journal), methods=["DELETE"]),
+        Route(f"{PREFIX}/scenario", guarded(get_scenario), methods=["GET"]),
+        Route(f"{PREFIX}/scenario", guarded(put_scenario), methods=["PUT"]),
+        Route(f"{PREFIX}/scenario", guarded(delete_scenario), methods=["DELETE"]),
     ]

@@ -2,30 +2,40 @@
 
 One object is the mock, however it is used: served by uvicorn (`specmock
 serve`), driven in-process by httpx, or controlled from a test. It is itself
-an ASGI app.
+an ASGI app. Every control the admin API offers is a method here first.
 """
 
 from __future__ import annotations
 
+import json
+import random
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from .admin import admin_routes
-from .bundled import bundled_specs
-from .clock import MockClock
+from .bundled import bundled_dir, bundled_specs
+from .clock import MockClock, isoformat
 from .compiler import check_unique_families, load_family
 from .dispatch import DEFAULT_MAX_BODY, Dispatcher
 from .engine import Engine
 from .errors import LoadError
+from .journal import DEFAULT_JOURNAL_SIZE, Entry, Journal
 from .lifecycle import compile_lifecycle, merge_lifecycle
 from .model import Collection, Family, Operation
 from .router import Router
+from .rules import Decision
+from .scenario import Scenario, load_scenario
 from .store import Store
+
+ScenarioSource = Path | str | dict[str, Any]
 
 
 def load_specs(paths: Iterable[Path | str] | None = None) -> list[Family]:
@@ -34,6 +44,14 @@ def load_specs(paths: Iterable[Path | str] | None = None) -> list[Family]:
     families = [load_family(p) for p in files]
     check_unique_families(families)
     return families
+
+
+def bundled_scenario_files() -> dict[str, Path]:
+    """The scenarios that ship with specmock, by name."""
+    folder = bundled_dir("scenarios")
+    if not folder.is_dir():
+        return {}
+    return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
 
 
 class MockApp:
@@ -45,7 +63,9 @@ class MockApp:
         *,
         seed: int = 0,
         clock: MockClock | None = None,
+        scenarios: Iterable[ScenarioSource] = (),
         max_body: int = DEFAULT_MAX_BODY,
+        journal_size: int = DEFAULT_JOURNAL_SIZE,
         families: list[Family] | None = None,
     ) -> None:
         self.families = families if families is not None else load_specs(specs)
@@ -56,12 +76,22 @@ class MockApp:
         self.clock = clock or MockClock()
         self.store = Store()
         self.engine = Engine(self.families, self.store, self.clock, seed)
-        self.dispatcher = Dispatcher(self.router, self.engine, max_body=max_body)
-        self.engine.reset()
+        self.journal = Journal(journal_size)
+        self.chaos_rng = random.Random(f"{seed}/chaos")
+        self.scenario: Scenario | None = None
+        self._bundled: dict[str, Scenario] = {}
+        self.dispatcher = Dispatcher(self, self.router, self.engine, max_body=max_body)
         self._asgi = Starlette(routes=[*admin_routes(self), Route("/{path:path}", self.dispatcher)])
+        scenario_list = list(scenarios)
+        if scenario_list:
+            self.load_scenario(*scenario_list)
+        else:
+            self.reset()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._asgi(scope, receive, send)
+
+    # -- what is served -----------------------------------------------------------
 
     @property
     def seed(self) -> int:
@@ -72,10 +102,6 @@ class MockApp:
         """Every served operation, by family."""
         return self.router.operations
 
-    def reset(self, seed: int | None = None) -> None:
-        """Back to the fixtures, as on a fresh start (optionally with another seed)."""
-        self.engine.reset(seed)
-
     def collection(self, family: str, name: str) -> Collection:
         """A collection by family and name, or KeyError naming what exists."""
         for fam in self.families:
@@ -84,6 +110,68 @@ class MockApp:
                     raise KeyError(f"{family} has no collection {name!r} (has: {', '.join(fam.collections)})")
                 return fam.collections[name]
         raise KeyError(f"no family {family!r} (loaded: {', '.join(f.name for f in self.families)})")
+
+    # -- state ------------------------------------------------------------------------
+
+    def reset(self, seed: int | None = None) -> None:
+        """Back to the fixtures (the specs', then the scenario's), as on a fresh start."""
+        self.engine.reset(seed)
+        self.chaos_rng.seed(f"{self.engine.seed}/chaos")
+        if self.scenario is not None:
+            for fam_name, coll_name, item, _ in self.scenario.fixtures:
+                family = next(f for f in self.families if f.name == fam_name)
+                with self.store.lock:
+                    self.engine.add_fixture(family, family.collections[coll_name], item)
+            self.scenario = self.scenario.fresh()
+
+    def state(self) -> dict[str, Any]:
+        """Every collection's items, as JSON-ready data."""
+        return self.store.export()
+
+    # -- scenarios --------------------------------------------------------------------
+
+    def load_scenario(self, *sources: ScenarioSource, reset: bool = True) -> Scenario:
+        """Make `sources` (files, YAML text, dicts or bundled names; later ones win) the active scenario.
+
+        Everything is checked before anything changes: a broken scenario raises
+        LoadError and the previous one stays in force.
+        """
+        compiled = [self._compile_scenario(s) for s in sources]
+        scenario = Scenario.combine(compiled).fresh()
+        for coll in (c for f in self.families for c in f.collections.values()):
+            coll.lifecycle = coll.spec_lifecycle
+        for (fam, coll_name), override in scenario.lifecycles.items():
+            self.override_lifecycle(fam, coll_name, override)
+        self.scenario = scenario
+        if reset:
+            self.reset(scenario.seed)
+        return scenario
+
+    def clear_scenario(self, reset: bool = True) -> None:
+        """Back to the specs alone: no rules, any token, the specs' lifecycles."""
+        self.scenario = None
+        for coll in (c for f in self.families for c in f.collections.values()):
+            coll.lifecycle = coll.spec_lifecycle
+        if reset:
+            self.reset()
+
+    def bundled_scenario(self, name: str) -> Scenario | None:
+        """A bundled scenario by name (for the X-Specmock-Scenario header), compiled once."""
+        if name not in self._bundled:
+            files = bundled_scenario_files()
+            if name not in files:
+                return None
+            self._bundled[name] = load_scenario(files[name], self)
+        return self._bundled[name]
+
+    def _compile_scenario(self, source: ScenarioSource) -> Scenario:
+        if isinstance(source, str) and "\n" not in source and not Path(source).exists():
+            files = bundled_scenario_files()
+            if source in files:
+                return load_scenario(files[source], self)
+            if "/" not in source and not source.endswith((".yaml", ".yml", ".json")):
+                raise LoadError(source, None, f"no such scenario (bundled: {', '.join(files)})")
+        return load_scenario(source, self)
 
     def override_lifecycle(self, family: str, collection: str, override: dict[str, Any] | None) -> None:
         """Lay `override` over the spec's lifecycle of a collection (None restores the spec's).
@@ -105,6 +193,39 @@ class MockApp:
             raise ValueError(f"{family}.{collection} lifecycle{' at ' + where if where else ''}: {reason}")
         coll.lifecycle = lifecycle
 
-    def state(self) -> dict[str, Any]:
-        """Every collection's items, as JSON-ready data."""
-        return self.store.export()
+    # -- journal ----------------------------------------------------------------------
+
+    def record(
+        self,
+        request: Request,
+        family: Family,
+        op: Operation | None,
+        response: Response,
+        body: Any,
+        seconds: float,
+        decision: Decision | None,
+        outcome: str,
+    ) -> None:
+        """Add one exchange to the journal."""
+        raw = bytes(response.body)
+        try:
+            response_body: Any = json.loads(raw) if raw else None
+        except ValueError:
+            response_body = raw.decode("utf-8", "replace")
+        self.journal.add(
+            Entry(
+                seq=self.journal.next_seq(),
+                time=isoformat(datetime.now(UTC)),
+                method=request.method,
+                path=request.url.path,
+                query=request.url.query,
+                family=family.name,
+                operation_id=op.operation_id if op else None,
+                status=response.status_code,
+                request_body=body,
+                response_body=response_body,
+                duration_ms=seconds * 1000,
+                rule=decision.label if decision else None,
+                outcome=outcome,
+            )
+        )

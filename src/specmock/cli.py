@@ -19,6 +19,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080, help="port to bind; 0 picks a free one (default 8080)")
     serve.add_argument("--seed", type=int, default=0, help="seed of generated data and ids (default 0)")
     serve.add_argument("--spec", action="append", metavar="FILE", help="a spec to serve instead of the bundled ones")
+    serve.add_argument(
+        "--scenario",
+        action="append",
+        default=[],
+        metavar="FILE|NAME",
+        help="a scenario file or bundled scenario name; repeat to combine (later ones win)",
+    )
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
 
     routes = sub.add_parser("routes", help="list every operation served")
@@ -31,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .app import MockApp
 
     try:
-        app = MockApp(args.spec, seed=getattr(args, "seed", 0))
+        app = MockApp(args.spec, seed=getattr(args, "seed", 0), scenarios=getattr(args, "scenario", []))
     except LoadError as exc:
         print(f"specmock: {exc}", file=sys.stderr)
         return 2

@@ -10,40 +10,69 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
 from time import perf_counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from .chaos import deliver
 from .engine import Call, Engine, Result
 from .errors import FieldError, Problem
 from .model import Family, Operation
 from .router import Router
+from .rules import Decision, decide, needs_body
+from .scenario import Forced, Scenario
+from .tokens import check_token
 from .validation import field_error
+
+if TYPE_CHECKING:
+    from .app import MockApp
 
 log = logging.getLogger("specmock")
 
 JSON = "application/json"
 DEFAULT_MAX_BODY = 1024 * 1024
+#: A request header that picks a bundled scenario for that one request.
+SCENARIO_HEADER = "x-specmock-scenario"
+
+_INVALID_KINDS = {"validation", "malformed_json", "unsupported_media_type", "payload_too_large"}
+_KIND_BY_STATUS = {
+    400: "validation",
+    401: "invalid_credentials",
+    403: "forbidden",
+    404: "not_found",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "throttled",
+    500: "internal",
+    503: "unavailable",
+}
 
 
-@dataclass
-class Exchange:
-    """One request and its answer, as observers (the journal) see it."""
+def _lenient_json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
 
-    method: str
-    path: str
-    family: str
-    operation_id: str | None
-    status: int
-    request_body: Any
-    response_body: bytes
-    duration_ms: float
+
+def _preferred(request: Request, op: Operation) -> Forced | None:
+    """Prism's `Prefer: code=409`: a documented status for this one request."""
+    prefer = request.headers.get("prefer")
+    if not prefer or "code=" not in prefer:
+        return None
+    for part in prefer.split(","):
+        name, _, value = part.strip().partition("=")
+        if name.strip().lower() == "code" and value.strip().isdigit():
+            status = int(value.strip())
+            if status == op.success_status or str(status) not in op.responses:
+                return None
+            return Forced(status=status, headers={"Preference-Applied": f"code={status}"})
+    return None
 
 
 class _DuplicateKey(ValueError):
@@ -75,62 +104,100 @@ def is_json_media_type(content_type: str) -> bool:
 class Dispatcher:
     """The ASGI app behind every API path."""
 
-    def __init__(self, router: Router, engine: Engine, max_body: int = DEFAULT_MAX_BODY) -> None:
+    def __init__(self, mock: MockApp, router: Router, engine: Engine, max_body: int = DEFAULT_MAX_BODY) -> None:
+        self.mock = mock
         self.router = router
         self.engine = engine
         self.max_body = max_body
-        #: Called with every Exchange once its response is ready (the journal's seam).
-        self.observers: list[Callable[[Exchange], None]] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        response = await self.respond(request)
-        await response(scope, receive, send)
+        response, decision = await self.respond(request)
+        if decision is not None and decision.reshapes_delivery:
+            await deliver(response, decision, scope, receive, send)
+        else:
+            await response(scope, receive, send)
 
-    async def respond(self, request: Request) -> Response:
+    async def respond(self, request: Request) -> tuple[Response, Decision | None]:
+        """The response to `request`, and the chaos to deliver it with."""
         started = perf_counter()
         raw_path = request.scope.get("raw_path")
         path = raw_path.decode("latin-1") if raw_path else quote(request.scope["path"])
         match = self.router.match(request.method, path)
         family = match.family
         op = match.operation
+        scenario = self._scenario(request)
+        decision: Decision | None = None
         body: Any = None
+        outcome = "ok"
         try:
             if op is None:
+                outcome = "unmatched"
                 raise self._unrouted(family, request, match.allowed)
-            credential_headers = request.headers
-            op.authenticator.authenticate(
-                credential_headers,
-                request.query_params,
-                request.cookies,
-                family.errors.message("missing_credentials"),
-                family.errors.message("invalid_credentials"),
-            )
-            call = await self._call(request, op, match.path_values)
-            body = call.body
-            result = self.engine.handle(call)
-            response = self._response(result, request.method)
+            if scenario is not None and scenario.rules:
+                if needs_body(scenario, op):
+                    body = _lenient_json(await request.body())
+                decision = decide(
+                    scenario, op, match.path_values, request.query_params, request.headers, body, self.mock.chaos_rng
+                )
+            forced = decision.forced if decision is not None else None
+            forced = forced or _preferred(request, op)
+            if forced is not None:
+                outcome = "forced"
+                response = self._forced_response(family, op, forced)
+            else:
+                credential = op.authenticator.authenticate(
+                    request.headers,
+                    request.query_params,
+                    request.cookies,
+                    family.errors.message("missing_credentials"),
+                    family.errors.message("invalid_credentials"),
+                )
+                policy = scenario.auth.get(family.name) if scenario is not None else None
+                if policy is not None and credential is not None:
+                    check_token(policy, op, credential, self.mock.clock.now())
+                call = await self._call(request, op, match.path_values)
+                body = call.body
+                response = self._response(self.engine.handle(call), request.method)
         except Problem as problem:
+            if outcome == "ok":
+                outcome = "invalid" if problem.kind in _INVALID_KINDS else "refused"
             response = self.problem_response(family, problem)
         except ClientDisconnect:
+            outcome = "disconnected"
             response = Response(status_code=499)
         except Exception:
             log.exception("internal error answering %s %s", request.method, path)
+            outcome = "error"
             response = self.problem_response(family, Problem(500, family.errors.message("internal"), kind="internal"))
-        if self.observers:
-            exchange = Exchange(
-                method=request.method,
-                path=request.url.path,
-                family=family.name,
-                operation_id=op.operation_id if op else None,
-                status=response.status_code,
-                request_body=body,
-                response_body=bytes(response.body),
-                duration_ms=(perf_counter() - started) * 1000,
-            )
-            for observer in self.observers:
-                observer(exchange)
-        return response
+        if decision is not None and (decision.reset or decision.truncate):
+            outcome = "dropped"
+        self.mock.record(request, family, op, response, body, perf_counter() - started, decision, outcome)
+        return response, decision
+
+    def _scenario(self, request: Request) -> Scenario | None:
+        chosen = request.headers.get(SCENARIO_HEADER)
+        if chosen:
+            return self.mock.bundled_scenario(chosen)
+        return self.mock.scenario
+
+    def _forced_response(self, family: Family, op: Operation, forced: Forced) -> Response:
+        headers = dict(forced.headers)
+        if forced.body is not None:
+            return Response(encode(forced.body), status_code=forced.status, headers=headers, media_type=JSON)
+        if forced.status < 400:
+            content = (op.responses.get(str(forced.status)) or {}).get("content")
+            if not content:
+                return Response(status_code=forced.status, headers=headers)
+        message = forced.message or family.errors.message(
+            _KIND_BY_STATUS.get(forced.status, "internal"),
+            label=op.collection.label,
+            method=op.method,
+            limit=0,
+            media_type="",
+            detail="",
+        )
+        return self.problem_response(family, Problem(forced.status, message, kind="forced", headers=headers))
 
     # -- steps ------------------------------------------------------------------
 

@@ -83,6 +83,8 @@ class Engine:
     def add_fixture(self, family: Family, coll: Collection, fixture: dict[str, Any], scope: Scope = ()) -> Item:
         """Store `fixture` as an item of `coll`, filling what it leaves out."""
         fields = copy.deepcopy(fixture)
+        if "_scope" in fields:  # a child's fixture names its parents' path values
+            scope = tuple(fields.pop("_scope"))
         if not scope and coll.scope:
             missing = [f for f in coll.scope if f not in fields]
             if missing:
@@ -188,7 +190,9 @@ class Engine:
             given = item.get(coll.lifecycle.field) if given_id_ok else None
             if given is not None and given not in coll.lifecycle.states:
                 raise ValueError(f"{given!r} is not a state of the {coll.label} lifecycle")
-            coll.lifecycle.start(item, now, self._rng_for(coll, key), self.fake.faker, state=given)
+            coll.lifecycle.start(
+                item, now, self._rng_for(coll, key), self.fake.faker, state=given, given=frozenset(fields)
+            )
         if self.store.get(coll.name, scope, key) is not None:
             raise Problem(409, family.errors.message("conflict"), kind="conflict")
         self._check_unique(family, coll, scope, item, exclude=None)

@@ -77,9 +77,34 @@ class Lifecycle:
         rng_for: Callable[[int], random.Random],
         faker: Faker,
         state: str | None = None,
+        given: frozenset[str] = frozenset(),
     ) -> None:
-        """Put a new item in its initial state (or `state`, for fixtures)."""
-        self._enter(item, state or self.initial, now, 0, rng_for, faker, keep_given=state is not None)
+        """Put a new item in its initial state, or in `state` (a fixture's), passing through the
+        states on the way there so their fields are set too (a completed scan has started)."""
+        path = self.path_to(state) if state is not None else [self.initial]
+        for step, name in enumerate(path):
+            self._enter(item, name, now, step, rng_for, faker, keep=given)
+
+    def path_to(self, target: str) -> list[str]:
+        """The shortest chain of states from the initial one to `target`."""
+        previous: dict[str, str | None] = {self.initial: None}
+        todo = [self.initial]
+        while todo:
+            current = todo.pop(0)
+            if current == target:
+                break
+            for nxt, _ in self.states[current].outcomes:
+                if nxt not in previous:
+                    previous[nxt] = current
+                    todo.append(nxt)
+        if target not in previous:
+            return [target]
+        chain: list[str] = []
+        node: str | None = target
+        while node is not None:
+            chain.append(node)
+            node = previous[node]
+        return chain[::-1]
 
     def advance(
         self, item: dict[str, Any], now: datetime, read: bool, rng_for: Callable[[int], random.Random], faker: Faker
@@ -103,7 +128,7 @@ class Lifecycle:
             if not (by_time or by_reads):
                 break
             at = datetime.fromtimestamp(due, UTC) if by_time and due is not None else now
-            self._enter(item, meta["next"], at, meta["step"] + 1, rng_for, faker, keep_given=False)
+            self._enter(item, meta["next"], at, meta["step"] + 1, rng_for, faker, keep=frozenset())
             meta = item[META]
             if read and meta["reads"] is not None:
                 meta["reads"] = 1  # this read shows the new state: it counts as its first
@@ -118,13 +143,13 @@ class Lifecycle:
         step: int,
         rng_for: Callable[[int], random.Random],
         faker: Faker,
-        keep_given: bool,
+        keep: frozenset[str],
     ) -> None:
         state = self.states[name]
         rng = rng_for(step)
         item[self.field] = name
         for key, value in render(state.on_enter, at, rng, faker).items():
-            if not (keep_given and key in item):
+            if key not in keep:
                 item[key] = value
         meta: dict[str, Any] = {"step": step, "reads": None, "due": None, "next": None}
         if not state.terminal:

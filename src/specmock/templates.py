@@ -77,4 +77,4 @@ def render(template: Any, now: datetime, rng: random.Random, faker: Faker) -> An
             out[key] = render(sub, now, rng, faker)
     for key, names in sums.items():
         out[key] = sum(v for v in (out.get(n) for n in names) if isinstance(v, (int, float)))
-    return out
+    return {key: out[key] for key in template}

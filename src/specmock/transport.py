@@ -13,12 +13,26 @@ import asyncio
 import httpx
 from starlette.types import ASGIApp
 
+from .chaos import ConnectionDropped
+
+_DROPPED = "Server disconnected without sending a complete response (specmock chaos)."
+
+
+class AsyncASGITransport(httpx.ASGITransport):
+    """httpx's ASGITransport, with dropped connections surfacing as httpx errors."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await super().handle_async_request(request)
+        except ConnectionDropped:
+            raise httpx.RemoteProtocolError(_DROPPED, request=request) from None
+
 
 class SyncASGITransport(httpx.BaseTransport):
     """`httpx.Client(transport=SyncASGITransport(app))` sends requests straight to `app`."""
 
     def __init__(self, app: ASGIApp, client: tuple[str, int] = ("127.0.0.1", 123)) -> None:
-        self._transport = httpx.ASGITransport(app=app, client=client)
+        self._transport = AsyncASGITransport(app=app, client=client)
         self._loop = asyncio.new_event_loop()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
