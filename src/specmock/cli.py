@@ -30,11 +30,49 @@ def _parser() -> argparse.ArgumentParser:
 
     routes = sub.add_parser("routes", help="list every operation served")
     routes.add_argument("--spec", action="append", metavar="FILE", help="a spec to load instead of the bundled ones")
+
+    validate = sub.add_parser("validate", help="check specs and scenarios; exit 1 with file:line: reason if broken")
+    validate.add_argument("--spec", action="append", metavar="FILE", help="a spec to check instead of the bundled ones")
+    validate.add_argument("scenario", nargs="*", metavar="SCENARIO", help="scenario files (default: the bundled ones)")
+
+    sub.add_parser("schema", help="print the JSON Schema of scenario files")
     return parser
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .app import MockApp, bundled_scenario_files
+
+    try:
+        app = MockApp(args.spec)
+    except LoadError as exc:
+        print(f"specmock: {exc}", file=sys.stderr)
+        return 1
+    scenarios = args.scenario or [str(p) for p in bundled_scenario_files().values()]
+    failed = 0
+    for source in scenarios:
+        try:
+            app.load_scenario(source, reset=False)
+        except LoadError as exc:
+            print(f"specmock: {exc}", file=sys.stderr)
+            failed += 1
+        else:
+            print(f"ok {source}")
+    specs = len(app.families)
+    print(f"{specs} spec(s), {len(scenarios)} scenario(s) checked, {failed} broken")
+    return 1 if failed else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "schema":
+        import json
+
+        from .scenario_schema import SCENARIO_SCHEMA
+
+        print(json.dumps(SCENARIO_SCHEMA, indent=2))
+        return 0
+    if args.command == "validate":
+        return _validate(args)
     from .app import MockApp
 
     try:

@@ -22,7 +22,7 @@ from .model import Collection, Family, Filter, Operation, Reference, UniqueRule
 from .problems import ErrorStyle
 from .schematools import flagged_paths, inline_refs, resolve_pointer
 from .templates import template_errors
-from .validation import ParameterSet, compile_validator, make_parameter
+from .validation import ParameterSet, compile_validator, locate, make_parameter
 from .yamlload import Document, JsonPath, load_yaml
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
@@ -37,9 +37,9 @@ def load_family(path: Path | str) -> Family:
 def _check(doc: Document, at: JsonPath, value: Any, schema: dict[str, Any], what: str) -> None:
     errors = sorted(Draft202012Validator(schema).iter_errors(value), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
-        error = errors[0]
-        where = (*at, *error.absolute_path)
-        raise doc.error(where, f"invalid {what} at '{'.'.join(map(str, where))}': {error.message}")
+        path, message = locate(errors[0])
+        where = (*at, *path)
+        raise doc.error(where, f"invalid {what} at '{'.'.join(map(str, where))}': {message}")
 
 
 def compile_family(doc: Document) -> Family:

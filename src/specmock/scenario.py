@@ -23,7 +23,7 @@ from .lifecycle import compile_lifecycle, merge_lifecycle, parse_duration
 from .model import Family, Operation
 from .scenario_schema import SCENARIO_SCHEMA
 from .schematools import inline_refs
-from .validation import compile_validator, format_path
+from .validation import compile_validator, format_path, locate
 from .yamlload import Document, JsonPath, load_yaml, parse_yaml
 
 if TYPE_CHECKING:
@@ -156,12 +156,8 @@ def compile_scenario(doc: Document, mock: MockApp) -> Scenario:
         raise doc.error((), "a scenario must be a mapping")
     errors = sorted(_SCHEMA_VALIDATOR.iter_errors(data), key=lambda e: (len(list(e.absolute_path)), str(e.path)))
     if errors:
-        error = max(errors, key=lambda e: len(list(e.absolute_path)))
-        where = format_path(error.absolute_path) or "the scenario"
-        message = error.message
-        if error.validator == "additionalProperties":
-            message = message.replace("Additional properties are not allowed", "unknown key")
-        raise doc.error(tuple(error.absolute_path), f"{where}: {message}")
+        path, message = locate(max(errors, key=lambda e: len(list(e.absolute_path))))
+        raise doc.error(tuple(path), f"{format_path(path) or 'the scenario'}: {message}")
     families = {f.name: f for f in mock.families}
     scenario = Scenario(
         name=data.get("name") or doc.path.stem.strip("<>"),

@@ -230,3 +230,19 @@ def _default_message(error: ValidationError) -> str:
         return "is not an allowed field"
     message = error.message
     return message if len(message) <= 300 else message[:297] + "..."
+
+
+def locate(error: ValidationError) -> tuple[list[str | int], str]:
+    """Where a schema error in a hand-written document points, and a message for a person.
+
+    An unknown key is reported at the key itself (its own line), not at the mapping.
+    """
+    path = list(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        known = sorted(schema.get("properties", {}))
+        extra = sorted(k for k in error.instance if k not in known)
+        if extra:
+            hint = f" (known: {', '.join(known)})" if known else ""
+            return [*path, extra[0]], f"unknown key {extra[0]!r}{hint}"
+    return path, error.message
