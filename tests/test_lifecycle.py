@@ -152,7 +152,7 @@ def test_an_invalid_override_is_refused_and_the_old_lifecycle_stays():
 
 
 def test_clock_admin_endpoints():
-    app, client = frozen_client()
+    _, client = frozen_client()
     state = client.get("/__specmock/clock").json()
     assert state["frozen"] is True
     client.post("/scans", json=SCAN)

@@ -38,7 +38,7 @@ def mock_with(scenario: str | dict, **kwargs) -> tuple[MockApp, httpx.Client]:
 
 
 def test_fixtures_seed_every_family_and_fill_what_they_leave_out():
-    app, api = mock_with(
+    _, api = mock_with(
         {
             "fixtures": {
                 "appsecplus": {
@@ -102,7 +102,7 @@ def test_forced_errors_validate_for_every_family_and_status():
         ("sdelements:ListAlmConnectors", 429),
     ]:
         rules.append({"match": {"operationId": op_id}, "respond": {"status": status, "retryAfter": 2}})
-    app, api = mock_with({"rules": rules})
+    _, api = mock_with({"rules": rules})
     cases = [
         ("POST", f"{VERSORI}/protocols/http/connectors", BEARER, {"code": "bad_request"}),
         ("GET", f"{VERSORI}/connectors/{ORG}", BEARER, {"code": "not_found"}),
@@ -319,7 +319,7 @@ def test_specmock_validate_reports_broken_scenarios(tmp_path: Path):
 
 
 def test_a_broken_scenario_swapped_in_at_runtime_is_refused_and_the_old_one_stays():
-    app, api = mock_with(
+    _, api = mock_with(
         {"name": "old", "rules": [{"match": {"operationId": "ListScans"}, "respond": {"status": 503}}]}
     )
     refused = api.put(

@@ -192,8 +192,8 @@ def compile_scenario(doc: Document, mock: MockApp) -> Scenario:
             enum = (coll.schema.get("properties", {}).get(merged.get("field")) or {}).get("enum")
             _, problems = compile_lifecycle(merged, enum, allow_unreachable=True)
             if problems:
-                path, reason = problems[0]
-                raise doc.error((*at, *path), f"invalid lifecycle override: {reason}")
+                where, reason = problems[0]
+                raise doc.error((*at, *where), f"invalid lifecycle override: {reason}")
             scenario.lifecycles[(fam_name, coll_name)] = override
     _try_fixtures(doc, mock, scenario)
     return scenario
