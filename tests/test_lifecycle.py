@@ -225,7 +225,7 @@ def test_a_broken_lifecycle_fails_at_load_with_file_line_and_reason(tmp_path, st
 
 def test_polling_a_served_scan_on_real_time_sees_queued_running_completed():
     """A real client polls `specmock serve` on the wall clock: the default timings finish in seconds."""
-    served = start_server("--seed", "1")
+    served = start_server("--seed", "2")  # with seed 2, scan-001 completes (seed 1 fails it)
     try:
         with httpx.Client(base_url=served.url, headers=BEARER, timeout=5) as api:
             scan = api.post("/scans", json=SCAN).json()

@@ -35,7 +35,7 @@ from .rules import Decision
 from .scenario import Scenario, load_scenario
 from .store import Store
 
-ScenarioSource = Path | str | dict[str, Any]
+ScenarioSource = Path | str | dict[str, Any] | Scenario
 
 
 def load_specs(paths: Iterable[Path | str] | None = None) -> list[Family]:
@@ -136,7 +136,7 @@ class MockApp:
         Everything is checked before anything changes: a broken scenario raises
         LoadError and the previous one stays in force.
         """
-        compiled = [self._compile_scenario(s) for s in sources]
+        compiled = [self.compile_scenario(s) for s in sources]
         scenario = Scenario.combine(compiled).fresh()
         for coll in (c for f in self.families for c in f.collections.values()):
             coll.lifecycle = coll.spec_lifecycle
@@ -164,7 +164,10 @@ class MockApp:
             self._bundled[name] = load_scenario(files[name], self)
         return self._bundled[name]
 
-    def _compile_scenario(self, source: ScenarioSource) -> Scenario:
+    def compile_scenario(self, source: ScenarioSource) -> Scenario:
+        """Check a scenario against the loaded specs without applying it."""
+        if isinstance(source, Scenario):
+            return source
         if isinstance(source, str) and "\n" not in source and not Path(source).exists():
             files = bundled_scenario_files()
             if source in files:

@@ -75,6 +75,7 @@ def compile_family(doc: Document) -> Family:
     )
     for name, raw in (ext.get("collections") or {}).items():
         family.collections[name] = _collection(doc, name, raw)
+        family.collections[name].family = family.name
     _link_collections(doc, family)
 
     schemes = {

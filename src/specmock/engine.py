@@ -111,7 +111,7 @@ class Engine:
         op = call.operation
         scope = self._scope(call)
         self._require_parent(family, coll, scope)
-        items = self._advanced(coll, scope, self.store.items(coll.name, scope), read=True)
+        items = self._advanced(coll, scope, self.store.items(coll.key, scope), read=True)
         items = apply_filters(items, op.filters, call.query)
         items = apply_sort(items, call.query.get("sort"))
         shown = [self._present(family, coll, scope, item, op) for item in items]
@@ -156,7 +156,7 @@ class Engine:
     def _delete(self, call: Call, coll: Collection, family: Family) -> Result:
         scope, item = self._existing(call, coll, family)
         key = item[coll.key_field]
-        self.store.remove(coll.name, scope, key)
+        self.store.remove(coll.key, scope, key)
         self._drop_children(family, coll, (*scope, key))
         self._touch_parent(family, coll, scope, self.clock.now())
         return Result(call.operation.success_status)
@@ -193,7 +193,7 @@ class Engine:
             coll.lifecycle.start(
                 item, now, self._rng_for(coll, key), self.fake.faker, state=given, given=frozenset(fields)
             )
-        if self.store.get(coll.name, scope, key) is not None:
+        if self.store.get(coll.key, scope, key) is not None:
             raise Problem(409, family.errors.message("conflict"), kind="conflict")
         self._check_unique(family, coll, scope, item, exclude=None)
         self._fill_required(coll, item, now)
@@ -215,9 +215,9 @@ class Engine:
         self._fill_required(coll, new, now)
         new = _in_schema_order(coll, new)
         siblings = self._exclusive_changes(op, coll, scope, key, new, now)
-        self.store.put(coll.name, scope, key, new)
+        self.store.put(coll.key, scope, key, new)
         for sibling_key, sibling in siblings:
-            self.store.put(coll.name, scope, sibling_key, sibling)
+            self.store.put(coll.key, scope, sibling_key, sibling)
         self._touch_parent(family, coll, scope, now)
         body = self._present(family, coll, scope, new, op)
         return Result(op.success_status, {op.wrap: body} if op.wrap else body)
@@ -229,7 +229,7 @@ class Engine:
         for flag in op.exclusive:
             if new.get(flag) is not True:
                 continue
-            for other in self.store.items(coll.name, scope):
+            for other in self.store.items(coll.key, scope):
                 other_key = other[coll.key_field]
                 if other_key != key and other.get(flag) is True:
                     updated = {**other, flag: False}
@@ -270,7 +270,7 @@ class Engine:
             if value is None:
                 continue
             target_coll = family.collections[ref.collection]
-            target = self.store.get(ref.collection, (), value)
+            target = self.store.get(target_coll.key, (), value)
             if target is None:
                 message = ref.message.format(value=value, label=target_coll.label)
                 fields = [FieldError(ref.expand or ref.field, message)] if ref.status == 400 else []
@@ -283,7 +283,7 @@ class Engine:
             if any(item.get(f) not in values for f, values in rule.when.items()):
                 continue
             wanted = tuple(get_field(item, f) for f in rule.fields)
-            for other in self._advanced(coll, scope, self.store.items(coll.name, scope), read=False):
+            for other in self._advanced(coll, scope, self.store.items(coll.key, scope), read=False):
                 if other.get(coll.key_field) == exclude:
                     continue
                 if any(other.get(f) not in values for f, values in rule.when.items()):
@@ -303,9 +303,9 @@ class Engine:
         if coll.id_style == "uuid":
             return uuid4(self.rng)
         if coll.id_style == "integer":
-            return self.store.peek_number(coll.name)
+            return self.store.peek_number(coll.key)
         if coll.id_style == "sequential":
-            return sequential(coll.id_prefix, coll.id_width, self.store.peek_number(coll.name))
+            return sequential(coll.id_prefix, coll.id_width, self.store.peek_number(coll.key))
         raise Problem(
             400,
             f"a {coll.label} needs its {coll.id_field}",
@@ -315,11 +315,11 @@ class Engine:
 
     def _note_given_id(self, coll: Collection, value: Any) -> None:
         if isinstance(value, int):
-            self.store.note_number(coll.name, value)
+            self.store.note_number(coll.key, value)
         elif isinstance(value, str) and value.startswith(coll.id_prefix):
             digits = value[len(coll.id_prefix) :]
             if digits.isdigit():
-                self.store.note_number(coll.name, int(digits))
+                self.store.note_number(coll.key, int(digits))
 
     # -- store helpers ----------------------------------------------------------
 
@@ -333,26 +333,26 @@ class Engine:
             children.append(
                 (child, child_scope, self._new_item(family, child, child_scope, copy.deepcopy(template), now))
             )
-        self.store.put(coll.name, scope, key, item)
+        self.store.put(coll.key, scope, key, item)
         self._note_given_id(coll, item[coll.id_field])
         for child, child_scope, child_item in children:
-            self.store.put(child.name, child_scope, child_item[child.key_field], child_item)
+            self.store.put(child.key, child_scope, child_item[child.key_field], child_item)
             self._note_given_id(child, child_item[child.id_field])
         self._touch_parent(family, coll, scope, now)
 
     def _drop_children(self, family: Family, coll: Collection, scope: Scope) -> None:
         for child_name in coll.child_names:
             child = family.collections[child_name]
-            for item in self.store.remove_scope(child_name, scope):
+            for item in self.store.remove_scope(child.key, scope):
                 self._drop_children(family, child, (*scope, item[child.key_field]))
 
     def _touch_parent(self, family: Family, coll: Collection, scope: Scope, now: datetime) -> None:
         if not (coll.touch_parent and coll.parent):
             return
         parent = family.collections[coll.parent]
-        item = self.store.get(parent.name, scope[:-1], scope[-1])
+        item = self.store.get(parent.key, scope[:-1], scope[-1])
         if item is not None and parent.updated_field:
-            self.store.put(parent.name, scope[:-1], scope[-1], {**item, parent.updated_field: isoformat(now)})
+            self.store.put(parent.key, scope[:-1], scope[-1], {**item, parent.updated_field: isoformat(now)})
 
     def _scope(self, call: Call) -> Scope:
         return tuple(call.path[p] for p in call.operation.scope_params)
@@ -362,7 +362,7 @@ class Engine:
             return
         parent = family.collections[coll.parent]
         self._require_parent(family, parent, scope[:-1])
-        if self.store.get(parent.name, scope[:-1], scope[-1]) is None:
+        if self.store.get(parent.key, scope[:-1], scope[-1]) is None:
             raise Problem(404, family.errors.message("not_found", label=parent.label), kind="not_found")
 
     def _existing(self, call: Call, coll: Collection, family: Family) -> tuple[Scope, Item]:
@@ -370,11 +370,11 @@ class Engine:
         self._require_parent(family, coll, scope)
         assert call.operation.id_param is not None
         key = call.path[call.operation.id_param]
-        item = self.store.get(coll.name, scope, key)
+        item = self.store.get(coll.key, scope, key)
         if item is None and key in coll.aliases:
             wanted = coll.aliases[key]
             item = next(
-                (i for i in self.store.items(coll.name, scope) if all(i.get(f) == v for f, v in wanted.items())),
+                (i for i in self.store.items(coll.key, scope) if all(i.get(f) == v for f, v in wanted.items())),
                 None,
             )
         if item is None:
@@ -388,7 +388,7 @@ class Engine:
             child = family.collections[child_name]
             child_scope = (*scope, item[coll.key_field])
             shown[name] = [
-                self._present(family, child, child_scope, c, None) for c in self.store.items(child_name, child_scope)
+                self._present(family, child, child_scope, c, None) for c in self.store.items(child.key, child_scope)
             ]
         paths = op.response_write_only if op is not None else coll.write_only
         return strip_paths(shown, paths) if paths else shown
@@ -402,11 +402,11 @@ class Engine:
         for item in items:
             key = item[coll.key_field]
             if lifecycle.advance(item, now, read, self._rng_for(coll, key), self.fake.faker):
-                self.store.put(coll.name, scope, key, item)
+                self.store.put(coll.key, scope, key, item)
         return items
 
     def _rng_for(self, coll: Collection, key: Any) -> Any:
-        base = f"{self.seed}/{coll.name}/{key}"
+        base = f"{self.seed}/{coll.key}/{key}"
         return lambda step: random.Random(f"{base}/{step}")
 
     def _resolve(self, template: dict[str, Any], now: datetime) -> dict[str, Any]:

@@ -43,6 +43,7 @@ class Collection:
     name: str
     label: str
     id_style: str
+    family: str = ""
     id_prefix: str = ""
     id_width: int = 0
     id_field: str = "id"
@@ -65,6 +66,11 @@ class Collection:
     lifecycle: Lifecycle | None = None
     #: The lifecycle as the spec declared it; scenarios override from this.
     spec_lifecycle: Lifecycle | None = None
+
+    @property
+    def key(self) -> str:
+        """The store's name for this collection: two families may both have `connectors`."""
+        return f"{self.family}.{self.name}"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,236 @@
+"""The pytest plugin, tested as users meet it: through pytester-run test files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+HEADER = """
+import pytest
+AUTH = {"Authorization": "Bearer t"}
+CONNECTOR = {"type": "github", "name": "GitHub Main", "config": {"apiUrl": "https://api.github.com"}}
+SCAN = {"applicationId": "app-12345", "scanType": "sast"}
+"""
+
+
+def run(pytester: pytest.Pytester, body: str, *args: str) -> pytest.RunResult:
+    pytester.makepyfile(test_client=HEADER + body)
+    return pytester.runpytest_inprocess("-p", "no:cacheprovider", *args)
+
+
+def test_state_is_reset_before_every_test(pytester):
+    result = run(
+        pytester,
+        """
+def test_create(specmock):
+    assert specmock.client.post("/connectors", json=CONNECTOR, headers=AUTH).json()["id"] == "conn-001"
+
+def test_fresh_again(specmock):
+    assert specmock.client.get("/connectors", headers=AUTH).json() == []
+    assert specmock.client.post("/connectors", json=CONNECTOR, headers=AUTH).json()["id"] == "conn-001"
+""",
+    )
+    result.assert_outcomes(passed=2)
+
+
+def test_async_client_and_every_family_at_documented_paths(pytester):
+    result = run(
+        pytester,
+        """
+async def _list(specmock):
+    return await specmock.async_client.get("/api/v2/connectors/alm/", headers={"Authorization": "Token k"})
+
+def test_async(specmock):
+    import asyncio
+    assert [c["id"] for c in asyncio.run(_list(specmock)).json()["results"]] == [1, 2]
+    org = "01HFS2NEAZ6ECZBZMN4FF775P7"
+    assert specmock.client.get(f"/api/connect/v1/o/{org}/connectors", headers=AUTH).json()["totalCount"] == 0
+""",
+    )
+    result.assert_outcomes(passed=1)
+
+
+def test_controls_seed_state_clock_and_scenario(pytester):
+    result = run(
+        pytester,
+        """
+def test_controls(specmock):
+    (stored,) = specmock.seed("appsecplus", "connectors", {**CONNECTOR, "name": "Seeded"})
+    assert stored["id"] == "conn-001"
+    assert [c["name"] for c in specmock.state["appsecplus.connectors"]] == ["Seeded"]
+    specmock.clock.freeze()
+    specmock.client.post("/scans", json=SCAN, headers=AUTH)
+    specmock.clock.advance(60)
+    assert specmock.client.get("/scans/scan-001", headers=AUTH).json()["status"] in ("completed", "failed")
+    specmock.load_scenario("rate-limited")
+    assert [specmock.client.get("/scans", headers=AUTH).status_code for _ in range(3)] == [200, 200, 429]
+    specmock.reset()
+    assert specmock.state["appsecplus.connectors"] == []
+""",
+    )
+    result.assert_outcomes(passed=1)
+
+
+def test_marker_picks_scenario_seed_and_frozen_clock(pytester):
+    result = run(
+        pytester,
+        """
+@pytest.mark.specmock(scenario="auth-errors", clock="frozen", seed=5)
+def test_marked(specmock):
+    assert specmock.client.get("/connectors", headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert specmock.app.seed == 5
+    assert specmock.clock.frozen
+    before = specmock.clock.now()
+    assert specmock.clock.now() == before
+
+def test_unmarked_is_plain(specmock):
+    assert specmock.client.get("/connectors", headers={"Authorization": "Bearer nope"}).status_code == 200
+    assert not specmock.clock.frozen
+""",
+    )
+    result.assert_outcomes(passed=2)
+
+
+def test_command_line_options_set_seed_and_scenario(pytester):
+    result = run(
+        pytester,
+        """
+def test_options(specmock):
+    assert specmock.app.seed == 42
+    assert specmock.app.scenario.name == "rate-limited"
+""",
+        "--specmock-seed",
+        "42",
+        "--specmock-scenario",
+        "rate-limited",
+    )
+    result.assert_outcomes(passed=1)
+
+
+def test_journal_assertions_fail_readably(pytester):
+    result = run(
+        pytester,
+        """
+def test_called(specmock):
+    specmock.client.post("/scans", json=SCAN, headers=AUTH)
+    specmock.assert_called("TriggerScan", times=1)
+    specmock.assert_not_called("GetScan")
+    assert [e.status for e in specmock.journal("TriggerScan")] == [201]
+    specmock.assert_called("TriggerScan", times=2)
+""",
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*expected TriggerScan to be called 2 times, it was called 1 time(s)*", "*POST /scans -> 201*"]
+    )
+
+
+def test_unexpected_traffic_fails_the_test_at_teardown_unless_expected(pytester):
+    result = run(
+        pytester,
+        """
+def test_typo_in_path(specmock):
+    specmock.client.get("/conectors", headers=AUTH)
+
+def test_invalid_body(specmock):
+    specmock.client.post("/connectors", json={"type": "github"}, headers=AUTH)
+
+def test_expected(specmock):
+    specmock.expect_unmatched()
+    specmock.expect_invalid()
+    specmock.client.get("/conectors", headers=AUTH)
+    specmock.client.post("/connectors", json={"type": "github"}, headers=AUTH)
+
+@pytest.mark.specmock(strict=False)
+def test_not_strict(specmock):
+    specmock.client.get("/conectors", headers=AUTH)
+
+def test_auth_errors_are_contract_not_unexpected(specmock):
+    assert specmock.client.get("/connectors").status_code == 401
+""",
+    )
+    result.assert_outcomes(passed=5, errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*specmock saw 1 request(s) outside the contract:*",
+            "*GET /conectors -> 404 (appsecplus:no operation matches)*",
+            "*POST /connectors -> 400 (appsecplus:RegisterConnector)*name*is required*",
+        ]
+    )
+
+
+def test_server_fixture_serves_the_same_mock_over_a_socket(pytester):
+    result = run(
+        pytester,
+        """
+import requests
+
+def test_socket(specmock_server):
+    assert specmock_server.url.startswith("http://127.0.0.1:")
+    r = requests.post(specmock_server.url + "/connectors", json=CONNECTOR, headers=AUTH)
+    assert r.status_code == 201
+    assert specmock_server.state["appsecplus.connectors"][0]["name"] == "GitHub Main"
+    specmock_server.assert_called("RegisterConnector", times=1)
+
+def test_reset_per_test(specmock_server):
+    assert requests.get(specmock_server.url + "/connectors", headers=AUTH).json() == []
+""",
+    )
+    result.assert_outcomes(passed=2)
+
+
+def test_coverage_report_and_json(pytester):
+    result = run(
+        pytester,
+        """
+def test_some(specmock):
+    specmock.client.get("/connectors", headers=AUTH)
+    specmock.client.get("/connectors")
+    specmock.client.post("/scans", json=SCAN, headers=AUTH)
+""",
+        "--specmock-coverage",
+        "--specmock-coverage-json",
+        "coverage.json",
+    )
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*specmock contract coverage*",
+            "appsecplus: 2/8 operations called, 3/* documented statuses exercised",
+            "*ListConnectors*exercised 200 401; never: 403 429 500 503",
+            "*GetScan*never called",
+        ]
+    )
+    report = json.loads((pytester.path / "coverage.json").read_text())
+    assert report["appsecplus"]["operations"]["TriggerScan"]["exercised"] == ["201"]
+    assert report["versori"]["summary"]["called"] == 0
+
+
+def test_unknown_marker_option_is_an_error(pytester):
+    result = run(
+        pytester,
+        """
+@pytest.mark.specmock(scenaro="auth-errors")
+def test_typo(specmock):
+    pass
+""",
+    )
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*unknown option 'scenaro'*"])
+
+
+def test_works_under_xdist(pytester):
+    pytest.importorskip("xdist")
+    body = "".join(
+        f"""
+def test_create_{i}(specmock):
+    assert specmock.client.post("/connectors", json=CONNECTOR, headers=AUTH).json()["id"] == "conn-001"
+"""
+        for i in range(6)
+    )
+    result = run(pytester, body, "-n", "2", "--specmock-coverage")
+    result.assert_outcomes(passed=6)
+    result.stdout.fnmatch_lines(["appsecplus: 1/8 operations called*"])
