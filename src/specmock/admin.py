@@ -6,8 +6,10 @@ the HTTP and Python controls never drift apart.
 
 from __future__ import annotations
 
+import hmac
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -16,11 +18,36 @@ from starlette.routing import BaseRoute, Route
 
 from .clock import isoformat
 from .errors import LoadError
+from .persistence import shape_problem, snapshot
 
 if TYPE_CHECKING:
     from .app import MockApp
 
 PREFIX = "/__specmock"
+ADMIN_SPEC = Path(__file__).with_name("admin-openapi.yaml")
+
+
+def _refusal(mock: MockApp, request: Request) -> Response | None:
+    """Why this admin request is refused, if it is.
+
+    With an admin token, every admin call must carry it. Without one, the admin
+    API is on only when the server listens on loopback (then only this machine
+    can reach it), and off otherwise.
+    """
+    token = mock.admin.token
+    if token:
+        given = request.headers.get("authorization", "")
+        scheme, _, value = given.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip(), token):
+            return JSONResponse(
+                {"error": "the admin API needs Authorization: Bearer <admin token>"},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="specmock-admin"'},
+            )
+        return None
+    if not mock.admin.open:
+        return _error(403, "the admin API is off: the server is not on loopback; start it with --admin-token")
+    return None
 
 
 class AdminError(Exception):
@@ -51,14 +78,54 @@ def admin_routes(mock: MockApp) -> list[BaseRoute]:
         return {"now": isoformat(mock.clock.now()), "frozen": mock.clock.frozen}
 
     async def health(request: Request) -> Response:
+        body: dict[str, Any] = {
+            "status": "ok",
+            "families": [f.name for f in mock.families],
+            "operations": len(mock.operations),
+            "seed": mock.seed,
+        }
+        if mock.persister is not None:
+            body["persisted"] = mock.persister.up_to_date
+        return JSONResponse(body)
+
+    async def get_state(request: Request) -> Response:
+        return JSONResponse(snapshot(mock))
+
+    async def put_state(request: Request) -> Response:
+        data = await _json_object(request)
+        problem = shape_problem(data)
+        if problem:
+            raise AdminError(f"not a state export: {problem}")
+        mock.store.load(data["store"])
+        return JSONResponse({"status": "imported", "collections": len(data["store"]["collections"])})
+
+    async def list_specs(request: Request) -> Response:
         return JSONResponse(
             {
-                "status": "ok",
-                "families": [f.name for f in mock.families],
-                "operations": len(mock.operations),
-                "seed": mock.seed,
+                "specs": [
+                    {
+                        "family": f.name,
+                        "title": f.title,
+                        "prefix": f.prefix or "/",
+                        "operations": len(f.operations),
+                        "url": f"{PREFIX}/specs/{f.name}",
+                    }
+                    for f in mock.families
+                ]
             }
         )
+
+    async def get_spec(request: Request) -> Response:
+        name = request.path_params["family"]
+        family = next((f for f in mock.families if f.name == name), None)
+        if family is None:
+            return _error(404, f"no spec {name!r} (loaded: {', '.join(f.name for f in mock.families)})")
+        if request.query_params.get("format") == "yaml" or "yaml" in request.headers.get("accept", ""):
+            return Response(family.source.read_text(encoding="utf-8"), media_type="application/yaml")
+        return JSONResponse(family.document)
+
+    async def admin_openapi(request: Request) -> Response:
+        return Response(ADMIN_SPEC.read_text(encoding="utf-8"), media_type="application/yaml")
 
     async def reset(request: Request) -> Response:
         body = await _json_object(request)
@@ -146,8 +213,12 @@ def admin_routes(mock: MockApp) -> list[BaseRoute]:
         mock.clear_scenario(reset=request.query_params.get("reset", "true").lower() != "false")
         return Response(status_code=204)
 
-    def guarded(handler: Any) -> Any:
+    def guarded(handler: Any, open_always: bool = False) -> Any:
         async def endpoint(request: Request) -> Response:
+            if not open_always:
+                refusal = _refusal(mock, request)
+                if refusal is not None:
+                    return refusal
             try:
                 response: Response = await handler(request)
             except AdminError as exc:
@@ -157,7 +228,12 @@ def admin_routes(mock: MockApp) -> list[BaseRoute]:
         return endpoint
 
     return [
-        Route(f"{PREFIX}/health", guarded(health), methods=["GET"]),
+        Route(f"{PREFIX}/health", guarded(health, open_always=True), methods=["GET"]),
+        Route(f"{PREFIX}/openapi.yaml", guarded(admin_openapi, open_always=True), methods=["GET"]),
+        Route(f"{PREFIX}/state", guarded(get_state), methods=["GET"]),
+        Route(f"{PREFIX}/state", guarded(put_state), methods=["PUT"]),
+        Route(f"{PREFIX}/specs", guarded(list_specs), methods=["GET"]),
+        Route(f"{PREFIX}/specs/{{family}}", guarded(get_spec), methods=["GET"]),
         Route(f"{PREFIX}/reset", guarded(reset), methods=["POST"]),
         Route(f"{PREFIX}/clock", guarded(get_clock), methods=["GET"]),
         Route(f"{PREFIX}/clock", guarded(put_clock), methods=["PUT"]),

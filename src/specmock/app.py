@@ -8,13 +8,17 @@ an ASGI app. Every control the admin API offers is a method here first.
 from __future__ import annotations
 
 import json
+import logging
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -35,7 +39,24 @@ from .rules import Decision
 from .scenario import Scenario, load_scenario
 from .store import Store
 
+if TYPE_CHECKING:
+    from .persistence import StatePersister
+
+access_log = logging.getLogger("specmock.access")
+
 ScenarioSource = Path | str | dict[str, Any] | Scenario
+
+
+@dataclass
+class AdminSettings:
+    """Who may use the admin API: everyone who can reach it (`open`), or holders of `token`."""
+
+    open: bool = True
+    token: str | None = None
+
+
+#: Response headers a browser may read cross-origin (retry logic needs Retry-After).
+EXPOSED_HEADERS = ["Retry-After", "Location", "Preference-Applied", "WWW-Authenticate", "Allow"]
 
 
 def load_specs(paths: Iterable[Path | str] | None = None) -> list[Family]:
@@ -67,7 +88,13 @@ class MockApp:
         max_body: int = DEFAULT_MAX_BODY,
         journal_size: int = DEFAULT_JOURNAL_SIZE,
         families: list[Family] | None = None,
+        cors_origins: Sequence[str] | None = ("*",),
+        admin: AdminSettings | None = None,
+        access_log: bool = False,
     ) -> None:
+        """`cors_origins`: origins browsers may call from ("*" for any, with credentials; None: no CORS).
+        `admin`: who may use /__specmock (default: open, as in-process nobody else can reach it).
+        `access_log`: log one JSON line per request to the `specmock.access` logger."""
         self.families = families if families is not None else load_specs(specs)
         try:
             self.router = Router(self.families)
@@ -80,8 +107,28 @@ class MockApp:
         self.chaos_rng = random.Random(f"{seed}/chaos")
         self.scenario: Scenario | None = None
         self._bundled: dict[str, Scenario] = {}
+        self.admin = admin or AdminSettings()
+        self.access_log = access_log
+        self.persister: StatePersister | None = None
         self.dispatcher = Dispatcher(self, self.router, self.engine, max_body=max_body)
-        self._asgi = Starlette(routes=[*admin_routes(self), Route("/{path:path}", self.dispatcher)])
+        middleware = []
+        if cors_origins:
+            any_origin = "*" in cors_origins
+            middleware.append(
+                Middleware(
+                    CORSMiddleware,
+                    allow_origins=[] if any_origin else list(cors_origins),
+                    allow_origin_regex=".*" if any_origin else None,
+                    allow_credentials=True,
+                    allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+                    allow_headers=["*"],
+                    expose_headers=EXPOSED_HEADERS,
+                    max_age=600,
+                )
+            )
+        self._asgi = Starlette(
+            routes=[*admin_routes(self), Route("/{path:path}", self.dispatcher)], middleware=middleware
+        )
         scenario_list = list(scenarios)
         if scenario_list:
             self.load_scenario(*scenario_list)
@@ -210,6 +257,21 @@ class MockApp:
         outcome: str,
     ) -> None:
         """Add one exchange to the journal."""
+        if self.access_log:
+            access_log.info(
+                json.dumps(
+                    {
+                        "method": request.method,
+                        "path": request.url.path,
+                        "operationId": op.operation_id if op else None,
+                        "status": response.status_code,
+                        "ms": round(seconds * 1000, 3),
+                        "rule": decision.label if decision else None,
+                        "outcome": outcome,
+                    },
+                    separators=(",", ":"),
+                )
+            )
         raw = bytes(response.body)
         try:
             response_body: Any = json.loads(raw) if raw else None
