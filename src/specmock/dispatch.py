@@ -53,6 +53,23 @@ _KIND_BY_STATUS = {
 }
 
 
+#: No API here nests deeper; deeper bodies are refused before validation recurses into them.
+MAX_DEPTH = 32
+
+
+def _too_deep(data: Any) -> bool:
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
+    return False
+
+
 def _lenient_json(raw: bytes) -> Any:
     try:
         return json.loads(raw)
@@ -90,6 +107,13 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
 
 
 def encode(body: Any) -> bytes:
@@ -274,14 +298,16 @@ class Dispatcher:
                 415, errors.message("unsupported_media_type", media_type=media), kind="unsupported_media_type"
             )
         try:
-            return json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+            data = json.loads(
+                raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constants, parse_float=_finite
+            )
         except (ValueError, RecursionError) as exc:
             detail = str(exc) if not isinstance(exc, RecursionError) else "nested too deeply"
-            raise Problem(
-                400,
-                errors.message("malformed_json", detail=detail),
-                kind="malformed_json",
-            ) from None
+            raise Problem(400, errors.message("malformed_json", detail=detail), kind="malformed_json") from None
+        if _too_deep(data):
+            detail = f"nested more than {MAX_DEPTH} levels deep"
+            raise Problem(400, errors.message("malformed_json", detail=detail), kind="malformed_json")
+        return data
 
     # -- responses ----------------------------------------------------------------
 
