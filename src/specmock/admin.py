@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 from .clock import isoformat
 from .errors import LoadError
 from .persistence import shape_problem, snapshot
+from .scenario import ScenarioText
 
 if TYPE_CHECKING:
     from .app import MockApp
@@ -191,7 +192,7 @@ def admin_routes(mock: MockApp) -> list[BaseRoute]:
     async def put_scenario(request: Request) -> Response:
         raw = (await request.body()).decode("utf-8", "replace")
         reset = request.query_params.get("reset", "true").lower() != "false"
-        source: Any = raw
+        source: Any = ScenarioText(raw, name="PUT /__specmock/scenario")
         stripped = raw.strip()
         if not stripped:
             raise AdminError('send a scenario (YAML or JSON), or {"name": "<bundled scenario>"}')

@@ -32,11 +32,11 @@ from .dispatch import DEFAULT_MAX_BODY, Dispatcher
 from .engine import Engine
 from .errors import LoadError
 from .journal import DEFAULT_JOURNAL_SIZE, Entry, Journal
-from .lifecycle import compile_lifecycle, merge_lifecycle
+from .lifecycle import Lifecycle, compile_lifecycle, merge_lifecycle
 from .model import Collection, Family, Operation
 from .router import Router
 from .rules import Decision
-from .scenario import Scenario, load_scenario
+from .scenario import Scenario, ScenarioText, load_scenario
 from .store import Store
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 access_log = logging.getLogger("specmock.access")
 
-ScenarioSource = Path | str | dict[str, Any] | Scenario
+ScenarioSource = Path | str | dict[str, Any] | Scenario | ScenarioText
 
 
 @dataclass
@@ -170,6 +170,7 @@ class MockApp:
                 with self.store.lock:
                     self.engine.add_fixture(family, family.collections[coll_name], item)
             self.scenario = self.scenario.fresh()
+        self._bundled = {name: scenario.fresh() for name, scenario in self._bundled.items()}
 
     def state(self) -> dict[str, Any]:
         """Every collection's items, as JSON-ready data."""
@@ -185,10 +186,16 @@ class MockApp:
         """
         compiled = [self.compile_scenario(s) for s in sources]
         scenario = Scenario.combine(compiled).fresh()
-        for coll in (c for f in self.families for c in f.collections.values()):
-            coll.lifecycle = coll.spec_lifecycle
+        lifecycles = {}
         for (fam, coll_name), override in scenario.lifecycles.items():
-            self.override_lifecycle(fam, coll_name, override)
+            try:
+                lifecycles[(fam, coll_name)] = self._lifecycle_override(fam, coll_name, override)
+            except ValueError as exc:
+                raise LoadError(scenario.source, None, str(exc)) from None
+        # Everything is checked: only now does anything change.
+        for fam_obj in self.families:
+            for coll in fam_obj.collections.values():
+                coll.lifecycle = lifecycles.get((fam_obj.name, coll.name), coll.spec_lifecycle)
         self.scenario = scenario
         if reset:
             self.reset(scenario.seed)
@@ -202,12 +209,13 @@ class MockApp:
         if reset:
             self.reset()
 
-    def bundled_scenario(self, name: str) -> Scenario | None:
-        """A bundled scenario by name (for the X-Specmock-Scenario header), compiled once."""
+    def bundled_scenario(self, name: str) -> Scenario:
+        """A bundled scenario by name (for the X-Specmock-Scenario header), compiled once;
+        KeyError naming the bundled ones if there is none by that name."""
         if name not in self._bundled:
             files = bundled_scenario_files()
             if name not in files:
-                return None
+                raise KeyError(f"no bundled scenario {name!r} (bundled: {', '.join(files)})")
             self._bundled[name] = load_scenario(files[name], self)
         return self._bundled[name]
 
@@ -229,11 +237,14 @@ class MockApp:
         Raises ValueError with the reason when the result is not a valid lifecycle.
         """
         coll = self.collection(family, collection)
+        coll.lifecycle = self._lifecycle_override(family, collection, override)
+
+    def _lifecycle_override(self, family: str, collection: str, override: dict[str, Any] | None) -> Lifecycle:
+        coll = self.collection(family, collection)
         if coll.spec_lifecycle is None:
             raise ValueError(f"{family}.{collection} has no lifecycle to override")
         if override is None:
-            coll.lifecycle = coll.spec_lifecycle
-            return
+            return coll.spec_lifecycle
         raw = merge_lifecycle(coll.spec_lifecycle.raw, override)
         enum = (coll.schema.get("properties", {}).get(raw.get("field")) or {}).get("enum")
         lifecycle, errors = compile_lifecycle(raw, enum, allow_unreachable=True)
@@ -241,7 +252,8 @@ class MockApp:
             path, reason = errors[0]
             where = ".".join(map(str, path))
             raise ValueError(f"{family}.{collection} lifecycle{' at ' + where if where else ''}: {reason}")
-        coll.lifecycle = lifecycle
+        assert lifecycle is not None
+        return lifecycle
 
     # -- journal ----------------------------------------------------------------------
 

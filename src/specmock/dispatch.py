@@ -150,11 +150,11 @@ class Dispatcher:
         match = self.router.match(request.method, path)
         family = match.family
         op = match.operation
-        scenario = self._scenario(request)
         decision: Decision | None = None
         body: Any = None
         outcome = "ok"
         try:
+            scenario = self._scenario(request, family)
             if op is None:
                 outcome = "unmatched"
                 raise self._unrouted(family, request, match.allowed)
@@ -199,11 +199,15 @@ class Dispatcher:
         self.mock.record(request, family, op, response, body, perf_counter() - started, decision, outcome)
         return response, decision
 
-    def _scenario(self, request: Request) -> Scenario | None:
+    def _scenario(self, request: Request, family: Family) -> Scenario | None:
         chosen = request.headers.get(SCENARIO_HEADER)
-        if chosen:
+        if not chosen:
+            return self.mock.scenario
+        try:
             return self.mock.bundled_scenario(chosen)
-        return self.mock.scenario
+        except KeyError as exc:
+            # Never fall back to "no scenario": that would switch off the active tokens and chaos.
+            raise Problem(400, f"{SCENARIO_HEADER}: {exc.args[0]}", kind="validation") from None
 
     def _forced_response(self, family: Family, op: Operation, forced: Forced) -> Response:
         headers = dict(forced.headers)

@@ -137,13 +137,24 @@ class Scenario:
         return out
 
 
-def load_scenario(source: Path | str | dict[str, Any], mock: MockApp, *, name: str | None = None) -> Scenario:
-    """Load and check a scenario from a file, YAML/JSON text or a dict, against `mock`'s specs."""
-    if isinstance(source, dict):
+@dataclass(frozen=True)
+class ScenarioText:
+    """Scenario YAML or JSON given as text (an HTTP body), never taken for a file name."""
+
+    text: str
+    name: str = "scenario"
+
+
+def load_scenario(
+    source: Path | str | dict[str, Any] | ScenarioText, mock: MockApp, *, name: str | None = None
+) -> Scenario:
+    """Load and check a scenario against `mock`'s specs: a file (Path, or a str naming one),
+    YAML/JSON text (ScenarioText, or a str with a newline), or a dict."""
+    if isinstance(source, ScenarioText):
+        doc = parse_yaml(source.text, f"<{source.name}>")
+    elif isinstance(source, dict):
         doc = Document(path=Path(f"<{name or 'scenario'}>"), data=copy.deepcopy(source), lines={})
-    elif isinstance(source, Path) or (
-        isinstance(source, str) and "\n" not in source and not source.lstrip().startswith("{")
-    ):
+    elif isinstance(source, Path) or "\n" not in source:
         doc = load_yaml(source)
     else:
         doc = parse_yaml(source, f"<{name or 'scenario'}>")
