@@ -132,6 +132,7 @@ class Authenticator:
         challenge = self.alternatives[0][0].challenge
         if challenge:
             headers_out["WWW-Authenticate"] = challenge
-        if malformed or "authorization" in headers:
+        # Credentials in another scheme count as none, as Django REST Framework treats them.
+        if malformed:
             raise Problem(401, invalid_message, kind="invalid_credentials", headers=headers_out)
         raise Problem(401, missing_message, kind="missing_credentials", headers=headers_out)

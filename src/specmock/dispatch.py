@@ -263,7 +263,8 @@ class Dispatcher:
                 key=lambda f: f.field,
             )
         if field_errors:
-            raise Problem(400, errors.message("validation"), kind="validation", fields=field_errors)
+            unique = list(dict.fromkeys(field_errors))  # one message per field and wording
+            raise Problem(400, errors.message("validation"), kind="validation", fields=unique)
         return Call(
             operation=op,
             path=path_values,

@@ -193,11 +193,11 @@ class Engine:
             coll.lifecycle.start(
                 item, now, self._rng_for(coll, key), self.fake.faker, state=given, given=frozenset(fields)
             )
+        self._check_unique(family, coll, scope, item, exclude=None)  # first: its message is the API's
         if self.store.get(coll.key, scope, key) is not None:
             raise Problem(409, family.errors.message("conflict"), kind="conflict")
-        self._check_unique(family, coll, scope, item, exclude=None)
         self._fill_required(coll, item, now)
-        return _in_schema_order(coll, item)
+        return _in_schema_order(_known_fields(coll, item))
 
     def _save_change(self, call: Call, coll: Collection, family: Family, scope: Scope, old: Item, new: Item) -> Result:
         op = call.operation
@@ -213,7 +213,7 @@ class Engine:
         key = old[coll.key_field]
         self._check_unique(family, coll, scope, new, exclude=key)
         self._fill_required(coll, new, now)
-        new = _in_schema_order(coll, new)
+        new = _in_schema_order(_known_fields(coll, new))
         siblings = self._exclusive_changes(op, coll, scope, key, new, now)
         self.store.put(coll.key, scope, key, new)
         for sibling_key, sibling in siblings:
@@ -433,8 +433,18 @@ def _dependency_order(family: Family) -> list[Collection]:
     return ordered
 
 
-def _in_schema_order(coll: Collection, item: Item) -> Item:
+def _known_fields(coll: Collection, item: Item) -> tuple[Collection, Item]:
+    """The item without top-level fields its schema does not declare: the real APIs ignore
+    unknown input (`fromVersion`, a stray `colour`) rather than storing and echoing it."""
+    props = coll.schema.get("properties")
+    if not props or coll.schema.get("additionalProperties") not in (None, False):
+        return coll, item
+    return coll, {k: v for k, v in item.items() if k in props or k == META}
+
+
+def _in_schema_order(known: tuple[Collection, Item]) -> Item:
     """The item with its fields in the order the schema lists them, as the documents show."""
+    coll, item = known
     order = coll.schema.get("properties")
     if not order:
         return item

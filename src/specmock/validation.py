@@ -215,12 +215,15 @@ def field_error(error: ValidationError, messages: Mapping[str, str]) -> FieldErr
 
 
 def _missing_property(error: ValidationError) -> str | None:
+    """The property this `required` error is about: jsonschema raises one error per missing
+    property, each with the whole `required` list, and names the property in its message."""
     instance = error.instance if isinstance(error.instance, dict) else {}
     names = error.validator_value if isinstance(error.validator_value, list) else []
-    for name in names:
-        if name not in instance:
-            return str(name)
-    return None
+    missing = [str(n) for n in names if n not in instance]
+    for name in missing:
+        if error.message.startswith(repr(name)):
+            return name
+    return missing[0] if missing else None
 
 
 def _default_message(error: ValidationError) -> str:

@@ -51,6 +51,7 @@ class _BoundedLoader(yaml.SafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self._aliases = 0
+        self.values = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -63,7 +64,19 @@ class _BoundedLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+#: More values than this in one document (after aliases are expanded) is refused: a
+#: "billion laughs" needs only a few dozen aliases to expand exponentially.
+MAX_VALUES = 200_000
+
+
 def _build(loader: _BoundedLoader, node: yaml.Node, path: JsonPath, lines: dict[JsonPath, int]) -> Any:
+    loader.values += 1
+    if loader.values > MAX_VALUES:
+        raise LoadError(
+            loader.name,
+            node.start_mark.line + 1,
+            f"the document expands to more than {MAX_VALUES} values through aliases (a YAML alias bomb?)",
+        )
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)

@@ -1,0 +1,392 @@
+"""The seed documents' own code samples, run top to bottom against a fresh `specmock serve`.
+
+Every call below is transcribed from the API reference it names (method, path,
+headers, body, and the documented success response), with the documented host
+swapped for the served mock. A document gives each call in several languages
+(cURL, Python, JavaScript, ...); they all make the same HTTP call, so each call
+runs once, in document order, through the client its `via` language stands for
+(see samples.py): requests for Python, httpx for cURL, urllib for JavaScript
+fetch, http.client for raw HTTP messages.
+
+Documented responses are compared field by field, except timestamps (a fresh
+mock cannot know them) and where a comment says why the document cannot hold.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import ORG
+from samples import Sample, run
+
+ULID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
+TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z")
+ALL = ("curl", "python", "js")
+
+# -- 000: AppSec+ Connectors ---------------------------------------------------------------------------------------
+
+APPSEC_AUTH = {"Authorization": "Bearer YOUR_ACCESS_TOKEN"}
+APPSEC_JSON = {"Authorization": "Bearer YOUR_ACCESS_TOKEN", "Content-Type": "application/json"}
+
+GITHUB_MAIN = {
+    "id": "conn-001",
+    "type": "github",
+    "name": "GitHub Main",
+    "status": "active",
+    "config": {"apiUrl": "https://api.github.com", "organization": "example-org"},
+    "createdAt": TIMESTAMP,
+    "updatedAt": TIMESTAMP,
+}
+
+DOC_000_APPSEC_CONNECTORS = [
+    # The document's example lists conn-001, which only exists once RegisterConnector (next) has run:
+    # on a fresh mock the list is empty.
+    Sample("ListConnectors", ALL, "js", "GET", "/connectors", APPSEC_AUTH, 200, expect=[]),
+    Sample(
+        "RegisterConnector",
+        ALL,
+        "python",
+        "POST",
+        "/connectors",
+        APPSEC_JSON,
+        201,
+        body={
+            "type": "github",
+            "name": "GitHub Main",
+            "config": {"apiUrl": "https://api.github.com", "token": "ghp_xxxxx", "organization": "example-org"},
+        },
+        expect=GITHUB_MAIN,
+        absent=("config.token",),  # credentials are accepted on write and never returned
+    ),
+    Sample(
+        "GetConnector",
+        ALL,
+        "curl",
+        "GET",
+        "/connectors/conn-001",
+        APPSEC_AUTH,
+        200,
+        expect=GITHUB_MAIN,
+        absent=("config.token",),
+    ),
+    # The document shows no response for UpdateConnector: the updated connector is what a client expects.
+    Sample(
+        "UpdateConnector",
+        ALL,
+        "js",
+        "PUT",
+        "/connectors/conn-001",
+        APPSEC_JSON,
+        200,
+        body={
+            "name": "GitHub Updated",
+            "config": {"apiUrl": "https://api.github.com", "organization": "example-org-updated"},
+        },
+        expect={
+            **GITHUB_MAIN,
+            "name": "GitHub Updated",
+            "config": {"apiUrl": "https://api.github.com", "organization": "example-org-updated"},
+        },
+    ),
+    Sample("DeleteConnector", ALL, "curl", "DELETE", "/connectors/conn-001", APPSEC_AUTH, 204),
+]
+
+# -- 003: AppSec+ Scans --------------------------------------------------------------------------------------------
+
+DOC_003_APPSEC_SCANS = [
+    # The documented example is a completed scan; a fresh mock has none yet.
+    Sample("ListScans", ALL, "python", "GET", "/scans", APPSEC_AUTH, 200, query={"status": "completed"}, expect=[]),
+    Sample(
+        "TriggerScan",
+        ALL,
+        "curl",
+        "POST",
+        "/scans",
+        APPSEC_JSON,
+        201,
+        body={"applicationId": "app-12345", "scanType": "sast", "triggeredBy": "ci-pipeline"},
+        # Scans progress with time: only the trigger's own answer is sure to say "queued".
+        expect={
+            "id": "scan-001",
+            "applicationId": "app-12345",
+            "scanType": "sast",
+            "status": "queued",
+            "triggeredBy": "ci-pipeline",
+        },
+    ),
+    # The documented example is the scan once completed; its status, times and summary depend on when we ask.
+    Sample(
+        "GetScan",
+        ALL,
+        "js",
+        "GET",
+        "/scans/scan-001",
+        APPSEC_AUTH,
+        200,
+        expect={"id": "scan-001", "applicationId": "app-12345", "scanType": "sast", "triggeredBy": "ci-pipeline"},
+    ),
+]
+
+# -- 001: Versori CreateHTTPConnector ------------------------------------------------------------------------------
+
+# The Versori samples are templates: "<string>", "<token>" and {organisation_id} are filled in here as a real
+# user would fill them: a ULID organisation (conftest.ORG), a real schemeType ("none", which needs no field beyond
+# the sample's id and description), a ULID for the client-generated auth scheme config id, and real values for
+# the rest. `validationMessages` is generated by the API and ignored when sent, as the sample sends it.
+VERSORI_AUTH = {"Authorization": "Bearer YOUR_ACCESS_TOKEN", "Content-Type": "application/json"}
+AUTH_SCHEME_ID = "01HFS2NEAZ6ECZBZMN4FF775PA"
+
+CREATE_HTTP_CONNECTOR = Sample(
+    "CreateHTTPConnector",
+    ("curl",),
+    "curl",
+    "POST",
+    f"/api/connect/v1/o/{ORG}/protocols/http/connectors",
+    VERSORI_AUTH,
+    201,
+    body={
+        "name": "Shopify",
+        "baseUrl": "https://example.myshopify.com/admin/api/2024-01",
+        "connectionVariables": [{"name": "shop", "value": "example"}],
+        "authSchemeConfigs": [
+            {
+                "id": AUTH_SCHEME_ID,
+                "description": "No authentication",
+                "validationMessages": [{"text": "looks fine", "severity": "info", "detail": ["checked"]}],
+                "schemeType": "none",
+            }
+        ],
+        "tags": {},
+        "public": True,
+    },
+    expect={
+        "id": ULID,
+        "organisationId": ORG,
+        "name": "Shopify",
+        "public": True,
+        "tags": {},
+        "protocol": "http",
+        "authSchemeConfigs": [{"id": AUTH_SCHEME_ID, "description": "No authentication", "schemeType": "none"}],
+        "connectionVariables": [{"name": "shop", "value": "example"}],
+        # The documented example shows the shape of a connection; a new connector has none yet.
+        "connections": [],
+        # Created in a draft state: one unpublished version.
+        "versions": [{"id": ULID, "name": "1", "isDefault": True, "publishedAt": None}],
+        "createdAt": TIMESTAMP,
+        "updatedAt": TIMESTAMP,
+        "baseUrl": "https://example.myshopify.com/admin/api/2024-01",
+    },
+    save={"connector_id": "id"},
+)
+
+DOC_001_VERSORI_CREATE = [CREATE_HTTP_CONNECTOR]
+
+# -- 004: Versori UpdateConnector ----------------------------------------------------------------------------------
+
+UPDATE_BODY = {
+    "id": "{connector_id}",
+    "organisationId": ORG,
+    "name": "Shopify Admin",
+    "tags": {"category": ["e-commerce"]},
+    "protocol": "http",
+    "authSchemeConfigIds": [AUTH_SCHEME_ID],
+    "public": True,
+    "documentationURL": "https://shopify.dev/docs/api/admin-rest",
+    "imageURL": "https://cdn.example.com/shopify.png",
+    "baseUrl": "https://example.myshopify.com/admin/api/2024-04",
+    "connectionVariables": [{"name": "shop", "value": "example-store"}],
+}
+
+DOC_004_VERSORI_UPDATE = [
+    # {connector_id} must name an existing connector: a user first creates one (document 001).
+    CREATE_HTTP_CONNECTOR,
+    Sample(
+        "UpdateConnector",
+        ("curl",),
+        "curl",
+        "PUT",
+        f"/api/connect/v1/o/{ORG}/connectors/{{connector_id}}",
+        VERSORI_AUTH,
+        200,
+        body=UPDATE_BODY,
+        expect={
+            "id": "{connector_id}",
+            "organisationId": ORG,
+            "name": "Shopify Admin",
+            "public": True,
+            "documentationURL": "https://shopify.dev/docs/api/admin-rest",
+            "imageURL": "https://cdn.example.com/shopify.png",
+            "tags": {"category": ["e-commerce"]},
+            "protocol": "http",
+            "authSchemeConfigs": [{"id": AUTH_SCHEME_ID, "description": "No authentication", "schemeType": "none"}],
+            "connectionVariables": [{"name": "shop", "value": "example-store"}],
+            "connections": [],
+            "versions": [{"id": ULID, "name": "1"}],
+            "createdAt": TIMESTAMP,
+            "updatedAt": TIMESTAMP,
+            "baseUrl": "https://example.myshopify.com/admin/api/2024-04",
+        },
+        absent=("authSchemeConfigIds",),
+    ),
+]
+
+# -- 002: SD Elements ALM and analysis connectors ------------------------------------------------------------------
+
+SDE_AUTH = {"Accept": "application/json", "Authorization": 'Token "YOUR SDE ACCESS TOKEN"'}
+
+GITHUB_PARAMS = {
+    "github_repo_owner": "repo owner",
+    "sde_verification_filter": "none,partial,pass,fail",
+    "alm_api_token": "token",
+    "title_format": "$task_id $title",
+    "alm_method": "https",
+    "alm_server": "api.github.com",
+    "github_duplicate_label": "duplicate",
+    "alm_phases": "requirements,architecture-design,development",
+    "sde_statuses_in_scope": "TODO",
+    "conflict_policy": "alm",
+    "sde_min_priority": "7",
+}
+GITHUB_SYSTEM = {"id": "github", "short_name": "GitHub", "name": "GitHub"}
+GITHUB_CONNECTOR = {
+    "id": 1,
+    "name": "GitHub Example Connector",
+    "system": GITHUB_SYSTEM,
+    "inaccessible": False,
+    "params": GITHUB_PARAMS,
+}
+JIRA_CONNECTOR = {
+    "id": 2,
+    "name": "JIRA Example Connector",
+    "system": {"id": "jira", "short_name": "JIRA", "name": "JIRA"},
+    "inaccessible": False,
+    "params": {
+        "sde_verification_filter": "none,partial,pass,fail",
+        "jira_version": "5",
+        "title_format": "$task_id $title",
+        "alm_method": "https",
+        "alm_server": "my-company.atlassian.net",
+        "alm_user": "user",
+        "alm_pass": "pass",
+        "alm_phases": "requirements,architecture-design,development",
+        "sde_statuses_in_scope": "TODO",
+        "conflict_policy": "alm",
+        "sde_min_priority": "7",
+    },
+}
+PUT_PARAMS = {
+    **GITHUB_PARAMS,
+    "github_repo_owner": "new repo owner",
+    "alm_api_token": "new token",
+    "sde_min_priority": "5",
+}
+FORTIFY = {"id": 1, "name": "Fortify Connector", "system": {"id": "fortify", "name": "Fortify"}, "inaccessible": False}
+
+# The raw HTTP messages of this document send their JSON bodies without a Content-Type header.
+DOC_002_SDELEMENTS = [
+    Sample(
+        "Get All ALM Connectors",
+        ("http",),
+        "http",
+        "GET",
+        "/api/v2/connectors/alm/",
+        SDE_AUTH,
+        200,
+        expect={"results": [GITHUB_CONNECTOR, JIRA_CONNECTOR]},
+    ),
+    Sample(
+        "Get a Specific ALM Connector",
+        ("http",),
+        "http",
+        "GET",
+        "/api/v2/connectors/alm/1/",
+        SDE_AUTH,
+        200,
+        expect=GITHUB_CONNECTOR,
+    ),
+    Sample(
+        "Create an ALM Connector",
+        ("http",),
+        "http",
+        "POST",
+        "/api/v2/connectors/alm/",
+        SDE_AUTH,
+        201,
+        body={
+            "name": "GitHub Example Connector",
+            "system": {"id": "github"},
+            "inaccessible": False,
+            "params": GITHUB_PARAMS,
+        },
+        # The document answers id 1, but connectors 1 and 2 already exist (listed above): the new one is 3.
+        expect={**GITHUB_CONNECTOR, "id": 3},
+    ),
+    Sample(
+        "Update an ALM Connector",
+        ("http",),
+        "http",
+        "PUT",
+        "/api/v2/connectors/alm/3/",
+        SDE_AUTH,
+        200,
+        body={
+            "name": "GitHub Connector PUT Example",
+            "system": {"id": "github"},
+            "inaccessible": False,
+            "params": PUT_PARAMS,
+        },
+        # The document answers id 12 for PUT .../alm/3/; the connector updated is 3, the one created just before.
+        expect={
+            "id": 3,
+            "name": "GitHub Connector PUT Example",
+            "system": GITHUB_SYSTEM,
+            "inaccessible": False,
+            "params": PUT_PARAMS,
+        },
+    ),
+    Sample(
+        "Get All Analysis Connectors",
+        ("http",),
+        "http",
+        "GET",
+        "/api/v2/connectors/analysis/",
+        SDE_AUTH,
+        200,
+        expect={"results": [FORTIFY]},
+    ),
+    Sample(
+        "Get a Specific Analysis Connector",
+        ("http",),
+        "http",
+        "GET",
+        "/api/v2/connectors/analysis/1/",
+        SDE_AUTH,
+        200,
+        expect=FORTIFY,
+    ),
+]
+
+DOCUMENTS = {
+    "000-appsecplus-connectors": DOC_000_APPSEC_CONNECTORS,
+    "003-appsecplus-scans": DOC_003_APPSEC_SCANS,
+    "001-versori-create-http-connector": DOC_001_VERSORI_CREATE,
+    "004-versori-update-connector": DOC_004_VERSORI_UPDATE,
+    "002-sdelements-connectors": DOC_002_SDELEMENTS,
+}
+
+
+@pytest.mark.parametrize("document", DOCUMENTS.values(), ids=DOCUMENTS.keys())
+def test_document_samples_get_the_documented_responses(served, document):
+    saved: dict[str, str] = {}
+    for sample in document:
+        run(sample, served.url, saved)
+
+
+def test_samples_use_each_documented_language_client():
+    """Each call runs with the client of a language its document gives, and every client sends a body somewhere."""
+    samples = [s for document in DOCUMENTS.values() for s in document]
+    assert all(s.via in s.languages for s in samples)
+    with_body = {s.via for s in samples if s.body is not None}
+    assert with_body == {"python", "curl", "js", "http"}
