@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import random
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,12 +21,12 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .admin import PREFIX as ADMIN_PREFIX
 from .admin import admin_routes
 from .bundled import bundled_dir, bundled_specs
-from .clock import MockClock, isoformat
+from .clock import MockClock
 from .compiler import check_unique_families, load_family
 from .dispatch import DEFAULT_MAX_BODY, Dispatcher
 from .engine import Engine
@@ -111,23 +111,22 @@ class MockApp:
         self.access_log = access_log
         self.persister: StatePersister | None = None
         self.dispatcher = Dispatcher(self, self.router, self.engine, max_body=max_body)
-        middleware = []
+        cors: dict[str, Any] | None = None
         if cors_origins:
             any_origin = "*" in cors_origins
-            middleware.append(
-                Middleware(
-                    CORSMiddleware,
-                    allow_origins=[] if any_origin else list(cors_origins),
-                    allow_origin_regex=".*" if any_origin else None,
-                    allow_credentials=True,
-                    allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
-                    allow_headers=["*"],
-                    expose_headers=EXPOSED_HEADERS,
-                    max_age=600,
-                )
-            )
-        self._asgi = Starlette(
-            routes=[*admin_routes(self), Route("/{path:path}", self.dispatcher)], middleware=middleware
+            cors = {
+                "allow_origins": [] if any_origin else list(cors_origins),
+                "allow_origin_regex": ".*" if any_origin else None,
+                "allow_credentials": True,
+                "allow_methods": ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+                "allow_headers": ["*"],
+                "expose_headers": EXPOSED_HEADERS,
+                "max_age": 600,
+            }
+        # API paths go straight to the dispatcher (no route table to walk); /__specmock to the admin app.
+        self._api: ASGIApp = CORSMiddleware(self.dispatcher, **cors) if cors else self.dispatcher
+        self._admin = Starlette(
+            routes=admin_routes(self), middleware=[Middleware(CORSMiddleware, **cors)] if cors else []
         )
         scenario_list = list(scenarios)
         if scenario_list:
@@ -136,7 +135,10 @@ class MockApp:
             self.reset()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self._asgi(scope, receive, send)
+        if scope["type"] == "http" and not scope["path"].startswith(ADMIN_PREFIX):
+            await self._api(scope, receive, send)
+        else:
+            await self._admin(scope, receive, send)
 
     # -- what is served -----------------------------------------------------------
 
@@ -284,15 +286,10 @@ class MockApp:
                     separators=(",", ":"),
                 )
             )
-        raw = bytes(response.body)
-        try:
-            response_body: Any = json.loads(raw) if raw else None
-        except ValueError:
-            response_body = raw.decode("utf-8", "replace")
         self.journal.add(
             Entry(
                 seq=self.journal.next_seq(),
-                time=isoformat(datetime.now(UTC)),
+                timestamp=time.time(),
                 method=request.method,
                 path=request.url.path,
                 query=request.url.query,
@@ -300,7 +297,7 @@ class MockApp:
                 operation_id=op.operation_id if op else None,
                 status=response.status_code,
                 request_body=body,
-                response_body=response_body,
+                response_raw=bytes(response.body),
                 duration_ms=seconds * 1000,
                 rule=decision.label if decision else None,
                 outcome=outcome,

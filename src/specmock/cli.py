@@ -71,14 +71,12 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--spec",
         action="append",
-        default=_env("SPEC", None, _list),
         metavar="FILE",
         help="a spec to serve instead of the bundled ones (repeatable)",
     )
     serve.add_argument(
         "--scenario",
         action="append",
-        default=_env("SCENARIO", None, _list),
         metavar="FILE|NAME",
         help="a scenario file or bundled name; repeat to combine (later ones win)",
     )
@@ -105,7 +103,6 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--cors-origin",
         action="append",
-        default=_env("CORS_ORIGINS", None, _list),
         metavar="ORIGIN",
         help="allow only these browser origins (default: any)",
     )
@@ -145,8 +142,18 @@ def parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line; for `serve`, repeatable flags replace their environment variable."""
     args = parser().parse_args(argv)
+    if args.command == "serve":
+        for flag, env in (("spec", "SPEC"), ("scenario", "SCENARIO"), ("cors_origin", "CORS_ORIGINS")):
+            if getattr(args, flag) is None:
+                setattr(args, flag, _env(env, None, _list))
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
     if args.command == "schema":
         from .scenario_schema import SCENARIO_SCHEMA
 
@@ -251,7 +258,7 @@ def _serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         access_log=False,  # ours is structured, and names the operation
         lifespan="off",
-        timeout_graceful_shutdown=10,
+        timeout_graceful_shutdown=8,  # under `docker stop`'s 10 s, so the state is flushed before SIGKILL
     )
     if persister is not None:
         persister.start()

@@ -20,7 +20,7 @@ from .extension import COLLECTION_SCHEMA, FAMILY_SCHEMA, OPERATION_SCHEMA
 from .lifecycle import Lifecycle, compile_lifecycle
 from .model import Collection, Family, Filter, Operation, Reference, UniqueRule
 from .problems import ErrorStyle
-from .schematools import flagged_paths, inline_refs, resolve_pointer
+from .schematools import Stripper, compile_stripper, flagged_paths, inline_refs, resolve_pointer
 from .templates import template_errors
 from .validation import ParameterSet, compile_validator, locate, make_parameter
 from .yamlload import Document, JsonPath, load_yaml
@@ -159,6 +159,7 @@ def _collection(doc: Document, name: str, raw: dict[str, Any]) -> Collection:
         touch_parent=raw.get("touchParent", False),
         fixtures=raw.get("fixtures", []),
         write_only=frozenset(flagged_paths(schema, "writeOnly")),
+        strip_write_only=compile_stripper(frozenset(flagged_paths(schema, "writeOnly"))),
         lifecycle=lifecycle,
         spec_lifecycle=lifecycle,
     )
@@ -267,7 +268,7 @@ def _operation(
 
     body_validator = None
     body_required = False
-    read_only: frozenset[tuple[str, ...]] = frozenset()
+    read_only: Stripper | None = None
     body = raw.get("requestBody")
     if body is not None:
         body = inline_refs(body, doc.data)
@@ -279,11 +280,8 @@ def _operation(
         except SchemaError as exc:
             raise doc.error((*at, "requestBody"), f"{op_id}: invalid body schema: {exc.message}") from None
         body_required = bool(body.get("required"))
-        read_only = frozenset(flagged_paths(schema, "readOnly"))
+        read_only = compile_stripper(frozenset(flagged_paths(schema, "readOnly")))
 
-    success_schema = (
-        inline_refs(responses[str(success[0])], doc.data).get("content", {}).get("application/json", {}).get("schema")
-    )
     security = raw.get("security", doc.data.get("security", []))
     alternatives = []
     for requirement in security or []:
@@ -322,8 +320,7 @@ def _operation(
         header_params=_param_set(doc, "header", params, at),
         body_validator=body_validator,
         body_required=body_required,
-        body_read_only=read_only,
-        response_write_only=frozenset(flagged_paths(success_schema, "writeOnly")) | collection.write_only,
+        strip_read_only=read_only,
         id_param=id_param,
         scope_params=scope_params,
         set_fields=ext.get("set", {}),

@@ -252,7 +252,9 @@ class Dispatcher:
             if status == 404:
                 raise Problem(404, errors.message("not_found", label=op.collection.label), kind="not_found")
             raise Problem(status, errors.message("validation"), kind="validation", fields=path_errors)
-        query_values = op.query_params.read(request.query_params, _multi(request))
+        query_values = op.query_params.read(
+            request.query_params, _multi(request) if op.query_params.has_arrays else None
+        )
         header_values = op.header_params.read(request.headers, None)
         field_errors = op.query_params.errors(query_values, errors.field_messages)
         field_errors += op.header_params.errors(header_values, errors.field_messages)
@@ -270,8 +272,7 @@ class Dispatcher:
             path=path_values,
             query=op.query_params.with_defaults(query_values),
             body=None if body is _ABSENT else body,
-            url=str(request.url.replace(query="")),
-            raw_query=dict(request.query_params),
+            request=request,
         )
 
     async def _body(self, request: Request, op: Operation) -> Any:

@@ -12,7 +12,7 @@ import copy
 import random
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .clock import Clock, isoformat
 from .errors import FieldError, Problem
@@ -21,9 +21,11 @@ from .ids import sequential, ulid, uuid4
 from .lifecycle import META
 from .listing import apply_filters, apply_sort, cursor_page, get_field, numbered_page
 from .model import Collection, Family, Operation
-from .schematools import strip_paths
-from .store import Item, Scope, Store
+from .store import Item, Scope, Store, UniqueIndex
 from .templates import render
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
 
 
 @dataclass
@@ -34,8 +36,16 @@ class Call:
     path: dict[str, Any]
     query: dict[str, Any] = field(default_factory=dict)
     body: Any = None
-    url: str = ""
-    raw_query: dict[str, str] = field(default_factory=dict)
+    request: Request | None = None  # for what only some operations need (page links)
+
+    @property
+    def url(self) -> str:
+        """The request URL without its query (page links are built on it)."""
+        return str(self.request.url.replace(query="")) if self.request is not None else ""
+
+    @property
+    def raw_query(self) -> dict[str, str]:
+        return dict(self.request.query_params) if self.request is not None else {}
 
 
 @dataclass
@@ -57,6 +67,14 @@ class Engine:
         self.rng = random.Random(seed)
         self.fake = FakeData(self.rng, seed)
         self.seed = seed
+        self._indexes: dict[str, list[UniqueIndex]] = {}
+        for family in families:
+            for coll in family.collections.values():
+                self._indexes[coll.key] = []
+                for rule in coll.unique:
+                    index = UniqueIndex(coll.key, rule.fields, tuple((f, tuple(v)) for f, v in rule.when.items()))
+                    store.add_index(index)
+                    self._indexes[coll.key].append(index)
 
     # -- entry points ---------------------------------------------------------
 
@@ -101,7 +119,7 @@ class Engine:
         scope = self._scope(call)
         self._require_parent(family, coll, scope)
         now = self.clock.now()
-        fields = strip_paths(call.body if isinstance(call.body, dict) else {}, op.body_read_only)
+        fields = _writable(op, call.body)
         fields = {**fields, **self._resolve(op.set_fields, now)}
         item = self._new_item(family, coll, scope, fields, now)
         self._insert(family, coll, scope, item)
@@ -132,7 +150,7 @@ class Engine:
     def _replace(self, call: Call, coll: Collection, family: Family) -> Result:
         op = call.operation
         scope, old = self._existing(call, coll, family)
-        body = strip_paths(call.body if isinstance(call.body, dict) else {}, op.body_read_only)
+        body = _writable(op, call.body)
         self._check_match(call, body)
         new = copy.deepcopy(coll.defaults)
         new.update({f: old[f] for f in op.keep if f in old})
@@ -142,7 +160,7 @@ class Engine:
     def _update(self, call: Call, coll: Collection, family: Family) -> Result:
         op = call.operation
         scope, old = self._existing(call, coll, family)
-        body = strip_paths(call.body if isinstance(call.body, dict) else {}, op.body_read_only)
+        body = _writable(op, call.body)
         self._check_match(call, body)
         return self._save_change(call, coll, family, scope, old, {**old, **body})
 
@@ -279,17 +297,19 @@ class Engine:
                 item[ref.expand] = copy.deepcopy(target)
 
     def _check_unique(self, family: Family, coll: Collection, scope: Scope, item: Item, exclude: Any) -> None:
-        for rule in coll.unique:
-            if any(item.get(f) not in values for f, values in rule.when.items()):
+        for rule, index in zip(coll.unique, self._indexes[coll.key], strict=True):
+            value = index.value(item)
+            if value is None:
                 continue
-            wanted = tuple(get_field(item, f) for f in rule.fields)
-            for other in self._advanced(coll, scope, self.store.items(coll.key, scope), read=False):
-                if other.get(coll.key_field) == exclude:
-                    continue
-                if any(other.get(f) not in values for f, values in rule.when.items()):
-                    continue
-                if tuple(get_field(other, f) for f in rule.fields) == wanted:
-                    raise Problem(409, rule.message, kind="conflict")
+            owner = self.store.owner(index, scope, value)
+            if owner is not None and owner != exclude and coll.lifecycle is not None:
+                # The owner may have moved on (a scan finished): bring it up to date, then look again.
+                current = self.store.get(coll.key, scope, owner)
+                if current is not None:
+                    self._advanced(coll, scope, [current], read=False)
+                owner = self.store.owner(index, scope, value)
+            if owner is not None and owner != exclude:
+                raise Problem(409, rule.message, kind="conflict")
 
     def _fill_required(self, coll: Collection, item: Item, now: datetime) -> None:
         props = coll.schema.get("properties", {})
@@ -382,16 +402,18 @@ class Engine:
         return scope, self._advanced(coll, scope, [item], read=True)[0]
 
     def _present(self, family: Family, coll: Collection, scope: Scope, item: Item, op: Operation | None) -> Item:
-        shown = dict(item)
-        shown.pop(META, None)
-        for name, child_name in coll.embed.items():
-            child = family.collections[child_name]
-            child_scope = (*scope, item[coll.key_field])
-            shown[name] = [
-                self._present(family, child, child_scope, c, None) for c in self.store.items(child.key, child_scope)
-            ]
-        paths = op.response_write_only if op is not None else coll.write_only
-        return strip_paths(shown, paths) if paths else shown
+        """The item as clients see it: bookkeeping and write-only secrets removed, children embedded.
+        Copies only when something changes: the result is encoded at once and never mutated."""
+        shown = item
+        if META in shown or coll.embed:
+            shown = {k: v for k, v in item.items() if k != META}
+            for name, child_name in coll.embed.items():
+                child = family.collections[child_name]
+                child_scope = (*scope, item[coll.key_field])
+                shown[name] = [
+                    self._present(family, child, child_scope, c, None) for c in self.store.items(child.key, child_scope)
+                ]
+        return coll.strip_write_only(shown) if coll.strip_write_only is not None else shown
 
     def _advanced(self, coll: Collection, scope: Scope, items: list[Item], read: bool) -> list[Item]:
         """`items` with every lifecycle transition due by now applied (and stored)."""
@@ -451,3 +473,9 @@ def _in_schema_order(known: tuple[Collection, Item]) -> Item:
     ordered = {name: item[name] for name in order if name in item}
     ordered.update((k, v) for k, v in item.items() if k not in ordered)
     return ordered
+
+
+def _writable(op: Operation, body: Any) -> dict[str, Any]:
+    """The request body without readOnly fields: OpenAPI says a server ignores them."""
+    fields = body if isinstance(body, dict) else {}
+    return op.strip_read_only(fields) if op.strip_read_only is not None else fields

@@ -8,10 +8,13 @@ stays flat.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 DEFAULT_JOURNAL_SIZE = 10_000
@@ -22,7 +25,7 @@ class Entry:
     """One request and the mock's answer."""
 
     seq: int
-    time: str
+    timestamp: float  # seconds since the epoch, on the wall clock
     method: str
     path: str
     query: str
@@ -30,18 +33,43 @@ class Entry:
     operation_id: str | None
     status: int
     request_body: Any
-    response_body: Any
+    response_raw: bytes = field(repr=False)
     duration_ms: float
     rule: str | None
     outcome: str  # "ok", "invalid", "unmatched", "forced", "dropped", ...
 
+    @cached_property
+    def time(self) -> str:
+        """When the request arrived, as ``2025-10-01T12:34:56.789Z``."""
+        moment = datetime.fromtimestamp(self.timestamp, UTC)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+    @cached_property
+    def response_body(self) -> Any:
+        """The response body as JSON data (parsed when first asked for: most are never read)."""
+        if not self.response_raw:
+            return None
+        try:
+            return json.loads(self.response_raw)
+        except ValueError:
+            return self.response_raw.decode("utf-8", "replace")
+
     def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["operationId"] = data.pop("operation_id")
-        data["requestBody"] = data.pop("request_body")
-        data["responseBody"] = data.pop("response_body")
-        data["durationMs"] = round(data.pop("duration_ms"), 3)
-        return data
+        return {
+            "seq": self.seq,
+            "time": self.time,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "family": self.family,
+            "operationId": self.operation_id,
+            "status": self.status,
+            "requestBody": self.request_body,
+            "responseBody": self.response_body,
+            "durationMs": round(self.duration_ms, 3),
+            "rule": self.rule,
+            "outcome": self.outcome,
+        }
 
 
 class Journal:

@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 from .auth import Authenticator
 from .lifecycle import Lifecycle
 from .problems import ErrorStyle
-from .schematools import FlagPath
+from .schematools import FlagPath, Stripper
 from .validation import ParameterSet
 
 
@@ -62,6 +62,8 @@ class Collection:
     touch_parent: bool = False
     fixtures: list[dict[str, Any]] = field(default_factory=list)
     write_only: frozenset[FlagPath] = frozenset()
+    #: Removes the write-only fields from an item (compiled from `write_only`); None when there are none.
+    strip_write_only: Stripper | None = None
     child_names: list[str] = field(default_factory=list)
     lifecycle: Lifecycle | None = None
     #: The lifecycle as the spec declared it; scenarios override from this.
@@ -100,8 +102,7 @@ class Operation:
     header_params: ParameterSet
     body_validator: Draft202012Validator | None = None
     body_required: bool = False
-    body_read_only: frozenset[FlagPath] = frozenset()
-    response_write_only: frozenset[FlagPath] = frozenset()
+    strip_read_only: Stripper | None = None
     id_param: str | None = None
     scope_params: tuple[str, ...] = ()
     set_fields: dict[str, Any] = field(default_factory=dict)

@@ -72,7 +72,7 @@ class SpecmockSession:
 
     def record_coverage(self, handle: Handle) -> None:
         for entry in handle.journal:
-            if entry.operation_id:
+            if entry.operation_id and entry.outcome not in ("dropped", "disconnected"):  # never delivered
                 statuses = self.covered.setdefault(entry.family, {}).setdefault(entry.operation_id, set())
                 statuses.add(str(entry.status))
 

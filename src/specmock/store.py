@@ -9,12 +9,46 @@ server's event loop and a test thread driving it from Python can both touch it.
 from __future__ import annotations
 
 import copy
+import json
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 Scope = tuple[Any, ...]
 Item = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class UniqueIndex:
+    """Which fields of a collection's items must be unique (in a scope), and when.
+
+    `when` limits the rule to items whose field has one of the listed values
+    (a scan conflicts only while it is queued or running).
+    """
+
+    collection: str
+    fields: tuple[str, ...]
+    when: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+
+    def value(self, item: Item) -> tuple[Any, ...] | None:
+        """The item's indexed value, or None when the rule does not apply to it."""
+        for name, allowed in self.when:
+            if item.get(name) not in allowed:
+                return None
+        return tuple(_hashable(_get(item, path)) for path in self.fields)
+
+
+def _get(item: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        if not isinstance(item, dict):
+            return None
+        item = item.get(part)
+    return item
+
+
+def _hashable(value: Any) -> Any:
+    return json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else value
 
 
 class Store:
@@ -26,6 +60,36 @@ class Store:
         self.lock = threading.RLock()
         #: Incremented by every change; persistence and tests watch it.
         self.version = 0
+        # Uniqueness is checked on every create: an index keeps that O(1) however large the store.
+        self._indexes: dict[str, list[UniqueIndex]] = {}
+        self._owners: dict[tuple[UniqueIndex, Scope], dict[tuple[Any, ...], Any]] = {}
+        self._indexed: dict[tuple[UniqueIndex, Scope], dict[Any, tuple[Any, ...]]] = {}
+
+    def add_index(self, index: UniqueIndex) -> None:
+        """Maintain `index` from now on (over the items already stored too)."""
+        self._indexes.setdefault(index.collection, []).append(index)
+        for scope, bucket in self._items.get(index.collection, {}).items():
+            for key, item in bucket.items():
+                self._index_one(index, scope, key, item)
+
+    def owner(self, index: UniqueIndex, scope: Scope, value: tuple[Any, ...]) -> Any:
+        """The key of the item holding `value` under `index` in `scope`, or None."""
+        return self._owners.get((index, scope), {}).get(value)
+
+    def _index_one(self, index: UniqueIndex, scope: Scope, key: Any, item: Item | None) -> None:
+        owners = self._owners.setdefault((index, scope), {})
+        indexed = self._indexed.setdefault((index, scope), {})
+        old = indexed.pop(key, None)
+        if old is not None and owners.get(old) == key:
+            del owners[old]
+        value = index.value(item) if item is not None else None
+        if value is not None:
+            owners[value] = key
+            indexed[key] = value
+
+    def _reindex(self, collection: str, scope: Scope, key: Any, item: Item | None) -> None:
+        for index in self._indexes.get(collection, ()):
+            self._index_one(index, scope, key, item)
 
     def get(self, collection: str, scope: Scope, key: Any) -> Item | None:
         return self._items.get(collection, {}).get(scope, {}).get(key)
@@ -39,6 +103,7 @@ class Store:
 
     def put(self, collection: str, scope: Scope, key: Any, item: Item) -> None:
         self._items.setdefault(collection, {}).setdefault(scope, {})[key] = item
+        self._reindex(collection, scope, key, item)
         self.version += 1
 
     def remove(self, collection: str, scope: Scope, key: Any) -> Item | None:
@@ -46,6 +111,7 @@ class Store:
         if bucket is None or key not in bucket:
             return None
         self.version += 1
+        self._reindex(collection, scope, key, None)
         return bucket.pop(key)
 
     def remove_scope(self, collection: str, scope: Scope) -> list[Item]:
@@ -53,6 +119,8 @@ class Store:
         bucket = self._items.get(collection, {}).pop(scope, {})
         if bucket:
             self.version += 1
+            for key in bucket:
+                self._reindex(collection, scope, key, None)
         return list(bucket.values())
 
     def peek_number(self, collection: str) -> int:
@@ -68,6 +136,8 @@ class Store:
     def clear(self) -> None:
         self._items.clear()
         self._counters.clear()
+        self._owners.clear()
+        self._indexed.clear()
         self.version += 1
 
     def count(self, collection: str) -> int:
@@ -98,4 +168,10 @@ class Store:
         with self.lock:
             self._items = items
             self._counters = {str(k): int(v) for k, v in data.get("counters", {}).items()}
+            self._owners.clear()
+            self._indexed.clear()
+            for collection, scopes in items.items():
+                for scope, bucket in scopes.items():
+                    for key, item in bucket.items():
+                        self._reindex(collection, scope, key, item)
             self.version += 1

@@ -63,7 +63,7 @@ class Handle:
         self.app = app
         self.url = url
         self.client = httpx.Client(transport=SyncASGITransport(app), base_url=BASE_URL, trust_env=False)
-        self.async_client = httpx.AsyncClient(transport=AsyncASGITransport(app=app), base_url=BASE_URL, trust_env=False)
+        self.async_client = httpx.AsyncClient(transport=AsyncASGITransport(app), base_url=BASE_URL, trust_env=False)
         self.journal = JournalView(app)
         self.allow_unmatched = False
         self.allow_invalid = False

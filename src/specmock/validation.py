@@ -7,6 +7,7 @@ request with three bad parameters gets three field errors in one response.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -77,17 +78,21 @@ _TRUE = {"true", "1"}
 _FALSE = {"false", "0"}
 
 
+_INTEGER = re.compile(r"-?[0-9]{1,64}")
+_NUMBER = re.compile(r"-?[0-9]{1,64}(\.[0-9]{1,64})?([eE][+-]?[0-9]{1,4})?")
+
+
 def coerce(value: str, kind: str | None) -> Any:
-    """A query-string value as the declared type; left a string when it does not parse,
-    so the validator reports the type error with the value the client sent."""
-    try:
-        if kind == "integer":
-            return int(value, 10) if len(value) <= 64 else value
-        if kind == "number":
-            number = float(value)
-            return number if number == number and abs(number) != float("inf") else value
-    except ValueError:
-        return value
+    """A path or query value as the declared type; left a string when it is not plainly one,
+    so the validator reports the type error with the value the client sent. Python's int()
+    also takes " 1", "+1", "1_0" and non-ASCII digits; an HTTP API does not."""
+    if kind == "integer":
+        return int(value) if _INTEGER.fullmatch(value) else value
+    if kind == "number":
+        if not _NUMBER.fullmatch(value):
+            return value
+        number = float(value)
+        return number if abs(number) != float("inf") else value
     if kind == "boolean":
         lowered = value.lower()
         if lowered in _TRUE:
@@ -109,6 +114,7 @@ class ParameterSet:
             "required": [p.name for p in params if p.required],
         }
         self.validator = compile_validator(schema, document) if params else None
+        self.has_arrays = any(p.is_array for p in params)
 
     def read(self, source: Mapping[str, str], multi: Mapping[str, list[str]] | None) -> dict[str, Any]:
         """Coerced values of the declared parameters present in `source`."""

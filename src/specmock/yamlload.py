@@ -64,6 +64,8 @@ class _BoundedLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+_PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap"}
+
 #: More values than this in one document (after aliases are expanded) is refused: a
 #: "billion laughs" needs only a few dozen aliases to expand exponentially.
 MAX_VALUES = 200_000
@@ -78,6 +80,10 @@ def _build(loader: _BoundedLoader, node: yaml.Node, path: JsonPath, lines: dict[
             f"the document expands to more than {MAX_VALUES} values through aliases (a YAML alias bomb?)",
         )
     lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
+        # Scalars go through the safe constructors, which refuse unknown tags; collections are
+        # built here, so their tags (`!!python/object:...`, `!custom`) are refused here.
+        raise LoadError(loader.name, node.start_mark.line + 1, f"unsupported YAML tag {node.tag!r}")
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
         result: dict[Any, Any] = {}
