@@ -16,7 +16,7 @@ import pytest
 from conftest import BEARER, start_server, stop_server
 from specmock import MockApp
 from specmock.app import AdminSettings
-from specmock.cli import build_app, is_loopback, parser
+from specmock.cli import build_app, is_loopback, parse_args
 from specmock.transport import SyncASGITransport
 
 CONNECTOR = {"type": "github", "name": "GitHub Main", "config": {"apiUrl": "https://api.github.com"}}
@@ -107,9 +107,9 @@ def test_admin_needs_the_bearer_token_when_one_is_set():
 )
 def test_the_admin_api_is_on_only_for_loopback_binds_unless_a_token_is_given(host, loopback):
     assert is_loopback(host) is loopback
-    app = build_app(parser().parse_args(["serve", "--host", host]))
+    app = build_app(parse_args(["serve", "--host", host]))
     assert app.admin.open is loopback
-    assert build_app(parser().parse_args(["serve", "--host", host, "--admin-token", "t"])).admin.token == "t"
+    assert build_app(parse_args(["serve", "--host", host, "--admin-token", "t"])).admin.token == "t"
 
 
 def test_state_export_and_import_round_trip():
@@ -251,7 +251,7 @@ def test_environment_variables_configure_serve(tmp_path: Path):
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        args = parser().parse_args(["serve"])
+        args = parse_args(["serve"])
     finally:
         for k, v in old.items():
             if v is None:
@@ -266,7 +266,13 @@ def test_environment_variables_configure_serve(tmp_path: Path):
         False,
     )
     assert args.state_file == tmp_path / "s.json"
-    assert parser().parse_args(["serve", "--seed", "3"]).seed == 3  # a flag beats the environment
+    assert parse_args(["serve", "--seed", "3"]).seed == 3  # a flag beats the environment
+
+
+def test_a_repeatable_flag_replaces_its_environment_variable_instead_of_adding_to_it(monkeypatch):
+    monkeypatch.setenv("SPECMOCK_SCENARIO", "default,auth-errors")
+    assert parse_args(["serve"]).scenario == ["default", "auth-errors"]
+    assert parse_args(["serve", "--scenario", "rate-limited"]).scenario == ["rate-limited"]
 
 
 def test_the_access_log_is_one_json_line_per_request():
