@@ -44,9 +44,10 @@ class Entry:
         moment = datetime.fromtimestamp(self.timestamp, UTC)
         return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
-    @cached_property
+    @property
     def response_body(self) -> Any:
-        """The response body as JSON data (parsed when first asked for: most are never read)."""
+        """The response body as JSON data, parsed when asked for (most are never read; the
+        journal keeps only the bytes, so its memory stays bounded by their size)."""
         if not self.response_raw:
             return None
         try:
