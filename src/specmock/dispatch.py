@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from .chaos import deliver
+from .encoding import encode
 from .engine import Call, Engine, Result
 from .errors import FieldError, Problem
 from .model import Family, Operation
@@ -114,10 +115,6 @@ def _finite(text: str) -> float:
     if value in (float("inf"), float("-inf")):
         raise ValueError(f"number {text[:40]} is out of range")
     return value
-
-
-def encode(body: Any) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def is_json_media_type(content_type: str) -> bool:
@@ -318,9 +315,9 @@ class Dispatcher:
     # -- responses ----------------------------------------------------------------
 
     def _response(self, result: Result, method: str) -> Response:
-        if result.body is None or result.status == 204:
+        if (result.body is None and result.encoded is None) or result.status == 204:
             return Response(status_code=result.status, headers=result.headers or None)
-        content = encode(result.body)
+        content = result.encoded if result.encoded is not None else encode(result.body)
         response = Response(content, status_code=result.status, headers=result.headers or None, media_type=JSON)
         if method == "HEAD":
             response.body = b""

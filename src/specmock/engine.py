@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .clock import Clock, isoformat
+from .encoding import encode, encode_list, encode_with_list
 from .errors import FieldError, Problem
 from .fakedata import FakeData
 from .ids import sequential, ulid, uuid4
@@ -26,6 +27,10 @@ from .templates import render
 
 if TYPE_CHECKING:
     from starlette.requests import Request
+
+
+#: Public views of stored items kept at most; the cache starts over when full.
+_VIEW_CACHE_SIZE = 50_000
 
 
 @dataclass
@@ -50,11 +55,12 @@ class Call:
 
 @dataclass
 class Result:
-    """What to send back: a status and a JSON-ready body (None for no body)."""
+    """What to send back: a status and a JSON-ready body (None for no body), or the body's bytes."""
 
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    encoded: bytes | None = None
 
 
 class Engine:
@@ -67,6 +73,7 @@ class Engine:
         self.rng = random.Random(seed)
         self.fake = FakeData(self.rng, seed)
         self.seed = seed
+        self._views: dict[int, list[Any]] = {}
         self._indexes: dict[str, list[UniqueIndex]] = {}
         for family in families:
             for coll in family.collections.values():
@@ -91,6 +98,7 @@ class Engine:
             self.seed = seed
         self.rng.seed(self.seed)
         self.fake.reseed(self.seed)
+        self._views.clear()
         with self.store.lock:
             self.store.clear()
             for family in self.families:
@@ -132,16 +140,24 @@ class Engine:
         items = self._advanced(coll, scope, self.store.items(coll.key, scope), read=True)
         items = apply_filters(items, op.filters, call.query)
         items = apply_sort(items, call.query.get("sort"))
-        shown = [self._present(family, coll, scope, item, op) for item in items]
         envelope = op.envelope or "items"
         body: Any
         if op.paging == "cursor":
-            body = cursor_page(shown, coll.key_field, envelope, call.query)
+            body = cursor_page(items, coll.key_field, envelope, call.query)
         elif op.paging == "page":
-            body = numbered_page(shown, envelope, call.query, call.url, call.raw_query)
+            body = numbered_page(items, envelope, call.query, call.url, call.raw_query)
         else:
-            body = {envelope: shown} if op.envelope else shown
-        return Result(op.success_status, body)
+            body = {envelope: items} if op.envelope else items
+        page: list[Item] = body[envelope] if isinstance(body, dict) else body
+        if _cacheable(coll):
+            parts = [self._encoded(coll, item) for item in page]
+            if isinstance(body, dict):
+                return Result(op.success_status, encoded=encode_with_list(body, envelope, parts))
+            return Result(op.success_status, encoded=encode_list(parts))
+        shown = [self._present(family, coll, scope, item, op) for item in page]
+        if isinstance(body, dict):
+            return Result(op.success_status, {**body, envelope: shown})
+        return Result(op.success_status, shown)
 
     def _get(self, call: Call, coll: Collection, family: Family) -> Result:
         scope, item = self._existing(call, coll, family)
@@ -404,6 +420,9 @@ class Engine:
     def _present(self, family: Family, coll: Collection, scope: Scope, item: Item, op: Operation | None) -> Item:
         """The item as clients see it: bookkeeping and write-only secrets removed, children embedded.
         Copies only when something changes: the result is encoded at once and never mutated."""
+        if _cacheable(coll):
+            view: Item = self._view(coll, item)[1]
+            return view
         shown = item
         if META in shown or coll.embed:
             shown = {k: v for k, v in item.items() if k != META}
@@ -414,6 +433,29 @@ class Engine:
                     self._present(family, child, child_scope, c, None) for c in self.store.items(child.key, child_scope)
                 ]
         return coll.strip_write_only(shown) if coll.strip_write_only is not None else shown
+
+    def _view(self, coll: Collection, item: Item) -> list[Any]:
+        """[item, public view, encoded view or None], cached while the stored item is the same.
+
+        Stored items are never changed in place (a write stores a new dict), so an item's
+        view and bytes are computed once; the identity check guards reused ids.
+        """
+        cached = self._views.get(id(item))
+        if cached is not None and cached[0] is item:
+            return cached
+        view = coll.strip_write_only(item) if coll.strip_write_only is not None else item
+        if len(self._views) >= _VIEW_CACHE_SIZE:
+            self._views.clear()
+        entry = [item, view, None]
+        self._views[id(item)] = entry
+        return entry
+
+    def _encoded(self, coll: Collection, item: Item) -> bytes:
+        entry = self._view(coll, item)
+        if entry[2] is None:
+            entry[2] = encode(entry[1])
+        encoded: bytes = entry[2]
+        return encoded
 
     def _advanced(self, coll: Collection, scope: Scope, items: list[Item], read: bool) -> list[Item]:
         """`items` with every lifecycle transition due by now applied (and stored)."""
@@ -479,3 +521,8 @@ def _writable(op: Operation, body: Any) -> dict[str, Any]:
     """The request body without readOnly fields: OpenAPI says a server ignores them."""
     fields = body if isinstance(body, dict) else {}
     return op.strip_read_only(fields) if op.strip_read_only is not None else fields
+
+
+def _cacheable(coll: Collection) -> bool:
+    """Whether an item's public form depends on the item alone (no children, no lifecycle)."""
+    return not coll.embed and coll.spec_lifecycle is None
