@@ -9,12 +9,14 @@ is built, so the server's memory must level off once the journal (a bounded
 ring buffer, --journal-size) is full, and stay flat from then on.
 
 Every CHECKPOINT requests it reads the server process's VmRSS from
-/proc/PID/status, the journal's count and size, and the store's item count.
-It stops by itself after --requests requests or --max-seconds, whichever comes
-first, stops the server, and exits 1 if memory grew more than --tolerance from
-the early to the late checkpoints (after --warmup checkpoints: the journal
-filling, and the first journal read), the journal exceeded its size, the store
-grew, or anything answered 5xx.
+/proc/PID/status, its live Python objects (GET /__specmock/health?memory=true),
+the journal's count and size, and the store's item count. It stops by itself
+after --requests requests or --max-seconds, whichever comes first, stops the
+server, and exits 1 if live objects grew more than --tolerance (or RSS more than
+--rss-tolerance: it also moves with allocator fragmentation) from the early to
+the late checkpoints (after --warmup checkpoints: the journal filling, and the
+first journal read), the journal exceeded its size, the store grew, or anything
+answered 5xx.
 
 Run: python benchmarks/soak.py [--requests 200000] [--max-seconds 900] [--journal-size 5000]
 """
@@ -221,12 +223,14 @@ async def probe(port: int, pid: int) -> dict[str, Any]:
     rss = rss_kib(pid)
     conn = Connection(port)
     try:
+        health = (await conn.request("GET", "/__specmock/health?memory=true", None)).json()
         journal = (await conn.request("GET", "/__specmock/journal", None)).json()
         state = (await conn.request("GET", "/__specmock/state", None)).json()["store"]
     finally:
         await conn.close()
     return {
         "rss_kib": rss,
+        "objects": health["memory"]["pythonObjects"],
         "journal_count": journal["count"],
         "journal_size": journal["size"],
         "items": sum(len(entries) for entries in state["collections"].values()),
@@ -242,6 +246,7 @@ async def soak(args: argparse.Namespace, port: int, pid: int) -> dict[str, Any]:
         samples.append(figures)
         print(
             f"{label:>10} {requests:>8} req {elapsed:7.1f}s  RSS {figures['rss_kib'] / 1024:7.1f} MiB  "
+            f"objects {figures['objects']:>8}  "
             f"journal {figures['journal_count']}/{figures['journal_size']}  items {figures['items']}",
             flush=True,
         )
@@ -288,7 +293,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--journal-size", type=int, default=5_000, help="passed to specmock serve")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--warmup", type=int, default=2, help="checkpoints to skip before judging memory")
-    parser.add_argument("--tolerance", type=float, default=0.10, help="allowed RSS growth after warm-up (fraction)")
+    parser.add_argument(
+        "--tolerance", type=float, default=0.10, help="allowed growth of live objects after warm-up (fraction)"
+    )
+    parser.add_argument("--rss-tolerance", type=float, default=0.35, help="allowed RSS growth after warm-up (fraction)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
 
@@ -329,13 +337,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     early = statistics.median(steady[:third]) if steady else samples[-1]["rss_kib"]
     late = statistics.median(steady[-third:]) if steady else samples[-1]["rss_kib"]
     growth = (late - early) / early
+    # Live objects are the leak test; RSS also moves with allocator fragmentation, so it gets
+    # a looser bound.
+    objects = [s["objects"] for s in samples if s["label"] in ("during", "after")][args.warmup :]
+    early_objects = statistics.median(objects[:third]) if objects else samples[-1]["objects"]
+    late_objects = statistics.median(objects[-third:]) if objects else samples[-1]["objects"]
+    object_growth = (late_objects - early_objects) / early_objects
     rate = run.sent / result["seconds"] if result["seconds"] else 0.0
     problems = []
     if len(steady) < 3:
         problems.append(f"too few checkpoints after the warm-up ({len(steady)}) to judge")
-    if growth > args.tolerance:
+    if object_growth > args.tolerance:
         problems.append(
-            f"RSS grew {growth:.1%} from the early to the late checkpoints (tolerance {args.tolerance:.0%})"
+            f"live objects grew {object_growth:.1%} from the early to the late checkpoints "
+            f"(tolerance {args.tolerance:.0%})"
+        )
+    if growth > args.rss_tolerance:
+        problems.append(
+            f"RSS grew {growth:.1%} from the early to the late checkpoints (tolerance {args.rss_tolerance:.0%})"
         )
     if any(s["journal_count"] > s["journal_size"] for s in samples):
         problems.append("the journal outgrew its size")
@@ -358,6 +377,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "peak": round(max(s["rss_kib"] for s in samples) / 1024, 1),
             "after": round(samples[-1]["rss_kib"] / 1024, 1),
             "growth_early_to_late": f"{growth:.1%}",
+        },
+        "live_objects": {
+            "early_median": early_objects,
+            "late_median": late_objects,
+            "growth_early_to_late": f"{object_growth:.1%}",
         },
         "samples": samples,
         "problems": problems,

@@ -6,6 +6,7 @@ the HTTP and Python controls never drift apart.
 
 from __future__ import annotations
 
+import gc
 import hmac
 import json
 from datetime import datetime
@@ -26,6 +27,18 @@ if TYPE_CHECKING:
 
 PREFIX = "/__specmock"
 ADMIN_SPEC = Path(__file__).with_name("admin-openapi.yaml")
+
+
+def _rss_bytes() -> int | None:
+    """This process's resident memory, where /proc tells it."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
 
 
 def _refusal(mock: MockApp, request: Request) -> Response | None:
@@ -87,6 +100,11 @@ def admin_routes(mock: MockApp) -> list[BaseRoute]:
         }
         if mock.persister is not None:
             body["persisted"] = mock.persister.up_to_date
+        if request.query_params.get("memory") == "true":
+            # For soak tests: live objects say whether memory is flat; RSS also moves with
+            # allocator fragmentation. Collecting first costs milliseconds: ask only when needed.
+            gc.collect()
+            body["memory"] = {"pythonObjects": len(gc.get_objects()), "rssBytes": _rss_bytes()}
         return JSONResponse(body)
 
     async def get_state(request: Request) -> Response:

@@ -346,7 +346,7 @@ def _scope_depth(family: Family, collection: Collection) -> int:
 
 
 def check_unique_families(families: list[Family]) -> None:
-    """Two specs may not claim the same family name or the same method and path."""
+    """Two specs may not claim the same family name (the router refuses a shared method and path)."""
     names: dict[str, Path] = {}
     for fam in families:
         if fam.name in names:

@@ -29,10 +29,6 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
 
-#: Public views of stored items kept at most; the cache starts over when full.
-_VIEW_CACHE_SIZE = 50_000
-
-
 @dataclass
 class Call:
     """One validated request, as the engine sees it."""
@@ -73,7 +69,6 @@ class Engine:
         self.rng = random.Random(seed)
         self.fake = FakeData(self.rng, seed)
         self.seed = seed
-        self._views: dict[int, list[Any]] = {}
         self._indexes: dict[str, list[UniqueIndex]] = {}
         for family in families:
             for coll in family.collections.values():
@@ -98,7 +93,6 @@ class Engine:
             self.seed = seed
         self.rng.seed(self.seed)
         self.fake.reseed(self.seed)
-        self._views.clear()
         with self.store.lock:
             self.store.clear()
             for family in self.families:
@@ -150,7 +144,7 @@ class Engine:
             body = {envelope: items} if op.envelope else items
         page: list[Item] = body[envelope] if isinstance(body, dict) else body
         if _cacheable(coll):
-            parts = [self._encoded(coll, item) for item in page]
+            parts = [self._encoded(coll, scope, item) for item in page]
             if isinstance(body, dict):
                 return Result(op.success_status, encoded=encode_with_list(body, envelope, parts))
             return Result(op.success_status, encoded=encode_list(parts))
@@ -421,7 +415,7 @@ class Engine:
         """The item as clients see it: bookkeeping and write-only secrets removed, children embedded.
         Copies only when something changes: the result is encoded at once and never mutated."""
         if _cacheable(coll):
-            view: Item = self._view(coll, item)[1]
+            view: Item = self._view(coll, scope, item)[1]
             return view
         shown = item
         if META in shown or coll.embed:
@@ -434,24 +428,21 @@ class Engine:
                 ]
         return coll.strip_write_only(shown) if coll.strip_write_only is not None else shown
 
-    def _view(self, coll: Collection, item: Item) -> list[Any]:
-        """[item, public view, encoded view or None], cached while the stored item is the same.
-
-        Stored items are never changed in place (a write stores a new dict), so an item's
-        view and bytes are computed once; the identity check guards reused ids.
-        """
-        cached = self._views.get(id(item))
+    def _view(self, coll: Collection, scope: Scope, item: Item) -> list[Any]:
+        """[item, public view, encoded view or None] for a stored item, cached by the store
+        until the item changes (a write stores a new dict; the identity check is a guard)."""
+        key = item[coll.key_field]
+        cached = self.store.derived(coll.key, scope, key)
         if cached is not None and cached[0] is item:
-            return cached
+            return cached  # type: ignore[no-any-return]
         view = coll.strip_write_only(item) if coll.strip_write_only is not None else item
-        if len(self._views) >= _VIEW_CACHE_SIZE:
-            self._views.clear()
         entry = [item, view, None]
-        self._views[id(item)] = entry
+        if self.store.get(coll.key, scope, key) is item:
+            self.store.set_derived(coll.key, scope, key, entry)
         return entry
 
-    def _encoded(self, coll: Collection, item: Item) -> bytes:
-        entry = self._view(coll, item)
+    def _encoded(self, coll: Collection, scope: Scope, item: Item) -> bytes:
+        entry = self._view(coll, scope, item)
         if entry[2] is None:
             entry[2] = encode(entry[1])
         encoded: bytes = entry[2]

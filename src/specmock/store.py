@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import json
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +63,15 @@ class Store:
         self._indexes: dict[str, list[UniqueIndex]] = {}
         self._owners: dict[tuple[UniqueIndex, Scope], dict[tuple[Any, ...], Any]] = {}
         self._indexed: dict[tuple[UniqueIndex, Scope], dict[Any, tuple[Any, ...]]] = {}
+        # What readers derive from an item (its public view, its JSON), dropped whenever it changes.
+        self._derived: dict[tuple[str, Scope, Any], Any] = {}
+
+    def derived(self, collection: str, scope: Scope, key: Any) -> Any:
+        """What was cached for the current version of an item, or None."""
+        return self._derived.get((collection, scope, key))
+
+    def set_derived(self, collection: str, scope: Scope, key: Any, value: Any) -> None:
+        self._derived[(collection, scope, key)] = value
 
     def add_index(self, index: UniqueIndex) -> None:
         """Maintain `index` from now on (over the items already stored too)."""
@@ -97,13 +105,10 @@ class Store:
     def items(self, collection: str, scope: Scope) -> list[Item]:
         return list(self._items.get(collection, {}).get(scope, {}).values())
 
-    def scopes(self, collection: str) -> Iterator[tuple[Scope, list[Item]]]:
-        for scope, items in self._items.get(collection, {}).items():
-            yield scope, list(items.values())
-
     def put(self, collection: str, scope: Scope, key: Any, item: Item) -> None:
         self._items.setdefault(collection, {}).setdefault(scope, {})[key] = item
         self._reindex(collection, scope, key, item)
+        self._derived.pop((collection, scope, key), None)
         self.version += 1
 
     def remove(self, collection: str, scope: Scope, key: Any) -> Item | None:
@@ -112,6 +117,7 @@ class Store:
             return None
         self.version += 1
         self._reindex(collection, scope, key, None)
+        self._derived.pop((collection, scope, key), None)
         return bucket.pop(key)
 
     def remove_scope(self, collection: str, scope: Scope) -> list[Item]:
@@ -121,6 +127,7 @@ class Store:
             self.version += 1
             for key in bucket:
                 self._reindex(collection, scope, key, None)
+                self._derived.pop((collection, scope, key), None)
         return list(bucket.values())
 
     def peek_number(self, collection: str) -> int:
@@ -138,10 +145,8 @@ class Store:
         self._counters.clear()
         self._owners.clear()
         self._indexed.clear()
+        self._derived.clear()
         self.version += 1
-
-    def count(self, collection: str) -> int:
-        return sum(len(b) for b in self._items.get(collection, {}).values())
 
     def export(self) -> dict[str, Any]:
         """All state as JSON-ready data: items with their scope, and the counters."""
@@ -170,6 +175,7 @@ class Store:
             self._counters = {str(k): int(v) for k, v in data.get("counters", {}).items()}
             self._owners.clear()
             self._indexed.clear()
+            self._derived.clear()
             for collection, scopes in items.items():
                 for scope, bucket in scopes.items():
                     for key, item in bucket.items():
