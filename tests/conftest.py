@@ -64,6 +64,13 @@ class Served:
         self.url = url
 
 
+def run_cli(*args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+    """Run `python -m specmock ARGS` to completion, capturing its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "specmock", *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
 def start_server(*args: str, timeout: float = 20.0) -> Served:
     """Start `specmock serve --port 0 ARGS` and wait for its address."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from conftest import ORG, Served, start_server, stop_server
+from conftest import ORG, Served
 
 CHROMIUM_ARGS = [
     "--no-sandbox",  # tests run as root in CI
@@ -102,18 +102,9 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def mock() -> Iterator[Served]:
-    server = start_server()
-    try:
-        yield server
-    finally:
-        stop_server(server)
-
-
-@pytest.fixture
-def frontend(mock: Served) -> Iterator[str]:
+def frontend(served: Served) -> Iterator[str]:
     """The page, served from 127.0.0.1 on a port of its own: another origin than the mock's."""
-    page = PAGE.replace("__MOCK__", json.dumps(mock.url)).replace("__ORG__", json.dumps(ORG)).encode()
+    page = PAGE.replace("__MOCK__", json.dumps(served.url)).replace("__ORG__", json.dumps(ORG)).encode()
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -138,8 +129,8 @@ def frontend(mock: Served) -> Iterator[str]:
         thread.join(5)
 
 
-def test_a_page_on_another_origin_creates_and_reads_a_connector_with_fetch(browser: Any, frontend: str, mock: Served):
-    assert frontend.rsplit(":", 1)[0] == mock.url.rsplit(":", 1)[0] and not frontend.startswith(mock.url)
+def test_a_page_on_another_origin_creates_and_reads_a_connector_with_fetch(browser: Any, frontend: str, served: Served):
+    assert frontend.rsplit(":", 1)[0] == served.url.rsplit(":", 1)[0] and not frontend.startswith(served.url)
     context = browser.new_context()
     try:
         page = context.new_page()
@@ -176,7 +167,7 @@ def test_a_page_on_another_origin_creates_and_reads_a_connector_with_fetch(brows
         assert versori["status"] == 200, versori
         assert versori["body"]["connectors"] == []
 
-        assert ("POST", mock.url + "/connectors") in requests
+        assert ("POST", served.url + "/connectors") in requests
         # Chromium logs each 4xx it loaded ("Failed to load resource"); a CORS refusal would say so by name.
         assert not [p for p in problems if "CORS" in p or "Access-Control" in p or p.startswith("page error")], problems
     finally:

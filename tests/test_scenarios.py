@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import BEARER, ORG, SDE_TOKEN, VERSORI, conformance_hook
+from conftest import BEARER, ORG, SDE_TOKEN, VERSORI, conformance_hook, run_cli
 from specmock import LoadError, MockApp
 from specmock.bundled import bundled_dir
 from specmock.scenario_schema import SCENARIO_SCHEMA
@@ -296,12 +294,7 @@ def test_undocumented_statuses_can_be_allowed_explicitly():
 def test_the_server_does_not_start_on_a_broken_scenario(tmp_path: Path):
     path = tmp_path / "broken.yaml"
     path.write_text("rules:\n  - match: {operationId: Nope}\n    respond: {status: 500}\n")
-    run = subprocess.run(
-        [sys.executable, "-m", "specmock", "serve", "--port", "0", "--scenario", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    run = run_cli("serve", "--port", "0", "--scenario", str(path))
     assert run.returncode == 2
     assert f"{path}:2: this rule matches no operation" in run.stderr
 
@@ -309,19 +302,15 @@ def test_the_server_does_not_start_on_a_broken_scenario(tmp_path: Path):
 def test_specmock_validate_reports_broken_scenarios(tmp_path: Path):
     path = tmp_path / "broken.yaml"
     path.write_text("rules:\n  - match: {operationId: GetScan}\n    respond: {status: 418}\n")
-    ok = subprocess.run([sys.executable, "-m", "specmock", "validate"], capture_output=True, text=True, timeout=60)
+    ok = run_cli("validate")
     assert ok.returncode == 0, ok.stderr
-    bad = subprocess.run(
-        [sys.executable, "-m", "specmock", "validate", str(path)], capture_output=True, text=True, timeout=60
-    )
+    bad = run_cli("validate", str(path))
     assert bad.returncode == 1
     assert f"{path}:3:" in bad.stderr
 
 
 def test_a_broken_scenario_swapped_in_at_runtime_is_refused_and_the_old_one_stays():
-    _, api = mock_with(
-        {"name": "old", "rules": [{"match": {"operationId": "ListScans"}, "respond": {"status": 503}}]}
-    )
+    _, api = mock_with({"name": "old", "rules": [{"match": {"operationId": "ListScans"}, "respond": {"status": 503}}]})
     refused = api.put(
         "/__specmock/scenario", content="rules:\n  - match: {operationId: Nope}\n    respond: {status: 1}\n"
     )

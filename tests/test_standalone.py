@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import BEARER, start_server, stop_server
+from conftest import BEARER, run_cli, start_server, stop_server
 from specmock import MockApp
 from specmock.app import AdminSettings
 from specmock.cli import build_app, is_loopback, parse_args
@@ -224,12 +222,7 @@ def test_sigterm_finishes_in_flight_requests_and_flushes_state(tmp_path: Path):
 def test_a_corrupt_state_file_is_refused_clearly(tmp_path: Path, content: str, reason: str):
     state = tmp_path / "state.json"
     state.write_text(content)
-    run = subprocess.run(
-        [sys.executable, "-m", "specmock", "serve", "--port", "0", "--state-file", str(state)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    run = run_cli("serve", "--port", "0", "--state-file", str(state))
     assert run.returncode == 2
     assert str(state) in run.stderr
     assert reason in run.stderr
