@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from http import HTTPStatus
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -215,13 +216,10 @@ class Dispatcher:
             if not content:
                 return Response(status_code=forced.status, headers=headers)
         message = forced.message or family.errors.message(
-            _KIND_BY_STATUS.get(forced.status, "internal"),
-            label=op.collection.label,
-            method=op.method,
-            limit=0,
-            media_type="",
-            detail="",
+            _KIND_BY_STATUS.get(forced.status, "internal"), label=op.collection.label, method=op.method
         )
+        if "{" in message:  # the wording needs details a forced response does not have
+            message = HTTPStatus(forced.status).phrase + "."
         return self.problem_response(family, Problem(forced.status, message, kind="forced", headers=headers))
 
     # -- steps ------------------------------------------------------------------
