@@ -188,7 +188,7 @@ def test_every_acknowledged_write_survives_kill_9(tmp_path: Path):
 def test_sigterm_finishes_in_flight_requests_and_flushes_state(tmp_path: Path):
     state = tmp_path / "state.json"
     slow = tmp_path / "slow.yaml"
-    slow.write_text("rules:\n  - match: {operationId: RegisterConnector}\n    chaos: {latency: 800ms}\n")
+    slow.write_text("rules:\n  - match: {operationId: RegisterConnector}\n    chaos: {latency: 2s}\n")
     served = start_server("--state-file", str(state), "--state-debounce", "60", "--scenario", str(slow))
     import threading
 
@@ -201,7 +201,7 @@ def test_sigterm_finishes_in_flight_requests_and_flushes_state(tmp_path: Path):
 
     thread = threading.Thread(target=create)
     thread.start()
-    time.sleep(0.3)  # the request is in flight (the scenario holds it 800 ms)
+    time.sleep(1.0)  # the request is in flight: the scenario holds it 2 s (a busy machine still gets it there)
     served.process.send_signal(signal.SIGTERM)
     thread.join(10)
     assert served.process.wait(15) in (0, -signal.SIGTERM)  # uvicorn re-raises SIGTERM once it is done
