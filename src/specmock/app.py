@@ -82,7 +82,7 @@ class MockApp:
         self,
         specs: Iterable[Path | str] | None = None,
         *,
-        seed: int = 0,
+        seed: int | None = None,
         clock: MockClock | None = None,
         scenarios: Iterable[ScenarioSource] = (),
         max_body: int = DEFAULT_MAX_BODY,
@@ -92,7 +92,8 @@ class MockApp:
         admin: AdminSettings | None = None,
         access_log: bool = False,
     ) -> None:
-        """`cors_origins`: origins browsers may call from ("*" for any, with credentials; None: no CORS).
+        """`seed`: an explicit seed, which wins over a scenario's; None: the scenario's seed, else 0.
+        `cors_origins`: origins browsers may call from ("*" for any, with credentials; None: no CORS).
         `admin`: who may use /__specmock (default: open, as in-process nobody else can reach it).
         `access_log`: log one JSON line per request to the `specmock.access` logger."""
         self.families = families if families is not None else load_specs(specs)
@@ -102,9 +103,11 @@ class MockApp:
             raise LoadError(self.families[0].source, None, str(exc)) from None
         self.clock = clock or MockClock()
         self.store = Store()
-        self.engine = Engine(self.families, self.store, self.clock, seed)
+        #: The seed someone chose (flag, environment, marker, admin reset): it wins over a scenario's.
+        self.explicit_seed = seed
+        self.engine = Engine(self.families, self.store, self.clock, seed or 0)
         self.journal = Journal(journal_size)
-        self.chaos_rng = random.Random(f"{seed}/chaos")
+        self.chaos_rng = random.Random(f"{self.engine.seed}/chaos")
         self.scenario: Scenario | None = None
         self._bundled: dict[str, Scenario] = {}
         self.admin = admin or AdminSettings()
@@ -164,9 +167,22 @@ class MockApp:
 
     # -- state ------------------------------------------------------------------------
 
+    def seed_rule(self) -> int:
+        """The seed a fresh start uses: the explicit one, else the active scenario's, else 0."""
+        if self.explicit_seed is not None:
+            return self.explicit_seed
+        if self.scenario is not None and self.scenario.seed is not None:
+            return self.scenario.seed
+        return 0
+
     def reset(self, seed: int | None = None) -> None:
-        """Back to the fixtures (the specs', then the scenario's), as on a fresh start."""
-        self.engine.reset(seed)
+        """Back to the fixtures (the specs', then the scenario's), as on a fresh start.
+
+        `seed` is an explicit choice: it stays in force (over any scenario's) until changed.
+        """
+        if seed is not None:
+            self.explicit_seed = seed
+        self.engine.reset(self.seed_rule())
         self.chaos_rng.seed(f"{self.engine.seed}/chaos")
         if self.scenario is not None:
             for fam_name, coll_name, item, _ in self.scenario.fixtures:
@@ -202,7 +218,7 @@ class MockApp:
                 coll.lifecycle = lifecycles.get((fam_obj.name, coll.name), coll.spec_lifecycle)
         self.scenario = scenario
         if reset:
-            self.reset(scenario.seed)
+            self.reset()
         return scenario
 
     def clear_scenario(self, reset: bool = True) -> None:

@@ -67,7 +67,12 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default=_env("HOST", "127.0.0.1"), help="interface to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=_env("PORT", 8080, int), help="port; 0 picks a free one")
-    serve.add_argument("--seed", type=int, default=_env("SEED", 0, int), help="seed of generated data and chaos")
+    serve.add_argument(
+        "--seed",
+        type=int,
+        default=_env("SEED", None, int),
+        help="seed of generated data and chaos; wins over a scenario's seed (default: the scenario's, else 0)",
+    )
     serve.add_argument(
         "--spec",
         action="append",
@@ -153,6 +158,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line's entry point. Ctrl-C at any moment (while loading specs, or while
+    serving: uvicorn then finishes its graceful shutdown and re-raises it) ends the
+    command with one line and exit status 130, not a traceback."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("specmock: interrupted, stopped", file=sys.stderr)
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = parse_args(argv)
     if args.command == "schema":
         from .scenario_schema import SCENARIO_SCHEMA

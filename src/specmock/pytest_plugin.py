@@ -9,6 +9,14 @@ Fixtures:
 
 Options: --specmock-seed, --specmock-scenario, --specmock-coverage, --specmock-coverage-json.
 The app is built once per session (per xdist worker); a test pays only for the reset.
+
+Seeds: an explicit seed (the marker's `seed=`, else --specmock-seed) wins; otherwise
+the scenario's own seed; otherwise 0: the same rule as `specmock serve`.
+
+This module is loaded into every pytest run of an environment where specmock is
+installed, including runs that never use it: it imports only pytest at load time
+(the mock itself is imported when a fixture first needs it), and its pytest-xdist
+hooks are registered only when xdist is there.
 """
 
 from __future__ import annotations
@@ -17,20 +25,26 @@ import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .app import MockApp
-from .scenario import Scenario
-from .testing import Handle, describe
+if TYPE_CHECKING:
+    from .app import MockApp
+    from .scenario import Scenario
+    from .testing import Handle
 
 _KEY = pytest.StashKey["SpecmockSession"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("specmock", "specmock API mock")
-    group.addoption("--specmock-seed", type=int, default=0, help="seed of generated data and chaos (default 0)")
+    group.addoption(
+        "--specmock-seed",
+        type=int,
+        default=None,
+        help="seed of generated data and chaos (default: the scenario's seed, else 0)",
+    )
     group.addoption(
         "--specmock-scenario", action="append", default=[], help="scenario for every test (file or bundled name)"
     )
@@ -44,6 +58,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "specmock(scenario=None, seed=None, clock='real', strict=True): configure the specmock fixture for a test",
     )
     config.stash[_KEY] = SpecmockSession(config)
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_XdistCoverage(config), "specmock-xdist")
 
 
 class SpecmockSession:
@@ -60,6 +76,9 @@ class SpecmockSession:
     @property
     def handle(self) -> Handle:
         if self._handle is None:
+            from .app import MockApp
+            from .testing import Handle
+
             self._app = MockApp(seed=self.config.getoption("specmock_seed"))
             self._handle = Handle(self._app)
         return self._handle
@@ -103,13 +122,16 @@ def specmock(request: pytest.FixtureRequest) -> Iterator[Handle]:
         app.load_scenario(*[session.scenario(s) for s in sources], reset=False)
     elif app.scenario is not None:
         app.clear_scenario(reset=False)
-    handle.reset(options.get("seed", request.config.getoption("specmock_seed")))
+    app.explicit_seed = options.get("seed", request.config.getoption("specmock_seed"))
+    handle.reset()
     handle.allow_unmatched = handle.allow_invalid = not options.get("strict", True)
     handle.client.cookies.clear()
     yield handle
     session.record_coverage(handle)
     unexpected = handle.unexpected()
     if unexpected:
+        from .testing import describe
+
         lines = "\n".join(f"  {describe(e)}" for e in unexpected)
         pytest.fail(
             f"specmock saw {len(unexpected)} request(s) outside the contract:\n{lines}\n"
@@ -164,16 +186,25 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     state.close()
 
 
-def pytest_testnodedown(node: Any, error: Any) -> None:
-    """xdist controller: merge a worker's coverage."""
-    state: SpecmockSession = node.config.stash[_KEY]
-    for fam, ops in node.workeroutput.get("specmock_covered", {}).items():
-        for op, statuses in ops.items():
-            state.covered.setdefault(fam, {}).setdefault(op, set()).update(statuses)
+class _XdistCoverage:
+    """pytest-xdist's controller side, registered only where xdist is installed: pytest
+    refuses a plugin that implements a hook nobody declared (`pytest_testnodedown`)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """Merge a worker's coverage into the controller's."""
+        state: SpecmockSession = self.config.stash[_KEY]
+        for fam, ops in node.workeroutput.get("specmock_covered", {}).items():
+            for op, statuses in ops.items():
+                state.covered.setdefault(fam, {}).setdefault(op, set()).update(statuses)
 
 
 def coverage_report(covered: dict[str, dict[str, set[str]]]) -> dict[str, Any]:
     """Per family: every operation, its documented statuses, which ran and which never did."""
+    from .app import MockApp
+
     app = MockApp()
     report: dict[str, Any] = {}
     for family in app.families:
