@@ -2,8 +2,9 @@
 
 Where the point is what a real HTTP client sees (a reset, a cut body, a slow
 body), the tests talk to `specmock serve` over 127.0.0.1; everything else runs
-in-process. In-process, scenario latency is not slept but recorded (see
-`no_sleep`), so the chaos decisions can be compared without waiting for them.
+in-process. In-process on a frozen clock, scenario latency is not slept: it
+moves the mock's clock, so the chaos decisions (and their delays, read off the
+clock) can be compared without waiting for them.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import copy
 import json
 import math
+import re
+import socket
 import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
+from datetime import UTC, datetime
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -25,7 +28,6 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-import specmock.chaos
 from conftest import BEARER, ORG, SDE_TOKEN, VERSORI, Served, conformance_hook, start_server, stop_server
 from specmock import MockApp, MockClock, load_specs
 from specmock.app import bundled_scenario_files
@@ -58,19 +60,6 @@ def in_process(app: MockApp, check: bool = True, **kwargs: Any) -> httpx.Client:
     """An in-process client; `check` makes every response be checked against its spec."""
     hooks = {"response": [conformance_hook(app)]} if check else {}
     return httpx.Client(transport=SyncASGITransport(app), base_url="http://mock", event_hooks=hooks, **kwargs)
-
-
-@pytest.fixture
-def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Scenario delays (latency, trickle pauses) are recorded instead of slept, in-process."""
-    delays: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        if seconds > 0:
-            delays.append(seconds)
-
-    monkeypatch.setattr(specmock.chaos, "asyncio", SimpleNamespace(sleep=sleep))
-    return delays
 
 
 def use(server: Served, scenario: str | dict[str, Any]) -> None:
@@ -159,6 +148,58 @@ def test_a_truncated_body_is_a_broken_body_after_a_good_status(server: Served) -
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
         _ = response.content
     assert [(e["rule"], e["outcome"]) for e in journal(server, "ListAlmConnectors")] == [("cut", "dropped")]
+
+
+def raw_exchange(server: Served, path: str, headers: dict[str, str]) -> tuple[bytes, BaseException | None]:
+    """Send one GET over a plain socket; everything received until the server closed, and the
+    error the close raised (None for a clean FIN, ConnectionResetError for a reset)."""
+    host, port = server.url.removeprefix("http://").split(":")
+    lines = [f"GET {path} HTTP/1.1", f"Host: {host}", *(f"{k}: {v}" for k, v in headers.items()), "", ""]
+    received = b""
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall("\r\n".join(lines).encode())
+        try:
+            while chunk := sock.recv(65536):
+                received += chunk
+        except OSError as exc:
+            return received, exc
+    return received, None
+
+
+def test_truncate_closes_cleanly_mid_body_and_reset_sends_a_reset(server: Served) -> None:
+    use(server, rule("cut", "ListAlmConnectors", chaos={"truncate": True}))
+    received, error = raw_exchange(server, SDE, SDE_TOKEN)
+    assert error is None, "a truncated body ends with a clean close (FIN), not a reset"
+    head, _, body = received.partition(b"\r\n\r\n")
+    promised = int(re.search(rb"(?i)content-length: (\d+)", head).group(1))  # type: ignore[union-attr]
+    assert head.startswith(b"HTTP/1.1 200")
+    assert 0 < len(body) < promised, "the Content-Length promised more than arrived"
+
+    use(server, rule("drop", "ListAlmConnectors", chaos={"reset": True}))
+    received, error = raw_exchange(server, SDE, SDE_TOKEN)
+    assert isinstance(error, ConnectionResetError), "a reset is a reset (RST), before any byte of a response"
+    assert received == b""
+
+
+def test_in_process_truncate_and_reset_are_distinct_httpx_errors() -> None:
+    app = mock(scenarios=[rule("cut", "ListAlmConnectors", chaos={"truncate": True})])
+    with in_process(app, check=False) as client:
+        with pytest.raises(httpx.RemoteProtocolError, match="without sending complete message body: received"):
+            client.get(SDE, headers=SDE_TOKEN)
+        app.load_scenario(rule("drop", "ListAlmConnectors", chaos={"reset": True}))
+        with pytest.raises(httpx.RemoteProtocolError, match="disconnected without sending"):
+            client.get(SDE, headers=SDE_TOKEN)
+
+
+def test_in_process_latency_on_a_frozen_clock_moves_the_clock_instead_of_sleeping() -> None:
+    clock = MockClock(frozen=True)
+    app = mock(clock=clock, scenarios=[rule("late", "ListAlmConnectors", chaos={"latency": "30s"})])
+    before = clock.now()
+    started = time.monotonic()
+    with in_process(app) as client:
+        assert client.get(SDE, headers=SDE_TOKEN).status_code == 200
+    assert time.monotonic() - started < 5, "thirty seconds of latency cost no wall time"
+    assert (clock.now() - before).total_seconds() == 30
 
 
 def test_a_malformed_body_is_a_200_whose_json_does_not_parse(server: Served) -> None:
@@ -271,17 +312,21 @@ REQUESTS = 60  # in-process
 SERVED_REQUESTS = 40  # each is 20-150 ms late on a real socket
 
 
-def run_in_process(app: MockApp) -> tuple[list[Any], list[tuple[int, str | None, str]]]:
-    """What the client saw (status or error) and the journal's decisions, for the fixed sequence."""
+def run_in_process(app: MockApp) -> tuple[list[Any], list[tuple[int, str | None, str]], list[float]]:
+    """What the client saw (status or error), the journal's decisions, and how late each answer was
+    (read off the app's frozen clock, which chaos latency moves in-process), for the fixed sequence."""
     seen: list[Any] = []
+    delays: list[float] = []
     with in_process(app, check=False) as client:
         for i in range(REQUESTS):
             method, path, headers, body = _request_plan(i)
+            before = app.clock.now()
             try:
                 seen.append(client.request(method, path, headers=headers, json=body).status_code)
             except httpx.RemoteProtocolError:
                 seen.append("dropped")
-    return seen, decisions([e.as_dict() for e in app.journal.entries()])
+            delays.append((app.clock.now() - before).total_seconds())
+    return seen, decisions([e.as_dict() for e in app.journal.entries()]), delays
 
 
 def run_served(served: Served) -> tuple[list[Any], list[tuple[int, str | None, str]], dict[int, str]]:
@@ -301,13 +346,18 @@ def run_served(served: Served) -> tuple[list[Any], list[tuple[int, str | None, s
     return seen, decisions(journal(served)), retry_after
 
 
-def test_flaky_network_replays_the_same_decisions_from_the_same_seed(no_sleep: list[float]) -> None:
+def frozen() -> MockClock:
+    return MockClock(frozen=True, start=datetime(2025, 11, 1, tzinfo=UTC))
+
+
+def test_flaky_network_replays_the_same_decisions_from_the_same_seed() -> None:
     """Two fresh mocks, the same seed: the same requests meet the same 503s, resets, cuts and delays."""
-    first_seen, first = run_in_process(MockApp(seed=1, scenarios=["flaky-network"]))
-    first_delays = list(no_sleep)
-    no_sleep.clear()
-    again_seen, again = run_in_process(mock(seed=1, scenarios=["flaky-network"]))
-    assert (again_seen, again, no_sleep) == (first_seen, first, first_delays)
+    first_seen, first, first_delays = run_in_process(MockApp(seed=1, clock=frozen(), scenarios=["flaky-network"]))
+    assert run_in_process(mock(seed=1, clock=frozen(), scenarios=["flaky-network"])) == (
+        first_seen,
+        first,
+        first_delays,
+    )
 
     # Some of everything the scenario promises, and only that.
     outcomes = Counter(outcome for _, _, outcome in first)
@@ -315,35 +365,40 @@ def test_flaky_network_replays_the_same_decisions_from_the_same_seed(no_sleep: l
     assert {status for status, _, outcome in first if outcome == "forced"} == {503}
     assert first_seen.count("dropped") == outcomes["dropped"]
     assert all("latency" in (rule or "") for _, rule, _ in first), "every request is late"
-    assert len(first_delays) == REQUESTS and all(0.02 <= d <= 0.15 for d in first_delays)
+    assert all(0.02 <= d <= 0.15 for d in first_delays), first_delays
 
 
-def test_the_scenario_seed_wins_over_the_mock_seed_and_a_reset_seed_changes_the_decisions(
-    no_sleep: list[float],
-) -> None:
-    """flaky-network sets `seed: 2024`; loading a scenario resets the mock to the scenario's seed."""
-    one = mock(seed=1, scenarios=["flaky-network"])
-    two = mock(seed=2, scenarios=["flaky-network"])
-    assert one.seed == two.seed == 2024
-    assert run_in_process(one) == run_in_process(two)
+def test_an_explicit_seed_wins_over_the_scenario_seed_and_a_reset_seed_changes_the_decisions() -> None:
+    """flaky-network sets `seed: 2024`: it applies unless someone chose a seed (the documented rule)."""
+    assert mock(scenarios=["flaky-network"]).seed == 2024
+    one = mock(seed=1, clock=frozen(), scenarios=["flaky-network"])
+    two = mock(seed=2, clock=frozen(), scenarios=["flaky-network"])
+    assert (one.seed, two.seed) == (1, 2)
+    assert run_in_process(one)[1] != run_in_process(two)[1]
+    default_a = mock(clock=frozen(), scenarios=["flaky-network"])
+    default_b = mock(clock=frozen(), scenarios=["flaky-network"])
+    assert run_in_process(default_a) == run_in_process(default_b)
 
-    other = mock(seed=1, scenarios=["flaky-network"])
+    other = mock(clock=frozen(), scenarios=["flaky-network"])
     other.reset(seed=99)
     assert other.seed == 99
-    assert run_in_process(other)[1] != run_in_process(mock(seed=1, scenarios=["flaky-network"]))[1]
+    other.load_scenario("flaky-network")
+    assert other.seed == 99, "an explicit seed stays in force over a scenario loaded later"
+    assert run_in_process(other)[1] != run_in_process(mock(clock=frozen(), scenarios=["flaky-network"]))[1]
 
 
-def test_without_a_scenario_seed_the_mock_seed_drives_the_chaos(tmp_path: Path, no_sleep: list[float]) -> None:
+def test_without_a_scenario_seed_the_mock_seed_drives_the_chaos(tmp_path: Path) -> None:
     text = bundled_scenario_files()["flaky-network"].read_text()
     assert "seed: 2024\n" in text
     unseeded = tmp_path / "flaky-unseeded.yaml"
     unseeded.write_text(text.replace("seed: 2024\n", ""))
 
-    first = mock(seed=1, scenarios=[unseeded])
+    first = mock(seed=1, clock=frozen(), scenarios=[unseeded])
     assert first.seed == 1
     decided = run_in_process(first)
-    assert run_in_process(mock(seed=1, scenarios=[unseeded])) == decided
-    assert run_in_process(mock(seed=2, scenarios=[unseeded]))[1] != decided[1]
+    assert run_in_process(mock(seed=1, clock=frozen(), scenarios=[unseeded])) == decided
+    assert run_in_process(mock(seed=2, clock=frozen(), scenarios=[unseeded]))[1] != decided[1]
+    assert mock(scenarios=[unseeded]).seed == 0
 
 
 def test_two_served_flaky_networks_with_the_same_seed_agree_request_by_request() -> None:
@@ -354,7 +409,8 @@ def test_two_served_flaky_networks_with_the_same_seed_agree_request_by_request()
         try:
             assert len(servers) == 2, [f.exception() for f in starting]
             for served in servers:
-                assert requests.get(f"{served.url}{ADMIN}/health", timeout=10).json()["seed"] == 2024
+                health = requests.get(f"{served.url}{ADMIN}/health", timeout=10).json()
+                assert health["seed"] == 5, "the explicit --seed wins over the scenario's"
             first, second = pool.map(run_served, servers)
         finally:
             for served in servers:
@@ -503,26 +559,37 @@ def test_rate_limited_refuses_every_third_request_with_retry_after() -> None:
     assert [e.rule for e in app.journal.entries()][2::3] == ["every-third-request-throttled"] * 3
 
 
-def test_slow_scans_stay_queued_5s_run_30s_and_answer_late(no_sleep: list[float]) -> None:
-    app = mock(seed=1, clock=MockClock(frozen=True), scenarios=["slow-scans"])
+def test_slow_scans_stay_queued_5s_run_30s_and_answer_late() -> None:
+    app = mock(seed=1, clock=frozen(), scenarios=["slow-scans"])
+    delays: list[float] = []
+
+    def timed(method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One request; its lateness is how far it moved the frozen clock."""
+        before = app.clock.now()
+        response = client.request(method, path, **kwargs)
+        delays.append((app.clock.now() - before).total_seconds())
+        return response
+
     with in_process(app, headers=BEARER) as client:
-        assert client.get("/connectors").status_code == 200
-        assert no_sleep == [], "only scan endpoints are slow"
-        scan = client.post("/scans", json=SCAN).json()
+        assert timed("GET", "/connectors").status_code == 200
+        assert delays == [0.0], "only scan endpoints are slow"
+        scan = timed("POST", "/scans", json=SCAN).json()
         assert scan["status"] == "queued"
 
         def status_after(seconds: float) -> str:
             app.clock.advance(seconds)
-            result: str = client.get(f"/scans/{scan['id']}").json()["status"]
+            result: str = timed("GET", f"/scans/{scan['id']}").json()["status"]
             return result
 
-        assert status_after(4) == "queued"  # queued lasts 5s +/- 1s
-        assert status_after(2.5) == "running"  # 6.5s
-        assert status_after(21.5) == "running"  # 28s: running lasts 30s +/- 5s
-        assert status_after(14) in ("completed", "failed")  # 42s
-        assert client.get("/scans").status_code == 200
-    assert len(no_sleep) == 6
-    assert all(0.3 <= d <= 0.8 for d in no_sleep), no_sleep
+        # Each scan request also moves the clock 0.3-0.8 s (its latency): elapsed is a range.
+        assert status_after(3) == "queued"  # 3.3-3.8 s; queued lasts 5 s +/- 1 s
+        assert status_after(4) == "running"  # 7.6-8.6 s
+        assert status_after(15) == "running"  # 22.9-24.4 s; running lasts 30 s +/- 5 s
+        assert status_after(20) in ("completed", "failed")  # over 43 s
+        assert timed("GET", "/scans").status_code == 200
+    late = delays[1:]
+    assert len(late) == 6
+    assert all(0.3 <= d <= 0.8 for d in late), late
 
 
 def test_scan_failures_every_scan_fails_and_the_third_trigger_is_a_500() -> None:
@@ -577,7 +644,7 @@ def test_a_reset_restarts_the_counters_of_header_scenarios_too() -> None:
     assert after == [200, 200, 429], "after a reset, as on a fresh start, the third request is the first refused"
 
 
-def test_prefer_code_forces_a_documented_status_and_ignores_an_undocumented_one() -> None:
+def test_prefer_code_forces_a_documented_status_and_refuses_an_undocumented_one() -> None:
     app = mock(seed=1)
     with in_process(app, headers=BEARER) as client:
         conflict = client.post("/scans", json=SCAN, headers={"Prefer": "code=409"})
@@ -587,9 +654,39 @@ def test_prefer_code_forces_a_documented_status_and_ignores_an_undocumented_one(
         assert client.get("/scans").json() == [], "a forced response changes nothing"
 
         teapot = client.post("/scans", json=SCAN, headers={"Prefer": "code=418"})
-        assert teapot.status_code == 201
+        assert teapot.status_code == 400, "a status the operation cannot answer is an error, not a silent 201"
         assert "Preference-Applied" not in teapot.headers
-    assert [(e.status, e.outcome) for e in app.journal.entries("TriggerScan")] == [(409, "forced"), (201, "ok")]
+        (detail,) = teapot.json()["error"]["details"]
+        assert detail["field"] == "Prefer"
+        assert "code=418" in detail["message"] and "201, 400, 401, 403, 404, 409, 429, 500, 503" in detail["message"]
+        assert client.post("/scans", json=SCAN, headers={"Prefer": "code=soon"}).status_code == 400
+        assert client.get("/scans").json() == [], "a refused preference changes nothing"
+
+        normal = client.post("/scans", json=SCAN, headers={"Prefer": "return=minimal, code=201"})
+        assert normal.status_code == 201, "the success status means: answer normally"
+    assert [(e.status, e.outcome) for e in app.journal.entries("TriggerScan")] == [
+        (409, "forced"),
+        (400, "invalid"),
+        (400, "invalid"),
+        (201, "ok"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "error"),
+    [
+        ("/connectors", BEARER, lambda body: body["error"]["details"][0]["field"] == "Prefer"),
+        (f"{VERSORI}/connectors", BEARER, lambda body: body["fields"][0]["field"] == "Prefer"),
+        (SDE, SDE_TOKEN, lambda body: "code=599" in body["Prefer"][0]),
+    ],
+)
+def test_an_inapplicable_prefer_code_is_a_400_in_each_family_format(
+    path: str, headers: dict[str, str], error: Any
+) -> None:
+    with in_process(mock(seed=1), headers=headers) as client:
+        refused = client.get(path, headers={"Prefer": "code=599"})
+    assert refused.status_code == 400
+    assert error(refused.json()), refused.json()
 
 
 # -- admin: a broken scenario is refused whole -----------------------------------------------------------------------
@@ -641,7 +738,7 @@ def test_a_one_line_yaml_scenario_put_at_runtime_is_yaml_not_a_name() -> None:
         assert client.get("/scans/scan-001").status_code == 503
 
 
-def test_a_refused_combination_leaves_the_old_lifecycles_in_force(tmp_path: Path, no_sleep: list[float]) -> None:
+def test_a_refused_combination_leaves_the_old_lifecycles_in_force(tmp_path: Path) -> None:
     """Each part is valid alone; together scans could never settle, so the PUT is refused, and slow-scans stays."""
     cycle = tmp_path / "failed-retries.yaml"
     cycle.write_text(

@@ -164,6 +164,31 @@ def test_clock_admin_endpoints():
     assert client.put("/__specmock/clock", json={"frozen": False}).json()["frozen"] is False
 
 
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC),
+        datetime(2030, 1, 2, 3, 4, 5),  # naive: UTC
+        "2030-01-02T03:04:05Z",
+        "2030-01-02T04:04:05+01:00",
+        1893553445,  # epoch seconds
+        1893553445.0,
+    ],
+)
+def test_a_clock_is_set_from_a_datetime_an_iso_string_or_epoch_seconds(moment):
+    clock = MockClock(frozen=True)
+    clock.set(moment)
+    assert clock.now() == datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("moment", "error"), [(None, TypeError), (True, TypeError), ([2030], TypeError), ("soon", ValueError)]
+)
+def test_anything_else_is_a_clear_error(moment, error):
+    with pytest.raises(error, match=r"ISO 8601|not"):
+        MockClock().set(moment)
+
+
 def test_versori_connector_starts_with_a_draft_version_that_publish_and_unpublish_toggle(client):
     connector = client.post(
         f"{VERSORI}/protocols/http/connectors",

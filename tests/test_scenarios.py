@@ -284,6 +284,64 @@ def test_a_broken_scenario_fails_at_load_with_file_line_and_reason(tmp_path: Pat
     assert app.scenario is None
 
 
+EVERYTHING_WRONG = """\
+name: many-problems
+rulez: []
+fixtures:
+  appsecplus:
+    widgets: []
+    scans:
+      - {applicationId: app-0, scanType: sast}
+  nobody: {connectors: []}
+auth:
+  appsecplus:
+    tokens: [{token: a, scopes: read}]
+rules:
+  - match: {operationId: Nope}
+    respond: {status: 500}
+  - match: {operationId: GetScan}
+    respond: {status: 418}
+  - match: {}
+    chaos: {latency: soon}
+lifecycles:
+  appsecplus:
+    scans:
+      states:
+        running: {next: done}
+"""
+
+
+def test_a_scenario_with_many_problems_reports_every_one_with_its_line(tmp_path: Path):
+    path = tmp_path / "many.yaml"
+    path.write_text(EVERYTHING_WRONG)
+    with pytest.raises(LoadError) as caught:
+        MockApp().load_scenario(path)
+    lines = str(caught.value).splitlines()
+    expected = {
+        2: "unknown key 'rulez'",
+        5: "has no collection 'widgets'",
+        8: "unknown API family 'nobody'",
+        11: "is not of type 'array'",
+        13: "matches no operation",
+        16: "does not document status 418",
+        18: "chaos.latency",
+        23: "unknown state 'done'",
+    }
+    assert len(lines) == len(expected), lines
+    for line, reason in expected.items():
+        assert any(text.startswith(f"{path}:{line}:") and reason in text for text in lines), (line, reason, lines)
+    assert [p.line for p in caught.value.problems] == sorted(expected)
+
+
+def test_specmock_validate_prints_every_problem(tmp_path: Path):
+    path = tmp_path / "many.yaml"
+    path.write_text(EVERYTHING_WRONG)
+    bad = run_cli("validate", str(path))
+    assert bad.returncode == 1
+    reported = [line for line in bad.stderr.splitlines() if line.startswith((f"specmock: {path}:", f"{path}:"))]
+    assert len(reported) == 8, bad.stderr
+
+
 def test_undocumented_statuses_can_be_allowed_explicitly():
     rule = {"match": {"operationId": "GetScan"}, "respond": {"status": 418, "allowUndocumented": True}}
     _, api = mock_with({"rules": [rule]})
@@ -343,4 +401,4 @@ def test_prefer_code_forces_a_documented_status_for_one_request():
     r = api.post("/connectors", json=CONNECTOR, headers={"Prefer": "code=409"})
     assert (r.status_code, r.headers["Preference-Applied"]) == (409, "code=409")
     assert api.get("/connectors").json() == []  # nothing was created
-    assert api.get("/connectors", headers={"Prefer": "code=418"}).status_code == 200  # not documented: ignored
+    assert api.get("/connectors", headers={"Prefer": "code=418"}).status_code == 400  # not documented: refused

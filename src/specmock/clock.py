@@ -70,10 +70,11 @@ class MockClock:
                 self._offset += step
         return self.now()
 
-    def set(self, moment: datetime) -> None:
-        """Jump to `moment` (an aware datetime, or naive taken as UTC)."""
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
+    def set(self, moment: datetime | str | float) -> None:
+        """Jump to `moment`: a datetime (naive is taken as UTC), an ISO 8601 string
+        (``"2025-10-01T12:00:00Z"``) or seconds since the epoch. TypeError for anything
+        else, ValueError for a string that is not a date-time."""
+        moment = to_datetime(moment)
         with self._lock:
             if self._frozen_at is not None:
                 self._frozen_at = moment.astimezone(UTC)
@@ -85,6 +86,26 @@ class MockClock:
         with self._lock:
             self._offset = timedelta(0)
             self._frozen_at = None
+
+
+def to_datetime(moment: datetime | str | float) -> datetime:
+    """An aware UTC datetime from a datetime, an ISO 8601 string or epoch seconds."""
+    if isinstance(moment, datetime):
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if isinstance(moment, str):
+        try:
+            parsed = datetime.fromisoformat(moment.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"not an ISO 8601 date-time: {moment!r}") from None
+        return to_datetime(parsed)
+    if isinstance(moment, (int, float)) and not isinstance(moment, bool):
+        try:
+            return datetime.fromtimestamp(moment, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(f"epoch seconds out of range: {moment!r}") from None
+    raise TypeError(
+        f"a clock is set to a datetime, an ISO 8601 string or epoch seconds, not {type(moment).__name__}"
+    )
 
 
 def isoformat(moment: datetime) -> str:

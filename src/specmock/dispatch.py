@@ -8,6 +8,7 @@ own error format; nothing escapes as a bare 500.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from http import HTTPStatus
@@ -19,7 +20,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from .chaos import deliver
+from .chaos import IN_PROCESS, Sleep, deliver
 from .encoding import encode
 from .engine import Call, Engine, Result
 from .errors import FieldError, Problem
@@ -80,17 +81,31 @@ def _lenient_json(raw: bytes) -> Any:
 
 
 def _preferred(request: Request, op: Operation) -> Forced | None:
-    """Prism's `Prefer: code=409`: a documented status for this one request."""
+    """Prism's `Prefer: code=409`: a documented status for this one request.
+
+    The operation's own success status means "answer normally". A code the
+    operation does not document, or one that is not a number, is a 400 naming the
+    documented codes: a silent 200 would pass a test that meant to see an error.
+    Other preferences (`return=minimal`, ...) are ignored, as RFC 7240 allows.
+    """
     prefer = request.headers.get("prefer")
-    if not prefer or "code=" not in prefer:
+    if not prefer or "code" not in prefer.lower():
         return None
     for part in prefer.split(","):
-        name, _, value = part.strip().partition("=")
-        if name.strip().lower() == "code" and value.strip().isdigit():
-            status = int(value.strip())
-            if status == op.success_status or str(status) not in op.responses:
-                return None
-            return Forced(status=status, headers={"Preference-Applied": f"code={status}"})
+        name, _, value = part.split(";", 1)[0].strip().partition("=")
+        if name.strip().lower() != "code":
+            continue
+        value = value.strip().strip('"')
+        documented = sorted(code for code in op.responses if code.isdigit())
+        if not (value.isascii() and value.isdigit() and value in op.responses):
+            errors = op.family.errors
+            codes = ", ".join(documented)
+            reason = f"code={value[:20]} is not a status {op.operation_id} documents (documented: {codes})"
+            raise Problem(400, errors.message("validation"), kind="validation", fields=[FieldError("Prefer", reason)])
+        status = int(value)
+        if status == op.success_status:
+            return None
+        return Forced(status=status, headers={"Preference-Applied": f"code={status}"})
     return None
 
 
@@ -136,9 +151,21 @@ class Dispatcher:
         request = Request(scope, receive)
         response, decision = await self.respond(request)
         if decision is not None and decision.reshapes_delivery:
-            await deliver(response, decision, scope, receive, send)
+            await deliver(response, decision, scope, receive, send, self._sleep_for(scope))
         else:
             await response(scope, receive, send)
+
+    def _sleep_for(self, scope: Scope) -> Sleep:
+        """How chaos waits: on the mock clock in-process when it is frozen (no wall time
+        passes, the mock's time moves on), in real time on a socket."""
+        clock = self.mock.clock
+        if IN_PROCESS not in scope.get("extensions", {}) or not clock.frozen:
+            return asyncio.sleep
+
+        async def advance(seconds: float) -> None:
+            clock.advance(seconds)
+
+        return advance
 
     async def respond(self, request: Request) -> tuple[Response, Decision | None]:
         """The response to `request`, and the chaos to deliver it with."""

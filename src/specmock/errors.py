@@ -15,15 +15,53 @@ class SpecmockError(Exception):
     """Base class of every error specmock raises on purpose."""
 
 
+@dataclass(frozen=True)
+class Located:
+    """One problem in a document: the file, the line (when known) and why."""
+
+    path: str
+    line: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.reason}"
+
+
 class LoadError(SpecmockError):
-    """A spec or scenario document is invalid: it says where and why."""
+    """A spec or scenario document is invalid: it says where and why.
+
+    It may hold several problems (a scenario is checked in full and reports all
+    of them, one `file:line: reason` per line); `path`, `line` and `reason` are
+    the first one's.
+    """
 
     def __init__(self, path: Path | str, line: int | None, reason: str) -> None:
-        self.path = str(path)
-        self.line = line
-        self.reason = reason
-        where = f"{self.path}:{line}" if line else self.path
-        super().__init__(f"{where}: {reason}")
+        self.problems = [Located(str(path), line, reason)]
+        super().__init__(reason)
+
+    @classmethod
+    def of(cls, errors: list[LoadError]) -> LoadError:
+        """Several load errors as one, in the order they were found."""
+        first = errors[0]
+        combined = cls(first.path, first.line, first.reason)
+        combined.problems = [p for e in errors for p in e.problems]
+        return combined
+
+    @property
+    def path(self) -> str:
+        return self.problems[0].path
+
+    @property
+    def line(self) -> int | None:
+        return self.problems[0].line
+
+    @property
+    def reason(self) -> str:
+        return self.problems[0].reason
+
+    def __str__(self) -> str:
+        return "\n".join(map(str, self.problems))
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from jsonschema import Draft202012Validator
 
-from .errors import Problem
+from .errors import LoadError, Problem
 from .formats import format_checker
 from .lifecycle import compile_lifecycle, merge_lifecycle, parse_duration
 from .model import Family, Operation
@@ -109,7 +109,6 @@ class Scenario:
     auth: dict[str, AuthPolicy] = field(default_factory=dict)
     rules: list[Rule] = field(default_factory=list)
     lifecycles: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-    raw: dict[str, Any] = field(default_factory=dict)
 
     def fresh(self) -> Scenario:
         """A copy with its rule counters at zero (rules are stateful)."""
@@ -162,55 +161,82 @@ def load_scenario(
 
 
 def compile_scenario(doc: Document, mock: MockApp) -> Scenario:
+    """Check every part of the scenario and report every problem at once (file:line each);
+    only a scenario with none is returned."""
     data = doc.data
     if not isinstance(data, dict):
         raise doc.error((), "a scenario must be a mapping")
-    errors = sorted(_SCHEMA_VALIDATOR.iter_errors(data), key=lambda e: (len(list(e.absolute_path)), str(e.path)))
-    if errors:
-        path, message = locate(max(errors, key=lambda e: len(list(e.absolute_path))))
-        raise doc.error(tuple(path), f"{format_path(path) or 'the scenario'}: {message}")
+    problems: list[LoadError] = []
+    misshapen: set[JsonPath] = set()  # entries that broke the format: not checked any further
+    for error in sorted(_SCHEMA_VALIDATOR.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
+        path, message = locate(error)
+        problems.append(doc.error(tuple(path), f"{format_path(path) or 'the scenario'}: {message}"))
+        misshapen.add(tuple(error.absolute_path)[:2])
+
+    def checkable(at: JsonPath) -> bool:
+        return not any(bad and at[: len(bad)] == bad for bad in misshapen)
+
     families = {f.name: f for f in mock.families}
     scenario = Scenario(
         name=data.get("name") or doc.path.stem.strip("<>"),
         description=data.get("description", ""),
         source=str(doc.path),
-        seed=data.get("seed"),
-        raw=data,
+        seed=data.get("seed") if checkable(("seed",)) else None,
     )
-    for fam_name, collections in (data.get("fixtures") or {}).items():
-        family = _family(doc, families, fam_name, ("fixtures", fam_name))
-        for coll_name, items in collections.items():
-            if coll_name not in family.collections:
-                raise doc.error(
-                    ("fixtures", fam_name, coll_name),
-                    f"{fam_name} has no collection {coll_name!r} (has: {', '.join(family.collections)})",
-                )
-            for i, item in enumerate(items):
-                scenario.fixtures.append((fam_name, coll_name, item, ("fixtures", fam_name, coll_name, i)))
-    for fam_name, raw in (data.get("auth") or {}).items():
-        family = _family(doc, families, fam_name, ("auth", fam_name))
-        scenario.auth[fam_name] = _auth(doc, family, raw)
-    for i, raw in enumerate(data.get("rules") or []):
-        scenario.rules.append(_rule(doc, mock, families, raw, ("rules", i)))
-    for fam_name, collections in (data.get("lifecycles") or {}).items():
-        family = _family(doc, families, fam_name, ("lifecycles", fam_name))
-        for coll_name, override in collections.items():
-            at = ("lifecycles", fam_name, coll_name)
-            coll = family.collections.get(coll_name)
-            if coll is None or coll.spec_lifecycle is None:
-                raise doc.error(at, f"{fam_name}.{coll_name} has no lifecycle to override")
-            merged = merge_lifecycle(coll.spec_lifecycle.raw, override)
-            enum = (coll.schema.get("properties", {}).get(merged.get("field")) or {}).get("enum")
-            _, problems = compile_lifecycle(merged, enum, allow_unreachable=True)
-            if problems:
-                where, reason = problems[0]
-                raise doc.error((*at, *where), f"invalid lifecycle override: {reason}")
-            scenario.lifecycles[(fam_name, coll_name)] = override
-    _try_fixtures(doc, mock, scenario)
+    for section in ("fixtures", "auth", "rules", "lifecycles"):
+        value = data.get(section) if checkable((section,)) else None
+        entries = enumerate(value) if isinstance(value, list) else (value or {}).items()
+        for key, raw in entries:
+            at: JsonPath = (section, key)
+            if not checkable(at):
+                continue
+            try:
+                if section == "fixtures":
+                    _fixtures(doc, families, scenario, at, raw)
+                elif section == "auth":
+                    scenario.auth[str(key)] = _auth(doc, _family(doc, families, at), raw)
+                elif section == "rules":
+                    scenario.rules.append(_rule(doc, mock, raw, at))
+                else:
+                    _lifecycles(doc, families, scenario, at, raw)
+            except LoadError as exc:
+                problems.append(exc)
+    if not problems:
+        problems += _try_fixtures(doc, mock, scenario)
+    if problems:
+        raise LoadError.of(sorted(problems, key=lambda e: e.line or 0))
     return scenario
 
 
-def _family(doc: Document, families: dict[str, Family], name: str, at: JsonPath) -> Family:
+def _fixtures(doc: Document, families: dict[str, Family], scenario: Scenario, at: JsonPath, raw: Any) -> None:
+    family = _family(doc, families, at)
+    for coll_name, items in raw.items():
+        if coll_name not in family.collections:
+            known = ", ".join(family.collections)
+            raise doc.error((*at, coll_name), f"{family.name} has no collection {coll_name!r} (has: {known})")
+        for i, item in enumerate(items):
+            scenario.fixtures.append((family.name, coll_name, item, (*at, coll_name, i)))
+
+
+def _lifecycles(doc: Document, families: dict[str, Family], scenario: Scenario, at: JsonPath, raw: Any) -> None:
+    family = _family(doc, families, at)
+    for coll_name, override in raw.items():
+        where = (*at, coll_name)
+        coll = family.collections.get(coll_name)
+        if coll is None or coll.spec_lifecycle is None:
+            raise doc.error(where, f"{family.name}.{coll_name} has no lifecycle to override")
+        merged = merge_lifecycle(coll.spec_lifecycle.raw, override)
+        enum = (coll.schema.get("properties", {}).get(merged.get("field")) or {}).get("enum")
+        _, problems = compile_lifecycle(merged, enum, allow_unreachable=True)
+        if problems:
+            inner, reason = problems[0]
+            raise doc.error((*where, *inner), f"invalid lifecycle override: {reason}")
+        scenario.lifecycles[(family.name, coll_name)] = override
+
+
+def _family(doc: Document, families: dict[str, Family], at: JsonPath) -> Family:
+    """The family a section entry names (its key, `at[1]`)."""
+    name = str(at[1])
     if name not in families:
         raise doc.error(at, f"unknown API family {name!r} (loaded: {', '.join(families)})")
     return families[name]
@@ -258,7 +284,7 @@ def _candidates(doc: Document, mock: MockApp, match: dict[str, Any], at: JsonPat
     return ops
 
 
-def _rule(doc: Document, mock: MockApp, families: dict[str, Family], raw: dict[str, Any], at: JsonPath) -> Rule:
+def _rule(doc: Document, mock: MockApp, raw: dict[str, Any], at: JsonPath) -> Rule:
     match = raw.get("match") or {}
     ops = _candidates(doc, mock, match, (*at, "match"))
     forced = None
@@ -335,16 +361,18 @@ def _chaos(doc: Document, raw: dict[str, Any], at: JsonPath) -> Chaos:
     )
 
 
-def _try_fixtures(doc: Document, mock: MockApp, scenario: Scenario) -> None:
+def _try_fixtures(doc: Document, mock: MockApp, scenario: Scenario) -> list[LoadError]:
     """Store the fixtures in a scratch copy of the mock, so a bad one fails now, at its line."""
     from .engine import Engine
     from .store import Store
 
     scratch = Engine(mock.families, Store(), mock.clock, mock.seed)
     scratch.reset()
+    problems = []
     for fam_name, coll_name, item, at in scenario.fixtures:
         family = next(f for f in mock.families if f.name == fam_name)
         try:
             scratch.add_fixture(family, family.collections[coll_name], item)
         except (Problem, ValueError, KeyError, TypeError) as exc:
-            raise doc.error(at, f"fixture for {fam_name}.{coll_name} cannot be stored: {exc}") from None
+            problems.append(doc.error(at, f"fixture for {fam_name}.{coll_name} cannot be stored: {exc}"))
+    return problems

@@ -16,9 +16,10 @@ from typing import Any
 import httpx
 from starlette.types import ASGIApp, Message
 
-from .chaos import ConnectionDropped
+from .chaos import IN_PROCESS, BodyTruncated, ConnectionDropped
 
 _DROPPED = "Server disconnected without sending a complete response (specmock chaos)."
+_TRUNCATED = "peer closed connection without sending complete message body: {} (specmock chaos)"
 
 
 async def exchange(app: ASGIApp, request: httpx.Request, client: tuple[str, int]) -> httpx.Response:
@@ -38,7 +39,7 @@ async def exchange(app: ASGIApp, request: httpx.Request, client: tuple[str, int]
         "headers": [(k.lower(), v) for k, v in request.headers.raw],
         "client": client,
         "server": (url.host, url.port or (443 if url.scheme == "https" else 80)),
-        "extensions": {},
+        "extensions": {IN_PROCESS: {}},
     }
     sent = False
     status = 500
@@ -64,6 +65,8 @@ async def exchange(app: ASGIApp, request: httpx.Request, client: tuple[str, int]
         await app(scope, receive, send)
     except ConnectionDropped:
         raise httpx.RemoteProtocolError(_DROPPED, request=request) from None
+    except BodyTruncated as cut:
+        raise httpx.RemoteProtocolError(_TRUNCATED.format(cut), request=request) from None
     return httpx.Response(status, headers=headers, content=b"".join(chunks), request=request)
 
 
