@@ -23,6 +23,8 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import ORG, Served, start_server, stop_server
 from specmock import LoadError, MockApp, load_specs
@@ -58,6 +60,7 @@ FAMILIES = {
         item_allow=frozenset({"GET", "HEAD", "PUT", "DELETE"}),
         codes={
             400: "ValidationException",
+            401: "UnauthorizedException",
             404: "ResourceNotFoundException",
             405: "MethodNotAllowedException",
             413: "PayloadTooLargeException",
@@ -75,6 +78,7 @@ FAMILIES = {
         item_allow=frozenset({"GET", "HEAD", "PUT", "DELETE"}),
         codes={
             400: "bad_request",
+            401: "unauthorized",
             404: "not_found",
             405: "method_not_allowed",
             413: "payload_too_large",
@@ -279,6 +283,122 @@ def test_a_valid_body_under_a_wrong_content_type_is_415(server, targets, family_
     ]:
         reply = send(server, method, path, auth(family, content_type), json.dumps(body).encode())
         assert_family_error(family, reply, 415)
+    assert state(server) == before
+
+
+# -- Unicode: lone surrogates and non-ASCII headers ---------------------------------------------
+
+#: JSON texts that decode to a string UTF-8 cannot hold, in every position a body can put one.
+SURROGATE_BODIES = {
+    "high surrogate in a value": b'{"name":"p\\ud800"}',
+    "low surrogate in a value": b'{"name":"\\udfffx"}',
+    "pair in the wrong order": b'{"name":"\\ude00\\ud83d"}',
+    "high surrogate then text": b'{"name":"\\ud83dx"}',
+    "surrogate in a key": b'{"name":"ok","config":{"a\\ud800b":1}}',
+    "surrogate in a nested value": b'{"name":"ok","config":{"apiUrl":"https://x.com/\\udc80"}}',
+    "surrogate in an array": b'{"name":"ok","tags":["\\ud800"]}',
+    "upper-case escape": b'{"name":"\\uDBFF"}',
+}
+
+
+def with_body(family: Family, raw: bytes) -> bytes:
+    """`raw`'s members laid over the family's valid create body (so only the surrogate is wrong)."""
+    extra = raw[1:-1]
+    base = json.dumps({k: v for k, v in family.create.items() if k.encode() not in extra}).encode()
+    return base[:-1] + (b"," if len(base) > 2 else b"") + extra + b"}"
+
+
+@pytest.mark.parametrize("target", ["create", "update"])
+@pytest.mark.parametrize("case", list(SURROGATE_BODIES))
+@pytest.mark.parametrize("family_name", FAMILY_IDS)
+def test_a_lone_surrogate_anywhere_in_a_body_is_400_and_stores_nothing(server, targets, family_name, case, target):
+    family = FAMILIES[family_name]
+    path = family.collection if target == "create" else family.item.format(id=targets[family_name])
+    before = state(server)
+    method = "POST" if target == "create" else "PUT"
+    reply = send(server, method, path, auth(family), with_body(family, SURROGATE_BODIES[case]))
+    assert_family_error(family, reply, 400)
+    assert b"surrogate" in reply.body or (family.name == "sdelements" and reply.status == 400)
+    assert state(server) == before
+    for listing in ("/__specmock/state", "/__specmock/journal"):
+        assert send(server, "GET", listing).status == 200
+
+
+@pytest.mark.parametrize("family_name", FAMILY_IDS)
+def test_a_valid_surrogate_pair_is_an_ordinary_character(server, targets, family_name):
+    family = FAMILIES[family_name]
+    body = json.dumps({**family.create, "name": "Smile \U0001f600"}, ensure_ascii=True).encode()
+    assert b"\\ud83d\\ude00" in body
+    reply = send(server, "POST", family.collection, auth(family), body)
+    assert reply.status == 201, reply.body
+    assert reply.json()["name"] == "Smile \U0001f600"
+
+
+#: Any string a JSON text can carry, lone surrogates included (hypothesis leaves them out by default).
+ANY_TEXT = st.text(st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=()), max_size=12)
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | ANY_TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(ANY_TEXT, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@pytest.fixture(scope="module")
+def in_process_api() -> Iterator[Any]:
+    import httpx
+
+    from specmock.transport import SyncASGITransport
+
+    with httpx.Client(transport=SyncASGITransport(MockApp(seed=3)), base_url="http://mock") as client:
+        yield client
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(family_name=st.sampled_from(FAMILY_IDS), extra=st.dictionaries(ANY_TEXT, JSON_VALUES, max_size=3), name=ANY_TEXT)
+def test_no_json_body_can_break_a_later_list_export_or_journal(in_process_api, family_name, extra, name):
+    """Whatever strings a body carries (as JSON escapes), the answer is never a 500, and nothing
+    stored can make a later list, state export or journal fail to encode."""
+    client = in_process_api
+    family = FAMILIES[family_name]
+    body = json.dumps({**family.create, **extra, "name": name}, ensure_ascii=True).encode()
+    headers = auth(family)
+    created = client.post(family.collection, content=body, headers=headers)
+    assert created.status_code < 500, created.text
+    list_path = family.collection if family.name != "versori" else f"{VERSORI}/connectors"
+    assert client.get(list_path, headers=headers).status_code == 200
+    assert client.get("/__specmock/state").status_code == 200
+    assert client.get("/__specmock/journal").status_code == 200
+
+
+NON_ASCII_HEADERS = {
+    "Authorization latin-1": {"Authorization": b"Bearer caf\xe9"},
+    "Authorization UTF-8": {"Authorization": "Bearer café".encode()},
+    "Authorization token scheme": {"Authorization": b"Token \xff\xfe"},
+    "Basic with invalid base64 bytes": {"Authorization": b"Basic \xff"},
+    "Basic of latin-1": {"Authorization": b"Basic " + __import__("base64").b64encode(b"us\xe9r:p\xe4ss")},
+    "scenario header": {"X-Specmock-Scenario": "défaut".encode()},
+    "Prefer": {"Prefer": b"code=4\xb2"},
+    "Content-Type": {"Content-Type": "application/json; charset=\u00fctf-8".encode()},
+    "an unknown header": {"X-Whatever": b"\xe2\x98\x83\xff"},
+}
+
+
+@pytest.mark.parametrize("case", list(NON_ASCII_HEADERS))
+@pytest.mark.parametrize("family_name", FAMILY_IDS)
+def test_non_ascii_headers_are_answered_never_a_500(server, targets, family_name, case):
+    family = FAMILIES[family_name]
+    headers: dict[str, Any] = {**auth(family), **NON_ASCII_HEADERS[case]}
+    before = state(server)
+    for method, path, body in [
+        ("GET", family.item.format(id=targets[family_name]), None),
+        ("POST", family.collection, json.dumps({**family.create, "name": f"Header {case}"}).encode()),
+    ]:
+        reply = send(server, method, path, headers, body)
+        assert reply.status < 500, (method, reply.status, reply.body[:300])
+        if reply.status >= 400:
+            assert_family_error(family, reply, reply.status)
+        elif method == "POST":
+            before = state(server)  # an accepted create is a real change
     assert state(server) == before
 
 

@@ -81,9 +81,9 @@ class SecurityScheme:
 
 
 def _basic_user(scheme: str, token: str) -> Credential | bool:
-    try:
+    try:  # ValueError too: a header decoded as latin-1 may hold non-ASCII, which b64decode refuses
         decoded = base64.b64decode(token, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except (binascii.Error, ValueError):
         return False
     user, sep, password = decoded.partition(":")
     if not sep or not user or not password:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from http import HTTPStatus
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,7 @@ from .router import Router
 from .rules import Decision, decide, needs_body
 from .scenario import Forced, Scenario
 from .tokens import check_token
-from .validation import field_error
+from .validation import field_error, format_path
 
 if TYPE_CHECKING:
     from .app import MockApp
@@ -131,6 +132,33 @@ def _finite(text: str) -> float:
     if value in (float("inf"), float("-inf")):
         raise ValueError(f"number {text[:40]} is out of range")
     return value
+
+
+#: A `\uD800`-`\uDFFF` escape: the only way a JSON text can carry a surrogate (raw UTF-8 cannot).
+_MAYBE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate(data: Any) -> list[str | int] | None:
+    """Where in `data` a string (a value or a key) holds a lone surrogate, or None.
+
+    JSON allows `"\ud800"`, Python decodes it, but no UTF-8 text can hold it: such a
+    string is refused at the door, so everything stored can be encoded later.
+    """
+    stack: list[tuple[Any, list[str | int]]] = [(data, [])]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, str):
+            if _SURROGATE.search(node):
+                return path
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if _SURROGATE.search(key):
+                    return [*path, _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", key)]
+                stack.append((value, [*path, key]))
+        elif isinstance(node, list):
+            stack.extend((value, [*path, i]) for i, value in enumerate(node))
+    return None
 
 
 def is_json_media_type(content_type: str) -> bool:
@@ -335,6 +363,12 @@ class Dispatcher:
         if _too_deep(data):
             detail = f"nested more than {MAX_DEPTH} levels deep"
             raise Problem(400, errors.message("malformed_json", detail=detail), kind="malformed_json")
+        if _MAYBE_SURROGATE.search(raw):
+            where = lone_surrogate(data)
+            if where is not None:
+                message = "is not valid Unicode: a lone surrogate (\\ud800-\\udfff) escape"
+                fields = [FieldError(format_path(where) or "body", message)]
+                raise Problem(400, errors.message("validation"), kind="validation", fields=fields)
         return data
 
     # -- responses ----------------------------------------------------------------

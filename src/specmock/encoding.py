@@ -1,4 +1,11 @@
-"""JSON out: compact UTF-8, and lists spliced from items encoded once.
+"""JSON out: one encoder that cannot fail, compact UTF-8, and lists spliced from items encoded once.
+
+Every JSON byte specmock sends or writes (API and admin responses, error
+bodies, the state file) comes from `encode`. A Python string may hold what
+UTF-8 cannot (a lone surrogate, from a `\\ud800` escape in some JSON or YAML
+that reached the state around the API's validation): then the body is written
+with ASCII escapes instead, which is the same JSON value. So a stored value can
+never make a later list, export or state write fail.
 
 A list response is mostly its items; an item's public form is cached while it
 is unchanged, so its bytes are too, and the list is a join of them.
@@ -9,10 +16,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+_COMPACT = (",", ":")
+
 
 def encode(body: Any) -> bytes:
-    """`body` as compact UTF-8 JSON."""
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """`body` as compact JSON: UTF-8, or ASCII escapes where UTF-8 cannot hold a string."""
+    try:
+        return json.dumps(body, separators=_COMPACT, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(body, separators=_COMPACT, ensure_ascii=True).encode("ascii")
 
 
 def encode_list(parts: list[bytes]) -> bytes:

@@ -9,11 +9,11 @@ REST Framework style). A key whose placeholder has no value is left out, so
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
+from .encoding import encode
 from .errors import FieldError, Problem
 
 _MISSING = object()
@@ -77,7 +77,7 @@ class ErrorStyle:
         body = _fill(template, values)
         if body is _MISSING:
             body = {"message": problem.message}
-        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        return encode(body)
 
 
 def field_map(fields: list[FieldError]) -> dict[str, Any]:
