@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import signal
+from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import start_server, stop_server
+from conftest import BEARER, start_server, stop_server
 from specmock import MockApp
 
 pytest_plugins = ["pytester"]
@@ -86,6 +87,17 @@ def test_an_admin_reset_seed_wins_over_the_scenario_seed():
             assert admin.get("/__specmock/health").json()["seed"] == 3
     finally:
         stop_server(served)
+
+
+def test_a_state_file_restores_the_seed_it_recorded_unless_a_seed_is_given(tmp_path: Path):
+    state = tmp_path / "state.json"
+    first = start_server("--seed", "5", "--state-file", str(state))
+    try:
+        assert httpx.post(f"{first.url}/connectors", json=CONNECTOR, headers=BEARER).status_code == 201
+    finally:
+        stop_server(first)
+    assert served_seed("--scenario", "default", "--state-file", str(state)) == 5
+    assert served_seed("--seed", "9", "--state-file", str(state)) == 9
 
 
 # -- the pytest plugin -------------------------------------------------------------------------------------------

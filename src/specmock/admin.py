@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Route
 from .clock import isoformat
 from .encoding import encode
 from .errors import LoadError
-from .persistence import shape_problem, snapshot
+from .persistence import StateUnavailable, shape_problem, snapshot
 from .scenario import ScenarioText
 
 if TYPE_CHECKING:
@@ -97,6 +97,13 @@ async def _json_object(request: Request) -> dict[str, Any]:
     return data
 
 
+async def settled(mock: MockApp) -> None:
+    """With a state file, wait until what an admin call changed is on disk (StateUnavailable if
+    it cannot be): an acknowledged reset or import survives a crash like any API write."""
+    if mock.persister is not None:
+        await mock.persister.settled(mock.store.version)
+
+
 def admin_routes(mock: MockApp) -> list[BaseRoute]:
     """The admin endpoints of `mock`."""
 
@@ -110,24 +117,34 @@ def admin_routes(mock: MockApp) -> list[BaseRoute]:
             "operations": len(mock.operations),
             "seed": mock.seed,
         }
+        status = 200
         if mock.persister is not None:
             body["persisted"] = mock.persister.up_to_date
+            body["persistence"] = mock.persister.status()
+            if mock.persister.error is not None:
+                body["status"] = "degraded"  # writes are refused until the state file can be written
+                status = 503
         if request.query_params.get("memory") == "true":
             # For soak tests: live objects say whether memory is flat; RSS also moves with
             # allocator fragmentation. Collecting first costs milliseconds: ask only when needed.
             gc.collect()
             body["memory"] = {"pythonObjects": len(gc.get_objects()), "rssBytes": _rss_bytes()}
-        return JSONResponse(body)
+        return JSONResponse(body, status_code=status)
 
     async def get_state(request: Request) -> Response:
-        return JSONResponse(snapshot(mock))
+        with mock.store.lock:
+            return JSONResponse(snapshot(mock.seed, mock.store))
 
     async def put_state(request: Request) -> Response:
         data = await _json_object(request)
         problem = shape_problem(data)
         if problem:
             raise AdminError(f"not a state export: {problem}")
+        problems = mock.state_problems(data["store"])
+        if problems:
+            raise AdminError("the state does not fit the loaded specs: " + "; ".join(problems))
         mock.store.load(data["store"])
+        await settled(mock)
         return JSONResponse({"status": "imported", "collections": len(data["store"]["collections"])})
 
     async def list_specs(request: Request) -> Response:
@@ -164,6 +181,7 @@ def admin_routes(mock: MockApp) -> list[BaseRoute]:
         if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
             raise AdminError("seed must be an integer")
         mock.reset(seed)
+        await settled(mock)
         return JSONResponse({"status": "reset", "seed": mock.seed})
 
     async def get_clock(request: Request) -> Response:
@@ -239,10 +257,12 @@ def admin_routes(mock: MockApp) -> list[BaseRoute]:
             mock.load_scenario(*sources, reset=reset)
         except (LoadError, ValueError) as exc:
             raise AdminError(f"scenario refused, the previous one stays: {exc}") from None
+        await settled(mock)
         return JSONResponse(scenario_state())
 
     async def delete_scenario(request: Request) -> Response:
         mock.clear_scenario(reset=request.query_params.get("reset", "true").lower() != "false")
+        await settled(mock)
         return Response(status_code=204)
 
     def guarded(handler: Any, open_always: bool = False) -> Any:
@@ -255,6 +275,9 @@ def admin_routes(mock: MockApp) -> list[BaseRoute]:
                 response: Response = await handler(request)
             except AdminError as exc:
                 return _error(400, str(exc))
+            except StateUnavailable as exc:
+                retry = {"Retry-After": str(exc.retry_after)}
+                return JSONResponse({"error": exc.reason}, status_code=503, headers=retry)
             return response
 
         return endpoint

@@ -28,6 +28,7 @@ from .admin import admin_routes
 from .bundled import bundled_dir, bundled_specs
 from .clock import MockClock
 from .compiler import check_unique_families, load_family
+from .compiler import scope_depth as _scope_depth
 from .dispatch import DEFAULT_MAX_BODY, Dispatcher
 from .engine import Engine
 from .errors import LoadError
@@ -195,6 +196,33 @@ class MockApp:
     def state(self) -> dict[str, Any]:
         """Every collection's items, as JSON-ready data."""
         return self.store.export()
+
+    def restore_seed(self, seed: int) -> None:
+        """Continue a run that used `seed` (a state file's), unless a seed was chosen explicitly:
+        generated data and chaos follow it, and the restored state is kept."""
+        if self.explicit_seed is None:
+            self.engine.reseed(seed)
+            self.chaos_rng.seed(f"{seed}/chaos")
+
+    def state_problems(self, store: dict[str, Any]) -> list[str]:
+        """Why an exported store (a state file's, an import's) does not fit the loaded specs."""
+        collections = {c.key: (f, c) for f in self.families for c in f.collections.values()}
+        problems = []
+        for name, entries in store.get("collections", {}).items():
+            if name not in collections:
+                problems.append(f"unknown collection {name!r} (known: {', '.join(sorted(collections))})")
+                continue
+            family, coll = collections[name]
+            depth = _scope_depth(family, coll)
+            for entry in entries:
+                item, key = entry["item"], entry["key"]
+                if len(entry["scope"]) != depth:
+                    problems.append(f"{name} item {key!r}: scope {entry['scope']} should have {depth} part(s)")
+                elif item.get(coll.key_field) != key:
+                    problems.append(f"{name} item {key!r}: its {coll.key_field} is {item.get(coll.key_field)!r}")
+                if len(problems) >= 20:
+                    return [*problems, "(and maybe more)"]
+        return problems
 
     # -- scenarios --------------------------------------------------------------------
 

@@ -95,9 +95,8 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--state-debounce",
         type=float,
-        default=_env("STATE_DEBOUNCE", 0.2, float),
-        metavar="SECONDS",
-        help="how long after a change the state file is written (default 0.2)",
+        default=_env("STATE_DEBOUNCE", None, float),
+        help=argparse.SUPPRESS,  # deprecated: every change is on disk before it is acknowledged
     )
     serve.add_argument(
         "--admin-token",
@@ -232,9 +231,15 @@ def build_app(args: argparse.Namespace) -> MockApp:
         admin=AdminSettings(open=is_loopback(args.host), token=args.admin_token),
         access_log=args.access_log,
     )
+    if args.state_debounce is not None:
+        log.warning("--state-debounce is ignored: every change is on disk before it is acknowledged")
     if args.state_file is not None:
-        app.persister = StatePersister(app, args.state_file, debounce=args.state_debounce)
+        app.persister = StatePersister(
+            app.store, args.state_file, seed=lambda: app.seed, check=app.state_problems
+        )
         restored = app.persister.load()
+        if restored is not None and restored.seed is not None:
+            app.restore_seed(restored.seed)
         log.info("state %s %s", "restored from" if restored else "will be kept in", args.state_file)
     if not app.admin.open and not app.admin.token:
         log.warning("the admin API is off: %s is not loopback and no --admin-token was given", args.host)

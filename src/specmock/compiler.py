@@ -253,7 +253,7 @@ def _operation(
         if id_param not in in_template:
             raise doc.error((*at, "x-specmock"), f"{op_id}: action {action!r} needs a path parameter for the id")
         scope_params = tuple(p for p in in_template if p != id_param)
-    expected = _scope_depth(family, collection)
+    expected = scope_depth(family, collection)
     if len(scope_params) != expected:
         raise doc.error(
             (*at, "x-specmock"),
@@ -336,7 +336,8 @@ def _operation(
     )
 
 
-def _scope_depth(family: Family, collection: Collection) -> int:
+def scope_depth(family: Family, collection: Collection) -> int:
+    """How many path values scope an item of `collection` (its parents' included)."""
     depth = 0
     current: Collection | None = collection
     while current is not None:

@@ -23,9 +23,10 @@ from starlette.types import Receive, Scope, Send
 
 from .chaos import IN_PROCESS, Sleep, deliver
 from .encoding import encode
-from .engine import Call, Engine, Result
+from .engine import WRITE_ACTIONS, Call, Engine, Result
 from .errors import FieldError, Problem
 from .model import Family, Operation
+from .persistence import StateUnavailable
 from .router import Router
 from .rules import Decision, decide, needs_body
 from .scenario import Forced, Scenario
@@ -235,7 +236,7 @@ class Dispatcher:
                     check_token(policy, op, credential, self.mock.clock.now())
                 call = await self._call(request, op, match.path_values)
                 body = call.body
-                response = self._response(self.engine.handle(call), request.method)
+                response = self._response(await self._handle(call), request.method)
         except Problem as problem:
             if outcome == "ok":
                 outcome = "invalid" if problem.kind in _INVALID_KINDS else "refused"
@@ -251,6 +252,28 @@ class Dispatcher:
             outcome = "dropped"
         self.mock.record(request, family, op, response, body, perf_counter() - started, decision, outcome)
         return response, decision
+
+    async def _handle(self, call: Call) -> Result:
+        """Run the operation; with a state file, answer only once its change is on disk.
+
+        While the state cannot be saved, operations that write are refused (503 with
+        Retry-After) before they change anything; reads keep working.
+        """
+        persister = self.mock.persister
+        if persister is None:
+            return self.engine.handle(call)
+        try:
+            if call.operation.action in WRITE_ACTIONS:
+                persister.check_writable()
+            version = self.engine.store.version
+            result = self.engine.handle(call)
+            if self.engine.store.version != version:
+                await persister.settled(self.engine.store.version)
+        except StateUnavailable as exc:
+            errors = call.operation.family.errors
+            headers = {"Retry-After": str(exc.retry_after)}
+            raise Problem(503, errors.message("unavailable"), kind="unavailable", headers=headers) from None
+        return result
 
     def _scenario(self, request: Request, family: Family) -> Scenario | None:
         chosen = request.headers.get(SCENARIO_HEADER)

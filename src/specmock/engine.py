@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
 
+#: Actions that change state when they succeed (reads may too, as lifecycles advance).
+WRITE_ACTIONS = frozenset({"create", "replace", "update", "delete", "set"})
+
+
 @dataclass
 class Call:
     """One validated request, as the engine sees it."""
@@ -86,6 +90,12 @@ class Engine:
             handler = getattr(self, f"_{op.action}")
             result: Result = handler(call, op.collection, op.family)
             return result
+
+    def reseed(self, seed: int) -> None:
+        """Draw from `seed` from now on, keeping the state."""
+        self.seed = seed
+        self.rng.seed(seed)
+        self.fake.reseed(seed)
 
     def reset(self, seed: int | None = None) -> None:
         """Forget all state and start again from the fixtures and the seed."""
@@ -206,7 +216,7 @@ class Engine:
         for index, item_field in enumerate(coll.scope):
             item[item_field] = scope[index]
         if not (coll.id_field in item and (given_id_ok or coll.id_style == "given")):
-            item[coll.id_field] = self._new_id(coll, now)
+            item[coll.id_field] = self._new_id(coll, scope, now)
         stamp = isoformat(now)
         if coll.created_field:
             item.setdefault(coll.created_field, stamp)
@@ -327,7 +337,17 @@ class Engine:
             if name not in item and name not in coll.embed:
                 item[name] = self.fake.value(props.get(name, {}), name, now)
 
-    def _new_id(self, coll: Collection, now: datetime) -> Any:
+    def _new_id(self, coll: Collection, scope: Scope, now: datetime) -> Any:
+        """A fresh id. A random id is drawn again if taken: a run restored from a state file
+        restarts its random source from the seed, which would repeat the ids it gave before."""
+        new = self._draw_id(coll, now)
+        for _ in range(100):
+            if coll.id_field != coll.key_field or self.store.get(coll.key, scope, new) is None:
+                break
+            new = self._draw_id(coll, now)
+        return new
+
+    def _draw_id(self, coll: Collection, now: datetime) -> Any:
         if coll.id_style == "ulid":
             return ulid(now, self.rng)
         if coll.id_style == "uuid":

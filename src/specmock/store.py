@@ -12,10 +12,20 @@ import copy
 import json
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 Scope = tuple[Any, ...]
 Item = dict[str, Any]
+
+
+class Watcher(Protocol):
+    """Told of every change, under the store's lock (persistence writes them out)."""
+
+    def touched(self, collection: str, scope: Scope, key: Any) -> None:
+        """The item at (collection, scope, key) was stored, replaced or removed."""
+
+    def replaced_all(self) -> None:
+        """Everything changed at once (a reset, an import)."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,23 @@ class Store:
         self._indexed: dict[tuple[UniqueIndex, Scope], dict[Any, tuple[Any, ...]]] = {}
         # What readers derive from an item (its public view, its JSON), dropped whenever it changes.
         self._derived: dict[tuple[str, Scope, Any], Any] = {}
+        self._watchers: list[Watcher] = []
+
+    def watch(self, watcher: Watcher) -> None:
+        """Tell `watcher` of every change from now on."""
+        self._watchers.append(watcher)
+
+    def unwatch(self, watcher: Watcher) -> None:
+        if watcher in self._watchers:
+            self._watchers.remove(watcher)
+
+    def _touched(self, collection: str, scope: Scope, key: Any) -> None:
+        for watcher in self._watchers:
+            watcher.touched(collection, scope, key)
+
+    def _replaced_all(self) -> None:
+        for watcher in self._watchers:
+            watcher.replaced_all()
 
     def derived(self, collection: str, scope: Scope, key: Any) -> Any:
         """What was cached for the current version of an item, or None."""
@@ -110,6 +137,8 @@ class Store:
         self._reindex(collection, scope, key, item)
         self._derived.pop((collection, scope, key), None)
         self.version += 1
+        if self._watchers:
+            self._touched(collection, scope, key)
 
     def remove(self, collection: str, scope: Scope, key: Any) -> Item | None:
         bucket = self._items.get(collection, {}).get(scope)
@@ -118,7 +147,10 @@ class Store:
         self.version += 1
         self._reindex(collection, scope, key, None)
         self._derived.pop((collection, scope, key), None)
-        return bucket.pop(key)
+        removed = bucket.pop(key)
+        if self._watchers:
+            self._touched(collection, scope, key)
+        return removed
 
     def remove_scope(self, collection: str, scope: Scope) -> list[Item]:
         """Drop every item of `collection` in exactly `scope`; returns them."""
@@ -128,6 +160,8 @@ class Store:
             for key in bucket:
                 self._reindex(collection, scope, key, None)
                 self._derived.pop((collection, scope, key), None)
+                if self._watchers:
+                    self._touched(collection, scope, key)
         return list(bucket.values())
 
     def peek_number(self, collection: str) -> int:
@@ -140,6 +174,10 @@ class Store:
         if number > self._counters.get(collection, 0):
             self._counters[collection] = number
 
+    def counters(self) -> dict[str, int]:
+        """The id counters, by collection (a copy)."""
+        return dict(self._counters)
+
     def clear(self) -> None:
         self._items.clear()
         self._counters.clear()
@@ -147,6 +185,7 @@ class Store:
         self._indexed.clear()
         self._derived.clear()
         self.version += 1
+        self._replaced_all()
 
     def export(self) -> dict[str, Any]:
         """All state as JSON-ready data: items with their scope, and the counters."""
@@ -181,3 +220,4 @@ class Store:
                     for key, item in bucket.items():
                         self._reindex(collection, scope, key, item)
             self.version += 1
+            self._replaced_all()
