@@ -124,6 +124,11 @@ def admin_routes(mock: MockApp) -> list[BaseRoute]:
             if mock.persister.error is not None:
                 body["status"] = "degraded"  # writes are refused until the state file can be written
                 status = 503
+        if mock.shared_state is not None:
+            body["state"] = mock.shared_state.status()
+            if not body["state"]["reachable"]:
+                body["status"] = "degraded"  # requests are answered 503 until Redis is back
+                status = 503
         if request.query_params.get("memory") == "true":
             # For soak tests: live objects say whether memory is flat; RSS also moves with
             # allocator fragmentation. Collecting first costs milliseconds: ask only when needed.

@@ -42,6 +42,7 @@ from .store import Store
 
 if TYPE_CHECKING:
     from .persistence import StatePersister
+    from .redis_state import SharedState
 
 access_log = logging.getLogger("specmock.access")
 
@@ -114,6 +115,8 @@ class MockApp:
         self.admin = admin or AdminSettings()
         self.access_log = access_log
         self.persister: StatePersister | None = None
+        #: Set when the state lives in Redis (`specmock serve --state redis://...`).
+        self.shared_state: SharedState | None = None
         self.dispatcher = Dispatcher(self, self.router, self.engine, max_body=max_body)
         cors: dict[str, Any] | None = None
         if cors_origins:

@@ -215,8 +215,16 @@ class Dispatcher:
             if scenario is not None and scenario.rules:
                 if needs_body(scenario, op):
                     body = _lenient_json(await request.body())
+                shared = self.mock.shared_state
                 decision = decide(
-                    scenario, op, match.path_values, request.query_params, request.headers, body, self.mock.chaos_rng
+                    scenario,
+                    op,
+                    match.path_values,
+                    request.query_params,
+                    request.headers,
+                    body,
+                    self.mock.chaos_rng,
+                    shared.rules if shared is not None else None,
                 )
             forced = decision.forced if decision is not None else None
             forced = forced or _preferred(request, op)
@@ -241,6 +249,11 @@ class Dispatcher:
             if outcome == "ok":
                 outcome = "invalid" if problem.kind in _INVALID_KINDS else "refused"
             response = self.problem_response(family, problem)
+        except StateUnavailable as exc:  # a shared state that cannot be reached
+            outcome = "refused"
+            headers = {"Retry-After": str(exc.retry_after)}
+            unavailable = Problem(503, family.errors.message("unavailable"), kind="unavailable", headers=headers)
+            response = self.problem_response(family, unavailable)
         except ClientDisconnect:
             outcome = "disconnected"
             response = Response(status_code=499)

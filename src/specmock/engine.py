@@ -86,10 +86,9 @@ class Engine:
 
     def handle(self, call: Call) -> Result:
         op = call.operation
-        with self.store.lock:
-            handler = getattr(self, f"_{op.action}")
-            result: Result = handler(call, op.collection, op.family)
-            return result
+        handler = getattr(self, f"_{op.action}")
+        result: Result = self.store.transaction(lambda: handler(call, op.collection, op.family))
+        return result
 
     def reseed(self, seed: int) -> None:
         """Draw from `seed` from now on, keeping the state."""

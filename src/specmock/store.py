@@ -11,11 +11,13 @@ from __future__ import annotations
 import copy
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 Scope = tuple[Any, ...]
 Item = dict[str, Any]
+T = TypeVar("T")
 
 
 class Watcher(Protocol):
@@ -92,6 +94,11 @@ class Store:
     def _replaced_all(self) -> None:
         for watcher in self._watchers:
             watcher.replaced_all()
+
+    def transaction(self, work: Callable[[], T]) -> T:
+        """Run `work` as one change: here, under the lock (a shared store checks and retries)."""
+        with self.lock:
+            return work()
 
     def derived(self, collection: str, scope: Scope, key: Any) -> Any:
         """What was cached for the current version of an item, or None."""

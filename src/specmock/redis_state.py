@@ -1,0 +1,316 @@
+"""Shared state on Redis: what several workers or replicas of one mock must agree on.
+
+`SharedState.attach(mock)` moves a freshly built MockApp onto Redis: its items,
+indexes and id sequences (RedisStore), the mock clock (SharedClock), the scenario
+rule counters (SharedRuleCounter) and the journal (SharedJournal). Nothing else in
+the mock changes: without `--state redis://...` none of this is imported.
+
+Invariants:
+- Every check-and-change is one server-side script (a commit, a counter, a clock
+  step), so it is atomic across processes.
+- The first process to reach an empty namespace writes the fixtures; every later one
+  (another worker, a restarted one, another replica) takes the state as it finds it.
+- Redis unreachable: operations raise StateUnavailable (503 with Retry-After); the
+  client library reconnects on the next call, so service resumes by itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import logging
+import os
+import random
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from .clock import MockClock, to_datetime
+from .journal import Entry, Journal
+from .persistence import StateUnavailable
+from .redis_store import UNREACHABLE, RedisStore
+from .scenario import Rule, Scenario
+
+if TYPE_CHECKING:
+    from starlette.types import Receive, Scope, Send
+
+    from .app import MockApp
+
+log = logging.getLogger("specmock")
+
+DEFAULT_NAMESPACE = "specmock"
+#: How long a starting process waits for Redis (and for another process's first load).
+STARTUP_WAIT = 15.0
+
+_CLOCK = """
+local h = KEYS[1]
+local op, wall, arg = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local offset = tonumber(redis.call('HGET', h, 'offset') or '0')
+local frozen = redis.call('HGET', h, 'frozen')
+if frozen then frozen = tonumber(frozen) end
+if op == 'freeze' then
+  if not frozen then frozen = wall + offset end
+elseif op == 'unfreeze' then
+  if frozen then offset = frozen - wall; frozen = false end
+elseif op == 'advance' then
+  if frozen then frozen = frozen + arg else offset = offset + arg end
+elseif op == 'set' then
+  if frozen then frozen = arg else offset = arg - wall end
+elseif op == 'reset' then
+  offset = 0; frozen = false
+end
+if op ~= 'read' then
+  redis.call('HSET', h, 'offset', string.format('%.6f', offset))
+  if frozen then redis.call('HSET', h, 'frozen', string.format('%.6f', frozen)) else redis.call('HDEL', h, 'frozen') end
+end
+return {string.format('%.6f', offset), frozen and string.format('%.6f', frozen) or ''}
+"""
+
+_RULE = """
+local h, f = KEYS[1], ARGV[1]
+local after, every, times, lucky = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local n = redis.call('HINCRBY', h, f .. ':m', 1)
+local fired = tonumber(redis.call('HGET', h, f .. ':f') or '0')
+if (after > 0 and n < after) or (every > 0 and n % every ~= 0) or (times >= 0 and fired >= times) or lucky == '0' then
+  return {n, fired, 0}
+end
+return {n, redis.call('HINCRBY', h, f .. ':f', 1), 1}
+"""
+
+_JOURNAL = """
+local n = redis.call('INCR', KEYS[2])
+redis.call('RPUSH', KEYS[1], n .. '|' .. ARGV[1])
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+return n
+"""
+
+
+def connect(url: str) -> redis.Redis:
+    """A client for `url` that fails fast (no silent retries: a lost answer is a 503)."""
+    return redis.Redis.from_url(
+        url,
+        socket_timeout=2.0,
+        socket_connect_timeout=1.0,
+        retry=Retry(NoBackoff(), 0),
+        health_check_interval=0,
+    )
+
+
+class SharedClock(MockClock):
+    """The mock clock kept in Redis: an advance on one process moves every process's time.
+
+    `now()` reads the copy fetched at the start of the request (`refresh`), so one
+    request sees one time; every change is a script on the shared copy.
+    """
+
+    def __init__(self, client: redis.Redis, namespace: str) -> None:
+        super().__init__()
+        self._key = f"{namespace}:clock"
+        self._script = client.register_script(_CLOCK)
+
+    def _apply(self, op: str, arg: float = 0.0) -> None:
+        try:
+            offset, frozen = self._script(keys=[self._key], args=[op, repr(time.time()), repr(arg)])
+        except UNREACHABLE as exc:
+            raise StateUnavailable(f"redis unreachable: {exc}", retry_after=1) from None
+        self._offset = timedelta(seconds=float(offset))
+        self._frozen_at = datetime.fromtimestamp(float(frozen), UTC) if frozen else None
+
+    def refresh(self) -> None:
+        self._apply("read")
+
+    def freeze(self) -> None:
+        self._apply("freeze")
+
+    def unfreeze(self) -> None:
+        self._apply("unfreeze")
+
+    def advance(self, seconds: float) -> datetime:
+        if seconds < 0:
+            raise ValueError("a clock only moves forward")
+        self._apply("advance", seconds)
+        return self.now()
+
+    def set(self, moment: datetime | str | float) -> None:
+        self._apply("set", to_datetime(moment).timestamp())
+
+    def reset(self) -> None:
+        self._apply("reset")
+
+
+class SharedRuleCounter:
+    """Scenario rule counters in Redis: "the third call fails" counts calls to every process."""
+
+    def __init__(self, client: redis.Redis, namespace: str) -> None:
+        self._key = f"{namespace}:rules"
+        self._script = client.register_script(_RULE)
+
+    def fires(self, scenario: Scenario, index: int, rule: Rule, lucky: bool) -> bool:
+        """Count a match of `rule`; whether it fires (its after/every/times allow it, and `lucky`)."""
+        name = f"{scenario.source}#{scenario.name}#{index}#{rule.label}"
+        times = -1 if rule.times is None else rule.times
+        args: list[str | int] = [name, rule.after or 0, rule.every or 0, times, int(lucky)]
+        try:
+            matched, fired, fires = self._script(keys=[self._key], args=args)
+        except UNREACHABLE as exc:
+            raise StateUnavailable(f"redis unreachable: {exc}", retry_after=1) from None
+        rule.matched, rule.fired = int(matched), int(fired)
+        return bool(fires)
+
+
+class SharedJournal(Journal):
+    """The journal as one bounded Redis list: every process's requests, in one order.
+
+    Recording is best effort: a request whose entry cannot be written is still answered.
+    """
+
+    def __init__(self, client: redis.Redis, namespace: str, size: int) -> None:
+        super().__init__(size)
+        self._client: Any = client
+        self._list = f"{namespace}:journal"
+        self._seq_key = f"{namespace}:journal:seq"
+        self._script = client.register_script(_JOURNAL)
+        self._limit = size
+
+    def next_seq(self) -> int:
+        return 0  # numbered by Redis when added
+
+    def add(self, entry: Entry) -> None:
+        fields = {**entry.__dict__, "response_raw": base64.b64encode(entry.response_raw).decode()}
+        fields.pop("seq", None)
+        fields.pop("time", None)
+        try:
+            self._script(keys=[self._list, self._seq_key], args=[json.dumps(fields), self._limit])
+        except UNREACHABLE:
+            log.warning("journal entry not recorded: redis unreachable")
+
+    def clear(self) -> None:
+        try:
+            self._client.delete(self._list)
+        except UNREACHABLE as exc:
+            raise StateUnavailable(f"redis unreachable: {exc}", retry_after=1) from None
+
+    def entries(self, operation_id: str | None = None) -> list[Entry]:
+        try:
+            raw: list[bytes] = self._client.lrange(self._list, 0, -1)
+        except UNREACHABLE as exc:
+            raise StateUnavailable(f"redis unreachable: {exc}", retry_after=1) from None
+        items = []
+        for line in raw:
+            seq, _, text = line.decode().partition("|")
+            fields = json.loads(text)
+            fields["response_raw"] = base64.b64decode(fields["response_raw"])
+            items.append(Entry(seq=int(seq), **fields))
+        if operation_id is None:
+            return items
+        family, _, plain = operation_id.rpartition(":")
+        return [e for e in items if e.operation_id == plain and (not family or e.family == family)]
+
+    def __len__(self) -> int:
+        try:
+            return int(self._client.llen(self._list))
+        except UNREACHABLE:
+            return 0
+
+
+class WorkerRandom(random.Random):
+    """A random source that differs per process even from one seed: two workers drawing
+    the same random ids would only collide and draw again."""
+
+    def seed(self, a: Any = None, version: int = 2) -> None:
+        super().seed(f"{a}/{os.getpid()}", version)
+
+
+@dataclass
+class SharedState:
+    """A mock's state in Redis at `url`, under `namespace`."""
+
+    url: str
+    namespace: str = DEFAULT_NAMESPACE
+
+    def __post_init__(self) -> None:
+        self.client = connect(self.url)
+        self.store = RedisStore(self.client, self.namespace)
+        self.clock = SharedClock(self.client, self.namespace)
+        self.rules = SharedRuleCounter(self.client, self.namespace)
+
+    def attach(self, mock: MockApp) -> None:
+        """Move `mock` (just built, in memory) onto the shared state; the first process
+        to arrive writes the fixtures it holds."""
+        self._wait_for_redis()
+        indexes = [index for coll_indexes in mock.engine._indexes.values() for index in coll_indexes]
+        for index in indexes:
+            self.store.add_index(index)
+        fixtures = mock.store.export()
+        ready, claim = f"{self.namespace}:ready", f"{self.namespace}:loading"
+        deadline = time.monotonic() + STARTUP_WAIT
+        while not self.client.exists(ready):
+            if self.client.set(claim, str(os.getpid()), nx=True, px=int(STARTUP_WAIT * 1000)):
+                self.store.load(fixtures)
+                self.client.set(ready, "1")
+                log.info("shared state initialised in %s (namespace %s)", _safe(self.url), self.namespace)
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"another process is still initialising {self.namespace!r} in Redis")
+            time.sleep(0.05)
+        rng = WorkerRandom(mock.engine.seed)
+        mock.engine.rng = mock.engine.fake.rng = rng
+        mock.store = mock.engine.store = self.store  # type: ignore[assignment]
+        mock.clock = mock.engine.clock = self.clock
+        mock.journal = SharedJournal(self.client, self.namespace, mock.journal.size)
+        mock.shared_state = self
+        self.clock.refresh()
+
+    def _wait_for_redis(self) -> None:
+        deadline = time.monotonic() + STARTUP_WAIT
+        while (reason := self.store.ping()) is not None:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"cannot reach the shared state at {_safe(self.url)}: {reason}")
+            time.sleep(0.2)
+
+    def status(self) -> dict[str, Any]:
+        """For the health endpoint: where the state is and whether it answers."""
+        reason = self.store.ping()
+        body: dict[str, Any] = {
+            "kind": "redis",
+            "url": _safe(self.url),
+            "namespace": self.namespace,
+            "reachable": reason is None,
+            "worker": os.getpid(),
+        }
+        if reason is not None:
+            body["error"] = reason
+        return body
+
+    def refresh(self) -> None:
+        """At the start of every request: the shared clock as it is now (kept if Redis is away:
+        the request's own state access answers 503 then)."""
+        with contextlib.suppress(StateUnavailable):
+            self.clock.refresh()
+
+
+class SharedStateApp:
+    """The ASGI app a worker serves: the mock, with the shared clock read per request."""
+
+    def __init__(self, mock: MockApp, shared: SharedState) -> None:
+        self.mock = mock
+        self.shared = shared
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.shared.refresh()
+        await self.mock(scope, receive, send)
+
+
+def _safe(url: str) -> str:
+    """`url` without a password."""
+    if "@" not in url:
+        return url
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://***@{rest.rpartition('@')[2]}"
