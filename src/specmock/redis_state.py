@@ -46,7 +46,7 @@ log = logging.getLogger("specmock")
 
 DEFAULT_NAMESPACE = "specmock"
 #: How long a starting process waits for Redis (and for another process's first load).
-STARTUP_WAIT = 15.0
+STARTUP_WAIT = 10.0
 
 _CLOCK = """
 local h = KEYS[1]
