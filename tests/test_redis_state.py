@@ -237,7 +237,12 @@ def test_an_item_made_on_one_replica_is_read_changed_and_deleted_on_another(repl
         assert again.status_code == 409  # the unique index moved with the rename, on both
         assert first.delete(path).status_code == 204
         assert second.get(path).status_code == 404
-        assert second.post("/connectors", json={"type": "jira", "name": "Shared, renamed", "config": {"project": "T"}}).status_code == 201
+        assert (
+            second.post(
+                "/connectors", json={"type": "jira", "name": "Shared, renamed", "config": {"project": "T"}}
+            ).status_code
+            == 201
+        )
         journal = httpx.get(f"{replicas[1]}/__specmock/journal").json()["entries"]
         assert {e["operationId"] for e in journal} >= {"RegisterConnector", "UpdateConnector", "DeleteConnector"}
 
@@ -296,8 +301,7 @@ def test_kill_9_of_a_worker_mid_burst_loses_no_acknowledged_write(redis_server: 
         acknowledged: list[str] = []
         seen: Counter[Any] = Counter()
         writers = [
-            threading.Thread(target=write_burst, args=(served.url, stop, f"w{i}", acknowledged, seen))
-            for i in range(6)
+            threading.Thread(target=write_burst, args=(served.url, stop, f"w{i}", acknowledged, seen)) for i in range(6)
         ]
         for writer in writers:
             writer.start()
@@ -328,7 +332,9 @@ def test_redis_stopped_mid_run_answers_503_then_recovers_losing_nothing(tmp_path
         time.sleep(1.0)
         redis.stop()
         time.sleep(0.5)
-        down = httpx.post(f"{served.url}/connectors", headers=BEARER, json={"type": "jira", "name": "x", "config": {"project": "X"}})
+        down = httpx.post(
+            f"{served.url}/connectors", headers=BEARER, json={"type": "jira", "name": "x", "config": {"project": "X"}}
+        )
         assert down.status_code == 503
         assert down.headers["Retry-After"] == "1"
         assert down.json()["error"]["code"]  # the family's own error format
