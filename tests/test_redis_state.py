@@ -264,6 +264,24 @@ def test_the_clock_advanced_on_one_replica_moves_lifecycles_on_another(replicas:
         httpx.put(f"{first}/__specmock/clock", json={"frozen": False})
 
 
+def test_a_scenario_switched_on_one_replica_is_active_on_the_other(replicas: tuple[str, str]) -> None:
+    first, second = replicas
+    scenario = """
+name: switched
+rules:
+  - match: {operationId: GetConnector, pathParams: {id: conn-switch}}
+    respond: {status: 500}
+"""
+    assert httpx.put(f"{first}/__specmock/scenario", content=scenario).status_code == 200
+    try:
+        assert httpx.get(f"{second}/connectors/conn-switch", headers=BEARER).status_code == 500
+        assert httpx.get(f"{second}/__specmock/scenario").json()["active"] == "switched"
+    finally:
+        assert httpx.delete(f"{second}/__specmock/scenario").status_code == 204
+    assert httpx.get(f"{first}/connectors/conn-switch", headers=BEARER).status_code == 404
+    assert httpx.get(f"{first}/__specmock/scenario").json()["active"] is None
+
+
 # -- failures -----------------------------------------------------------------------------
 
 

@@ -104,6 +104,22 @@ async def settled(mock: MockApp) -> None:
         await mock.persister.settled(mock.store.version)
 
 
+def scenario_sources(raw: str) -> list[Any]:
+    """What a PUT /__specmock/scenario body asks for: scenario text, JSON, or bundled names."""
+    source: Any = ScenarioText(raw, name="PUT /__specmock/scenario")
+    stripped = raw.strip()
+    if not stripped:
+        raise AdminError('send a scenario (YAML or JSON), or {"name": "<bundled scenario>"}')
+    if stripped.startswith("{"):
+        try:
+            data = json.loads(stripped)
+        except ValueError as exc:
+            raise AdminError(f"malformed JSON: {exc}") from None
+        names = data.get("use") if isinstance(data, dict) and set(data) == {"use"} else None
+        source = names if names is not None else data
+    return source if isinstance(source, list) else [source]
+
+
 def admin_routes(mock: MockApp) -> list[BaseRoute]:
     """The admin endpoints of `mock`."""
 
@@ -246,18 +262,7 @@ def admin_routes(mock: MockApp) -> list[BaseRoute]:
     async def put_scenario(request: Request) -> Response:
         raw = (await request.body()).decode("utf-8", "replace")
         reset = request.query_params.get("reset", "true").lower() != "false"
-        source: Any = ScenarioText(raw, name="PUT /__specmock/scenario")
-        stripped = raw.strip()
-        if not stripped:
-            raise AdminError('send a scenario (YAML or JSON), or {"name": "<bundled scenario>"}')
-        if stripped.startswith("{"):
-            try:
-                data = json.loads(stripped)
-            except ValueError as exc:
-                raise AdminError(f"malformed JSON: {exc}") from None
-            names = data.get("use") if isinstance(data, dict) and set(data) == {"use"} else None
-            source = names if names is not None else data
-        sources = source if isinstance(source, list) else [source]
+        sources = scenario_sources(raw)
         try:
             mock.load_scenario(*sources, reset=reset)
         except (LoadError, ValueError) as exc:

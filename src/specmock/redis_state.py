@@ -31,25 +31,29 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from .admin import PREFIX as ADMIN_PREFIX
 from .clock import MockClock, to_datetime
+from .errors import LoadError
 from .journal import Entry, Journal
 from .persistence import StateUnavailable
 from .redis_store import UNREACHABLE, RedisStore
 from .scenario import Rule, Scenario
 
 if TYPE_CHECKING:
-    from starlette.types import Receive, Scope, Send
+    from starlette.types import Message, Receive, Scope, Send
 
     from .app import MockApp
 
 log = logging.getLogger("specmock")
 
 DEFAULT_NAMESPACE = "specmock"
+SCENARIO_PATH = f"{ADMIN_PREFIX}/scenario"
 #: How long a starting process waits for Redis (and for another process's first load).
 STARTUP_WAIT = 10.0
 
 _CLOCK = """
 local h = KEYS[1]
+local scenario = redis.call('HGET', KEYS[2], 'v') or '0'
 local op, wall, arg = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local offset = tonumber(redis.call('HGET', h, 'offset') or '0')
 local frozen = redis.call('HGET', h, 'frozen')
@@ -69,7 +73,7 @@ if op ~= 'read' then
   redis.call('HSET', h, 'offset', string.format('%.6f', offset))
   if frozen then redis.call('HSET', h, 'frozen', string.format('%.6f', frozen)) else redis.call('HDEL', h, 'frozen') end
 end
-return {string.format('%.6f', offset), frozen and string.format('%.6f', frozen) or ''}
+return {string.format('%.6f', offset), frozen and string.format('%.6f', frozen) or '', scenario}
 """
 
 _RULE = """
@@ -81,6 +85,12 @@ if (after > 0 and n < after) or (every > 0 and n % every ~= 0) or (times >= 0 an
   return {n, fired, 0}
 end
 return {n, redis.call('HINCRBY', h, f .. ':f', 1), 1}
+"""
+
+_PUBLISH = """
+local v = redis.call('HINCRBY', KEYS[1], 'v', 1)
+redis.call('HSET', KEYS[1], 'change', ARGV[1])
+return v
 """
 
 _JOURNAL = """
@@ -111,14 +121,17 @@ class SharedClock(MockClock):
 
     def __init__(self, client: redis.Redis, namespace: str) -> None:
         super().__init__()
-        self._key = f"{namespace}:clock"
+        self._keys = [f"{namespace}:clock", f"{namespace}:scenario"]
         self._script = client.register_script(_CLOCK)
+        #: The version of the shared active scenario, read with the time (one round trip).
+        self.scenario_version = 0
 
     def _apply(self, op: str, arg: float = 0.0) -> None:
         try:
-            offset, frozen = self._script(keys=[self._key], args=[op, repr(time.time()), repr(arg)])
+            offset, frozen, scenario = self._script(keys=self._keys, args=[op, repr(time.time()), repr(arg)])
         except UNREACHABLE as exc:
             raise StateUnavailable(f"redis unreachable: {exc}", retry_after=1) from None
+        self.scenario_version = int(scenario)
         self._offset = timedelta(seconds=float(offset))
         self._frozen_at = datetime.fromtimestamp(float(frozen), UTC) if frozen else None
 
@@ -239,6 +252,9 @@ class SharedState:
         self.store = RedisStore(self.client, self.namespace)
         self.clock = SharedClock(self.client, self.namespace)
         self.rules = SharedRuleCounter(self.client, self.namespace)
+        self._scenario_key = f"{self.namespace}:scenario"
+        self._publish = self.client.register_script(_PUBLISH)
+        self._scenario_version = 0
 
     def attach(self, mock: MockApp) -> None:
         """Move `mock` (just built, in memory) onto the shared state; the first process
@@ -252,6 +268,7 @@ class SharedState:
         deadline = time.monotonic() + STARTUP_WAIT
         while not self.client.exists(ready):
             if self.client.set(claim, str(os.getpid()), nx=True, px=int(STARTUP_WAIT * 1000)):
+                self.client.delete(self._scenario_key)  # the command line's scenario is the active one
                 self.store.load(fixtures)
                 self.client.set(ready, "1")
                 log.info("shared state initialised in %s (namespace %s)", _safe(self.url), self.namespace)
@@ -288,11 +305,38 @@ class SharedState:
             body["error"] = reason
         return body
 
-    def refresh(self) -> None:
-        """At the start of every request: the shared clock as it is now (kept if Redis is away:
-        the request's own state access answers 503 then)."""
-        with contextlib.suppress(StateUnavailable):
+    def refresh(self, mock: MockApp) -> None:
+        """At the start of every request: the shared clock as it is now, and the active scenario
+        if another process changed it (both kept if Redis is away: the request's own state
+        access answers 503 then)."""
+        with contextlib.suppress(StateUnavailable, *UNREACHABLE):
             self.clock.refresh()
+            if self.clock.scenario_version != self._scenario_version:
+                self._follow_scenario(mock)
+
+    def publish_scenario(self, change: dict[str, Any]) -> None:
+        """Tell every process that this one changed the active scenario (`change` says how)."""
+        try:
+            self._scenario_version = int(self._publish(keys=[self._scenario_key], args=[json.dumps(change)]))
+        except UNREACHABLE:
+            log.warning("scenario change not shared with other processes: redis unreachable")
+
+    def _follow_scenario(self, mock: MockApp) -> None:
+        from .admin import AdminError, scenario_sources
+
+        version = self.clock.scenario_version
+        raw = self.client.hget(self._scenario_key, "change")
+        self._scenario_version = version
+        if raw is None:
+            return
+        change = json.loads(raw)
+        try:
+            if change["op"] == "clear":
+                mock.clear_scenario(reset=False)  # the state was reset by the process that changed it
+            else:
+                mock.load_scenario(*scenario_sources(change["raw"]), reset=False)
+        except (AdminError, LoadError, ValueError) as exc:
+            log.error("cannot follow the scenario another process loaded: %s", exc)
 
 
 class SharedStateApp:
@@ -304,8 +348,39 @@ class SharedStateApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            self.shared.refresh()
+            self.shared.refresh(self.mock)
+            if scope["path"] == SCENARIO_PATH and scope["method"] in ("PUT", "DELETE"):
+                await self._scenario_change(scope, receive, send)
+                return
         await self.mock(scope, receive, send)
+
+    async def _scenario_change(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve a scenario change, and share it once it succeeded."""
+        messages: list[Message] = []
+        body = b""
+        while True:
+            message = await receive()
+            messages.append(message)
+            body += message.get("body", b"")
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                break
+        pending = iter(messages)
+
+        async def replay() -> Message:
+            return next(pending, None) or await receive()
+
+        status = 0
+
+        async def watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.mock(scope, replay, watch)
+        if 200 <= status < 300:
+            op = "clear" if scope["method"] == "DELETE" else "put"
+            self.shared.publish_scenario({"op": op, "raw": body.decode("utf-8", "replace")})
 
 
 def _safe(url: str) -> str:
