@@ -376,3 +376,38 @@ def test_redis_stopped_mid_run_answers_503_then_recovers_losing_nothing(tmp_path
         stop.set()
         stop_server(served)
         redis.stop()
+
+
+# -- the pytest plugin ----------------------------------------------------------------------
+
+
+def test_a_pytest_session_may_keep_the_mock_state_in_redis(
+    pytester: pytest.Pytester, redis_server: RedisServer
+) -> None:
+    from specmock.redis_state import connect
+    from specmock.redis_store import RedisStore
+
+    pytester.makepyfile(
+        """
+        def test_create(specmock):
+            made = specmock.client.post(
+                "/connectors",
+                headers={"Authorization": "Bearer t"},
+                json={"type": "jira", "name": "From pytest", "config": {"project": "P"}},
+            )
+            assert made.status_code == 201
+            assert specmock.app.shared_state is not None
+        """
+    )
+    ns = namespace()
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--specmock-state", redis_server.url, "--specmock-state-namespace", ns
+    )
+    result.assert_outcomes(passed=1)
+    stored = RedisStore(connect(redis_server.url), ns).export()["collections"]["appsecplus.connectors"]
+    assert "From pytest" in {entry["item"]["name"] for entry in stored}
+
+
+def test_the_pytest_plugin_keeps_state_in_memory_by_default(specmock: Any) -> None:
+    assert specmock.app.shared_state is None
+    assert type(specmock.app.store).__name__ == "Store"

@@ -22,6 +22,7 @@ hooks are registered only when xdist is there.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,6 +48,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--specmock-scenario", action="append", default=[], help="scenario for every test (file or bundled name)"
+    )
+    group.addoption(
+        "--specmock-state",
+        metavar="URL",
+        default=None,
+        help="keep the mock's state in Redis (redis://HOST:PORT/DB), shared with servers the suite starts",
+    )
+    group.addoption(
+        "--specmock-state-namespace",
+        metavar="NAME",
+        default="specmock",
+        help="Redis key prefix; {worker} is the pytest-xdist worker (default specmock)",
     )
     group.addoption("--specmock-coverage", action="store_true", help="report which operations and statuses ran")
     group.addoption("--specmock-coverage-json", metavar="PATH", help="also write the coverage report as JSON")
@@ -80,7 +93,17 @@ class SpecmockSession:
             from .testing import Handle
 
             self._app = MockApp(seed=self.config.getoption("specmock_seed"))
-            self._handle = Handle(self._app)
+            url = self.config.getoption("specmock_state")
+            asgi: Any = None
+            if url:
+                from .redis_state import SharedState, SharedStateApp
+
+                worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+                namespace = self.config.getoption("specmock_state_namespace").replace("{worker}", worker)
+                shared = SharedState(url, namespace)
+                shared.attach(self._app)
+                asgi = SharedStateApp(self._app, shared)
+            self._handle = Handle(self._app, asgi=asgi)
         return self._handle
 
     def scenario(self, source: Any) -> Scenario:
@@ -157,7 +180,12 @@ class _ThreadedServer:
     def __init__(self, app: MockApp) -> None:
         import uvicorn
 
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        served: Any = app
+        if app.shared_state is not None:
+            from .redis_state import SharedStateApp
+
+            served = SharedStateApp(app, app.shared_state)
+        config = uvicorn.Config(served, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="specmock-server", daemon=True)
         self._thread.start()
