@@ -22,7 +22,9 @@ import json
 import logging
 import os
 import random
+import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -180,8 +182,13 @@ class SharedRuleCounter:
 class SharedJournal(Journal):
     """The journal as one bounded Redis list: every process's requests, in one order.
 
-    Recording is best effort: a request whose entry cannot be written is still answered.
+    Entries are sent in batches, off the request path (a background thread, every
+    FLUSH_INTERVAL, and before this process reads the journal): recording costs a
+    request no round trip. It is a record, not state: a batch that cannot be sent
+    (Redis away, a worker killed) is dropped with a warning, the requests stay answered.
     """
+
+    FLUSH_INTERVAL = 0.05
 
     def __init__(self, client: redis.Redis, namespace: str, size: int) -> None:
         super().__init__(size)
@@ -190,6 +197,9 @@ class SharedJournal(Journal):
         self._seq_key = f"{namespace}:journal:seq"
         self._script = client.register_script(_JOURNAL)
         self._limit = size
+        self._pending: deque[str] = deque()
+        self._flushing = threading.Lock()
+        threading.Thread(target=self._flush_often, name="specmock-journal", daemon=True).start()
 
     def next_seq(self) -> int:
         return 0  # numbered by Redis when added
@@ -198,18 +208,38 @@ class SharedJournal(Journal):
         fields = {**entry.__dict__, "response_raw": base64.b64encode(entry.response_raw).decode()}
         fields.pop("seq", None)
         fields.pop("time", None)
-        try:
-            self._script(keys=[self._list, self._seq_key], args=[json.dumps(fields), self._limit])
-        except UNREACHABLE:
-            log.warning("journal entry not recorded: redis unreachable")
+        self._pending.append(json.dumps(fields))  # deque.append is atomic: no lock on the request path
+
+    def flush(self) -> None:
+        """Send what was recorded so far."""
+        with self._flushing:
+            batch = []
+            while self._pending:
+                batch.append(self._pending.popleft())
+            if not batch:
+                return
+            try:
+                pipe = self._client.pipeline(transaction=False)
+                for text in batch:
+                    self._script(keys=[self._list, self._seq_key], args=[text, self._limit], client=pipe)
+                pipe.execute()
+            except UNREACHABLE:
+                log.warning("%d journal entries not recorded: redis unreachable", len(batch))
+
+    def _flush_often(self) -> None:
+        while True:
+            time.sleep(self.FLUSH_INTERVAL)
+            self.flush()
 
     def clear(self) -> None:
+        self.flush()
         try:
             self._client.delete(self._list)
         except UNREACHABLE as exc:
             raise StateUnavailable(f"redis unreachable: {exc}", retry_after=1) from None
 
     def entries(self, operation_id: str | None = None) -> list[Entry]:
+        self.flush()
         try:
             raw: list[bytes] = self._client.lrange(self._list, 0, -1)
         except UNREACHABLE as exc:
