@@ -125,8 +125,9 @@ class _Transaction:
 
     def __init__(self) -> None:
         self.guards: dict[tuple[str, str], str] = {}
-        self.seen: dict[tuple[str, str, str], Item | None] = {}
-        self.writes: dict[tuple[str, str, str], tuple[str, Scope, Any, Item | None]] = {}
+        # By (collection, scope, key): what was read, and what is to be written (None: removed).
+        self.seen: dict[tuple[str, Scope, Any], Item | None] = {}
+        self.writes: dict[tuple[str, Scope, Any], Item | None] = {}
         self.order: list[Any] = []
         self.numbers: dict[str, int] = {}
         self.cleared = False
@@ -204,7 +205,8 @@ class RedisStore:
         if not tx.writes and not tx.numbers and not tx.cleared:
             return True
         writes: list[list[Any]] = [["clear"]] if tx.cleared else []
-        for coll, scope, key, item in (tx.writes[k] for k in tx.order):
+        for coll, scope, key in tx.order:
+            item = tx.writes[(coll, scope, key)]
             sk = _scope_text(scope)
             indexes = [[ixid, self._index_value(index, item)] for index, ixid in self._indexes.get(coll, ())]
             if item is None:
@@ -241,26 +243,26 @@ class RedisStore:
 
     def get(self, collection: str, scope: Scope, key: Any) -> Item | None:
         with self._auto() as tx:
-            ident = (collection, _scope_text(scope), _text(key))
+            ident = (collection, scope, key)
             if ident in tx.writes:
-                return tx.writes[ident][3]
+                return tx.writes[ident]
             if ident in tx.seen:
                 return tx.seen[ident]
             if tx.cleared:
                 return None
             vkey = self._key("v", collection, scope)
+            field = _text(key)
             pipe = self.client.pipeline(transaction=True)
-            pipe.hget(self._key("i", collection, scope), ident[2])
-            pipe.hget(vkey, ident[2])
+            pipe.hget(self._key("i", collection, scope), field)
+            pipe.hget(vkey, field)
             raw, version = self._call(pipe.execute)
-            tx.guard(vkey, ident[2], version)
+            tx.guard(vkey, field, version)
             item = json.loads(raw) if raw is not None else None
             tx.seen[ident] = item
             return item
 
     def items(self, collection: str, scope: Scope) -> list[Item]:
         with self._auto() as tx:
-            sk = _scope_text(scope)
             vkey = self._key("v", collection, scope)
             raw: dict[bytes, bytes] = {}
             if not tx.cleared:
@@ -269,14 +271,14 @@ class RedisStore:
                 pipe.hget(vkey, "*")
                 raw, version = self._call(pipe.execute)
                 tx.guard(vkey, "*", version)
-            found: dict[str, Item | None] = {}
+            found: dict[Any, Item | None] = {}
             for k, text in raw.items():
-                ident = (collection, sk, k.decode())
+                ident = (collection, scope, json.loads(k))
                 if ident not in tx.seen:
                     tx.seen[ident] = json.loads(text)
                 found[ident[2]] = tx.seen[ident]
-            for ident, (_, _, _, item) in tx.writes.items():
-                if ident[0] == collection and ident[1] == sk:
+            for ident, item in tx.writes.items():
+                if ident[0] == collection and ident[1] == scope:
                     found[ident[2]] = item
             return [item for item in found.values() if item is not None]
 
@@ -284,24 +286,23 @@ class RedisStore:
         """The key of the item holding `value` under `index` in `scope`, or None (this
         transaction's own writes included)."""
         with self._auto() as tx:
-            sk = _scope_text(scope)
-            ixid = index_id(index)
             wanted = _text(list(value))
-            xkey = f"{self.ns}:x:{ixid}:{sk}"
-            owner_text: str | None = None
+            xkey = f"{self.ns}:x:{index_id(index)}:{_scope_text(scope)}"
+            owner: Any = None
             if not tx.cleared:
                 raw = self._call(lambda: self.client.hget(xkey, wanted))
-                owner_text = raw.decode() if raw is not None else None
-                tx.guard(xkey, wanted, owner_text)
-            if owner_text is not None and (index.collection, sk, owner_text) in tx.writes:
-                mine = tx.writes[(index.collection, sk, owner_text)][3]
+                tx.guard(xkey, wanted, raw)
+                owner = json.loads(raw) if raw is not None else None
+            ident = (index.collection, scope, owner)
+            if owner is not None and ident in tx.writes:
+                mine = tx.writes[ident]
                 if mine is None or self._index_value(index, mine) != wanted:
-                    owner_text = None
-            for (coll, scope_text, k), (_, _, _, item) in tx.writes.items():
-                same_scope = coll == index.collection and scope_text == sk
+                    owner = None
+            for (coll, where, key), item in tx.writes.items():
+                same_scope = coll == index.collection and where == scope
                 if same_scope and item is not None and self._index_value(index, item) == wanted:
-                    owner_text = k
-            return json.loads(owner_text) if owner_text is not None else None
+                    owner = key
+            return owner
 
     def peek_number(self, collection: str) -> int:
         """The next free number; the commit checks nobody took it meanwhile."""
@@ -322,10 +323,10 @@ class RedisStore:
 
     def _write(self, collection: str, scope: Scope, key: Any, item: Item | None) -> None:
         with self._auto() as tx:
-            ident = (collection, _scope_text(scope), _text(key))
+            ident = (collection, scope, key)
             if ident not in tx.writes:
                 tx.order.append(ident)
-            tx.writes[ident] = (collection, scope, key, item)
+            tx.writes[ident] = item
 
     def put(self, collection: str, scope: Scope, key: Any, item: Item) -> None:
         self._write(collection, scope, key, item)
@@ -340,18 +341,17 @@ class RedisStore:
     def remove_scope(self, collection: str, scope: Scope) -> list[Item]:
         with self._auto():
             gone = self.items(collection, scope)
-            keys = [json.loads(ident[2]) for ident in self._scope_idents(collection, scope)]
+            keys = [ident[2] for ident in self._scope_idents(collection, scope)]
             for key in keys:
                 self._write(collection, scope, key, None)
             return gone
 
-    def _scope_idents(self, collection: str, scope: Scope) -> list[tuple[str, str, str]]:
-        assert self._tx is not None
-        sk = _scope_text(scope)
+    def _scope_idents(self, collection: str, scope: Scope) -> list[tuple[str, Scope, Any]]:
+        tx = self._open()
         return [
             ident
-            for ident, item in {**self._tx.seen, **{i: w[3] for i, w in self._tx.writes.items()}}.items()
-            if ident[0] == collection and ident[1] == sk and item is not None
+            for ident, item in {**tx.seen, **tx.writes}.items()
+            if ident[0] == collection and ident[1] == scope and item is not None
         ]
 
     def note_number(self, collection: str, number: int) -> None:
