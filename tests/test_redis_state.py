@@ -389,8 +389,8 @@ def test_redis_stopped_mid_run_answers_503_then_recovers_losing_nothing(tmp_path
 def test_a_pytest_session_may_keep_the_mock_state_in_redis(
     pytester: pytest.Pytester, redis_server: RedisServer
 ) -> None:
-    from specmock.redis_state import connect
-    from specmock.redis_store import RedisStore
+    from specmock.runtime.redis_store import RedisStore
+    from specmock.server.redis_state import connect
 
     pytester.makepyfile(
         """
