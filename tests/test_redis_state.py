@@ -151,6 +151,52 @@ def test_an_unreachable_redis_stops_the_start_with_the_reason() -> None:
     assert time.monotonic() - started < 50
 
 
+# -- the store's transactions ------------------------------------------------------------
+
+
+def test_a_request_that_read_what_another_process_changed_runs_again(redis_server: RedisServer) -> None:
+    from specmock.runtime.redis_store import RedisStore
+    from specmock.runtime.store import UniqueIndex
+    from specmock.server.redis_state import connect
+
+    ns = namespace()
+    mine, theirs = RedisStore(connect(redis_server.url), ns), RedisStore(connect(redis_server.url), ns)
+    index = UniqueIndex("things", ("name",))
+    mine.add_index(index)
+    theirs.add_index(index)
+    attempts: list[int] = []
+
+    def create() -> str:
+        attempts.append(1)
+        if mine.owner(index, (), ("x",)) is not None:
+            return "conflict"
+        if len(attempts) == 1:  # another process takes the name between our check and our write
+            theirs.put("things", (), "theirs", {"name": "x"})
+        mine.put("things", (), "mine", {"name": "x"})
+        return "created"
+
+    assert mine.transaction(create) == "conflict"
+    assert len(attempts) == 2
+    assert mine.get("things", (), "mine") is None
+    assert mine.owner(index, (), ("x",)) == "theirs"
+
+
+def test_a_refused_request_writes_nothing(redis_server: RedisServer) -> None:
+    from specmock.runtime.redis_store import RedisStore
+    from specmock.server.redis_state import connect
+
+    store = RedisStore(connect(redis_server.url), namespace())
+
+    def refused() -> None:
+        store.put("things", ("org",), 1, {"id": 1})
+        store.note_number("things", 1)
+        raise ValueError("refused after writing")
+
+    with pytest.raises(ValueError, match="refused"):
+        store.transaction(refused)
+    assert store.export() == {"collections": {}, "counters": {}}
+
+
 # -- several workers, one state -----------------------------------------------------------
 
 
