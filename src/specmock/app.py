@@ -29,6 +29,7 @@ from .bundled import bundled_dir, bundled_specs
 from .clock import MockClock
 from .compiler import check_unique_families, load_family
 from .compiler import scope_depth as _scope_depth
+from .dashboard import dashboard_routes
 from .dispatch import DEFAULT_MAX_BODY, Dispatcher
 from .engine import Engine
 from .errors import LoadError
@@ -130,7 +131,7 @@ class MockApp:
         # API paths go straight to the dispatcher (no route table to walk); /__specmock to the admin app.
         self._api: ASGIApp = CORSMiddleware(self.dispatcher, **cors) if cors else self.dispatcher
         self._admin = Starlette(
-            routes=admin_routes(self), middleware=[Middleware(CORSMiddleware, **cors)] if cors else []
+            routes=[*admin_routes(self), *dashboard_routes(self)], middleware=[Middleware(CORSMiddleware, **cors)] if cors else []
         )
         scenario_list = list(scenarios)
         if scenario_list:

@@ -66,7 +66,7 @@ def decide(
     """Count the matching rules and combine those that fire; None when none fires."""
     decision: Decision | None = None
     for rule in scenario.rules:
-        if id(op) not in rule.operations:
+        if id(op) not in rule.operations or not rule.enabled:
             continue
         if any(path_values.get(k) != v for k, v in rule.path_params.items()):
             continue
