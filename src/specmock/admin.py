@@ -279,7 +279,13 @@ def admin_routes(mock: MockApp) -> list[BaseRoute]:
             "source": scenario.source,
             "description": scenario.description,
             "rules": [
-                {"name": r.label, "matched": r.matched, "fired": r.fired, "enabled": r.enabled, "chaos": r.chaos is not None}
+                {
+                    "name": r.label,
+                    "matched": r.matched,
+                    "fired": r.fired,
+                    "enabled": r.enabled,
+                    "chaos": r.chaos is not None,
+                }
                 for r in scenario.rules
             ],
         }

@@ -131,7 +131,8 @@ class MockApp:
         # API paths go straight to the dispatcher (no route table to walk); /__specmock to the admin app.
         self._api: ASGIApp = CORSMiddleware(self.dispatcher, **cors) if cors else self.dispatcher
         self._admin = Starlette(
-            routes=[*admin_routes(self), *dashboard_routes(self)], middleware=[Middleware(CORSMiddleware, **cors)] if cors else []
+            routes=[*admin_routes(self), *dashboard_routes(self)],
+            middleware=[Middleware(CORSMiddleware, **cors)] if cors else [],
         )
         scenario_list = list(scenarios)
         if scenario_list:

@@ -198,16 +198,16 @@ def dashboard_routes(mock: MockApp) -> list[BaseRoute]:
                     yield _sse(entry)
                 while not feed.overflowed:
                     try:
-                        entry = await asyncio.wait_for(feed.queue.get(), KEEPALIVE)
+                        fresh: Entry | None = await asyncio.wait_for(feed.queue.get(), KEEPALIVE)
                     except TimeoutError:
                         yield b": keep-alive\n\n"
                         continue
-                    if entry is None:  # the server is stopping
+                    if fresh is None:  # the server is stopping
                         yield b"event: bye\ndata: {}\n\n"
                         return
-                    if entry.seq > sent:
-                        sent = entry.seq
-                        yield _sse(entry)
+                    if fresh.seq > sent:  # the backlog may have held it already
+                        sent = fresh.seq
+                        yield _sse(fresh)
             finally:
                 unsubscribe()
 
