@@ -42,6 +42,8 @@ function draw(canvas, value, stacked) {
   context.fillStyle = colour("axis");
   context.font = "11px system-ui, sans-serif";
   context.fillText(`${max.toFixed(max < 10 ? 1 : 0)}`, 2, 11);
+  context.fillText(`−${WINDOW / 60} min`, 2, height - 3);
+  context.fillText("now", width - 24, 11);
   series.forEach((values, i) => {
     let base = height;
     values.forEach((v, c) => {

@@ -26,6 +26,12 @@ function scopeQuery(scope) {
   return scope.map((s) => `scope=${encodeURIComponent(s)}`).join("&");
 }
 
+// What a person would call the item, beside its key.
+function title(item) {
+  const name = ["name", "title", "label"].map((field) => item[field]).find((value) => typeof value === "string");
+  return name ? h("span", {class: "title"}, ` — ${name}`) : null;
+}
+
 function itemEditor(entry) {
   const {family, name} = current;
   const path = `collections/${family}/${name}/items/${encodeURIComponent(entry.key)}?${scopeQuery(entry.scope)}`;
@@ -47,7 +53,7 @@ function itemEditor(entry) {
     if (ok) { message(`deleted ${entry.key}`); await loadCollections(); } else message(data.error, true);
   };
   return h("details", {class: "item", "data-key": entry.key},
-    h("summary", {}, String(entry.key), entry.scope.length ? h("small", {}, ` in ${entry.scope.join(" / ")}`) : null),
+    h("summary", {}, String(entry.key), title(entry.item), entry.scope.length ? h("small", {}, ` in ${entry.scope.join(" / ")}`) : null),
     area, errors,
     h("div", {class: "toolbar"}, h("button", {type: "button", onclick: save}, "Save"),
       h("button", {type: "button", class: "danger", onclick: remove}, "Delete")));

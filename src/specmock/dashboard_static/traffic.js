@@ -2,7 +2,9 @@
 import {api, h, pretty, url} from "./api.js";
 
 const MAX_ROWS = 500;
-const PROBLEMS = new Set(["invalid", "unmatched", "refused", "error"]);
+// Outside the contract, or the mock's own failure: these rows stand out. (Refused requests
+// are the contract working: a missing token gets its 401. They show their error, unhighlighted.)
+const PROBLEMS = new Set(["invalid", "unmatched", "error"]);
 const entries = [];           // newest last, at most MAX_ROWS
 const listeners = [];         // called with each new entry (the charts)
 
@@ -10,15 +12,10 @@ export function onEntry(listener) { listeners.push(listener); }
 
 function statusClass(entry) { return `s${String(entry.status)[0]}`; }
 
+// The family's error document, compact: its details (which field, why) are the point.
 function problemText(entry) {
-  if (!entry.problem) return null;
-  const body = entry.problem;
-  if (typeof body !== "object") return String(body);
-  const parts = [];
-  for (const key of ["title", "detail", "message", "error", "errors", "invalid_params", "fields"]) {
-    if (body[key] !== undefined) parts.push(typeof body[key] === "string" ? body[key] : JSON.stringify(body[key]));
-  }
-  return parts.join(" — ") || JSON.stringify(body);
+  if (entry.problem === undefined || entry.problem === null) return null;
+  return typeof entry.problem === "string" ? entry.problem : JSON.stringify(entry.problem);
 }
 
 function matches(entry) {
@@ -45,7 +42,7 @@ function row(entry) {
     h("td", {}, entry.rule ?? ""));
   const text = problemText(entry);
   if (!text) return [tr];
-  return [tr, h("tr", {class: "problem-detail", "data-seq": entry.seq}, h("td", {colspan: 7}, text))];
+  return [tr, h("tr", {class: `problem-detail${problem ? "" : " quiet"}`, "data-seq": entry.seq}, h("td", {colspan: 7}, text))];
 }
 
 function render() {
