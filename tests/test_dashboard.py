@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from conftest import BEARER
+from conftest import BEARER, start_server, stop_server
 from specmock import MockApp
 from specmock.app import AdminSettings
 from specmock.dashboard import Feed
@@ -222,3 +223,25 @@ def test_the_admin_openapi_documents_every_dashboard_endpoint(admin: httpx.Clien
     ):
         assert path in document["paths"], path
     assert json.dumps(document)  # plain data
+
+
+def test_the_event_stream_pushes_each_request_and_ends_when_the_server_stops():
+    served = start_server()
+    try:
+        with httpx.stream("GET", served.url + "/__specmock/events", timeout=10) as stream:
+            lines = (line for line in stream.iter_lines() if line)
+            assert next(lines) == "retry: 1000"
+            httpx.get(served.url + "/connectors", headers=BEARER)
+            event = [next(lines) for _ in range(3)]
+            assert event[0].startswith("id: ") and event[1] == "event: request"
+            pushed = json.loads(event[2].removeprefix("data: "))
+            assert pushed["operationId"] == "ListConnectors" and pushed["status"] == 200
+            assert {"method", "path", "durationMs", "rule", "outcome", "family"} <= set(pushed)
+            served.process.terminate()
+            stopping = time.monotonic()
+            rest = list(lines)  # ends when the server closes the stream
+        assert "event: bye" in rest
+        served.process.wait(10)
+        assert time.monotonic() - stopping < 5, "an open event stream held the shutdown"
+    finally:
+        stop_server(served)

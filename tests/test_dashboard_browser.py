@@ -141,7 +141,9 @@ def test_a_request_appears_live_filters_and_opens_with_its_bodies(
     dashboard.select_option("#filter-operation", "")
 
 
-def test_an_item_edited_in_the_page_is_what_the_api_returns(dashboard: Any, api: httpx.Client, expect: Any, shots: Path):
+def test_an_item_edited_in_the_page_is_what_the_api_returns(
+    dashboard: Any, api: httpx.Client, expect: Any, shots: Path
+):
     show(dashboard, "state")
     dashboard.click("button[data-collection='sdelements.alm_connectors']")
     item = dashboard.locator("details.item[data-key='1']")
