@@ -180,7 +180,7 @@ def test_a_broken_scenario_upload_shows_its_line_numbers(dashboard: Any, api: ht
     )
     dashboard.click("#scenario-upload button[type=submit]")
     errors = dashboard.locator("#scenario-errors")
-    expect(errors).to_contain_text(re.compile(r":4: this rule matches no operation"))
+    expect(errors).to_contain_text(re.compile(r"<broken\.yaml>:4: this rule matches no operation"))
     expect(dashboard.locator("#scenario-active")).to_have_text("slow-scans")  # the previous one stays
     dashboard.screenshot(path=str(shots / "scenario.png"))
     dashboard.click("#scenario-clear")

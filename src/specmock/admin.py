@@ -296,7 +296,9 @@ def admin_routes(mock: MockApp) -> list[BaseRoute]:
     async def put_scenario(request: Request) -> Response:
         raw = (await request.body()).decode("utf-8", "replace")
         reset = request.query_params.get("reset", "true").lower() != "false"
-        source: Any = ScenarioText(raw, name="PUT /__specmock/scenario")
+        # `?name=` (the uploaded file's name) is what its errors cite: "broken.yaml:4: ...".
+        name = request.query_params.get("name", "").strip()[:200] or "PUT /__specmock/scenario"
+        source: Any = ScenarioText(raw, name=name)
         stripped = raw.strip()
         if not stripped:
             raise AdminError('send a scenario (YAML or JSON), or {"name": "<bundled scenario>"}')

@@ -51,6 +51,7 @@ export function startScenario() {
     event.preventDefault();
     const file = document.getElementById("scenario-file").files[0];
     if (!file) { showErrors("choose a file first"); return; }
-    await apply(await api("scenario", {method: "PUT", text: await file.text()}));
+    const name = encodeURIComponent(file.name);
+    await apply(await api(`scenario?name=${name}`, {method: "PUT", text: await file.text()}));
   });
 }
