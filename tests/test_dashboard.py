@@ -118,6 +118,7 @@ def test_items_are_added_and_deleted(admin: httpx.Client):
     assert refused.status_code == 422 and refused.json()["errors"][0]["path"] == "name"
     added = admin.post(items, json={"id": "app-2", "name": "Added"})
     assert added.status_code == 201 and added.json()["item"] == {"id": "app-2", "name": "Added"}
+    assert admin.post(items, json={"id": "app-2", "name": "Again"}).status_code == 409
     counts = {c["name"]: c["count"] for c in admin.get("/__specmock/collections").json()["collections"]}
     assert counts["applications"] == 2
     assert admin.delete(f"{items}/app-2").status_code == 204

@@ -9,7 +9,6 @@ costs one dictionary update per request.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -48,23 +47,25 @@ def coverage_report(families: Iterable[Family], covered: Covered) -> dict[str, A
 
 
 class Tally:
-    """Statuses seen per operation since start (or `clear`), fed entry by entry."""
+    """Statuses seen per operation since start (or `clear`), fed entry by entry.
+
+    On the request path: one dict store of a tuple, no lock (a single dict store is atomic
+    in CPython, and so is copying the keys out)."""
 
     def __init__(self) -> None:
-        self._covered: Covered = {}
-        self._lock = threading.Lock()
+        self._seen: dict[tuple[str, str, int], None] = {}
 
     def __call__(self, entry: Entry | None) -> None:
         if entry is None or entry.operation_id is None or entry.outcome in UNDELIVERED:
             return
-        with self._lock:
-            self._covered.setdefault(entry.family, {}).setdefault(entry.operation_id, set()).add(str(entry.status))
+        self._seen[(entry.family, entry.operation_id, entry.status)] = None
 
     def covered(self) -> Covered:
-        """A copy of what was seen."""
-        with self._lock:
-            return {fam: {op: set(s) for op, s in ops.items()} for fam, ops in self._covered.items()}
+        """What was seen, as family -> operationId -> statuses."""
+        covered: Covered = {}
+        for family, operation, status in list(self._seen):
+            covered.setdefault(family, {}).setdefault(operation, set()).add(str(status))
+        return covered
 
     def clear(self) -> None:
-        with self._lock:
-            self._covered.clear()
+        self._seen.clear()

@@ -34,6 +34,7 @@ from starlette.routing import BaseRoute, Route
 from .admin import PREFIX, TOKEN_COOKIE, AdminError, JSONResponse, guard, refusal, settled, token_matches
 from .coverage import Tally, coverage_report
 from .encoding import encode
+from .errors import Problem
 from .journal import Entry
 from .lifecycle import META
 from .model import Collection, Family
@@ -224,7 +225,8 @@ def dashboard_routes(mock: MockApp) -> list[BaseRoute]:
         listed = []
         for family in mock.families:
             for coll in family.collections.values():
-                count = sum(len(mock.store.items(coll.key, s)) for s in mock.store.scopes(coll.key))
+                with mock.store.lock:  # a test thread may be writing while the page looks
+                    count = sum(len(mock.store.items(coll.key, s)) for s in mock.store.scopes(coll.key))
                 listed.append(
                     {
                         "family": family.name,
@@ -240,11 +242,12 @@ def dashboard_routes(mock: MockApp) -> list[BaseRoute]:
 
     async def collection_items(request: Request) -> Response:
         _, coll = _find_collection(mock, request)
-        items = [
-            {"scope": list(scope), "key": item[coll.key_field], "item": _strip_meta(item)}
-            for scope in mock.store.scopes(coll.key)
-            for item in mock.engine.settled_items(coll, scope)
-        ]
+        with mock.store.lock:
+            items = [
+                {"scope": list(scope), "key": item[coll.key_field], "item": _strip_meta(item)}
+                for scope in mock.store.scopes(coll.key)
+                for item in mock.engine.settled_items(coll, scope)
+            ]
         return JSONResponse({"family": coll.family, "name": coll.name, "keyField": coll.key_field, "items": items})
 
     def stored(coll: Collection, request: Request) -> tuple[tuple[Any, ...], Any, dict[str, Any]]:
@@ -281,6 +284,8 @@ def dashboard_routes(mock: MockApp) -> list[BaseRoute]:
         with mock.store.lock:
             try:
                 item = mock.engine.add_fixture(family, coll, body)
+            except Problem as exc:  # a duplicate, a dangling reference: as the API would refuse it
+                return JSONResponse({"error": f"cannot add this {coll.label}: {exc.message}"}, status_code=exc.status)
             except (ValueError, KeyError, TypeError) as exc:
                 raise AdminError(f"cannot add this {coll.label}: {exc}") from None
         await settled(mock)
