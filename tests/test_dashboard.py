@@ -15,11 +15,10 @@ import httpx
 import pytest
 
 from conftest import BEARER, start_server, stop_server
-from specmock import MockApp
-from specmock.app import AdminSettings
-from specmock.dashboard import Feed
-from specmock.journal import Entry, Journal
-from specmock.transport import SyncASGITransport
+from specmock import AdminSettings, MockApp
+from specmock.runtime.journal import Entry, Journal
+from specmock.server.dashboard import Feed
+from specmock.testing.transport import SyncASGITransport
 
 UI = "/__specmock/ui/"
 #: Every dashboard route a browser reads: each must be gated like the admin API.

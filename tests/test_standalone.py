@@ -13,10 +13,9 @@ import httpx
 import pytest
 
 from conftest import BEARER, run_cli, start_server, stop_server
-from specmock import MockApp
-from specmock.app import AdminSettings
-from specmock.cli import build_app, is_loopback, parse_args
-from specmock.transport import SyncASGITransport
+from specmock import AdminSettings, MockApp
+from specmock.server.cli import build_app, is_loopback, parse_args
+from specmock.testing.transport import SyncASGITransport
 
 CONNECTOR = {"type": "github", "name": "GitHub Main", "config": {"apiUrl": "https://api.github.com"}}
 ORIGIN = "http://localhost:3000"
@@ -140,8 +139,8 @@ def test_the_admin_api_has_its_own_valid_openapi_document_covering_every_route()
     import yaml
     from openapi_spec_validator import validate
 
-    from specmock.admin import ADMIN_SPEC, PREFIX, admin_routes
-    from specmock.dashboard import dashboard_routes
+    from specmock.server.admin import ADMIN_SPEC, PREFIX, admin_routes
+    from specmock.server.dashboard import dashboard_routes
 
     document = yaml.safe_load(ADMIN_SPEC.read_text())
     validate(document)
