@@ -719,7 +719,9 @@ def test_a_broken_scenario_put_at_runtime_is_refused_and_the_old_one_stays(broke
 
         state = client.get(f"{ADMIN}/scenario").json()
         assert state["active"] == "rate-limited"
-        assert state["rules"] == [{"name": "every-third-request-throttled", "matched": 2, "fired": 0}]
+        assert state["rules"] == [
+            {"name": "every-third-request-throttled", "matched": 2, "fired": 0, "enabled": True, "chaos": False}
+        ]
         assert client.get("/connectors", headers=BEARER).status_code == 429, "its counters carried on"
 
         assert client.delete(f"{ADMIN}/scenario").status_code == 204

@@ -136,6 +136,12 @@ class Engine:
         self._insert(family, coll, scope, item)
         return item
 
+    def settled_items(self, coll: Collection, scope: Scope) -> list[Item]:
+        """The items of `coll` in `scope` with every transition due by now applied: what a
+        person looking at the state (the dashboard) should see, without counting as a client's read."""
+        with self.store.lock:
+            return self._advanced(coll, scope, self.store.items(coll.key, scope), read=False)
+
     # -- actions --------------------------------------------------------------
 
     def _create(self, call: Call, coll: Collection, family: Family) -> Result:

@@ -141,6 +141,10 @@ class Store:
     def items(self, collection: str, scope: Scope) -> list[Item]:
         return list(self._items.get(collection, {}).get(scope, {}).values())
 
+    def scopes(self, collection: str) -> list[Scope]:
+        """The scopes that hold items of `collection`."""
+        return [scope for scope, bucket in self._items.get(collection, {}).items() if bucket]
+
     def put(self, collection: str, scope: Scope, key: Any, item: Item) -> None:
         self._items.setdefault(collection, {}).setdefault(scope, {})[key] = item
         self._reindex(collection, scope, key, item)

@@ -96,6 +96,8 @@ class Rule:
     probability: float | None = None
     matched: int = 0
     fired: int = 0
+    #: Switched off (from the dashboard): the rule neither matches nor fires until switched back on.
+    enabled: bool = True
 
 
 @dataclass

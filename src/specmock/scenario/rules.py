@@ -76,7 +76,7 @@ def decide(
     `counter`: where the counts live when several processes share them (default: the rules)."""
     decision: Decision | None = None
     for index, rule in enumerate(scenario.rules):
-        if id(op) not in rule.operations:
+        if id(op) not in rule.operations or not rule.enabled:
             continue
         if any(path_values.get(k) != v for k, v in rule.path_params.items()):
             continue

@@ -32,6 +32,7 @@ from ..spec.lifecycle import InvalidOverride, Lifecycle
 from ..spec.model import Collection, Family, Operation
 from .admin import PREFIX as ADMIN_PREFIX
 from .admin import AdminSettings, SharedStatus, admin_routes
+from .dashboard import dashboard_routes
 from .dispatch import DEFAULT_MAX_BODY, Dispatcher
 from .router import Router
 
@@ -114,7 +115,8 @@ class MockApp:
         # API paths go straight to the dispatcher (no route table to walk); /__specmock to the admin app.
         self._api: ASGIApp = CORSMiddleware(self.dispatcher, **cors) if cors else self.dispatcher
         self._admin = Starlette(
-            routes=admin_routes(self), middleware=[Middleware(CORSMiddleware, **cors)] if cors else []
+            routes=[*admin_routes(self), *dashboard_routes(self)],
+            middleware=[Middleware(CORSMiddleware, **cors)] if cors else [],
         )
         scenario_list = list(scenarios)
         if scenario_list:

@@ -373,6 +373,7 @@ def _serve(args: argparse.Namespace) -> int:
                     print(f"specmock listening on http://{host}:{port}", flush=True)
 
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            app.journal.close_feeds()  # the dashboard's event streams end, or they would hold the shutdown
             await super().shutdown(sockets)  # in-flight requests are done now
             if persister is not None:
                 persister.stop()  # before uvicorn re-raises SIGTERM and the process ends

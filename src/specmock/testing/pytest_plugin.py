@@ -113,8 +113,10 @@ class SpecmockSession:
         return self._scenarios[key]
 
     def record_coverage(self, handle: Handle) -> None:
+        from ..runtime.coverage import UNDELIVERED
+
         for entry in handle.journal:
-            if entry.operation_id and entry.outcome not in ("dropped", "disconnected"):  # never delivered
+            if entry.operation_id and entry.outcome not in UNDELIVERED:
                 statuses = self.covered.setdefault(entry.family, {}).setdefault(entry.operation_id, set())
                 statuses.add(str(entry.status))
 
@@ -231,31 +233,11 @@ class _XdistCoverage:
 
 
 def coverage_report(covered: dict[str, dict[str, set[str]]]) -> dict[str, Any]:
-    """Per family: every operation, its documented statuses, which ran and which never did."""
+    """Per bundled family: every operation, its documented statuses, which ran and which never did."""
+    from ..runtime.coverage import coverage_report as report
     from ..server.app import MockApp
 
-    app = MockApp()
-    report: dict[str, Any] = {}
-    for family in app.families:
-        operations: dict[str, dict[str, Any]] = {}
-        for op in family.operations:
-            documented = sorted(code for code in op.responses if code.isdigit())
-            seen = sorted(covered.get(family.name, {}).get(op.operation_id, set()))
-            operations[op.operation_id] = {
-                "called": bool(seen),
-                "documented": documented,
-                "exercised": [c for c in documented if c in seen],
-                "missing": [c for c in documented if c not in seen],
-                "undocumented": [c for c in seen if c not in documented],
-            }
-        called = sum(1 for o in operations.values() if o["called"])
-        statuses = sum(len(o["documented"]) for o in operations.values())
-        exercised = sum(len(o["exercised"]) for o in operations.values())
-        report[family.name] = {
-            "operations": operations,
-            "summary": {"operations": len(operations), "called": called, "statuses": statuses, "exercised": exercised},
-        }
-    return report
+    return report(MockApp().families, covered)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
