@@ -621,7 +621,7 @@ def test_appsecplus_scan_round_trip_and_filters(client):
     }
     dast = client.post("/scans", json={"applicationId": "app-12345", "scanType": "dast"}, headers=BEARER)
     assert dast.json()["id"] == "scan-002"
-    assert dast.json()["triggeredBy"]  # generated when the request names none
+    assert dast.json()["triggeredBy"] == "api-client"  # the caller, when the request names none
     assert client.get("/scans/scan-001", headers=BEARER).json() == sast.json()
 
     def listed(**params: str) -> list[str]:
@@ -878,6 +878,17 @@ def test_versori_duplicate_version_name_is_409_with_the_spec_message(client):
 # -- SD Elements -----------------------------------------------------------------------------------------------------
 
 RALLY_SYSTEM = {"id": "rally", "short_name": "Rally", "name": "Rally"}
+#: What each ALM system requires in `params` (specs/sdelements.yaml, AlmRequiredParams).
+REQUIRED_PARAMS = {
+    "github": ["alm_api_token", "alm_server"],
+    "jira": ["alm_pass", "alm_server", "alm_user"],
+    "rally": ["alm_api_token", "alm_server"],
+    "trac": ["alm_pass", "alm_server", "alm_user"],
+    "hp_alm": ["alm_pass", "alm_server", "alm_user"],
+    "mingle": ["alm_pass", "alm_server", "alm_user"],
+    "pivotal_tracker": ["alm_api_token", "alm_server"],
+}
+ALM_PARAMS = {system: {name: f"{name} value" for name in names} for system, names in REQUIRED_PARAMS.items()}
 
 
 def test_sdelements_alm_connector_round_trip(client):
@@ -910,14 +921,15 @@ def test_sdelements_patch_merges_and_put_clears(client):
     assert patched == {**RALLY, "id": 3, "system": RALLY_SYSTEM, "name": "Rally (EU)", "inaccessible": True}
 
     # PUT names no `inaccessible`: it goes back to its default; params are exactly the new ones.
-    body = {"name": "Rally", "system": {"id": "jira"}, "params": {"alm_server": "jira.example.com"}}
+    params = {"alm_server": "jira.example.com", "alm_user": "u", "alm_pass": "p"}
+    body = {"name": "Rally", "system": {"id": "jira"}, "params": params}
     replaced = client.put(ALM + "3/", json=body, headers=SDE_TOKEN).json()
     assert replaced == {
         "id": 3,
         "name": "Rally",
         "system": {"id": "jira", "short_name": "JIRA", "name": "JIRA"},
         "inaccessible": False,
-        "params": {"alm_server": "jira.example.com"},
+        "params": params,
     }
 
 
@@ -934,7 +946,8 @@ def test_sdelements_patch_merges_and_put_clears(client):
     ],
 )
 def test_sdelements_known_alm_systems_are_expanded(client, system, short_name, name):
-    created = client.post(ALM, json={**RALLY, "system": {"id": system}}, headers=SDE_TOKEN)
+    body = {**RALLY, "system": {"id": system}, "params": ALM_PARAMS[system]}
+    created = client.post(ALM, json=body, headers=SDE_TOKEN)
     assert created.status_code == 201
     assert created.json()["system"] == {"id": system, "short_name": short_name, "name": name}
 

@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 from .auth import Authenticator
 from .lifecycle import Lifecycle
 from .problems import ErrorStyle
+from .readonly import Filler
 from .schematools import FlagPath, Stripper
 from .validation import ParameterSet
 
@@ -64,6 +65,8 @@ class Collection:
     write_only: frozenset[FlagPath] = frozenset()
     #: Removes the write-only fields from an item (compiled from `write_only`); None when there are none.
     strip_write_only: Stripper | None = None
+    #: Adds the server-generated fields (readOnly with a default) an item lacks; None when there are none.
+    fill_generated: Filler | None = None
     child_names: list[str] = field(default_factory=list)
     lifecycle: Lifecycle | None = None
     #: The lifecycle as the spec declared it; scenarios override from this.
@@ -103,9 +106,13 @@ class Operation:
     body_validator: Draft202012Validator | None = None
     body_required: bool = False
     strip_read_only: Stripper | None = None
+    #: Checks the item an update would store (`x-specmock.mergedSchema`); None when undeclared.
+    merged_validator: Draft202012Validator | None = None
     id_param: str | None = None
     scope_params: tuple[str, ...] = ()
     set_fields: dict[str, Any] = field(default_factory=dict)
+    #: Templates for the fields a create leaves out (`x-specmock.fill`).
+    fill_fields: dict[str, Any] = field(default_factory=dict)
     keep: tuple[str, ...] = ()
     match: dict[str, str] = field(default_factory=dict)
     reorder: dict[str, str] | None = None
