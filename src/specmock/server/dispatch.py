@@ -269,9 +269,11 @@ class Dispatcher:
                     family.errors.message("invalid_credentials"),
                 )
                 policy = scenario.auth.get(family.name) if scenario is not None else None
+                caller = None
                 if policy is not None and credential is not None:
                     check_token(policy, op, credential, self.clock.now())
-                call = await self._call(request, op, match.path_values)
+                    caller = policy.subject(credential.token)
+                call = await self._call(request, op, match.path_values, caller)
                 body = call.body
                 response = self._response(await self._handle(call), request.method)
         except Problem as problem:
@@ -398,7 +400,9 @@ class Dispatcher:
             kind="route_not_found",
         )
 
-    async def _call(self, request: Request, op: Operation, raw_path_values: dict[str, str]) -> Call:
+    async def _call(
+        self, request: Request, op: Operation, raw_path_values: dict[str, str], caller: str | None = None
+    ) -> Call:
         errors = op.family.errors
         path_values = op.path_params.read(raw_path_values, None)
         path_errors = op.path_params.errors(path_values, errors.field_messages)
@@ -428,6 +432,7 @@ class Dispatcher:
             query=op.query_params.with_defaults(query_values),
             body=None if body is _ABSENT else body,
             request=request,
+            caller=caller,
         )
 
     async def _body(self, request: Request, op: Operation) -> Any:

@@ -20,6 +20,7 @@ from .error_styles import ErrorStyle
 from .extension_schema import COLLECTION_SCHEMA, FAMILY_SCHEMA, OPERATION_SCHEMA
 from .lifecycle import Lifecycle, compile_lifecycle
 from .model import Action, Collection, Family, Filter, Operation, Reference, UniqueRule
+from .readonly import compile_filler, generated_defaults, request_schema
 from .schematools import Stripper, compile_stripper, flagged_paths, inline_refs, resolve_pointer
 from .templates import template_errors
 from .validation import ParameterSet, compile_validator, locate, make_parameter
@@ -157,7 +158,9 @@ def _collection(doc: Document, name: str, raw: dict[str, Any]) -> Collection:
         aliases=raw.get("aliases", {}),
         touch_parent=raw.get("touchParent", False),
         fixtures=raw.get("fixtures", []),
+        write_only=frozenset(flagged_paths(schema, "writeOnly")),
         strip_write_only=compile_stripper(frozenset(flagged_paths(schema, "writeOnly"))),
+        fill_generated=compile_filler(generated_defaults(schema)),
         lifecycle=lifecycle,
     )
 
@@ -273,11 +276,13 @@ def _operation(
         if schema is None:
             raise doc.error((*at, "requestBody"), f"{op_id}: only application/json bodies are supported")
         try:
-            body_validator = compile_validator(schema, doc.data)
+            body_validator = compile_validator(request_schema(schema), doc.data)
         except SchemaError as exc:
             raise doc.error((*at, "requestBody"), f"{op_id}: invalid body schema: {exc.message}") from None
         body_required = bool(body.get("required"))
         read_only = compile_stripper(frozenset(flagged_paths(schema, "readOnly")))
+
+    merged_validator = _merged_validator(doc, ext, op_id, action, (*at, "x-specmock", "mergedSchema"))
 
     security = raw.get("security", doc.data.get("security", []))
     alternatives = []
@@ -290,9 +295,12 @@ def _operation(
     if any(len(a) == 0 for a in alternatives):
         alternatives = []  # `{}` in the list makes authentication optional
 
-    template_problems = template_errors(ext.get("set", {}))
-    if template_problems:
-        raise doc.error((*at, "x-specmock", "set"), f"{op_id}: {template_problems[0]}")
+    for key in ("set", "fill"):
+        template_problems = template_errors(ext.get(key, {}))
+        if template_problems:
+            raise doc.error((*at, "x-specmock", key), f"{op_id}: {template_problems[0]}")
+    if "fill" in ext and action != "create":
+        raise doc.error((*at, "x-specmock", "fill"), f"{op_id}: fill applies to action 'create' only")
     filters = tuple(
         Filter(param=name, field=f["field"], match=f.get("match", "eq"))
         for name, f in (ext.get("filters") or {}).items()
@@ -317,9 +325,11 @@ def _operation(
         body_validator=body_validator,
         body_required=body_required,
         strip_read_only=read_only,
+        merged_validator=merged_validator,
         id_param=id_param,
         scope_params=scope_params,
         set_fields=ext.get("set", {}),
+        fill_fields=ext.get("fill", {}),
         keep=tuple(ext.get("keep", ())),
         match=ext.get("match", {}),
         reorder=ext.get("reorder"),
@@ -330,6 +340,24 @@ def _operation(
         filters=filters,
         responses=responses,
     )
+
+
+def _merged_validator(
+    doc: Document, ext: dict[str, Any], op_id: str, action: str, at: JsonPath
+) -> Draft202012Validator | None:
+    ref = ext.get("mergedSchema")
+    if ref is None:
+        return None
+    if action != "update":
+        raise doc.error(at, f"{op_id}: mergedSchema applies to action 'update' only")
+    try:
+        resolve_pointer(doc.data, ref)
+    except (KeyError, IndexError, ValueError):
+        raise doc.error(at, f"{op_id}: mergedSchema {ref!r} does not resolve") from None
+    try:
+        return compile_validator({"$ref": ref}, doc.data)
+    except SchemaError as exc:
+        raise doc.error(at, f"{op_id}: invalid mergedSchema: {exc.message}") from None
 
 
 def scope_depth(family: Family, collection: Collection) -> int:
