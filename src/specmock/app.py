@@ -317,7 +317,7 @@ class MockApp:
         outcome: str,
     ) -> None:
         """Add one exchange to the journal."""
-        if self.access_log:
+        if self.access_log and access_log.isEnabledFor(logging.INFO):
             access_log.info(
                 json.dumps(
                     {

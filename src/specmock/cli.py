@@ -141,7 +141,8 @@ def parser() -> argparse.ArgumentParser:
         "--http",
         default=_env("HTTP", "auto"),
         choices=["auto", "h11", "httptools"],
-        help="HTTP/1.1 parser (default auto: httptools where installed, else h11)",
+        help="HTTP/1.1 parser (default auto: httptools where installed, else h11; methods httptools "
+        "does not know go on in h11)",
     )
     serve.add_argument(
         "--log-level", default=_env("LOG_LEVEL", "info"), choices=["critical", "error", "warning", "info", "debug"]
@@ -246,9 +247,7 @@ def build_app(args: argparse.Namespace) -> MockApp:
     if args.state_debounce is not None:
         log.warning("--state-debounce is ignored: every change is on disk before it is acknowledged")
     if args.state_file is not None:
-        app.persister = StatePersister(
-            app.store, args.state_file, seed=lambda: app.seed, check=app.state_problems
-        )
+        app.persister = StatePersister(app.store, args.state_file, seed=lambda: app.seed, check=app.state_problems)
         restored = app.persister.load()
         if restored is not None and restored.seed is not None:
             app.restore_seed(restored.seed)
@@ -268,12 +267,14 @@ def server_stack(http_protocol: type) -> str:
 
     loop_module = type(asyncio.get_running_loop()).__module__.split(".")[0]
     loop = "uvloop" if loop_module == "uvloop" else "asyncio"
-    http = "httptools" if "httptools" in http_protocol.__module__ else "h11"
+    http = "httptools" if "httptools" in http_protocol.__name__.lower() else "h11"
     return f"{loop} + {http}"
 
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
+
+    from .httpprotocol import http_protocol
 
     logging.basicConfig(level=args.log_level.upper(), format="%(message)s", stream=sys.stderr)
     try:
@@ -307,11 +308,15 @@ def _serve(args: argparse.Namespace) -> int:
         access_log=False,  # ours is structured, and names the operation
         lifespan="off",
         loop=args.loop,
-        http=args.http,
+        http=http_protocol(args.http),
         timeout_graceful_shutdown=8,  # under `docker stop`'s 10 s, so the state is flushed before SIGKILL
     )
     if persister is not None:
         persister.start()
+    from .memory import freeze, freeze_survivors
+
+    freeze()  # the compiled specs and any restored state: never walked by the collector again
+    freeze_survivors()
     try:
         AnnouncingServer(config).run()  # SIGTERM/SIGINT: stop accepting, finish in-flight requests
     finally:

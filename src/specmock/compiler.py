@@ -17,6 +17,7 @@ from jsonschema.exceptions import SchemaError
 from .auth import Authenticator, SecurityScheme
 from .errors import LoadError
 from .extension import COLLECTION_SCHEMA, FAMILY_SCHEMA, OPERATION_SCHEMA
+from .fastvalidation import BodyValidator
 from .lifecycle import Lifecycle, compile_lifecycle
 from .model import Collection, Family, Filter, Operation, Reference, UniqueRule
 from .problems import ErrorStyle
@@ -276,7 +277,7 @@ def _operation(
         if schema is None:
             raise doc.error((*at, "requestBody"), f"{op_id}: only application/json bodies are supported")
         try:
-            body_validator = compile_validator(schema, doc.data)
+            body_validator = BodyValidator(compile_validator(schema, doc.data))
         except SchemaError as exc:
             raise doc.error((*at, "requestBody"), f"{op_id}: invalid body schema: {exc.message}") from None
         body_required = bool(body.get("required"))

@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from .auth import Authenticator
+from .fastvalidation import BodyValidator
 from .lifecycle import Lifecycle
 from .problems import ErrorStyle
 from .schematools import FlagPath, Stripper
@@ -100,7 +99,7 @@ class Operation:
     path_params: ParameterSet
     query_params: ParameterSet
     header_params: ParameterSet
-    body_validator: Draft202012Validator | None = None
+    body_validator: BodyValidator | None = None
     body_required: bool = False
     strip_read_only: Stripper | None = None
     id_param: str | None = None
