@@ -113,7 +113,11 @@ class Server:
         self.proc = subprocess.Popen(
             pinned, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=HERE, env=server_env()
         )
-        self.startup_ms = self._wait_ready(ready_path, started)
+        try:
+            self.startup_ms = self._wait_ready(ready_path, started)
+        except BaseException:  # Ctrl-C or SIGTERM while it starts: no server left behind
+            self.stop()
+            raise
 
     def _wait_ready(self, path: str, started: float) -> float:
         deadline = started + START_TIMEOUT
@@ -129,7 +133,6 @@ class Server:
                 return (time.perf_counter() - started) * 1000
             time.sleep(0.002)
         output = self.output()[-2000:]
-        self.stop()
         raise RuntimeError(f"{self.name} did not answer 200 on GET {path}: {output}")
 
     def output(self) -> str:
@@ -151,13 +154,14 @@ class Server:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            self.proc.terminate()
+            self.proc.terminate()  # taskset execs the server: this is the server itself
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
-        self.log.close()
+        if not self.log.closed:
+            self.log.close()
 
 
 @contextlib.contextmanager
