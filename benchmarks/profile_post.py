@@ -19,7 +19,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from specmock.app import MockApp
+from specmock import MockApp
 
 BODY = (
     '{{"type": "github", "name": "{name}", "config": {{"apiUrl": "https://api.github.com", '

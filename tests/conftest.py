@@ -18,8 +18,8 @@ import pytest
 os.environ.setdefault("SPECMOCK_CROSS_CHECK", "1")
 
 from specmock import MockApp  # after the switch above, which is read at import
-from specmock.conformance import ResponseChecker
-from specmock.transport import SyncASGITransport
+from specmock.testing.conformance import ResponseChecker
+from specmock.testing.transport import SyncASGITransport
 
 BEARER = {"Authorization": "Bearer YOUR_ACCESS_TOKEN"}
 SDE_TOKEN = {"Authorization": 'Token "YOUR SDE ACCESS TOKEN"'}

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from specmock import MockApp
-from specmock.fastvalidation import BodyValidator, compile_fast
-from specmock.validation import compile_validator
+from specmock.spec.fastvalidation import BodyValidator, compile_fast
+from specmock.spec.validation import compile_validator
 
 ODD_VALUES: list[Any] = [
     None,
