@@ -17,6 +17,7 @@ import pstats
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from specmock import MockApp
@@ -102,6 +103,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{what}: {cpu / args.n * 1e6:.0f} us CPU per request in-process ({elapsed / args.n * 1e6:.0f} us wall; "
         f"{args.n} requests; CPU time is what to compare on a shared machine)"
     )
+    rss = next(
+        (
+            int(line.split()[1]) // 1024
+            for line in Path("/proc/self/status").read_text().splitlines()
+            if line.startswith("VmRSS:")
+        ),
+        None,
+    )
+    print(f"RSS now: {rss} MB")
     if not args.no_profile:
         stats = pstats.Stats(profiler, stream=sys.stdout).strip_dirs()
         stats.sort_stats("cumulative").print_stats(args.top)
