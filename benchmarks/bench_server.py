@@ -482,7 +482,15 @@ def run(args: argparse.Namespace) -> int:
         tmp = Path(tmp_name)
         for repeat in range(args.repeat):
             for stack, (loop, http_impl) in STACKS.items():
-                spec, list_file, create_file = measure_specmock(stack, loop, http_impl, args, tmp, repeat)
+                store_here = args.store_stacks == "all" or stack == next(iter(STACKS))
+                spec, list_file, create_file = measure_specmock(
+                    stack,
+                    loop,
+                    http_impl,
+                    args if store_here else argparse.Namespace(**{**vars(args), "store_items": 0}),
+                    tmp,
+                    repeat,
+                )
                 port = free_port()
                 bare = measure_plain(
                     "bare Starlette", bare_argv(port, list_file, create_file, loop, http_impl), port, args, repeat
@@ -513,6 +521,8 @@ def run(args: argparse.Namespace) -> int:
                     f"start-up {spec['startup_ms']:.0f} ms vs {bare['startup_ms']:.0f} ms",
                     flush=True,
                 )
+                if args.out:  # what is measured so far survives an interrupted run
+                    args.out.write_text(table(list(rows.values()), list(stores.values()), args, header))
             if args.peers:
                 port = free_port()
                 for name, argv in peer_argvs(port).items():
@@ -546,6 +556,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--p99-seconds", type=int, default=3, help="seconds of each small/big-store p99 measurement")
     parser.add_argument(
         "--store-items", type=int, default=100_000, help="connectors to create before the big-store p99 (0: skip)"
+    )
+    parser.add_argument(
+        "--store-stacks",
+        choices=["all", "fast"],
+        default="all",
+        help="stacks that get the big-store phase (fast: uvloop + httptools only; it takes minutes per stack)",
     )
     parser.add_argument("--peers", action="store_true", help="also measure Prism and WireMock from benchmarks/.peers")
     parser.add_argument("--out", type=Path, help="also write the markdown table to this file")
