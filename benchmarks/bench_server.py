@@ -526,7 +526,12 @@ def run(args: argparse.Namespace) -> int:
             if args.peers:
                 port = free_port()
                 for name, argv in peer_argvs(port).items():
-                    fig = measure_plain(name, argv, port, args, repeat)
+                    try:
+                        fig = measure_plain(name, argv, port, args, repeat)
+                    except RuntimeError as exc:  # a peer that does not come up costs its row, not the run
+                        print(f"  run {repeat + 1} {name}: skipped: {str(exc)[:300]}", flush=True)
+                        port = free_port()
+                        continue
                     r = row(name, "its own")
                     r.get_rps.append(fig["get"].rps)
                     r.get_p99.append(fig["get"].p99_ms)
@@ -538,6 +543,8 @@ def run(args: argparse.Namespace) -> int:
                     print(
                         f"  run {repeat + 1} {name}: GET {fig['get'].rps:,.0f}, POST {fig['post'].rps:,.0f}", flush=True
                     )
+                    if args.out:
+                        args.out.write_text(table(list(rows.values()), list(stores.values()), args, header))
                     port = free_port()
     header.append(f"load average after: {load_average()}")
     text = table(list(rows.values()), list(stores.values()), args, header)
