@@ -20,14 +20,13 @@ from .error_styles import ErrorStyle
 from .extension_schema import COLLECTION_SCHEMA, FAMILY_SCHEMA, OPERATION_SCHEMA
 from .fastvalidation import BodyValidator
 from .lifecycle import Lifecycle, compile_lifecycle
-from .model import Collection, Family, Filter, Operation, Reference, UniqueRule
+from .model import Action, Collection, Family, Filter, Operation, Reference, UniqueRule
 from .schematools import Stripper, compile_stripper, flagged_paths, inline_refs, resolve_pointer
 from .templates import template_errors
 from .validation import ParameterSet, compile_validator, locate, make_parameter
 from .yamlload import Document, JsonPath, load_yaml
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-_ID_ACTIONS = ("get", "replace", "update", "delete", "set")
 
 
 def load_family(path: Path | str) -> Family:
@@ -244,13 +243,13 @@ def _operation(
     if sorted(path_names) != sorted(in_template):
         raise doc.error(at, f"{op_id}: path parameters {path_names} do not match the template {template}")
 
-    action = ext["action"]
+    action = Action(ext["action"])
     id_param: str | None = None
     scope_params = tuple(in_template)
-    if action in _ID_ACTIONS:
+    if action.needs_id:
         id_param = ext.get("idParam") or (in_template[-1] if in_template else None)
         if id_param not in in_template:
-            raise doc.error((*at, "x-specmock"), f"{op_id}: action {action!r} needs a path parameter for the id")
+            raise doc.error((*at, "x-specmock"), f"{op_id}: action {action.value!r} needs a path parameter for the id")
         scope_params = tuple(p for p in in_template if p != id_param)
     expected = scope_depth(family, collection)
     if len(scope_params) != expected:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .model import Action
+
 _NAME = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
 _FIELD = {"type": "string", "minLength": 1}
 
@@ -118,7 +120,7 @@ OPERATION_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "required": ["action", "collection"],
     "properties": {
-        "action": {"enum": ["list", "create", "get", "replace", "update", "delete", "set"]},
+        "action": {"enum": [action.value for action in Action]},
         "collection": _NAME,
         "idParam": {"type": "string"},
         "set": {"type": "object"},
