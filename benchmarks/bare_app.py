@@ -63,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--log-level", default="warning")
+    parser.add_argument("--loop", default="auto", help="uvicorn loop: auto, asyncio or uvloop (as specmock serve)")
+    parser.add_argument("--http", default="auto", help="uvicorn http: auto, h11 or httptools (as specmock serve)")
     args = parser.parse_args(argv)
     app = build_app(args.list_body.read_bytes(), args.create_body.read_bytes())
     # Same arguments as specmock.server.cli._serve; nothing else, so every other setting is the same default.
@@ -74,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         access_log=False,
         lifespan="off",
         timeout_graceful_shutdown=10,
+        loop=args.loop,
+        http=args.http,
     )
     AnnouncingServer(config).run()
     return 0

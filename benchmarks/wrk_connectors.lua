@@ -6,6 +6,7 @@
 --   args[1]: "get" (default) or "post"
 --   args[2]: name prefix for POST; must differ per wrk invocation against one server,
 --            since specmock answers 409 to a connector name it already holds.
+--   args[3]: path for GET (default /connectors), e.g. /connectors/conn-001
 
 local mode = "get"
 local prefix = "bench"
@@ -26,7 +27,7 @@ function init(args)
   if mode == "post" then
     wrk.headers["Content-Type"] = "application/json"
   else
-    get_request = wrk.format("GET", "/connectors")
+    get_request = wrk.format("GET", args[3] or "/connectors")
   end
 end
 

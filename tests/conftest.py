@@ -13,7 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
-from specmock import MockApp
+# Every body the compiled check accepts is also run through jsonschema, here and in every
+# `specmock serve` the tests start (they inherit the environment): a disagreement is a 500.
+os.environ.setdefault("SPECMOCK_CROSS_CHECK", "1")
+
+from specmock import MockApp  # after the switch above, which is read at import
 from specmock.testing.conformance import ResponseChecker
 from specmock.testing.transport import SyncASGITransport
 

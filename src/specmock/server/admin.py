@@ -246,7 +246,9 @@ def admin_routes(mock: Controls) -> list[BaseRoute]:
             # For soak tests: live objects say whether memory is flat; RSS also moves with
             # allocator fragmentation. Collecting first costs milliseconds: ask only when needed.
             gc.collect()
-            body["memory"] = {"pythonObjects": len(gc.get_objects()), "rssBytes": _rss_bytes()}
+            # Objects `specmock serve` froze out of the collector's passes count too (server/memory.py).
+            objects = len(gc.get_objects()) + gc.get_freeze_count()
+            body["memory"] = {"pythonObjects": objects, "rssBytes": _rss_bytes()}
         return JSONResponse(body, status_code=status)
 
     async def get_state(request: Request) -> Response:

@@ -151,6 +151,19 @@ def parser() -> argparse.ArgumentParser:
         help="one JSON line per request on stderr (default on)",
     )
     serve.add_argument(
+        "--loop",
+        default=_env("LOOP", "auto"),
+        choices=["auto", "asyncio", "uvloop"],
+        help="event loop (default auto: uvloop where installed, else asyncio)",
+    )
+    serve.add_argument(
+        "--http",
+        default=_env("HTTP", "auto"),
+        choices=["auto", "h11", "httptools"],
+        help="HTTP/1.1 parser (default auto: httptools where installed, else h11; methods httptools "
+        "does not know go on in h11)",
+    )
+    serve.add_argument(
         "--log-level", default=_env("LOG_LEVEL", "info"), choices=["critical", "error", "warning", "info", "debug"]
     )
 
@@ -306,9 +319,7 @@ def build_app(args: argparse.Namespace) -> MockApp:
 
         SharedState(args.state, args.state_namespace).attach(app)
     if args.state_file is not None:
-        app.persister = StatePersister(
-            app.store, args.state_file, seed=lambda: app.seed, check=app.state_problems
-        )
+        app.persister = StatePersister(app.store, args.state_file, seed=lambda: app.seed, check=app.state_problems)
         restored = app.persister.load()
         if restored is not None and restored.seed is not None:
             app.restore_seed(restored.seed)
@@ -342,8 +353,24 @@ def _serve_workers(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
+def server_stack(http_protocol: type) -> str:
+    """The event loop and HTTP parser this process serves with, e.g. "uvloop + httptools".
+
+    Read from what runs, not from the flags: "auto" picks uvloop and httptools only
+    where they are installed (`pip install specmock` brings them where wheels exist).
+    """
+    import asyncio
+
+    loop_module = type(asyncio.get_running_loop()).__module__.split(".")[0]
+    loop = "uvloop" if loop_module == "uvloop" else "asyncio"
+    http = "httptools" if "httptools" in http_protocol.__name__.lower() else "h11"
+    return f"{loop} + {http}"
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
+
+    from .httpprotocol import http_protocol
 
     logging.basicConfig(level=args.log_level.upper(), format="%(message)s", stream=sys.stderr)
     problem = state_problem(args)
@@ -367,6 +394,7 @@ def _serve(args: argparse.Namespace) -> int:
 
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets)
+            log.info("serving on %s", server_stack(self.config.http_protocol_class))
             for server in self.servers:
                 for sock in server.sockets:
                     host, port = sock.getsockname()[:2]
@@ -385,10 +413,16 @@ def _serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         access_log=False,  # ours is structured, and names the operation
         lifespan="off",
+        loop=args.loop,
+        http=http_protocol(args.http),
         timeout_graceful_shutdown=8,  # under `docker stop`'s 10 s, so the state is flushed before SIGKILL
     )
     if persister is not None:
         persister.start()
+    from .memory import freeze, freeze_survivors
+
+    freeze()  # the compiled specs and any restored state: never walked by the collector again
+    freeze_survivors()
     try:
         AnnouncingServer(config).run()  # SIGTERM/SIGINT: stop accepting, finish in-flight requests
     finally:

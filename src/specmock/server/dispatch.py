@@ -325,7 +325,7 @@ class Dispatcher:
             outcome=outcome,
         )
         self.journal.add(entry)
-        if self.access_log:
+        if self.access_log and access_log.isEnabledFor(logging.INFO):  # no line built for a logger that is off
             line = {
                 "method": entry.method,
                 "path": entry.path,

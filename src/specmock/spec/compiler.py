@@ -18,6 +18,7 @@ from ..errors import LoadError
 from .auth import Authenticator, SecurityScheme
 from .error_styles import ErrorStyle
 from .extension_schema import COLLECTION_SCHEMA, FAMILY_SCHEMA, OPERATION_SCHEMA
+from .fastvalidation import BodyValidator
 from .lifecycle import Lifecycle, compile_lifecycle
 from .model import Action, Collection, Family, Filter, Operation, Reference, UniqueRule
 from .readonly import compile_filler, generated_defaults, request_schema
@@ -276,7 +277,7 @@ def _operation(
         if schema is None:
             raise doc.error((*at, "requestBody"), f"{op_id}: only application/json bodies are supported")
         try:
-            body_validator = compile_validator(request_schema(schema), doc.data)
+            body_validator = BodyValidator(compile_validator(request_schema(schema), doc.data))
         except SchemaError as exc:
             raise doc.error((*at, "requestBody"), f"{op_id}: invalid body schema: {exc.message}") from None
         body_required = bool(body.get("required"))

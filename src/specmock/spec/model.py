@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 
 from .auth import Authenticator
 from .error_styles import ErrorStyle
+from .fastvalidation import BodyValidator
 from .lifecycle import Lifecycle, override_lifecycle
 from .readonly import Filler
 from .schematools import FlagPath, Stripper
@@ -134,7 +135,7 @@ class Operation:
     path_params: ParameterSet
     query_params: ParameterSet
     header_params: ParameterSet
-    body_validator: Draft202012Validator | None = None
+    body_validator: BodyValidator | None = None
     body_required: bool = False
     strip_read_only: Stripper | None = None
     #: Checks the item an update would store (`x-specmock.mergedSchema`); None when undeclared.

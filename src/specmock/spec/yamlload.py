@@ -4,6 +4,12 @@ Specs and scenarios are data written by hand; when one is wrong the error must
 name the line. We compose the YAML node tree once, build plain Python values
 from it with PyYAML's safe constructors, and keep a side table from each JSON
 path to its line, so validators can report ``file:line: reason``.
+
+Parsing is most of specmock's start-up, so a document is composed by libyaml
+(PyYAML's C binding) where it is installed; the nodes, marks and the values built
+from them are the same. A document it cannot parse, or one with aliases (whose
+expansion is bounded while composing), is parsed by the pure-Python loader, whose
+errors are the ones reported, so the C parser changes no message.
 """
 
 from __future__ import annotations
@@ -71,7 +77,39 @@ _PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2
 MAX_VALUES = 200_000
 
 
-def _build(loader: _BoundedLoader, node: yaml.Node, path: JsonPath, lines: dict[JsonPath, int]) -> Any:
+_CLoader: Any = getattr(yaml, "CSafeLoader", None)
+
+
+class _FastLoader(_CLoader or yaml.SafeLoader):  # type: ignore[misc]
+    """libyaml's parser and composer with the safe constructors, for documents without aliases."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.values = 0
+
+
+def _has_aliases(text: str) -> bool:
+    return "*" in text and any(isinstance(e, yaml.AliasEvent) for e in yaml.parse(text, Loader=_CLoader))
+
+
+def _compose_fast(text: str) -> Any:
+    """The node tree from libyaml, or None where the pure-Python loader must do it (and word the error)."""
+    if _CLoader is None:
+        return None
+    try:
+        if _has_aliases(text):  # the pure-Python loader bounds them, as it always did
+            return None
+        loader = _FastLoader(text)
+        try:
+            return loader, loader.get_single_node()
+        except Exception:
+            loader.dispose()
+            raise
+    except yaml.YAMLError:
+        return None
+
+
+def _build(loader: Any, node: yaml.Node, path: JsonPath, lines: dict[JsonPath, int]) -> Any:
     loader.values += 1
     if loader.values > MAX_VALUES:
         raise LoadError(
@@ -105,10 +143,11 @@ def _build(loader: _BoundedLoader, node: yaml.Node, path: JsonPath, lines: dict[
 def parse_yaml(text: str, path: Path | str) -> Document:
     """Parse YAML `text` (JSON is YAML too), naming `path` in every error."""
     path = Path(path)
-    loader = _BoundedLoader(text)
+    fast = _compose_fast(text)
+    loader = fast[0] if fast is not None else _BoundedLoader(text)
     loader.name = str(path)
     try:
-        node = loader.get_single_node()
+        node = fast[1] if fast is not None else loader.get_single_node()
         if node is None:
             raise LoadError(path, 1, "the document is empty")
         lines: dict[JsonPath, int] = {}

@@ -1,0 +1,98 @@
+"""Request bodies checked by a compiled validator first; jsonschema only words the refusal.
+
+jsonschema walks a schema in Python for every body: on a create it was the largest
+single cost of the request (see the README's performance section). jsonschema-rs
+compiles the same schema once and answers "valid or not" in native code.
+
+Invariants:
+- jsonschema stays the authority. The compiled check may only say "valid": any
+  other answer (invalid, or an exception such as an integer too big for it) hands
+  the body to jsonschema, whose errors are the response, and whose silence accepts.
+  So a difference between the two can only matter where the compiled check accepts
+  what jsonschema refuses; the formats are made to agree (ours are checked by the
+  same functions, the others by neither), and `SPECMOCK_CROSS_CHECK=1` (set by the
+  test suite, schemathesis' servers included) runs jsonschema on every accepted
+  body too and fails loudly on any such difference.
+- Without jsonschema-rs (a platform without its wheel), every body goes to jsonschema.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from .formats import format_checker
+
+#: Run jsonschema on every body the compiled check accepts, and fail on a disagreement (tests).
+CROSS_CHECK = os.environ.get("SPECMOCK_CROSS_CHECK") == "1"
+
+FastCheck = Callable[[Any], bool]
+
+
+class FastPathDisagrees(AssertionError):
+    """The compiled check accepted a body jsonschema refuses (only raised under CROSS_CHECK)."""
+
+
+def _formats_in(schema: Any, found: set[str]) -> set[str]:
+    if isinstance(schema, dict):
+        fmt = schema.get("format")
+        if isinstance(fmt, str):
+            found.add(fmt)
+        for value in schema.values():
+            _formats_in(value, found)
+    elif isinstance(schema, list):
+        for value in schema:
+            _formats_in(value, found)
+    return found
+
+
+def _accept(value: str) -> bool:
+    return True
+
+
+def compile_fast(schema: dict[str, Any]) -> FastCheck | None:
+    """jsonschema-rs's `is_valid` for `schema`, checking formats exactly as our jsonschema
+    checker does (ours through the same functions; any other format not at all), or None."""
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return None
+    ours = {name: (lambda value, name=name: format_checker.conforms(value, name)) for name in format_checker.checkers}
+    formats: dict[str, Callable[[str], bool]] = dict.fromkeys(_formats_in(schema, set()), _accept)
+    formats.update(ours)
+    try:
+        compiled = jsonschema_rs.Draft202012Validator(schema, formats=formats, validate_formats=True)
+    except Exception:  # a schema it cannot compile: jsonschema alone, as before
+        return None
+    is_valid: FastCheck = compiled.is_valid
+    return is_valid
+
+
+class BodyValidator:
+    """A body validator with jsonschema's `iter_errors`, answering valid bodies from the compiled check."""
+
+    def __init__(self, validator: Draft202012Validator) -> None:
+        self.validator = validator
+        self.schema = validator.schema
+        self._fast = compile_fast(validator.schema) if isinstance(validator.schema, dict) else None
+
+    def iter_errors(self, instance: Any) -> Iterator[ValidationError]:
+        """jsonschema's errors for `instance`; none, without running it, when the compiled check accepts."""
+        if self._fast is not None and self._accepts(instance):
+            if CROSS_CHECK:
+                refused = [e.message for e in self.validator.iter_errors(instance)]
+                if refused:
+                    raise FastPathDisagrees(f"jsonschema-rs accepted what jsonschema refuses: {refused}: {instance!r}")
+            return iter(())
+        return self.validator.iter_errors(instance)
+
+    def _accepts(self, instance: Any) -> bool:
+        assert self._fast is not None
+        try:
+            return self._fast(instance)
+        except Exception:  # a value it cannot take (an int beyond 64 bits): jsonschema decides
+            return False
