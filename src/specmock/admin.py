@@ -7,7 +7,6 @@ the HTTP and Python controls never drift apart.
 from __future__ import annotations
 
 import gc
-import hmac
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +16,7 @@ from starlette.responses import JSONResponse as _StarletteJSONResponse
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from .admin_guard import JSON_TYPES, YAML_TYPES, admin_refusal
 from .clock import isoformat
 from .encoding import encode
 from .errors import LoadError
@@ -50,42 +50,32 @@ def _rss_bytes() -> int | None:
     return None
 
 
-def _refusal(mock: MockApp, request: Request) -> Response | None:
-    """Why this admin request is refused, if it is.
-
-    With an admin token, every admin call must carry it. Without one, the admin
-    API is on only when the server listens on loopback (then only this machine
-    can reach it), and off otherwise.
-    """
-    token = mock.admin.token
-    if token:
-        given = request.headers.get("authorization", "")
-        scheme, _, value = given.partition(" ")
-        # Bytes: compare_digest refuses str holding non-ASCII, which a header or a token may.
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-            value.strip().encode("utf-8", "surrogateescape"), token.encode("utf-8", "surrogateescape")
-        ):
-            return JSONResponse(
-                {"error": "the admin API needs Authorization: Bearer <admin token>"},
-                status_code=401,
-                headers={"WWW-Authenticate": 'Bearer realm="specmock-admin"'},
-            )
-        return None
-    if not mock.admin.open:
-        return _error(403, "the admin API is off: the server is not on loopback; start it with --admin-token")
-    return None
-
-
 class AdminError(Exception):
-    """A bad admin request: answered 400 with the reason."""
+    """A bad admin request: answered `status` (400 unless said) with the reason."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, read in chunks and refused (413) as soon as it passes `limit` bytes."""
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise AdminError(f"the admin request body is over the limit of {limit} bytes", status=413)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-async def _json_object(request: Request) -> dict[str, Any]:
-    raw = await request.body()
+async def _json_object(request: Request, limit: int) -> dict[str, Any]:
+    raw = await read_body(request, limit)
     if not raw.strip():
         return {}
     try:
@@ -136,7 +126,7 @@ def admin_routes(mock: MockApp) -> list[BaseRoute]:
             return JSONResponse(snapshot(mock.seed, mock.store))
 
     async def put_state(request: Request) -> Response:
-        data = await _json_object(request)
+        data = await _json_object(request, mock.admin.max_body)
         problem = shape_problem(data)
         if problem:
             raise AdminError(f"not a state export: {problem}")
@@ -176,7 +166,7 @@ def admin_routes(mock: MockApp) -> list[BaseRoute]:
         return Response(ADMIN_SPEC.read_text(encoding="utf-8"), media_type="application/yaml")
 
     async def reset(request: Request) -> Response:
-        body = await _json_object(request)
+        body = await _json_object(request, mock.admin.max_body)
         seed = body.get("seed")
         if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
             raise AdminError("seed must be an integer")
@@ -188,7 +178,7 @@ def admin_routes(mock: MockApp) -> list[BaseRoute]:
         return JSONResponse(clock_state())
 
     async def put_clock(request: Request) -> Response:
-        body = await _json_object(request)
+        body = await _json_object(request, mock.admin.max_body)
         unknown = set(body) - {"now", "frozen"}
         if unknown:
             raise AdminError(f"unknown field {sorted(unknown)[0]!r} (known: now, frozen)")
@@ -208,7 +198,7 @@ def admin_routes(mock: MockApp) -> list[BaseRoute]:
         return JSONResponse(clock_state())
 
     async def advance_clock(request: Request) -> Response:
-        body = await _json_object(request)
+        body = await _json_object(request, mock.admin.max_body)
         seconds = body.get("seconds")
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
             raise AdminError("seconds must be a number >= 0")
@@ -239,7 +229,7 @@ def admin_routes(mock: MockApp) -> list[BaseRoute]:
         return JSONResponse(scenario_state())
 
     async def put_scenario(request: Request) -> Response:
-        raw = (await request.body()).decode("utf-8", "replace")
+        raw = (await read_body(request, mock.admin.max_body)).decode("utf-8", "replace")
         reset = request.query_params.get("reset", "true").lower() != "false"
         source: Any = ScenarioText(raw, name="PUT /__specmock/scenario")
         stripped = raw.strip()
@@ -265,16 +255,15 @@ def admin_routes(mock: MockApp) -> list[BaseRoute]:
         await settled(mock)
         return Response(status_code=204)
 
-    def guarded(handler: Any, open_always: bool = False) -> Any:
+    def guarded(handler: Any, open_always: bool = False, write_types: frozenset[str] = JSON_TYPES) -> Any:
         async def endpoint(request: Request) -> Response:
-            if not open_always:
-                refusal = _refusal(mock, request)
-                if refusal is not None:
-                    return refusal
+            refusal = admin_refusal(mock.admin, request, write_types=write_types, public=open_always)
+            if refusal is not None:
+                return refusal
             try:
                 response: Response = await handler(request)
             except AdminError as exc:
-                return _error(400, str(exc))
+                return _error(exc.status, str(exc))
             except StateUnavailable as exc:
                 retry = {"Retry-After": str(exc.retry_after)}
                 return JSONResponse({"error": exc.reason}, status_code=503, headers=retry)
@@ -296,6 +285,6 @@ def admin_routes(mock: MockApp) -> list[BaseRoute]:
         Route(f"{PREFIX}/journal", guarded(get_journal), methods=["GET"]),
         Route(f"{PREFIX}/journal", guarded(clear_journal), methods=["DELETE"]),
         Route(f"{PREFIX}/scenario", guarded(get_scenario), methods=["GET"]),
-        Route(f"{PREFIX}/scenario", guarded(put_scenario), methods=["PUT"]),
+        Route(f"{PREFIX}/scenario", guarded(put_scenario, write_types=JSON_TYPES | YAML_TYPES), methods=["PUT"]),
         Route(f"{PREFIX}/scenario", guarded(delete_scenario), methods=["DELETE"]),
     ]

@@ -12,12 +12,10 @@ import logging
 import random
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
@@ -25,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .admin import PREFIX as ADMIN_PREFIX
 from .admin import admin_routes
+from .admin_guard import AdminSettings
 from .bundled import bundled_dir, bundled_specs
 from .clock import MockClock
 from .compiler import check_unique_families, load_family
@@ -38,6 +37,7 @@ from .model import Collection, Family, Operation
 from .router import Router
 from .rules import Decision
 from .scenario import Scenario, ScenarioText, load_scenario
+from .slash_redirect import RelativeSlashRedirect
 from .store import Store
 
 if TYPE_CHECKING:
@@ -46,14 +46,6 @@ if TYPE_CHECKING:
 access_log = logging.getLogger("specmock.access")
 
 ScenarioSource = Path | str | dict[str, Any] | Scenario | ScenarioText
-
-
-@dataclass
-class AdminSettings:
-    """Who may use the admin API: everyone who can reach it (`open`), or holders of `token`."""
-
-    open: bool = True
-    token: str | None = None
 
 
 #: Response headers a browser may read cross-origin (retry logic needs Retry-After).
@@ -129,9 +121,16 @@ class MockApp:
             }
         # API paths go straight to the dispatcher (no route table to walk); /__specmock to the admin app.
         self._api: ASGIApp = CORSMiddleware(self.dispatcher, **cors) if cors else self.dispatcher
-        self._admin = Starlette(
-            routes=admin_routes(self), middleware=[Middleware(CORSMiddleware, **cors)] if cors else []
-        )
+        admin_cors = None
+        if self.admin.cors_origins:
+            # The admin API is cross-origin only for origins named for it (--admin-cors-origin).
+            admin_cors = {**(cors or {}), "allow_origins": list(self.admin.cors_origins), "allow_origin_regex": None}
+            admin_cors.update(allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"], allow_headers=["*"])
+            admin_cors.update(allow_credentials=True, expose_headers=EXPOSED_HEADERS, max_age=600)
+        starlette = Starlette(routes=admin_routes(self))
+        starlette.router.redirect_slashes = False  # its redirect builds Location from the Host header
+        admin_app: ASGIApp = RelativeSlashRedirect(starlette, starlette.router.routes)
+        self._admin = CORSMiddleware(admin_app, **admin_cors) if admin_cors else admin_app
         scenario_list = list(scenarios)
         if scenario_list:
             self.load_scenario(*scenario_list)

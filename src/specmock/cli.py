@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .admin_guard import DEFAULT_ADMIN_MAX_BODY
 from .errors import LoadError
 
 if TYPE_CHECKING:
@@ -110,6 +111,32 @@ def parser() -> argparse.ArgumentParser:
         metavar="ORIGIN",
         help="allow only these browser origins (default: any)",
     )
+    serve.add_argument(
+        "--admin-cors-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="a browser origin that may call the admin API (repeatable; default: none)",
+    )
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        metavar="HOST",
+        help="a Host name the admin API answers besides the bound address and localhost (repeatable)",
+    )
+    serve.add_argument(
+        "--scenario-dir",
+        action="append",
+        type=Path,
+        metavar="DIR",
+        help='a folder whose scenario files PUT /__specmock/scenario {"use": ...} may load (repeatable)',
+    )
+    serve.add_argument(
+        "--admin-max-body",
+        type=int,
+        default=_env("ADMIN_MAX_BODY", DEFAULT_ADMIN_MAX_BODY, int),
+        metavar="BYTES",
+        help="larger admin request bodies are refused with 413 (default 10 MiB)",
+    )
     serve.add_argument("--no-cors", action="store_true", default=_env("NO_CORS", False, _flag), help="no CORS headers")
     serve.add_argument(
         "--max-body",
@@ -150,9 +177,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line; for `serve`, repeatable flags replace their environment variable."""
     args = parser().parse_args(argv)
     if args.command == "serve":
-        for flag, env in (("spec", "SPEC"), ("scenario", "SCENARIO"), ("cors_origin", "CORS_ORIGINS")):
+        repeatable = (
+            ("spec", "SPEC"),
+            ("scenario", "SCENARIO"),
+            ("cors_origin", "CORS_ORIGINS"),
+            ("admin_cors_origin", "ADMIN_CORS_ORIGINS"),
+            ("allowed_host", "ALLOWED_HOSTS"),
+            ("scenario_dir", "SCENARIO_DIRS"),
+        )
+        for flag, env in repeatable:
             if getattr(args, flag) is None:
                 setattr(args, flag, _env(env, None, _list))
+        if args.scenario_dir is not None:
+            args.scenario_dir = [Path(d) for d in args.scenario_dir]
     return args
 
 
@@ -218,7 +255,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 def build_app(args: argparse.Namespace) -> MockApp:
     """The MockApp that `serve` runs for these arguments (with its state restored); LoadError if broken."""
-    from .app import AdminSettings, MockApp
+    from .admin_guard import AdminSettings, served_hosts
+    from .app import MockApp
     from .persistence import StatePersister
 
     app = MockApp(
@@ -228,7 +266,14 @@ def build_app(args: argparse.Namespace) -> MockApp:
         max_body=args.max_body,
         journal_size=args.journal_size,
         cors_origins=None if args.no_cors else (args.cors_origin or ["*"]),
-        admin=AdminSettings(open=is_loopback(args.host), token=args.admin_token),
+        admin=AdminSettings(
+            open=is_loopback(args.host),
+            token=args.admin_token,
+            allowed_hosts=served_hosts(args.host, tuple(args.allowed_host or ())),
+            cors_origins=tuple(args.admin_cors_origin or ()),
+            max_body=args.admin_max_body,
+            scenario_dirs=tuple(args.scenario_dir or ()),
+        ),
         access_log=args.access_log,
     )
     if args.state_debounce is not None:
