@@ -154,3 +154,25 @@ def test_the_admin_gate_is_one_function_other_admin_pages_reuse(tmp_path: Path) 
     scope = {"type": "http", "method": "GET", "path": "/__specmock/ui", "headers": [(b"host", b"evil.example")]}
     refusal = admin_refusal(app.admin, Request(scope))
     assert refusal is not None and refusal.status_code == 403
+
+
+# -- X-Specmock-Scenario cannot switch tokens off ---------------------------------------------
+
+
+@pytest.mark.parametrize("picked", ["default", "flaky-network", "auth-errors"])
+def test_a_per_request_scenario_keeps_the_servers_token_policy(picked: str) -> None:
+    api = client(MockApp(scenarios=["auth-errors"]))
+    header = {"X-Specmock-Scenario": picked}
+    anyone = api.get("/connectors", headers={**header, "Authorization": "Bearer whatever"})
+    assert anyone.status_code == 401
+    read_only = {**header, "Authorization": "Bearer read-only-token"}
+    write = api.post("/connectors", json={"type": "github", "name": "x", "config": {"a": 1}}, headers=read_only)
+    assert write.status_code == 403
+    assert api.get("/connectors", headers={**header, "Authorization": "Bearer admin-token"}).status_code == 200
+
+
+def test_a_per_request_scenario_can_add_token_checks_where_the_server_has_none() -> None:
+    api = client(MockApp())
+    assert api.get("/connectors", headers={"Authorization": "Bearer whatever"}).status_code == 200
+    stricter = {"X-Specmock-Scenario": "auth-errors", "Authorization": "Bearer whatever"}
+    assert api.get("/connectors", headers=stricter).status_code == 401

@@ -29,7 +29,7 @@ from .model import Family, Operation
 from .persistence import StateUnavailable
 from .router import Router
 from .rules import Decision, decide, needs_body
-from .scenario import Forced, Scenario
+from .scenario import AuthPolicy, Forced, Scenario
 from .tokens import check_token
 from .validation import field_error, format_path
 
@@ -231,7 +231,7 @@ class Dispatcher:
                     family.errors.message("missing_credentials"),
                     family.errors.message("invalid_credentials"),
                 )
-                policy = scenario.auth.get(family.name) if scenario is not None else None
+                policy = self._auth_policy(scenario, family)
                 if policy is not None and credential is not None:
                     check_token(policy, op, credential, self.mock.clock.now())
                 call = await self._call(request, op, match.path_values)
@@ -284,6 +284,16 @@ class Dispatcher:
         except KeyError as exc:
             # Never fall back to "no scenario": that would switch off the active tokens and chaos.
             raise Problem(400, f"{SCENARIO_HEADER}: {exc.args[0]}", kind="validation") from None
+
+    def _auth_policy(self, chosen: Scenario | None, family: Family) -> AuthPolicy | None:
+        """The token policy for `family`: the server's active scenario's, whatever scenario a
+        request picked with X-Specmock-Scenario (a header must not switch tokens off); the
+        picked scenario's only where the active one has none (it can only add checks)."""
+        active = self.mock.scenario
+        policy = active.auth.get(family.name) if active is not None else None
+        if policy is None and chosen is not None:
+            policy = chosen.auth.get(family.name)
+        return policy
 
     def _forced_response(self, family: Family, op: Operation, forced: Forced) -> Response:
         headers = dict(forced.headers)
