@@ -20,6 +20,7 @@ from .admin_guard import JSON_TYPES, YAML_TYPES, admin_refusal
 from .clock import isoformat
 from .encoding import encode
 from .errors import LoadError
+from .nesting import nested_deeper
 from .persistence import StateUnavailable, shape_problem, snapshot
 from .scenario import ScenarioText
 
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from .app import MockApp
 
 PREFIX = "/__specmock"
+#: Admin JSON (a state import: envelope + item nesting) deeper than this is refused.
+ADMIN_MAX_DEPTH = 64
 
 
 class JSONResponse(_StarletteJSONResponse):
@@ -74,14 +77,28 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _parse_json(raw: bytes | str) -> Any:
+    """Strict JSON (no NaN or Infinity), nested at most ADMIN_MAX_DEPTH levels: AdminError otherwise."""
+    try:
+        data = json.loads(raw, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise AdminError(f"malformed JSON: nested more than {ADMIN_MAX_DEPTH} levels deep") from None
+    except ValueError as exc:
+        raise AdminError(f"malformed JSON: {exc}") from None
+    if nested_deeper(data, ADMIN_MAX_DEPTH):
+        raise AdminError(f"malformed JSON: nested more than {ADMIN_MAX_DEPTH} levels deep")
+    return data
+
+
 async def _json_object(request: Request, limit: int) -> dict[str, Any]:
     raw = await read_body(request, limit)
     if not raw.strip():
         return {}
-    try:
-        data = json.loads(raw)
-    except ValueError as exc:
-        raise AdminError(f"malformed JSON: {exc}") from None
+    data = _parse_json(raw)
     if not isinstance(data, dict):
         raise AdminError("the body must be a JSON object")
     return data
@@ -200,9 +217,12 @@ def admin_routes(mock: MockApp) -> list[BaseRoute]:
     async def advance_clock(request: Request) -> Response:
         body = await _json_object(request, mock.admin.max_body)
         seconds = body.get("seconds")
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds < float("inf"):
             raise AdminError("seconds must be a number >= 0")
-        mock.clock.advance(float(seconds))
+        try:
+            mock.clock.advance(float(seconds))
+        except (ValueError, OverflowError) as exc:
+            raise AdminError(f"seconds: {exc}") from None
         return JSONResponse(clock_state())
 
     async def get_journal(request: Request) -> Response:
@@ -236,10 +256,7 @@ def admin_routes(mock: MockApp) -> list[BaseRoute]:
         if not stripped:
             raise AdminError('send a scenario (YAML or JSON), or {"name": "<bundled scenario>"}')
         if stripped.startswith("{"):
-            try:
-                data = json.loads(stripped)
-            except ValueError as exc:
-                raise AdminError(f"malformed JSON: {exc}") from None
+            data = _parse_json(stripped)
             names = data.get("use") if isinstance(data, dict) and set(data) == {"use"} else None
             source = names if names is not None else data
         sources = source if isinstance(source, list) else [source]

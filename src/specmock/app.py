@@ -206,7 +206,9 @@ class MockApp:
     def state_problems(self, store: dict[str, Any]) -> list[str]:
         """Why an exported store (a state file's, an import's) does not fit the loaded specs."""
         collections = {c.key: (f, c) for f in self.families for c in f.collections.values()}
-        problems = []
+        problems = [
+            f"counter {name!r} names no collection" for name in store.get("counters", {}) if name not in collections
+        ][:5]
         for name, entries in store.get("collections", {}).items():
             if name not in collections:
                 problems.append(f"unknown collection {name!r} (known: {', '.join(sorted(collections))})")
