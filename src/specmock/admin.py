@@ -6,6 +6,7 @@ the HTTP and Python controls never drift apart.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 from pathlib import Path
@@ -23,9 +24,16 @@ from .errors import LoadError
 from .nesting import nested_deeper
 from .persistence import StateUnavailable, shape_problem, snapshot
 from .scenario import ScenarioText
+from .scenario_files import ScenarioFileRefused, read_scenario_file, resolve_use
 
 if TYPE_CHECKING:
     from .app import MockApp
+
+
+def bundled_scenario_files() -> dict[str, Path]:
+    from .app import bundled_scenario_files as bundled
+
+    return bundled()
 
 PREFIX = "/__specmock"
 #: Admin JSON (a state import: envelope + item nesting) deeper than this is refused.
@@ -248,21 +256,45 @@ def admin_routes(mock: MockApp) -> list[BaseRoute]:
     async def get_scenario(request: Request) -> Response:
         return JSONResponse(scenario_state())
 
+    async def _used_files(names: Any) -> list[Any]:
+        """`{"use": ...}`: bundled names, or the text of files inside --scenario-dir folders."""
+        wanted = names if isinstance(names, list) else [names]
+        if not wanted or not all(isinstance(n, str) for n in wanted):
+            raise AdminError("use: a scenario name or a list of them")
+        bundled = list(bundled_scenario_files())
+        sources: list[Any] = []
+        try:
+            for name in wanted:
+                found = resolve_use(name, bundled, mock.admin.scenario_dirs)
+                if isinstance(found, Path):
+                    text = await asyncio.to_thread(read_scenario_file, found)
+                    sources.append(ScenarioText(text, name=str(found)))
+                else:
+                    sources.append(found)
+        except ScenarioFileRefused as exc:
+            raise AdminError(f"scenario refused, the previous one stays: {exc}") from None
+        return sources
+
     async def put_scenario(request: Request) -> Response:
         raw = (await read_body(request, mock.admin.max_body)).decode("utf-8", "replace")
         reset = request.query_params.get("reset", "true").lower() != "false"
         source: Any = ScenarioText(raw, name="PUT /__specmock/scenario")
+        names = None
         stripped = raw.strip()
         if not stripped:
             raise AdminError('send a scenario (YAML or JSON), or {"name": "<bundled scenario>"}')
         if stripped.startswith("{"):
             data = _parse_json(stripped)
             names = data.get("use") if isinstance(data, dict) and set(data) == {"use"} else None
-            source = names if names is not None else data
+            source = await _used_files(names) if names is not None else data
         sources = source if isinstance(source, list) else [source]
         try:
             mock.load_scenario(*sources, reset=reset)
         except (LoadError, ValueError) as exc:
+            if names is not None and isinstance(exc, LoadError):
+                # A file's problems by place only: its content (values, lines) is never echoed.
+                places = "; ".join(f"{p.path}:{p.line}" if p.line else p.path for p in exc.problems)
+                raise AdminError(f"scenario refused, the previous one stays: invalid at {places}") from None
             raise AdminError(f"scenario refused, the previous one stays: {exc}") from None
         await settled(mock)
         return JSONResponse(scenario_state())
