@@ -115,3 +115,68 @@ def test_a_multi_term_sort_is_one_sort_on_a_composite_key(monkeypatch: pytest.Mo
     assert [i["id"] for i in ordered] == [5, 2, 3, 1, 4]  # case-insensitive, ties by id desc, None last
     assert len(calls) == 1
     assert [i["id"] for i in listing.apply_sort(items, "name:desc,id:asc")] == [4, 1, 3, 2, 5]
+
+
+# -- memory bounds: journal bodies, journal bytes, items per collection ----------------------
+
+
+def _app_client(app: MockApp) -> httpx.Client:
+    from specmock.transport import SyncASGITransport
+
+    return httpx.Client(transport=SyncASGITransport(app), base_url="http://mock")
+
+
+def _connector(i: int) -> dict[str, Any]:
+    return {"type": "github", "name": f"conn {i:04d}", "config": {"apiUrl": "https://a.example/" + "x" * 200}}
+
+
+def test_the_journal_keeps_the_head_of_a_long_body_with_a_marker() -> None:
+    app = MockApp(journal_body_limit=100)
+    api = _app_client(app)
+    for i in range(3):
+        assert api.post("/connectors", json=_connector(i), headers=BEARER).status_code == 201
+    listed = api.get("/connectors", headers=BEARER)
+    entry = app.journal.entries("ListConnectors")[-1]
+    assert len(entry.response_raw) == 100
+    assert entry.response_bytes == len(listed.content) > 100
+    assert entry.response_body.endswith(f"...[truncated: {len(listed.content)} bytes in all]")
+    created = app.journal.entries("RegisterConnector")[-1].as_dict()
+    assert created["requestBody"].startswith("[request body of")  # over the limit: not kept
+    journal = api.get("/__specmock/journal").json()  # still valid JSON through the admin API
+    assert journal["count"] == 4
+
+
+def test_the_journal_holds_a_bounded_number_of_bytes() -> None:
+    app = MockApp(journal_body_limit=1000, journal_bytes=5000)
+    api = _app_client(app)
+    for i in range(50):
+        api.post("/connectors", json=_connector(i), headers=BEARER)
+    assert app.journal.bytes <= 5000
+    assert 0 < len(app.journal) < 50
+    assert app.journal.entries()[-1].seq == 50  # the newest stay
+    api.delete("/__specmock/journal")
+    assert app.journal.bytes == 0
+
+
+def test_a_collection_at_max_items_refuses_creates_in_the_familys_format() -> None:
+    app = MockApp(max_items=3)
+    api = _app_client(app)
+    before = app.store.size("appsecplus.connectors")
+    for i in range(3 - before):
+        assert api.post("/connectors", json=_connector(i), headers=BEARER).status_code == 201
+    refused = api.post("/connectors", json=_connector(99), headers=BEARER)
+    assert refused.status_code == 507
+    assert "limit of 3" in refused.text
+    assert app.store.size("appsecplus.connectors") == 3
+    victim = api.get("/connectors", headers=BEARER).json()[0]["id"]
+    assert api.delete(f"/connectors/{victim}", headers=BEARER).status_code == 204
+    assert api.post("/connectors", json=_connector(100), headers=BEARER).status_code == 201
+
+
+def test_the_default_limits_are_generous() -> None:
+    from specmock.cli import build_app, parse_args
+
+    app = build_app(parse_args(["serve"]))
+    assert app.engine.max_items == 100_000
+    assert app.journal.body_limit == 64 * 1024
+    assert app.journal.max_bytes == 64 * 1024 * 1024

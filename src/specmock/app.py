@@ -29,9 +29,9 @@ from .clock import MockClock
 from .compiler import check_unique_families, load_family
 from .compiler import scope_depth as _scope_depth
 from .dispatch import DEFAULT_MAX_BODY, Dispatcher
-from .engine import Engine
+from .engine import DEFAULT_MAX_ITEMS, Engine
 from .errors import LoadError
-from .journal import DEFAULT_JOURNAL_SIZE, Entry, Journal
+from .journal import DEFAULT_BODY_LIMIT, DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE, Entry, Journal
 from .lifecycle import Lifecycle, compile_lifecycle, merge_lifecycle
 from .model import Collection, Family, Operation
 from .router import Router
@@ -80,6 +80,9 @@ class MockApp:
         scenarios: Iterable[ScenarioSource] = (),
         max_body: int = DEFAULT_MAX_BODY,
         journal_size: int = DEFAULT_JOURNAL_SIZE,
+        journal_body_limit: int = DEFAULT_BODY_LIMIT,
+        journal_bytes: int = DEFAULT_JOURNAL_BYTES,
+        max_items: int | None = DEFAULT_MAX_ITEMS,
         families: list[Family] | None = None,
         cors_origins: Sequence[str] | None = ("*",),
         admin: AdminSettings | None = None,
@@ -99,7 +102,8 @@ class MockApp:
         #: The seed someone chose (flag, environment, marker, admin reset): it wins over a scenario's.
         self.explicit_seed = seed
         self.engine = Engine(self.families, self.store, self.clock, seed or 0)
-        self.journal = Journal(journal_size)
+        self.journal = Journal(journal_size, journal_body_limit, journal_bytes)
+        self.engine.max_items = max_items
         self.chaos_rng = random.Random(f"{self.engine.seed}/chaos")
         self.scenario: Scenario | None = None
         self._bundled: dict[str, Scenario] = {}
@@ -333,6 +337,12 @@ class MockApp:
                     separators=(",", ":"),
                 )
             )
+        limit = self.journal.body_limit
+        raw = response.body
+        declared = request.headers.get("content-length", "")
+        request_bytes = min(int(declared), limit) if declared.isdigit() else 0
+        if declared.isdigit() and int(declared) > limit:
+            body = f"[request body of {declared} bytes: over the journal's body limit of {limit}]"
         self.journal.add(
             Entry(
                 seq=self.journal.next_seq(),
@@ -344,7 +354,9 @@ class MockApp:
                 operation_id=op.operation_id if op else None,
                 status=response.status_code,
                 request_body=body,
-                response_raw=bytes(response.body),
+                response_raw=bytes(raw[:limit]) if len(raw) > limit else bytes(raw),
+                response_bytes=len(raw),
+                request_bytes=request_bytes,
                 duration_ms=seconds * 1000,
                 rule=decision.label if decision else None,
                 outcome=outcome,

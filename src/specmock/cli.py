@@ -153,6 +153,27 @@ def parser() -> argparse.ArgumentParser:
         help="requests kept in the journal (default 10000)",
     )
     serve.add_argument(
+        "--journal-body-limit",
+        type=int,
+        default=_env("JOURNAL_BODY_LIMIT", 64 * 1024, int),
+        metavar="BYTES",
+        help="bytes of each body the journal keeps; longer ones are cut with a marker (default 64 KiB)",
+    )
+    serve.add_argument(
+        "--journal-bytes",
+        type=int,
+        default=_env("JOURNAL_BYTES", 64 * 1024 * 1024, int),
+        metavar="BYTES",
+        help="bytes of bodies the whole journal keeps; the oldest go first (default 64 MiB)",
+    )
+    serve.add_argument(
+        "--max-items",
+        type=int,
+        default=_env("MAX_ITEMS", 100_000, int),
+        metavar="N",
+        help="items one collection may hold; a create beyond is 507 (default 100000)",
+    )
+    serve.add_argument(
         "--access-log",
         action=argparse.BooleanOptionalAction,
         default=_env("ACCESS_LOG", True, _flag),
@@ -265,6 +286,9 @@ def build_app(args: argparse.Namespace) -> MockApp:
         scenarios=args.scenario or [],
         max_body=args.max_body,
         journal_size=args.journal_size,
+        journal_body_limit=args.journal_body_limit,
+        journal_bytes=args.journal_bytes,
+        max_items=args.max_items,
         cors_origins=None if args.no_cors else (args.cors_origin or ["*"]),
         admin=AdminSettings(
             open=is_loopback(args.host),

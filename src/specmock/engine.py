@@ -63,6 +63,10 @@ class Result:
     encoded: bytes | None = None
 
 
+#: Default of `--max-items`: far beyond any test, well below what exhausts a machine's memory.
+DEFAULT_MAX_ITEMS = 100_000
+
+
 class Engine:
     """Runs operations against a Store, with the run's clock and random source."""
 
@@ -73,6 +77,8 @@ class Engine:
         self.rng = random.Random(seed)
         self.fake = FakeData(self.rng, seed)
         self.seed = seed
+        #: Items one collection may hold; a create beyond is 507 (no client can take all memory).
+        self.max_items: int | None = DEFAULT_MAX_ITEMS
         self._indexes: dict[str, list[UniqueIndex]] = {}
         for family in families:
             for coll in family.collections.values():
@@ -133,6 +139,9 @@ class Engine:
         now = self.clock.now()
         fields = _writable(op, call.body)
         fields = {**fields, **self._resolve(op.set_fields, now)}
+        if self.max_items is not None and self.store.size(coll.key) >= self.max_items:
+            message = family.errors.message("insufficient_storage", label=coll.label, limit=self.max_items)
+            raise Problem(507, message, kind="insufficient_storage")
         item = self._new_item(family, coll, scope, fields, now)
         self._insert(family, coll, scope, item)
         return Result(op.success_status, self._present(family, coll, scope, item, op))
