@@ -174,6 +174,27 @@ def parser() -> argparse.ArgumentParser:
         help="items one collection may hold; a create beyond is 507 (default 100000)",
     )
     serve.add_argument(
+        "--header-timeout",
+        type=float,
+        default=_env("HEADER_TIMEOUT", 10.0, float),
+        metavar="SECONDS",
+        help="a request's headers must arrive within this (default 10); else 408 and close",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=float,
+        default=_env("BODY_TIMEOUT", 30.0, float),
+        metavar="SECONDS",
+        help="a pending request body must progress at least this often (default 30); else 408 and close",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=_env("MAX_CONNECTIONS", 1000, int),
+        metavar="N",
+        help="beyond this many open connections, requests get 503 (default 1000)",
+    )
+    serve.add_argument(
         "--access-log",
         action=argparse.BooleanOptionalAction,
         default=_env("ACCESS_LOG", True, _flag),
@@ -316,7 +337,11 @@ def build_app(args: argparse.Namespace) -> MockApp:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import asyncio
+
     import uvicorn
+
+    from .slow_clients import BurstLogger, guarded_protocol
 
     logging.basicConfig(level=args.log_level.upper(), format="%(message)s", stream=sys.stderr)
     try:
@@ -330,6 +355,7 @@ def _serve(args: argparse.Namespace) -> int:
         """Prints the bound address once listening: with --port 0, callers learn the port."""
 
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            asyncio.get_running_loop().set_exception_handler(BurstLogger())
             await super().startup(sockets)
             for server in self.servers:
                 for sock in server.sockets:
@@ -349,6 +375,9 @@ def _serve(args: argparse.Namespace) -> int:
         access_log=False,  # ours is structured, and names the operation
         lifespan="off",
         timeout_graceful_shutdown=8,  # under `docker stop`'s 10 s, so the state is flushed before SIGKILL
+        http=guarded_protocol(args.header_timeout, args.body_timeout),
+        limit_concurrency=args.max_connections,
+        timeout_keep_alive=5,
     )
     if persister is not None:
         persister.start()
