@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from conftest import BEARER
+from specmock.admin_guard import AdminSettings
 from specmock.app import MockApp
 from specmock.cli import build_app, parse_args
 from specmock.transport import SyncASGITransport
@@ -176,3 +177,19 @@ def test_a_per_request_scenario_can_add_token_checks_where_the_server_has_none()
     assert api.get("/connectors", headers={"Authorization": "Bearer whatever"}).status_code == 200
     stricter = {"X-Specmock-Scenario": "auth-errors", "Authorization": "Bearer whatever"}
     assert api.get("/connectors", headers=stricter).status_code == 401
+
+
+# -- non-ASCII credentials on the admin API (finding 8) -------------------------------------------
+
+
+@pytest.mark.parametrize("token", ["s3cret", "tökén-ü", "\u2603snow"])
+@pytest.mark.parametrize(
+    "given", [b"Bearer caf\xc3\xa9", b"Bearer \xff\xfe", "Bearer tökén-ü".encode(), b"Basic \xff", b"\xe2\x98\x83"]
+)
+def test_a_non_ascii_admin_token_or_authorization_is_a_401_or_accepted_never_a_500(token: str, given: bytes) -> None:
+    api = client(MockApp(admin=AdminSettings(open=False, token=token)))
+    answer = api.get("/__specmock/state", headers={"Authorization": given})
+    expected = 200 if given == f"Bearer {token}".encode() else 401
+    assert answer.status_code == expected
+    right = api.get("/__specmock/state", headers={"Authorization": f"Bearer {token}".encode()})
+    assert right.status_code == 200

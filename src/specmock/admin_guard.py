@@ -105,8 +105,9 @@ def admin_refusal(
     token = settings.token
     if token:
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
-        # Bytes: compare_digest refuses str holding non-ASCII, which a header or a token may.
-        given = value.strip().encode("utf-8", "surrogateescape")
+        # Bytes: compare_digest refuses str holding non-ASCII. Headers arrive decoded as Latin-1,
+        # so encoding back gives the bytes sent; a UTF-8 token sent as UTF-8 then matches.
+        given = value.strip().encode("latin-1", "replace")
         if scheme.lower() != "bearer" or not hmac.compare_digest(given, token.encode("utf-8", "surrogateescape")):
             return admin_json(
                 {"error": "the admin API needs Authorization: Bearer <admin token>"},
