@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from conftest import run_cli
-from specmock.app import MockApp
 from specmock.errors import LoadError
-from specmock.transport import SyncASGITransport
+from specmock.server.app import MockApp
+from specmock.testing.transport import SyncASGITransport
 
 AS_JSON = {"Content-Type": "application/json"}
 AS_YAML = {"Content-Type": "application/yaml"}

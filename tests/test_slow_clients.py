@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from conftest import BEARER, Served, start_server, stop_server
-from specmock.slow_clients import BurstLogger
+from specmock.server.slow_clients import BurstLogger
 
 
 @pytest.fixture(scope="module")

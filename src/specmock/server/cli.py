@@ -1,0 +1,394 @@
+"""The `specmock` command: serve the mock, list what it serves, check specs and scenarios.
+
+Every `serve` flag has a matching environment variable (`--state-file` is
+`SPECMOCK_STATE_FILE`), so a container is configured without a command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import logging
+import os
+import socket
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import LoadError
+from .admin_guard import DEFAULT_ADMIN_MAX_BODY
+
+if TYPE_CHECKING:
+    from .app import MockApp
+
+log = logging.getLogger("specmock")
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding `host` keeps the server reachable from this machine only."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _env(name: str, default: Any = None, cast: Callable[[str], Any] = str) -> Any:
+    raw = os.environ.get(f"SPECMOCK_{name}")
+    if raw is None or raw == "":
+        return default
+    try:
+        return cast(raw)
+    except ValueError:
+        raise SystemExit(f"specmock: SPECMOCK_{name}={raw!r} is not valid") from None
+
+
+def _flag(raw: str) -> bool:
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(raw)
+
+
+def _list(raw: str) -> list[str]:
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="specmock", description="A stateful mock server driven by OpenAPI specs.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser(
+        "serve", help="serve the mock over HTTP", description="Every flag can also be set as SPECMOCK_<FLAG>."
+    )
+    serve.add_argument("--host", default=_env("HOST", "127.0.0.1"), help="interface to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=_env("PORT", 8080, int), help="port; 0 picks a free one")
+    serve.add_argument(
+        "--seed",
+        type=int,
+        default=_env("SEED", None, int),
+        help="seed of generated data and chaos; wins over a scenario's seed (default: the scenario's, else 0)",
+    )
+    serve.add_argument(
+        "--spec",
+        action="append",
+        metavar="FILE",
+        help="a spec to serve instead of the bundled ones (repeatable)",
+    )
+    serve.add_argument(
+        "--scenario",
+        action="append",
+        metavar="FILE|NAME",
+        help="a scenario file or bundled name; repeat to combine (later ones win)",
+    )
+    serve.add_argument(
+        "--state-file",
+        type=Path,
+        default=_env("STATE_FILE", None, Path),
+        metavar="PATH",
+        help="load state from PATH at start; write it there after changes and on shutdown",
+    )
+    serve.add_argument(
+        "--state-debounce",
+        type=float,
+        default=_env("STATE_DEBOUNCE", None, float),
+        help=argparse.SUPPRESS,  # deprecated: every change is on disk before it is acknowledged
+    )
+    serve.add_argument(
+        "--admin-token",
+        default=_env("ADMIN_TOKEN"),
+        metavar="TOKEN",
+        help="require Bearer TOKEN on /__specmock (needed to use it off loopback)",
+    )
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="allow only these browser origins (default: any)",
+    )
+    serve.add_argument(
+        "--admin-cors-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="a browser origin that may call the admin API (repeatable; default: none)",
+    )
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        metavar="HOST",
+        help="a Host name the admin API answers besides the bound address and localhost (repeatable)",
+    )
+    serve.add_argument(
+        "--scenario-dir",
+        action="append",
+        type=Path,
+        metavar="DIR",
+        help='a folder whose scenario files PUT /__specmock/scenario {"use": ...} may load (repeatable)',
+    )
+    serve.add_argument(
+        "--admin-max-body",
+        type=int,
+        default=_env("ADMIN_MAX_BODY", DEFAULT_ADMIN_MAX_BODY, int),
+        metavar="BYTES",
+        help="larger admin request bodies are refused with 413 (default 10 MiB)",
+    )
+    serve.add_argument("--no-cors", action="store_true", default=_env("NO_CORS", False, _flag), help="no CORS headers")
+    serve.add_argument(
+        "--max-body",
+        type=int,
+        default=_env("MAX_BODY", 1024 * 1024, int),
+        metavar="BYTES",
+        help="larger request bodies are refused with 413 (default 1 MiB)",
+    )
+    serve.add_argument(
+        "--journal-size",
+        type=int,
+        default=_env("JOURNAL_SIZE", 10_000, int),
+        metavar="N",
+        help="requests kept in the journal (default 10000)",
+    )
+    serve.add_argument(
+        "--journal-body-limit",
+        type=int,
+        default=_env("JOURNAL_BODY_LIMIT", 64 * 1024, int),
+        metavar="BYTES",
+        help="bytes of each body the journal keeps; longer ones are cut with a marker (default 64 KiB)",
+    )
+    serve.add_argument(
+        "--journal-bytes",
+        type=int,
+        default=_env("JOURNAL_BYTES", 64 * 1024 * 1024, int),
+        metavar="BYTES",
+        help="bytes of bodies the whole journal keeps; the oldest go first (default 64 MiB)",
+    )
+    serve.add_argument(
+        "--max-items",
+        type=int,
+        default=_env("MAX_ITEMS", 100_000, int),
+        metavar="N",
+        help="items one collection may hold; a create beyond is 507 (default 100000)",
+    )
+    serve.add_argument(
+        "--header-timeout",
+        type=float,
+        default=_env("HEADER_TIMEOUT", 10.0, float),
+        metavar="SECONDS",
+        help="a request's headers must arrive within this (default 10); else 408 and close",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=float,
+        default=_env("BODY_TIMEOUT", 30.0, float),
+        metavar="SECONDS",
+        help="a pending request body must progress at least this often (default 30); else 408 and close",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=_env("MAX_CONNECTIONS", 1000, int),
+        metavar="N",
+        help="beyond this many open connections, requests get 503 (default 1000)",
+    )
+    serve.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=_env("ACCESS_LOG", True, _flag),
+        help="one JSON line per request on stderr (default on)",
+    )
+    serve.add_argument(
+        "--log-level", default=_env("LOG_LEVEL", "info"), choices=["critical", "error", "warning", "info", "debug"]
+    )
+
+    routes = sub.add_parser("routes", help="list every operation served")
+    routes.add_argument("--spec", action="append", metavar="FILE", help="a spec to load instead of the bundled ones")
+
+    validate = sub.add_parser("validate", help="check specs and scenarios; exit 1 with file:line: reason if broken")
+    validate.add_argument("--spec", action="append", metavar="FILE", help="a spec to check instead of the bundled ones")
+    validate.add_argument("scenario", nargs="*", metavar="SCENARIO", help="scenario files (default: the bundled ones)")
+
+    sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line; for `serve`, repeatable flags replace their environment variable."""
+    args = parser().parse_args(argv)
+    if args.command == "serve":
+        repeatable = (
+            ("spec", "SPEC"),
+            ("scenario", "SCENARIO"),
+            ("cors_origin", "CORS_ORIGINS"),
+            ("admin_cors_origin", "ADMIN_CORS_ORIGINS"),
+            ("allowed_host", "ALLOWED_HOSTS"),
+            ("scenario_dir", "SCENARIO_DIRS"),
+        )
+        for flag, env in repeatable:
+            if getattr(args, flag) is None:
+                setattr(args, flag, _env(env, None, _list))
+        if args.scenario_dir is not None:
+            args.scenario_dir = [Path(d) for d in args.scenario_dir]
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The command line's entry point. Ctrl-C at any moment (while loading specs, or while
+    serving: uvicorn then finishes its graceful shutdown and re-raises it) ends the
+    command with one line and exit status 130, not a traceback."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("specmock: interrupted, stopped", file=sys.stderr)
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    args = parse_args(argv)
+    if args.command == "schema":
+        from ..scenario.schema import SCENARIO_SCHEMA
+
+        print(json.dumps(SCENARIO_SCHEMA, indent=2))
+        return 0
+    if args.command == "validate":
+        return _validate(args)
+    if args.command == "routes":
+        return _routes(args)
+    return _serve(args)
+
+
+def _routes(args: argparse.Namespace) -> int:
+    from .app import MockApp
+
+    try:
+        app = MockApp(args.spec)
+    except LoadError as exc:
+        print(f"specmock: {exc}", file=sys.stderr)
+        return 2
+    for op in app.operations:
+        print(f"{op.family.name:<12} {op.method:<7} {op.path:<72} {op.operation_id}")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from ..scenario.registry import bundled_scenario_files
+    from .app import MockApp
+
+    try:
+        app = MockApp(args.spec)
+    except LoadError as exc:
+        print(f"specmock: {exc}", file=sys.stderr)
+        return 1
+    scenarios = args.scenario or [str(p) for p in bundled_scenario_files().values()]
+    failed = 0
+    for source in scenarios:
+        try:
+            app.load_scenario(source, reset=False)
+        except LoadError as exc:
+            print(f"specmock: {exc}", file=sys.stderr)
+            failed += 1
+        else:
+            print(f"ok {source}")
+    print(f"{len(app.families)} spec(s), {len(scenarios)} scenario(s) checked, {failed} broken")
+    return 1 if failed else 0
+
+
+def build_app(args: argparse.Namespace) -> MockApp:
+    """The MockApp that `serve` runs for these arguments (with its state restored); LoadError if broken."""
+    from ..runtime.persistence import StatePersister
+    from .admin_guard import AdminSettings, served_hosts
+    from .app import MockApp
+
+    app = MockApp(
+        args.spec,
+        seed=args.seed,
+        scenarios=args.scenario or [],
+        max_body=args.max_body,
+        journal_size=args.journal_size,
+        journal_body_limit=args.journal_body_limit,
+        journal_bytes=args.journal_bytes,
+        max_items=args.max_items,
+        cors_origins=None if args.no_cors else (args.cors_origin or ["*"]),
+        admin=AdminSettings(
+            open=is_loopback(args.host),
+            token=args.admin_token,
+            allowed_hosts=served_hosts(args.host, tuple(args.allowed_host or ())),
+            cors_origins=tuple(args.admin_cors_origin or ()),
+            max_body=args.admin_max_body,
+            scenario_dirs=tuple(args.scenario_dir or ()),
+        ),
+        access_log=args.access_log,
+    )
+    if args.state_debounce is not None:
+        log.warning("--state-debounce is ignored: every change is on disk before it is acknowledged")
+    if args.state_file is not None:
+        app.persister = StatePersister(
+            app.store, args.state_file, seed=lambda: app.seed, check=app.state_problems
+        )
+        restored = app.persister.load()
+        if restored is not None and restored.seed is not None:
+            app.restore_seed(restored.seed)
+        log.info("state %s %s", "restored from" if restored else "will be kept in", args.state_file)
+    if not app.admin.open and not app.admin.token:
+        log.warning("the admin API is off: %s is not loopback and no --admin-token was given", args.host)
+    return app
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import asyncio
+
+    import uvicorn
+
+    from .slow_clients import BurstLogger, guarded_protocol
+
+    logging.basicConfig(level=args.log_level.upper(), format="%(message)s", stream=sys.stderr)
+    try:
+        app = build_app(args)
+    except LoadError as exc:
+        print(f"specmock: {exc}", file=sys.stderr)
+        return 2
+    persister = app.persister
+
+    class AnnouncingServer(uvicorn.Server):
+        """Prints the bound address once listening: with --port 0, callers learn the port."""
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            asyncio.get_running_loop().set_exception_handler(BurstLogger())
+            await super().startup(sockets)
+            for server in self.servers:
+                for sock in server.sockets:
+                    host, port = sock.getsockname()[:2]
+                    print(f"specmock listening on http://{host}:{port}", flush=True)
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().shutdown(sockets)  # in-flight requests are done now
+            if persister is not None:
+                persister.stop()  # before uvicorn re-raises SIGTERM and the process ends
+
+    config = uvicorn.Config(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=False,  # ours is structured, and names the operation
+        lifespan="off",
+        timeout_graceful_shutdown=8,  # under `docker stop`'s 10 s, so the state is flushed before SIGKILL
+        http=guarded_protocol(args.header_timeout, args.body_timeout),
+        limit_concurrency=args.max_connections,
+        timeout_keep_alive=5,
+    )
+    if persister is not None:
+        persister.start()
+    try:
+        AnnouncingServer(config).run()  # SIGTERM/SIGINT: stop accepting, finish in-flight requests
+    finally:
+        if persister is not None:
+            persister.stop()  # the last changes reach the file
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,516 @@
+"""The request path: one function from an HTTP request to the API's response.
+
+Order matters and is the same for every operation: route match, auth,
+validation (path, query, headers, body), the generic handler, response
+shaping. Every failure along the way is a Problem, rendered in the family's
+own error format; nothing escapes as a bare 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import re
+import time
+from http import HTTPStatus
+from time import perf_counter
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from ..clock import MockClock
+from ..encoding import encode
+from ..errors import FieldError, Problem
+from ..runtime.engine import Call, Engine, Result
+from ..runtime.journal import Entry, Journal, Outcome
+from ..runtime.persistence import StateUnavailable
+from ..scenario.chaos import IN_PROCESS, Sleep, deliver
+from ..scenario.loader import AuthPolicy, Forced, Scenario
+from ..scenario.registry import ScenarioRegistry
+from ..scenario.rules import Decision, decide, needs_body
+from ..scenario.tokens import check_token
+from ..spec.model import Family, Operation
+from ..spec.validation import field_error, format_path
+from .router import Router
+
+if TYPE_CHECKING:
+    from ..runtime.persistence import StatePersister
+
+log = logging.getLogger("specmock")
+access_log = logging.getLogger("specmock.access")
+
+JSON = "application/json"
+DEFAULT_MAX_BODY = 1024 * 1024
+#: A request header that picks a bundled scenario for that one request.
+SCENARIO_HEADER = "x-specmock-scenario"
+
+_INVALID_KINDS = {"validation", "malformed_json", "unsupported_media_type", "payload_too_large"}
+_KIND_BY_STATUS = {
+    400: "validation",
+    401: "invalid_credentials",
+    403: "forbidden",
+    404: "not_found",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "throttled",
+    500: "internal",
+    503: "unavailable",
+}
+
+
+#: No API here nests deeper; deeper bodies are refused before validation recurses into them.
+MAX_DEPTH = 32
+
+
+def _too_deep(data: Any) -> bool:
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
+    return False
+
+
+def _lenient_json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+def _preferred(request: Request, op: Operation) -> Forced | None:
+    """Prism's `Prefer: code=409`: a documented status for this one request.
+
+    The operation's own success status means "answer normally". A code the
+    operation does not document, or one that is not a number, is a 400 naming the
+    documented codes: a silent 200 would pass a test that meant to see an error.
+    Other preferences (`return=minimal`, ...) are ignored, as RFC 7240 allows.
+    """
+    prefer = request.headers.get("prefer")
+    if not prefer or "code" not in prefer.lower():
+        return None
+    for part in prefer.split(","):
+        name, _, value = part.split(";", 1)[0].strip().partition("=")
+        if name.strip().lower() != "code":
+            continue
+        value = value.strip().strip('"')
+        documented = sorted(code for code in op.responses if code.isdigit())
+        if not (value.isascii() and value.isdigit() and value in op.responses):
+            errors = op.family.errors
+            codes = ", ".join(documented)
+            reason = f"code={value[:20]} is not a status {op.operation_id} documents (documented: {codes})"
+            raise Problem(400, errors.message("validation"), kind="validation", fields=[FieldError("Prefer", reason)])
+        status = int(value)
+        if status == op.success_status:
+            return None
+        return Forced(status=status, headers={"Preference-Applied": f"code={status}"})
+    return None
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
+#: A `\uD800`-`\uDFFF` escape: the only way a JSON text can carry a surrogate (raw UTF-8 cannot).
+_MAYBE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate(data: Any) -> list[str | int] | None:
+    """Where in `data` a string (a value or a key) holds a lone surrogate, or None.
+
+    JSON allows `"\ud800"`, Python decodes it, but no UTF-8 text can hold it: such a
+    string is refused at the door, so everything stored can be encoded later.
+    """
+    stack: list[tuple[Any, list[str | int]]] = [(data, [])]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, str):
+            if _SURROGATE.search(node):
+                return path
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if _SURROGATE.search(key):
+                    return [*path, _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", key)]
+                stack.append((value, [*path, key]))
+        elif isinstance(node, list):
+            stack.extend((value, [*path, i]) for i, value in enumerate(node))
+    return None
+
+
+def is_json_media_type(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == JSON or (media.startswith("application/") and media.endswith("+json"))
+
+
+class Dispatcher:
+    """The ASGI app behind every API path.
+
+    It is handed the few objects a request touches: the router, the engine (with
+    its store), the mock clock, the scenarios, the journal, chaos's random source and,
+    when the state is saved, the persister. It owns none of them.
+    """
+
+    def __init__(
+        self,
+        router: Router,
+        engine: Engine,
+        scenarios: ScenarioRegistry,
+        journal: Journal,
+        *,
+        clock: MockClock,
+        chaos_rng: random.Random,
+        max_body: int = DEFAULT_MAX_BODY,
+        access_log: bool = False,
+    ) -> None:
+        self.router = router
+        self.engine = engine
+        self.clock = clock
+        self.scenarios = scenarios
+        self.journal = journal
+        self.chaos_rng = chaos_rng
+        self.max_body = max_body
+        self.access_log = access_log
+        #: Set when the state is saved: writes then wait until they are durable.
+        self.persister: StatePersister | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        response, decision = await self.respond(request)
+        if decision is not None and decision.reshapes_delivery:
+            await deliver(response, decision, scope, receive, send, self._sleep_for(scope))
+        else:
+            await response(scope, receive, send)
+
+    def _sleep_for(self, scope: Scope) -> Sleep:
+        """How chaos waits: on the mock clock in-process when it is frozen (no wall time
+        passes, the mock's time moves on), in real time on a socket."""
+        clock = self.clock
+        if IN_PROCESS not in scope.get("extensions", {}) or not clock.frozen:
+            return asyncio.sleep
+
+        async def advance(seconds: float) -> None:
+            clock.advance(seconds)
+
+        return advance
+
+    async def respond(self, request: Request) -> tuple[Response, Decision | None]:
+        """The response to `request`, and the chaos to deliver it with."""
+        started = perf_counter()
+        raw_path = request.scope.get("raw_path")
+        path = raw_path.decode("latin-1") if raw_path else quote(request.scope["path"])
+        match = self.router.match(request.method, path)
+        family = match.family
+        op = match.operation
+        decision: Decision | None = None
+        body: Any = None
+        outcome = Outcome.OK
+        try:
+            scenario = self._scenario(request, family)
+            if op is None:
+                outcome = Outcome.UNMATCHED
+                raise self._unrouted(family, request, match.allowed)
+            if scenario is not None and scenario.rules:
+                if needs_body(scenario, op):
+                    body = _lenient_json(await request.body())
+                decision = decide(
+                    scenario, op, match.path_values, request.query_params, request.headers, body, self.chaos_rng
+                )
+            forced = decision.forced if decision is not None else None
+            forced = forced or _preferred(request, op)
+            if forced is not None:
+                outcome = Outcome.FORCED
+                response = self._forced_response(family, op, forced)
+            else:
+                credential = op.authenticator.authenticate(
+                    request.headers,
+                    request.query_params,
+                    request.cookies,
+                    family.errors.message("missing_credentials"),
+                    family.errors.message("invalid_credentials"),
+                )
+                policy = self._auth_policy(scenario, family)
+                if policy is not None and credential is not None:
+                    check_token(policy, op, credential, self.clock.now())
+                call = await self._call(request, op, match.path_values)
+                body = call.body
+                response = self._response(await self._handle(call), request.method)
+        except Problem as problem:
+            if outcome == Outcome.OK:
+                outcome = Outcome.INVALID if problem.kind in _INVALID_KINDS else Outcome.REFUSED
+            response = self.problem_response(family, problem)
+        except ClientDisconnect:
+            outcome = Outcome.DISCONNECTED
+            response = Response(status_code=499)
+        except Exception:
+            log.exception("internal error answering %s %s", request.method, path)
+            outcome = Outcome.ERROR
+            response = self.problem_response(family, Problem(500, family.errors.message("internal"), kind="internal"))
+        if decision is not None and (decision.reset or decision.truncate):
+            outcome = Outcome.DROPPED
+        self._record(request, family, op, response, body, perf_counter() - started, decision, outcome)
+        return response, decision
+
+    def _record(
+        self,
+        request: Request,
+        family: Family,
+        op: Operation | None,
+        response: Response,
+        body: Any,
+        seconds: float,
+        decision: Decision | None,
+        outcome: Outcome,
+    ) -> None:
+        """The last step of every request: the journal entry, and the access log line when asked for.
+        Bodies over the journal's body limit keep their head only (and their size)."""
+        limit = self.journal.body_limit
+        raw = response.body
+        declared = request.headers.get("content-length", "")
+        request_bytes = min(int(declared), limit) if declared.isdigit() else 0
+        if declared.isdigit() and int(declared) > limit:
+            body = f"[request body of {declared} bytes: over the journal's body limit of {limit}]"
+        entry = Entry(
+            seq=self.journal.next_seq(),
+            timestamp=time.time(),
+            method=request.method,
+            path=request.scope["path"],
+            query=request.scope.get("query_string", b"").decode("latin-1"),
+            family=family.name,
+            operation_id=op.operation_id if op else None,
+            status=response.status_code,
+            request_body=body,
+            response_raw=bytes(raw[:limit]) if len(raw) > limit else bytes(raw),
+            response_bytes=len(raw),
+            request_bytes=request_bytes,
+            duration_ms=seconds * 1000,
+            rule=decision.label if decision else None,
+            outcome=outcome,
+        )
+        self.journal.add(entry)
+        if self.access_log:
+            line = {
+                "method": entry.method,
+                "path": entry.path,
+                "operationId": entry.operation_id,
+                "status": entry.status,
+                "ms": round(entry.duration_ms, 3),
+                "rule": entry.rule,
+                "outcome": entry.outcome,
+            }
+            access_log.info(json.dumps(line, separators=(",", ":")))
+
+    async def _handle(self, call: Call) -> Result:
+        """Run the operation; with a state file, answer only once its change is on disk.
+
+        While the state cannot be saved, operations that write are refused (503 with
+        Retry-After) before they change anything; reads keep working.
+        """
+        persister = self.persister
+        if persister is None:
+            return self.engine.handle(call)
+        try:
+            if call.operation.action.writes:
+                persister.check_writable()
+            version = self.engine.store.version
+            result = self.engine.handle(call)
+            if self.engine.store.version != version:
+                await persister.settled(self.engine.store.version)
+        except StateUnavailable as exc:
+            errors = call.operation.family.errors
+            headers = {"Retry-After": str(exc.retry_after)}
+            raise Problem(503, errors.message("unavailable"), kind="unavailable", headers=headers) from None
+        return result
+
+    def _scenario(self, request: Request, family: Family) -> Scenario | None:
+        chosen = request.headers.get(SCENARIO_HEADER)
+        if not chosen:
+            return self.scenarios.active
+        try:
+            return self.scenarios.bundled(chosen)
+        except KeyError as exc:
+            # Never fall back to "no scenario": that would switch off the active tokens and chaos.
+            raise Problem(400, f"{SCENARIO_HEADER}: {exc.args[0]}", kind="validation") from None
+
+    def _auth_policy(self, chosen: Scenario | None, family: Family) -> AuthPolicy | None:
+        """The token policy for `family`: the server's active scenario's, whatever scenario a
+        request picked with X-Specmock-Scenario (a header must not switch tokens off); the
+        picked scenario's only where the active one has none (it can only add checks)."""
+        active = self.scenarios.active
+        policy = active.auth.get(family.name) if active is not None else None
+        if policy is None and chosen is not None:
+            policy = chosen.auth.get(family.name)
+        return policy
+
+    def _forced_response(self, family: Family, op: Operation, forced: Forced) -> Response:
+        headers = dict(forced.headers)
+        if forced.body is not None:
+            return Response(encode(forced.body), status_code=forced.status, headers=headers, media_type=JSON)
+        if forced.status < 400:
+            content = (op.responses.get(str(forced.status)) or {}).get("content")
+            if not content:
+                return Response(status_code=forced.status, headers=headers)
+        message = forced.message or family.errors.message(
+            _KIND_BY_STATUS.get(forced.status, "internal"), label=op.collection.label, method=op.method
+        )
+        if "{" in message:  # the wording needs details a forced response does not have
+            message = HTTPStatus(forced.status).phrase + "."
+        return self.problem_response(family, Problem(forced.status, message, kind="forced", headers=headers))
+
+    # -- steps ------------------------------------------------------------------
+
+    def _unrouted(self, family: Family, request: Request, allowed: tuple[str, ...]) -> Problem:
+        if allowed:
+            return Problem(
+                405,
+                family.errors.message("method_not_allowed", method=request.method),
+                kind="method_not_allowed",
+                headers={"Allow": ", ".join(allowed)},
+            )
+        return Problem(
+            404,
+            family.errors.message("route_not_found", method=request.method, path=request.url.path, label="Resource"),
+            kind="route_not_found",
+        )
+
+    async def _call(self, request: Request, op: Operation, raw_path_values: dict[str, str]) -> Call:
+        errors = op.family.errors
+        path_values = op.path_params.read(raw_path_values, None)
+        path_errors = op.path_params.errors(path_values, errors.field_messages)
+        if path_errors:
+            status = errors.invalid_path_status
+            if status == 404:
+                raise Problem(404, errors.message("not_found", label=op.collection.label), kind="not_found")
+            raise Problem(status, errors.message("validation"), kind="validation", fields=path_errors)
+        query_values = op.query_params.read(
+            request.query_params, _multi(request) if op.query_params.has_arrays else None
+        )
+        header_values = op.header_params.read(request.headers, None)
+        field_errors = op.query_params.errors(query_values, errors.field_messages)
+        field_errors += op.header_params.errors(header_values, errors.field_messages)
+        body = await self._body(request, op) if op.body_validator is not None else None
+        if op.body_validator is not None and body is not _ABSENT:
+            field_errors += sorted(
+                (field_error(e, errors.field_messages) for e in op.body_validator.iter_errors(body)),
+                key=lambda f: f.field,
+            )
+        if field_errors:
+            unique = list(dict.fromkeys(field_errors))  # one message per field and wording
+            raise Problem(400, errors.message("validation"), kind="validation", fields=unique)
+        return Call(
+            operation=op,
+            path=path_values,
+            query=op.query_params.with_defaults(query_values),
+            body=None if body is _ABSENT else body,
+            request=request,
+        )
+
+    async def _body(self, request: Request, op: Operation) -> Any:
+        errors = op.family.errors
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_body:
+            raise Problem(413, errors.message("payload_too_large", limit=self.max_body), kind="payload_too_large")
+        chunks = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > self.max_body:
+                raise Problem(413, errors.message("payload_too_large", limit=self.max_body), kind="payload_too_large")
+            chunks.append(chunk)
+        raw = b"".join(chunks)
+        if not raw.strip():
+            if op.body_required:
+                raise Problem(
+                    400,
+                    errors.message("validation"),
+                    kind="validation",
+                    fields=[FieldError("body", errors.field_messages.get("required", "a JSON body is required"))],
+                )
+            return _ABSENT
+        content_type = request.headers.get("content-type")
+        if content_type and not is_json_media_type(content_type):
+            media = content_type.split(";", 1)[0].strip()
+            raise Problem(
+                415, errors.message("unsupported_media_type", media_type=media), kind="unsupported_media_type"
+            )
+        try:
+            data = json.loads(
+                raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constants, parse_float=_finite
+            )
+        except (ValueError, RecursionError) as exc:
+            detail = str(exc) if not isinstance(exc, RecursionError) else "nested too deeply"
+            raise Problem(400, errors.message("malformed_json", detail=detail), kind="malformed_json") from None
+        if _too_deep(data):
+            detail = f"nested more than {MAX_DEPTH} levels deep"
+            raise Problem(400, errors.message("malformed_json", detail=detail), kind="malformed_json")
+        if _MAYBE_SURROGATE.search(raw):
+            where = lone_surrogate(data)
+            if where is not None:
+                message = "is not valid Unicode: a lone surrogate (\\ud800-\\udfff) escape"
+                fields = [FieldError(format_path(where) or "body", message)]
+                raise Problem(400, errors.message("validation"), kind="validation", fields=fields)
+        return data
+
+    # -- responses ----------------------------------------------------------------
+
+    def _response(self, result: Result, method: str) -> Response:
+        if (result.body is None and result.encoded is None) or result.status == 204:
+            return Response(status_code=result.status, headers=result.headers or None)
+        content = result.encoded if result.encoded is not None else encode(result.body)
+        response = Response(content, status_code=result.status, headers=result.headers or None, media_type=JSON)
+        if method == "HEAD":
+            response.body = b""
+        return response
+
+    def problem_response(self, family: Family, problem: Problem) -> Response:
+        """`problem` as the family's error body."""
+        return Response(
+            family.errors.render(problem),
+            status_code=problem.status,
+            headers=problem.headers or None,
+            media_type=JSON,
+        )
+
+
+class _Absent:
+    pass
+
+
+_ABSENT: Any = _Absent()
+
+
+def _multi(request: Request) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        out.setdefault(key, []).append(value)
+    return out

@@ -1,0 +1,351 @@
+"""Compile an OpenAPI document and its `x-specmock` extension into a Family.
+
+Everything the request path needs is prepared here, once: parameter and body
+validators, authenticators, the collections' rules and each operation's
+action. Any inconsistency is a LoadError naming the file and line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from ..errors import LoadError
+from .auth import Authenticator, SecurityScheme
+from .error_styles import ErrorStyle
+from .extension_schema import COLLECTION_SCHEMA, FAMILY_SCHEMA, OPERATION_SCHEMA
+from .lifecycle import Lifecycle, compile_lifecycle
+from .model import Action, Collection, Family, Filter, Operation, Reference, UniqueRule
+from .schematools import Stripper, compile_stripper, flagged_paths, inline_refs, resolve_pointer
+from .templates import template_errors
+from .validation import ParameterSet, compile_validator, locate, make_parameter
+from .yamlload import Document, JsonPath, load_yaml
+
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+
+
+def load_family(path: Path | str) -> Family:
+    """Load and compile one spec file."""
+    return compile_family(load_yaml(path))
+
+
+def _check(doc: Document, at: JsonPath, value: Any, schema: dict[str, Any], what: str) -> None:
+    errors = sorted(Draft202012Validator(schema).iter_errors(value), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        path, message = locate(errors[0])
+        where = (*at, *path)
+        raise doc.error(where, f"invalid {what} at '{'.'.join(map(str, where))}': {message}")
+
+
+def compile_family(doc: Document) -> Family:
+    data = doc.data
+    if not isinstance(data, dict):
+        raise doc.error((), "a spec must be a mapping")
+    version = str(data.get("openapi", ""))
+    if not version.startswith("3."):
+        raise doc.error(("openapi",), f"not an OpenAPI 3 document (openapi: {version or 'missing'})")
+    ext = data.get("x-specmock")
+    if not isinstance(ext, dict):
+        raise doc.error((), "the spec has no top-level 'x-specmock' extension naming its family")
+    _check(doc, ("x-specmock",), ext, FAMILY_SCHEMA, "x-specmock")
+
+    raw_errors = ext.get("errors", {})
+    style = ErrorStyle(
+        codes=raw_errors.get("codes", {}),
+        messages=raw_errors.get("messages", {}),
+        field_messages=raw_errors.get("fieldMessages", {}),
+        invalid_path_status=raw_errors.get("invalidPathStatus", 400),
+    )
+    if "body" in raw_errors:
+        style.body = raw_errors["body"]
+    style.fields_body = raw_errors.get("fieldsBody")
+
+    family = Family(
+        name=ext["family"],
+        title=str(data.get("info", {}).get("title", ext["family"])),
+        source=doc.path,
+        prefix=_prefix(doc),
+        document=data,
+        errors=style,
+    )
+    for name, raw in (ext.get("collections") or {}).items():
+        family.collections[name] = _collection(doc, name, raw)
+        family.collections[name].family = family.name
+    _link_collections(doc, family)
+
+    schemes = {
+        name: SecurityScheme.from_spec(name, raw)
+        for name, raw in (data.get("components", {}).get("securitySchemes") or {}).items()
+    }
+    seen: dict[str, JsonPath] = {}
+    for path_template, item in (data.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            raise doc.error(("paths", path_template), "a path item must be a mapping")
+        for method in HTTP_METHODS:
+            if method not in item:
+                continue
+            at: JsonPath = ("paths", path_template, method)
+            op = _operation(doc, family, schemes, path_template, method, item, at)
+            if op.operation_id in seen:
+                raise doc.error(at, f"operationId {op.operation_id!r} is used twice")
+            seen[op.operation_id] = at
+            family.operations.append(op)
+    if not family.operations:
+        raise doc.error(("paths",), "the spec declares no operations")
+    return family
+
+
+def _prefix(doc: Document) -> str:
+    servers = doc.data.get("servers") or [{"url": "/"}]
+    server = servers[0]
+    url = str(server.get("url", "/"))
+    for name, var in (server.get("variables") or {}).items():
+        url = url.replace("{" + name + "}", str(var.get("default", "")))
+    return urlsplit(url).path.rstrip("/")
+
+
+def _collection(doc: Document, name: str, raw: dict[str, Any]) -> Collection:
+    at: JsonPath = ("x-specmock", "collections", name)
+    _check(doc, at, raw, COLLECTION_SCHEMA, f"collection {name!r}")
+    id_spec = raw.get("id", {"style": "integer"})
+    schema: dict[str, Any] = {}
+    if "schema" in raw:
+        try:
+            schema = inline_refs(resolve_pointer(doc.data, raw["schema"]), doc.data)
+        except (KeyError, IndexError, ValueError):
+            raise doc.error((*at, "schema"), f"schema {raw['schema']!r} does not exist") from None
+    timestamps = raw.get("timestamps", {})
+    lifecycle = _lifecycle(doc, (*at, "lifecycle"), raw["lifecycle"], schema) if "lifecycle" in raw else None
+    return Collection(
+        name=name,
+        label=raw.get("label", name),
+        id_style=id_spec["style"],
+        id_prefix=id_spec.get("prefix", ""),
+        id_width=id_spec.get("width", 0),
+        id_field=id_spec.get("field", "id"),
+        key_field=raw.get("key", id_spec.get("field", "id")),
+        schema=schema,
+        scope=raw.get("scope", {}),
+        parent=raw.get("parent"),
+        created_field=timestamps.get("created"),
+        updated_field=timestamps.get("updated"),
+        defaults=raw.get("defaults", {}),
+        unique=[
+            UniqueRule(
+                fields=tuple(u["fields"]),
+                when=u.get("when", {}),
+                message=u.get("message", f"{raw.get('label', name)} already exists."),
+            )
+            for u in raw.get("unique", [])
+        ],
+        references=[
+            Reference(
+                field=r["field"],
+                collection=r["collection"],
+                status=r.get("status", 404),
+                message=r.get("message", "{label} {value} not found."),
+                expand=r.get("expand"),
+            )
+            for r in raw.get("references", [])
+        ],
+        embed={f: e["collection"] for f, e in raw.get("embed", {}).items()},
+        children=[(c["collection"], c["item"]) for c in raw.get("children", [])],
+        aliases=raw.get("aliases", {}),
+        touch_parent=raw.get("touchParent", False),
+        fixtures=raw.get("fixtures", []),
+        strip_write_only=compile_stripper(frozenset(flagged_paths(schema, "writeOnly"))),
+        lifecycle=lifecycle,
+    )
+
+
+def _lifecycle(doc: Document, at: JsonPath, raw: Any, schema: dict[str, Any]) -> Lifecycle:
+    field = raw.get("field") if isinstance(raw, dict) else None
+    enum = (schema.get("properties", {}).get(field) or {}).get("enum") if isinstance(field, str) else None
+    lifecycle, errors = compile_lifecycle(raw, enum)
+    if errors:
+        path, reason = errors[0]
+        raise doc.error((*at, *path), f"invalid lifecycle: {reason}")
+    assert lifecycle is not None
+    return lifecycle
+
+
+def _link_collections(doc: Document, family: Family) -> None:
+    base: JsonPath = ("x-specmock", "collections")
+    names = family.collections
+    for coll in names.values():
+        at = (*base, coll.name)
+        for target, key in (
+            [(coll.parent, "parent")]
+            + [(r.collection, "references") for r in coll.references]
+            + [(c, "embed") for c in coll.embed.values()]
+            + [(c, "children") for c, _ in coll.children]
+        ):
+            if target is not None and target not in names:
+                raise doc.error((*at, key), f"collection {coll.name!r} names unknown collection {target!r}")
+        if coll.parent:
+            names[coll.parent].child_names.append(coll.name)
+    for coll in names.values():
+        for child in [*coll.embed.values(), *(c for c, _ in coll.children)]:
+            if names[child].parent != coll.name:
+                raise doc.error(
+                    (*base, coll.name), f"collection {child!r} must declare parent: {coll.name} to be embedded"
+                )
+
+
+def _parameters(doc: Document, item: dict[str, Any], op: dict[str, Any], at: JsonPath) -> list[dict[str, Any]]:
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for source in (item.get("parameters") or [], op.get("parameters") or []):
+        for raw in source:
+            resolved = inline_refs(raw, doc.data)
+            if not isinstance(resolved, dict) or "name" not in resolved or "in" not in resolved:
+                raise doc.error(at, "a parameter needs 'name' and 'in'")
+            merged[(resolved["name"], resolved["in"])] = resolved
+    return list(merged.values())
+
+
+def _param_set(doc: Document, location: str, params: list[dict[str, Any]], at: JsonPath) -> ParameterSet:
+    compiled = [make_parameter(p, p.get("schema") or {}) for p in params if p["in"] == location]
+    try:
+        return ParameterSet(location, compiled, doc.data)
+    except SchemaError as exc:
+        raise doc.error(at, f"invalid {location} parameter schema: {exc.message}") from None
+
+
+def _operation(
+    doc: Document,
+    family: Family,
+    schemes: dict[str, SecurityScheme],
+    template: str,
+    method: str,
+    item: dict[str, Any],
+    at: JsonPath,
+) -> Operation:
+    raw = item[method]
+    op_id = raw.get("operationId")
+    if not op_id:
+        raise doc.error(at, "every operation needs an operationId")
+    ext = raw.get("x-specmock")
+    if ext is None:
+        raise doc.error(at, f"{op_id}: no x-specmock says what this operation does")
+    _check(doc, (*at, "x-specmock"), ext, OPERATION_SCHEMA, f"x-specmock of {op_id}")
+    collection = family.collections.get(ext["collection"])
+    if collection is None:
+        raise doc.error((*at, "x-specmock", "collection"), f"{op_id}: unknown collection {ext['collection']!r}")
+
+    params = _parameters(doc, item, raw, at)
+    path_names = [p["name"] for p in params if p["in"] == "path"]
+    in_template = [seg[1:-1] for seg in template.split("/") if seg.startswith("{") and seg.endswith("}")]
+    if sorted(path_names) != sorted(in_template):
+        raise doc.error(at, f"{op_id}: path parameters {path_names} do not match the template {template}")
+
+    action = Action(ext["action"])
+    id_param: str | None = None
+    scope_params = tuple(in_template)
+    if action.needs_id:
+        id_param = ext.get("idParam") or (in_template[-1] if in_template else None)
+        if id_param not in in_template:
+            raise doc.error((*at, "x-specmock"), f"{op_id}: action {action.value!r} needs a path parameter for the id")
+        scope_params = tuple(p for p in in_template if p != id_param)
+    expected = scope_depth(family, collection)
+    if len(scope_params) != expected:
+        raise doc.error(
+            (*at, "x-specmock"),
+            f"{op_id}: collection {collection.name!r} is scoped by {expected} path parameter(s), "
+            f"the path gives {len(scope_params)}",
+        )
+
+    responses = raw.get("responses") or {}
+    success = sorted(int(code) for code in responses if str(code).isdigit() and 200 <= int(code) < 300)
+    if not success:
+        raise doc.error((*at, "responses"), f"{op_id}: no 2xx response is declared")
+
+    body_validator = None
+    body_required = False
+    read_only: Stripper | None = None
+    body = raw.get("requestBody")
+    if body is not None:
+        body = inline_refs(body, doc.data)
+        schema = (body.get("content", {}).get("application/json") or {}).get("schema")
+        if schema is None:
+            raise doc.error((*at, "requestBody"), f"{op_id}: only application/json bodies are supported")
+        try:
+            body_validator = compile_validator(schema, doc.data)
+        except SchemaError as exc:
+            raise doc.error((*at, "requestBody"), f"{op_id}: invalid body schema: {exc.message}") from None
+        body_required = bool(body.get("required"))
+        read_only = compile_stripper(frozenset(flagged_paths(schema, "readOnly")))
+
+    security = raw.get("security", doc.data.get("security", []))
+    alternatives = []
+    for requirement in security or []:
+        names = list(requirement)
+        unknown = [n for n in names if n not in schemes]
+        if unknown:
+            raise doc.error((*at, "security"), f"{op_id}: unknown security scheme {unknown[0]!r}")
+        alternatives.append(tuple(schemes[n] for n in names))
+    if any(len(a) == 0 for a in alternatives):
+        alternatives = []  # `{}` in the list makes authentication optional
+
+    template_problems = template_errors(ext.get("set", {}))
+    if template_problems:
+        raise doc.error((*at, "x-specmock", "set"), f"{op_id}: {template_problems[0]}")
+    filters = tuple(
+        Filter(param=name, field=f["field"], match=f.get("match", "eq"))
+        for name, f in (ext.get("filters") or {}).items()
+    )
+    query_names = {p["name"] for p in params if p["in"] == "query"}
+    for f in filters:
+        if f.param not in query_names:
+            raise doc.error((*at, "x-specmock", "filters"), f"{op_id}: filter {f.param!r} is not a query parameter")
+
+    return Operation(
+        family=family,
+        operation_id=op_id,
+        method=method.upper(),
+        path=family.prefix + template,
+        action=action,
+        collection=collection,
+        success_status=success[0],
+        authenticator=Authenticator(tuple(alternatives)),
+        path_params=_param_set(doc, "path", params, at),
+        query_params=_param_set(doc, "query", params, at),
+        header_params=_param_set(doc, "header", params, at),
+        body_validator=body_validator,
+        body_required=body_required,
+        strip_read_only=read_only,
+        id_param=id_param,
+        scope_params=scope_params,
+        set_fields=ext.get("set", {}),
+        keep=tuple(ext.get("keep", ())),
+        match=ext.get("match", {}),
+        reorder=ext.get("reorder"),
+        exclusive=tuple(ext.get("exclusive", ())),
+        wrap=ext.get("wrap"),
+        envelope=ext.get("envelope"),
+        paging=ext.get("paging", "none"),
+        filters=filters,
+        responses=responses,
+    )
+
+
+def scope_depth(family: Family, collection: Collection) -> int:
+    """How many path values scope an item of `collection` (its parents' included)."""
+    depth = 0
+    current: Collection | None = collection
+    while current is not None:
+        depth += len(current.scope) if current.parent is None else 1
+        current = family.collections.get(current.parent) if current.parent else None
+    return depth
+
+
+def check_unique_families(families: list[Family]) -> None:
+    """Two specs may not claim the same family name (the router refuses a shared method and path)."""
+    names: dict[str, Path] = {}
+    for fam in families:
+        if fam.name in names:
+            raise LoadError(fam.source, None, f"family {fam.name!r} is also defined by {names[fam.name]}")
+        names[fam.name] = fam.source

@@ -1,0 +1,175 @@
+"""The compiled form of a spec: what the request path reads, built once at start-up."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from .auth import Authenticator
+from .error_styles import ErrorStyle
+from .lifecycle import Lifecycle, override_lifecycle
+from .schematools import Stripper
+from .validation import ParameterSet
+
+
+class Action(StrEnum):
+    """What an operation does to its collection: the generic handlers every spec maps onto."""
+
+    LIST = "list"
+    CREATE = "create"
+    GET = "get"
+    REPLACE = "replace"
+    UPDATE = "update"
+    DELETE = "delete"
+    SET = "set"  # change one field of an item (Versori's publish/unpublish)
+
+    @property
+    def needs_id(self) -> bool:
+        """Whether the path names one item."""
+        return self not in (Action.LIST, Action.CREATE)
+
+    @property
+    def writes(self) -> bool:
+        """Whether it changes state when it succeeds (reads may too, as lifecycles advance)."""
+        return self not in (Action.LIST, Action.GET)
+
+@dataclass(frozen=True)
+class UniqueRule:
+    """Items of a collection (in one scope) may not share these field values."""
+
+    fields: tuple[str, ...]
+    when: dict[str, list[Any]]
+    message: str
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A field that must name an item of another collection."""
+
+    field: str
+    collection: str
+    status: int
+    message: str
+    expand: str | None
+
+
+@dataclass
+class Collection:
+    """A kind of resource and the rules its items follow."""
+
+    name: str
+    label: str
+    id_style: str
+    family: str = ""
+    id_prefix: str = ""
+    id_width: int = 0
+    id_field: str = "id"
+    key_field: str = "id"
+    schema: dict[str, Any] = field(default_factory=dict)
+    scope: dict[str, str] = field(default_factory=dict)  # item field -> path parameter
+    parent: str | None = None
+    created_field: str | None = None
+    updated_field: str | None = None
+    defaults: dict[str, Any] = field(default_factory=dict)
+    unique: list[UniqueRule] = field(default_factory=list)
+    references: list[Reference] = field(default_factory=list)
+    embed: dict[str, str] = field(default_factory=dict)  # item field -> child collection
+    children: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    aliases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    touch_parent: bool = False
+    fixtures: list[dict[str, Any]] = field(default_factory=list)
+    #: Removes the write-only fields from an item; None when there are none.
+    strip_write_only: Stripper | None = None
+    child_names: list[str] = field(default_factory=list)
+    #: The lifecycle as the spec declares it. A scenario's override lives beside it, per app (Engine.lifecycles).
+    lifecycle: Lifecycle | None = None
+
+    def overridden_lifecycle(self, override: dict[str, Any]) -> Lifecycle:
+        """This collection's lifecycle with `override` laid over it.
+
+        ValueError when the collection has none; InvalidOverride (a ValueError) when the result is invalid.
+        """
+        if self.lifecycle is None:
+            raise ValueError(f"{self.family}.{self.name} has no lifecycle to override")
+        enum = (self.schema.get("properties", {}).get(override.get("field", self.lifecycle.field)) or {}).get("enum")
+        return override_lifecycle(self.lifecycle, override, enum)
+
+    @property
+    def key(self) -> str:
+        """The store's name for this collection: two families may both have `connectors`."""
+        return f"{self.family}.{self.name}"
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A query parameter that narrows a list."""
+
+    param: str
+    field: str
+    match: str = "eq"
+
+
+@dataclass
+class Operation:
+    """One method on one path, with everything needed to answer it."""
+
+    family: Family
+    operation_id: str
+    method: str
+    path: str  # the full path template, prefix included
+    action: Action
+    collection: Collection
+    success_status: int
+    authenticator: Authenticator
+    path_params: ParameterSet
+    query_params: ParameterSet
+    header_params: ParameterSet
+    body_validator: Draft202012Validator | None = None
+    body_required: bool = False
+    strip_read_only: Stripper | None = None
+    id_param: str | None = None
+    scope_params: tuple[str, ...] = ()
+    set_fields: dict[str, Any] = field(default_factory=dict)
+    keep: tuple[str, ...] = ()
+    match: dict[str, str] = field(default_factory=dict)
+    reorder: dict[str, str] | None = None
+    exclusive: tuple[str, ...] = ()
+    wrap: str | None = None
+    envelope: str | None = None
+    paging: str = "none"
+    filters: tuple[Filter, ...] = ()
+    responses: dict[str, Any] = field(default_factory=dict)  # status -> raw response object
+
+    @property
+    def qualified_id(self) -> str:
+        return f"{self.family.name}:{self.operation_id}"
+
+
+@dataclass
+class Family:
+    """One API family: a spec, its prefix, errors, collections and operations."""
+
+    name: str
+    title: str
+    source: Path
+    prefix: str
+    document: dict[str, Any]
+    errors: ErrorStyle
+    collections: dict[str, Collection] = field(default_factory=dict)
+    operations: list[Operation] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CompiledPath:
+    """A path template as a regex, with the operations of each method on it."""
+
+    template: str
+    regex: re.Pattern[str]
+    param_names: tuple[str, ...]
+    methods: dict[str, Operation]
+    family: Family

@@ -1,0 +1,80 @@
+"""Field values computed when something happens: `$now`, random counts, sums.
+
+Declarations in specs and scenarios (lifecycle `onEnter`, an action's `set`)
+are data, so the few computations they need are a tiny template language:
+
+- ``$now``: the current time, as the documents write it;
+- ``{$random: [low, high]}``: an integer in the range, from the seeded source;
+- ``{$choice: [a, b, ...]}``: one of the values;
+- ``{$faker: provider}``: a Faker value (``user_name``, ``catch_phrase``, ...);
+- ``{$sum: [field, ...]}``: the sum of sibling fields, computed after them.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+from typing import Any
+
+from faker import Faker
+
+from ..clock import isoformat
+
+OPERATORS = ("$random", "$choice", "$faker", "$sum")
+
+
+def template_errors(template: Any, where: str = "") -> list[str]:
+    """What is wrong with a template, checked at load time."""
+    errors: list[str] = []
+    if isinstance(template, str) and template.startswith("$") and template != "$now":
+        errors.append(f"{where or 'value'}: unknown placeholder {template!r} (only $now)")
+    elif isinstance(template, dict):
+        ops = [k for k in template if k.startswith("$")]
+        if ops:
+            op = ops[0]
+            arg = template[op]
+            if op not in OPERATORS or len(template) != 1:
+                errors.append(f"{where or 'value'}: unknown operator {op!r} (known: {', '.join(OPERATORS)})")
+            elif op == "$random" and not (
+                isinstance(arg, list) and len(arg) == 2 and all(isinstance(a, int) for a in arg) and arg[0] <= arg[1]
+            ):
+                errors.append(f"{where}: $random takes [low, high] integers")
+            elif op in ("$choice", "$sum") and not (isinstance(arg, list) and arg):
+                errors.append(f"{where}: {op} takes a non-empty list")
+            elif op == "$faker" and not (isinstance(arg, str) and hasattr(Faker(), arg)):
+                errors.append(f"{where}: $faker: no Faker provider {arg!r}")
+        else:
+            for key, sub in template.items():
+                errors += template_errors(sub, f"{where}.{key}" if where else key)
+    elif isinstance(template, list):
+        for i, sub in enumerate(template):
+            errors += template_errors(sub, f"{where}[{i}]")
+    return errors
+
+
+def render(template: Any, now: datetime, rng: random.Random, faker: Faker) -> Any:
+    """The value of `template` now, drawing from `rng` and `faker`."""
+    if template == "$now":
+        return isoformat(now)
+    if isinstance(template, list):
+        return [render(v, now, rng, faker) for v in template]
+    if not isinstance(template, dict):
+        return template
+    if "$random" in template:
+        low, high = template["$random"]
+        return rng.randint(low, high)
+    if "$choice" in template:
+        return render(rng.choice(template["$choice"]), now, rng, faker)
+    if "$faker" in template:
+        faker.seed_instance(rng.getrandbits(32))
+        return getattr(faker, template["$faker"])()
+    out: dict[str, Any] = {}
+    sums: dict[str, list[str]] = {}
+    for key, sub in template.items():
+        if isinstance(sub, dict) and "$sum" in sub:
+            sums[key] = sub["$sum"]
+        else:
+            out[key] = render(sub, now, rng, faker)
+    for key, names in sums.items():
+        out[key] = sum(v for v in (out.get(n) for n in names) if isinstance(v, (int, float)))
+    return {key: out[key] for key in template}

@@ -1,0 +1,263 @@
+"""specmock's pytest plugin: the mock in-process, reset before every test.
+
+Fixtures:
+    specmock         a Handle on an in-process mock (state, journal and clock reset per test),
+                     with `.client` (httpx.Client) and `.async_client` (httpx.AsyncClient): no sockets.
+    specmock_server  the same, also served by uvicorn on 127.0.0.1, port 0: `.url`.
+
+    @pytest.mark.specmock(scenario="auth-errors", seed=3, clock="frozen", strict=True)
+
+Options: --specmock-seed, --specmock-scenario, --specmock-coverage, --specmock-coverage-json.
+The app is built once per session (per xdist worker); a test pays only for the reset.
+
+Seeds: an explicit seed (the marker's `seed=`, else --specmock-seed) wins; otherwise
+the scenario's own seed; otherwise 0: the same rule as `specmock serve`.
+
+This module is loaded into every pytest run of an environment where specmock is
+installed, including runs that never use it: it imports only pytest at load time
+(the mock itself is imported when a fixture first needs it), and its pytest-xdist
+hooks are registered only when xdist is there.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from ..scenario.loader import Scenario
+    from ..server.app import MockApp
+    from .handle import Handle
+
+_KEY = pytest.StashKey["SpecmockSession"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("specmock", "specmock API mock")
+    group.addoption(
+        "--specmock-seed",
+        type=int,
+        default=None,
+        help="seed of generated data and chaos (default: the scenario's seed, else 0)",
+    )
+    group.addoption(
+        "--specmock-scenario", action="append", default=[], help="scenario for every test (file or bundled name)"
+    )
+    group.addoption("--specmock-coverage", action="store_true", help="report which operations and statuses ran")
+    group.addoption("--specmock-coverage-json", metavar="PATH", help="also write the coverage report as JSON")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "specmock(scenario=None, seed=None, clock='real', strict=True): configure the specmock fixture for a test",
+    )
+    config.stash[_KEY] = SpecmockSession(config)
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_XdistCoverage(config), "specmock-xdist")
+
+
+class SpecmockSession:
+    """Per-session (per-worker) state: the app, compiled scenarios, the server, coverage."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self._app: MockApp | None = None
+        self._handle: Handle | None = None
+        self._scenarios: dict[str, Scenario] = {}
+        self.server: _ThreadedServer | None = None
+        self.covered: dict[str, dict[str, set[str]]] = {}
+
+    @property
+    def handle(self) -> Handle:
+        if self._handle is None:
+            from ..server.app import MockApp
+            from .handle import Handle
+
+            self._app = MockApp(seed=self.config.getoption("specmock_seed"))
+            self._handle = Handle(self._app)
+        return self._handle
+
+    def scenario(self, source: Any) -> Scenario:
+        key = json.dumps(source, sort_keys=True, default=str)
+        if key not in self._scenarios:
+            self._scenarios[key] = self.handle.app.check_scenario(source)
+        return self._scenarios[key]
+
+    def record_coverage(self, handle: Handle) -> None:
+        for entry in handle.journal:
+            if entry.operation_id and entry.outcome not in ("dropped", "disconnected"):  # never delivered
+                statuses = self.covered.setdefault(entry.family, {}).setdefault(entry.operation_id, set())
+                statuses.add(str(entry.status))
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+        if self._handle is not None:
+            self._handle.close()
+
+
+@pytest.fixture
+def specmock(request: pytest.FixtureRequest) -> Iterator[Handle]:
+    """An in-process mock of every bundled API, reset before the test."""
+    session: SpecmockSession = request.config.stash[_KEY]
+    handle = session.handle
+    app = handle.app
+    marker = request.node.get_closest_marker("specmock")
+    options: dict[str, Any] = dict(marker.kwargs) if marker else {}
+    unknown = set(options) - {"scenario", "seed", "clock", "strict"}
+    if unknown:
+        pytest.fail(f"@pytest.mark.specmock: unknown option {sorted(unknown)[0]!r} (scenario, seed, clock, strict)")
+    scenario = options.get("scenario", request.config.getoption("specmock_scenario") or None)
+    sources = scenario if isinstance(scenario, list) else [scenario] if scenario is not None else []
+    app.clock.reset()
+    if options.get("clock", "real") == "frozen":
+        app.clock.freeze()
+    if sources:
+        app.load_scenario(*[session.scenario(s) for s in sources], reset=False)
+    elif app.scenario is not None:
+        app.clear_scenario(reset=False)
+    app.explicit_seed = options.get("seed", request.config.getoption("specmock_seed"))
+    handle.reset()
+    handle.allow_unmatched = handle.allow_invalid = not options.get("strict", True)
+    handle.client.cookies.clear()
+    yield handle
+    session.record_coverage(handle)
+    unexpected = handle.unexpected()
+    if unexpected:
+        from .handle import describe
+
+        lines = "\n".join(f"  {describe(e)}" for e in unexpected)
+        pytest.fail(
+            f"specmock saw {len(unexpected)} request(s) outside the contract:\n{lines}\n"
+            "If the test means to send them, call specmock.expect_unmatched() / specmock.expect_invalid(), "
+            "or mark it @pytest.mark.specmock(strict=False).",
+            pytrace=False,
+        )
+
+
+@pytest.fixture
+def specmock_server(specmock: Handle, request: pytest.FixtureRequest) -> Handle:
+    """The same mock, also served over HTTP on 127.0.0.1 (started once per session): `.url`."""
+    session: SpecmockSession = request.config.stash[_KEY]
+    if session.server is None:
+        session.server = _ThreadedServer(specmock.app)
+    specmock.url = session.server.url
+    return specmock
+
+
+class _ThreadedServer:
+    """uvicorn in a daemon thread, on 127.0.0.1 and a free port."""
+
+    def __init__(self, app: MockApp) -> None:
+        import uvicorn
+
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="specmock-server", daemon=True)
+        self._thread.start()
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("specmock's server thread died while starting")
+            self._thread.join(0.01)
+        host, port = self._server.servers[0].sockets[0].getsockname()[:2]
+        self.url = f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(10)
+
+
+# -- coverage -----------------------------------------------------------------------------
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    state: SpecmockSession = session.config.stash[_KEY]
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: hand coverage to the controller
+        workeroutput["specmock_covered"] = {
+            fam: {op: sorted(statuses) for op, statuses in ops.items()} for fam, ops in state.covered.items()
+        }
+    state.close()
+
+
+class _XdistCoverage:
+    """pytest-xdist's controller side, registered only where xdist is installed: pytest
+    refuses a plugin that implements a hook nobody declared (`pytest_testnodedown`)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """Merge a worker's coverage into the controller's."""
+        state: SpecmockSession = self.config.stash[_KEY]
+        for fam, ops in node.workeroutput.get("specmock_covered", {}).items():
+            for op, statuses in ops.items():
+                state.covered.setdefault(fam, {}).setdefault(op, set()).update(statuses)
+
+
+def coverage_report(covered: dict[str, dict[str, set[str]]]) -> dict[str, Any]:
+    """Per family: every operation, its documented statuses, which ran and which never did."""
+    from ..server.app import MockApp
+
+    app = MockApp()
+    report: dict[str, Any] = {}
+    for family in app.families:
+        operations: dict[str, dict[str, Any]] = {}
+        for op in family.operations:
+            documented = sorted(code for code in op.responses if code.isdigit())
+            seen = sorted(covered.get(family.name, {}).get(op.operation_id, set()))
+            operations[op.operation_id] = {
+                "called": bool(seen),
+                "documented": documented,
+                "exercised": [c for c in documented if c in seen],
+                "missing": [c for c in documented if c not in seen],
+                "undocumented": [c for c in seen if c not in documented],
+            }
+        called = sum(1 for o in operations.values() if o["called"])
+        statuses = sum(len(o["documented"]) for o in operations.values())
+        exercised = sum(len(o["exercised"]) for o in operations.values())
+        report[family.name] = {
+            "operations": operations,
+            "summary": {"operations": len(operations), "called": called, "statuses": statuses, "exercised": exercised},
+        }
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if not (config.getoption("specmock_coverage") or config.getoption("specmock_coverage_json")):
+        return
+    if getattr(config, "workerinput", None) is not None:
+        return
+    state: SpecmockSession = config.stash[_KEY]
+    report = coverage_report(state.covered)
+    path = config.getoption("specmock_coverage_json")
+    if path:
+        Path(path).write_text(json.dumps(report, indent=2) + "\n")
+    if not config.getoption("specmock_coverage"):
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("specmock contract coverage")
+    for family, data in report.items():
+        s = data["summary"]
+        write(
+            f"{family}: {s['called']}/{s['operations']} operations called, "
+            f"{s['exercised']}/{s['statuses']} documented statuses exercised"
+        )
+        for op_id, op in data["operations"].items():
+            if not op["called"]:
+                write(f"  {op_id:<28} never called")
+                continue
+            line = f"  {op_id:<28} exercised {' '.join(op['exercised']) or '-'}"
+            if op["missing"]:
+                line += f"; never: {' '.join(op['missing'])}"
+            if op["undocumented"]:
+                line += f"; UNDOCUMENTED: {' '.join(op['undocumented'])}"
+            write(line)
+    if path:
+        write(f"specmock coverage written to {path}")
