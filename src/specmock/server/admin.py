@@ -20,10 +20,10 @@ from starlette.routing import BaseRoute, Route
 from ..clock import isoformat
 from ..encoding import encode
 from ..errors import LoadError
-from ..nesting import nested_deeper
 from ..runtime.persistence import StateUnavailable, shape_problem, snapshot
 from ..scenario.loader import ScenarioText
 from ..scenario.registry import bundled_scenario_files
+from ..spec.nesting import nested_deeper
 from .admin_guard import JSON_TYPES, YAML_TYPES, AdminSettings, admin_refusal
 from .scenario_files import ScenarioFileRefused, read_scenario_file, resolve_use
 
