@@ -24,8 +24,11 @@
 #
 # The admin API (/__specmock/...): the server binds 0.0.0.0 here, which is not
 # loopback, so the admin API is OFF unless SPECMOCK_ADMIN_TOKEN is set (then it
-# wants `Authorization: Bearer <token>`). /__specmock/health is served either
-# way, and the HEALTHCHECK below uses it.
+# wants `Authorization: Bearer <token>`). It also answers only to the Host names
+# localhost, 127.0.0.1 and [::1] (a port mapped to the host machine): reached by
+# another name (`http://specmock:8080` in compose), list it in
+# SPECMOCK_ALLOWED_HOSTS. /__specmock/health is served either way, and the
+# HEALTHCHECK below uses it.
 #
 # Needs BuildKit (the default builder since Docker 23) for `RUN --mount`.
 

@@ -207,7 +207,7 @@ def create(served: Served, family: Family) -> str:
 @pytest.fixture
 def targets(server: Served) -> dict[str, str]:
     """A fresh item per family for the bad requests to aim at (so one test's damage cannot hide another's)."""
-    assert send(server, "POST", "/__specmock/reset").status == 200
+    assert send(server, "POST", "/__specmock/reset", {"Content-Type": JSON_TYPE}, b"{}").status == 200
     return {name: create(server, family) for name, family in FAMILIES.items()}
 
 

@@ -130,7 +130,8 @@ def test_a_state_that_utf8_cannot_hold_is_still_written(tmp_path: Path) -> None:
         item = {"id": "conn-009", "type": "github", "name": "lone \ud800", "status": "active", "config": {"a": 1}}
         exported["store"]["collections"]["appsecplus.connectors"] = [{"scope": [], "key": "conn-009", "item": item}]
         body = json.dumps(exported, ensure_ascii=True)
-        assert api.put("/__specmock/state", content=body).status_code == 200
+        as_json = {"Content-Type": "application/json"}
+        assert api.put("/__specmock/state", content=body, headers=as_json).status_code == 200
         assert api.get("/connectors", headers=BEARER).status_code == 200
         assert persister.error is None
     assert "lone \ud800" in path.read_text(encoding="utf-8", errors="surrogatepass") or "\\ud800" in path.read_text()

@@ -432,7 +432,9 @@ def test_specmock_validate_reports_broken_scenarios(tmp_path: Path):
 def test_a_broken_scenario_swapped_in_at_runtime_is_refused_and_the_old_one_stays():
     _, api = mock_with({"name": "old", "rules": [{"match": {"operationId": "ListScans"}, "respond": {"status": 503}}]})
     refused = api.put(
-        "/__specmock/scenario", content="rules:\n  - match: {operationId: Nope}\n    respond: {status: 1}\n"
+        "/__specmock/scenario",
+        content="rules:\n  - match: {operationId: Nope}\n    respond: {status: 1}\n",
+        headers={"Content-Type": "application/yaml"},
     )
     assert refused.status_code == 400
     assert "previous one stays" in refused.json()["error"]

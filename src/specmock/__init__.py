@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .clock import Clock, MockClock
     from .errors import LoadError, Problem, SpecmockError
-    from .server.admin import AdminSettings
+    from .server.admin_guard import AdminSettings
     from .server.app import MockApp, load_specs
     from .testing.conformance import ResponseChecker
     from .testing.handle import Handle
@@ -43,7 +43,7 @@ __all__ = [
 __version__ = "0.1.0"
 
 _WHERE = {
-    "AdminSettings": ".server.admin",
+    "AdminSettings": ".server.admin_guard",
     "MockApp": ".server.app",
     "load_specs": ".server.app",
     "Clock": ".clock",

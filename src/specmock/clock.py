@@ -53,12 +53,16 @@ class MockClock:
 
     def advance(self, seconds: float) -> datetime:
         """Move time forward (never backward) by `seconds`; returns the new now."""
-        if seconds < 0:
+        if not seconds >= 0:  # also NaN
             raise ValueError("a clock only moves forward")
         with self._lock:
-            step = timedelta(seconds=seconds)
+            try:
+                step = timedelta(seconds=seconds)
+                moved = (self._frozen_at or self.now()) + step  # stays within year 9999?
+            except OverflowError:
+                raise ValueError(f"{seconds} seconds is past the end of the calendar (year 9999)") from None
             if self._frozen_at is not None:
-                self._frozen_at += step
+                self._frozen_at = moved
             else:
                 self._offset += step
         return self.now()

@@ -63,6 +63,10 @@ class Result:
     encoded: bytes | None = None
 
 
+#: Default of `--max-items`: far beyond any test, well below what exhausts a machine's memory.
+DEFAULT_MAX_ITEMS = 100_000
+
+
 class Engine:
     """Runs operations against a Store, with the run's clock and random source."""
 
@@ -73,6 +77,8 @@ class Engine:
         self.rng = random.Random(seed)
         self.fake = FakeData(self.rng, seed)
         self.seed = seed
+        #: Items one collection may hold; a create beyond is 507 (no client can take all memory).
+        self.max_items: int | None = DEFAULT_MAX_ITEMS
         #: Lifecycle overrides in force (a scenario's), by collection key; the compiled specs stay untouched.
         self.lifecycles: dict[str, Lifecycle] = {}
         #: The generic handlers, by action: every operation of every spec runs one of these.
@@ -155,6 +161,9 @@ class Engine:
         fields = _writable(op, call.body)
         left_out = {name: value for name, value in op.fill_fields.items() if name not in fields}
         fields = {**self._resolve(left_out, now, call.caller), **fields, **self._resolve(op.set_fields, now)}
+        if self.max_items is not None and self.store.size(coll.key) >= self.max_items:
+            message = family.errors.message("insufficient_storage", label=coll.label, limit=self.max_items)
+            raise Problem(507, message, kind="insufficient_storage")
         item = self._new_item(family, coll, scope, fields, now)
         self._insert(family, coll, scope, item)
         return Result(op.success_status, self._present(family, coll, scope, item, op))

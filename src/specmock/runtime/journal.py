@@ -2,8 +2,9 @@
 
 Clients under test are judged by what they sent; the journal is how a test or
 a person sees it: operation, status, bodies, timing and which scenario rule
-fired. It is bounded (default 10,000 entries) so a long-running server's memory
-stays flat.
+fired. It is bounded so a long-running server's memory stays flat: in entries
+(default 10,000), in bytes per body (default 64 KiB: longer bodies keep their head
+and a marker) and in bytes in all (default 64 MiB: the oldest entries go first).
 
 Subscribers (the dashboard's live feed, its coverage tally) are called with each
 new entry, outside the lock, and must not block: a feed that can fall behind
@@ -25,6 +26,10 @@ from typing import Any
 from ..spec.catalog import split_reference
 
 DEFAULT_JOURNAL_SIZE = 10_000
+#: Bytes of a request or response body the journal keeps; the rest is cut with a marker.
+DEFAULT_BODY_LIMIT = 64 * 1024
+#: Bytes of bodies the whole journal keeps; beyond, the oldest entries are dropped.
+DEFAULT_JOURNAL_BYTES = 64 * 1024 * 1024
 
 #: Called with every new entry, and with None when the feeds close (the server is stopping).
 Subscriber = Callable[["Entry | None"], None]
@@ -60,6 +65,15 @@ class Entry:
     duration_ms: float
     rule: str | None
     outcome: Outcome
+    #: The whole response body's size; more than len(response_raw) when it was cut.
+    response_bytes: int = -1
+    #: The request body's size, as far as it is known (its Content-Length).
+    request_bytes: int = 0
+
+    @property
+    def cost(self) -> int:
+        """What this entry counts against the journal's byte budget."""
+        return len(self.response_raw) + self.request_bytes
 
     @cached_property
     def time(self) -> str:
@@ -73,6 +87,9 @@ class Entry:
         journal keeps only the bytes, so its memory stays bounded by their size)."""
         if not self.response_raw:
             return None
+        if self.response_bytes > len(self.response_raw):
+            head = self.response_raw.decode("utf-8", "replace")
+            return f"{head}...[truncated: {self.response_bytes} bytes in all]"
         try:
             return json.loads(self.response_raw)
         except ValueError:
@@ -99,11 +116,24 @@ class Entry:
 class Journal:
     """A thread-safe ring buffer of Entries."""
 
-    def __init__(self, size: int = DEFAULT_JOURNAL_SIZE) -> None:
+    def __init__(
+        self,
+        size: int = DEFAULT_JOURNAL_SIZE,
+        body_limit: int = DEFAULT_BODY_LIMIT,
+        max_bytes: int = DEFAULT_JOURNAL_BYTES,
+    ) -> None:
         self._entries: deque[Entry] = deque(maxlen=size)
         self._lock = threading.Lock()
         self._seq = 0
         self._subscribers: list[Subscriber] = []
+        self.body_limit = body_limit
+        self.max_bytes = max_bytes
+        self._bytes = 0
+
+    @property
+    def bytes(self) -> int:
+        """Bytes of bodies held now (at most `max_bytes`, unless one entry alone is larger)."""
+        return self._bytes
 
     @property
     def size(self) -> int:
@@ -116,7 +146,13 @@ class Journal:
 
     def add(self, entry: Entry) -> None:
         with self._lock:
-            self._entries.append(entry)
+            entries = self._entries
+            if len(entries) == entries.maxlen and entries:
+                self._bytes -= entries.popleft().cost
+            entries.append(entry)
+            self._bytes += entry.cost
+            while self._bytes > self.max_bytes and len(entries) > 1:
+                self._bytes -= entries.popleft().cost
         for subscriber in self._subscribers:
             subscriber(entry)
 
@@ -144,6 +180,7 @@ class Journal:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._bytes = 0
 
     def entries(self, operation_id: str | None = None) -> list[Entry]:
         """Entries in order; only those of `operation_id` (plain or `family:Id`) if given."""

@@ -9,6 +9,7 @@ and `next`/`previous` URLs).
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import total_ordering
 from typing import Any
 from urllib.parse import urlencode
 
@@ -48,19 +49,50 @@ def apply_filters(items: list[Item], filters: tuple[Filter, ...], query: dict[st
     return items
 
 
+#: Sort terms accepted at most, whatever a spec's pattern says: each term is one more key per item.
+MAX_SORT_TERMS = 16
+
+
+@total_ordering
+class _Descending:
+    """A sort key compared the other way round, so one sort serves asc and desc terms together."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: tuple[bool, str]) -> None:
+        self.key = key
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Descending) and self.key == other.key
+
+    def __lt__(self, other: _Descending) -> bool:
+        return other.key < self.key
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _term_key(item: Item, field: str) -> tuple[bool, str]:
+    value = get_field(item, field)
+    return (value is None, str(value).lower() if value is not None else "")
+
+
 def apply_sort(items: list[Item], sort: str | None) -> list[Item]:
-    """``name:asc,id:desc``: stable sorts, last key first."""
+    """``name:asc,id:desc``: one stable sort on a composite key (first term first).
+
+    More than MAX_SORT_TERMS terms is a 400: no client needs them, and each costs work per item.
+    """
     if not sort:
         return items
-    for term in reversed(sort.split(",")):
-        field, _, direction = term.partition(":")
+    terms = [term.partition(":") for term in sort.split(",")]
+    if len(terms) > MAX_SORT_TERMS:
+        reason = f"at most {MAX_SORT_TERMS} sort terms (got {len(terms)})"
+        raise Problem(400, "invalid sort", kind="validation", fields=[FieldError("sort", reason)])
+    plan = [(field, direction.lower() == "desc") for field, _, direction in terms]
 
-        def key(item: Item, field: str = field) -> tuple[int, str]:
-            value = get_field(item, field)
-            return (value is None, str(value).lower() if value is not None else "")
+    def key(item: Item) -> tuple[Any, ...]:
+        return tuple(_Descending(_term_key(item, f)) if desc else _term_key(item, f) for f, desc in plan)
 
-        items = sorted(items, key=key, reverse=direction.lower() == "desc")
-    return items
+    return sorted(items, key=key)
 
 
 def cursor_page(items: list[Item], key_field: str, envelope: str, query: dict[str, Any]) -> dict[str, Any]:

@@ -93,11 +93,20 @@ def shape_problem(data: Any) -> str | None:
         return "it has no store.collections"
     for name, entries in store["collections"].items():
         if not isinstance(entries, list) or not all(
-            isinstance(e, dict) and isinstance(e.get("scope"), list) and "key" in e and isinstance(e.get("item"), dict)
+            isinstance(e, dict)
+            and isinstance(e.get("scope"), list)
+            and all(_plain_key(part) for part in e["scope"])
+            and _plain_key(e.get("key"))
+            and isinstance(e.get("item"), dict)
             for e in entries
         ):
-            return f"collection {name!r} is malformed"
+            return f"collection {name!r} is malformed (each entry: scope [ids], key (a string or integer), item {{}})"
     return _counters_problem(store.get("counters", {}))
+
+
+def _plain_key(value: Any) -> bool:
+    """An id as the API makes them: a string or an integer (not a bool, a list, an object)."""
+    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
 
 
 def _counters_problem(counters: Any) -> str | None:
@@ -209,6 +218,8 @@ def _parse(path: Path, number: int, line: bytes) -> Any:
         return json.loads(line.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise LoadError(path, number, f"the state file is corrupt (not JSON: {exc})") from None
+    except RecursionError:
+        raise LoadError(path, number, "the state file is corrupt (nested too deeply)") from None
 
 
 def remove_stale_temporaries(path: Path) -> int:

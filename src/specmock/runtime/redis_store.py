@@ -74,7 +74,7 @@ for _, w in ipairs(tx.writes) do
     for i = 1, #keys, 500 do
       redis.call('DEL', unpack(keys, i, math.min(i + 499, #keys)))
     end
-    redis.call('DEL', ns .. ':keys', ns .. ':scopes', ns .. ':n', ns .. ':rules')
+    redis.call('DEL', ns .. ':keys', ns .. ':scopes', ns .. ':n', ns .. ':rules', ns .. ':count')
   elseif op == 'num' then
     local current = tonumber(redis.call('HGET', ns .. ':n', w[2]) or '0')
     if w[3] > current then redis.call('HSET', ns .. ':n', w[2], w[3]) end
@@ -83,11 +83,11 @@ for _, w in ipairs(tx.writes) do
     local ik = ns .. ':i:' .. coll .. ':' .. sk
     local vk = ns .. ':v:' .. coll .. ':' .. sk
     if op == 'put' then
-      redis.call('HSET', ik, k, w[5])
+      if redis.call('HSET', ik, k, w[5]) == 1 then redis.call('HINCRBY', ns .. ':count', coll, 1) end
       redis.call('HSET', ns .. ':scopes', coll .. ':' .. sk, w[6])
       redis.call('SADD', ns .. ':keys', ik, vk)
     else
-      redis.call('HDEL', ik, k)
+      if redis.call('HDEL', ik, k) == 1 then redis.call('HINCRBY', ns .. ':count', coll, -1) end
     end
     redis.call('HSET', vk, k, seq, '*', seq)
     for _, ix in ipairs(w[7]) do unindex(ix[1], sk, k, ix[2]) end
@@ -260,6 +260,12 @@ class RedisStore:
             item = json.loads(raw) if raw is not None else None
             tx.seen[ident] = item
             return item
+
+    def size(self, collection: str) -> int:
+        """How many items `collection` holds in every scope, as last committed (for --max-items:
+        a cap, not a check-and-change, so it is read outside the transaction)."""
+        raw = self._call(lambda: self.client.hget(f"{self.ns}:count", collection))
+        return int(raw) if raw is not None else 0
 
     def items(self, collection: str, scope: Scope) -> list[Item]:
         with self._auto() as tx:

@@ -69,6 +69,7 @@ class Store:
 
     def __init__(self) -> None:
         self._items: dict[str, dict[Scope, dict[Any, Item]]] = {}
+        self._sizes: dict[str, int] = {}
         self._counters: dict[str, int] = {}
         self.lock = threading.RLock()
         #: Incremented by every change; persistence and tests watch it.
@@ -146,7 +147,10 @@ class Store:
         return [scope for scope, bucket in self._items.get(collection, {}).items() if bucket]
 
     def put(self, collection: str, scope: Scope, key: Any, item: Item) -> None:
-        self._items.setdefault(collection, {}).setdefault(scope, {})[key] = item
+        bucket = self._items.setdefault(collection, {}).setdefault(scope, {})
+        if key not in bucket:
+            self._sizes[collection] = self._sizes.get(collection, 0) + 1
+        bucket[key] = item
         self._reindex(collection, scope, key, item)
         self._derived.pop((collection, scope, key), None)
         self.version += 1
@@ -161,6 +165,7 @@ class Store:
         self._reindex(collection, scope, key, None)
         self._derived.pop((collection, scope, key), None)
         removed = bucket.pop(key)
+        self._sizes[collection] -= 1
         if self._watchers:
             self._touched(collection, scope, key)
         return removed
@@ -169,6 +174,7 @@ class Store:
         """Drop every item of `collection` in exactly `scope`; returns them."""
         bucket = self._items.get(collection, {}).pop(scope, {})
         if bucket:
+            self._sizes[collection] -= len(bucket)
             self.version += 1
             for key in bucket:
                 self._reindex(collection, scope, key, None)
@@ -191,7 +197,12 @@ class Store:
         """The id counters, by collection (a copy)."""
         return dict(self._counters)
 
+    def size(self, collection: str) -> int:
+        """How many items `collection` holds, in every scope (kept up to date, O(1))."""
+        return self._sizes.get(collection, 0)
+
     def clear(self) -> None:
+        self._sizes.clear()
         self._items.clear()
         self._counters.clear()
         self._owners.clear()
@@ -224,6 +235,7 @@ class Store:
                 items.setdefault(name, {}).setdefault(scope, {})[entry["key"]] = entry["item"]
         with self.lock:
             self._items = items
+            self._sizes = {name: sum(map(len, scopes.values())) for name, scopes in items.items()}
             self._counters = {str(k): int(v) for k, v in data.get("counters", {}).items()}
             self._owners.clear()
             self._indexed.clear()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..spec.lifecycle import DURATION_PATTERN
+
 _DURATION = {
     "description": "Seconds, or a string such as '250ms', '2s', '1m'.",
-    "oneOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(ms|s|m|h)?\s*$"}],
+    "oneOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": DURATION_PATTERN}],
 }
 _STRING_MAP = {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}
 

@@ -6,10 +6,9 @@ the HTTP and Python controls never drift apart.
 
 from __future__ import annotations
 
+import asyncio
 import gc
-import hmac
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -23,6 +22,10 @@ from ..encoding import encode
 from ..errors import LoadError
 from ..runtime.persistence import StateUnavailable, shape_problem, snapshot
 from ..scenario.loader import ScenarioText
+from ..scenario.registry import bundled_scenario_files
+from ..spec.nesting import nested_deeper
+from .admin_guard import JSON_TYPES, YAML_TYPES, AdminSettings, admin_refusal
+from .scenario_files import ScenarioFileRefused, read_scenario_file, resolve_use
 
 if TYPE_CHECKING:
     from ..clock import MockClock
@@ -33,15 +36,10 @@ if TYPE_CHECKING:
     from ..scenario.registry import ScenarioSource
     from ..spec.model import Family, Operation
 
+
 PREFIX = "/__specmock"
-
-
-@dataclass
-class AdminSettings:
-    """Who may use the admin API: everyone who can reach it (`open`), or holders of `token`."""
-
-    open: bool = True
-    token: str | None = None
+#: Admin JSON (a state import: envelope + item nesting) deeper than this is refused.
+ADMIN_MAX_DEPTH = 64
 
 
 class SharedStatus(Protocol):
@@ -100,73 +98,52 @@ def _rss_bytes() -> int | None:
     return None
 
 
-#: The cookie the dashboard keeps the admin token in (browsers cannot put headers on a page load
-#: or an EventSource): set by `/__specmock/ui?token=...`, HttpOnly, SameSite=Strict, path /__specmock.
-TOKEN_COOKIE = "specmock_admin_token"
-
-
-def _same_origin(request: Request) -> bool:
-    """Whether a browser sent this from a page of this server (a cookie is honoured only then:
-    another origin's page must not ride on it)."""
-    origin = request.headers.get("origin")
-    if origin is None:
-        return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
-    return origin == f"{request.url.scheme}://{request.headers.get('host', '')}"
-
-
-def presented_token(request: Request) -> str | None:
-    """The admin token this request carries: `Authorization: Bearer`, or the dashboard's cookie."""
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer":
-        return value.strip()
-    cookie = request.cookies.get(TOKEN_COOKIE)
-    return cookie if cookie and _same_origin(request) else None
-
-
-def token_matches(mock: Controls, given: str | None) -> bool:
-    token = mock.admin.token
-    # Bytes: compare_digest refuses str holding non-ASCII, which a header or a token may.
-    return bool(token) and given is not None and hmac.compare_digest(
-        given.encode("utf-8", "surrogateescape"), (token or "").encode("utf-8", "surrogateescape")
-    )
-
-
-def refusal(mock: Controls, request: Request) -> Response | None:
-    """Why this admin request is refused, if it is.
-
-    With an admin token, every admin call must carry it. Without one, the admin
-    API is on only when the server listens on loopback (then only this machine
-    can reach it), and off otherwise.
-    """
-    if mock.admin.token:
-        if not token_matches(mock, presented_token(request)):
-            return JSONResponse(
-                {"error": "the admin API needs Authorization: Bearer <admin token>"},
-                status_code=401,
-                headers={"WWW-Authenticate": 'Bearer realm="specmock-admin"'},
-            )
-        return None
-    if not mock.admin.open:
-        return _error(403, "the admin API is off: the server is not on loopback; start it with --admin-token")
-    return None
-
-
 class AdminError(Exception):
-    """A bad admin request: answered 400 with the reason."""
+    """A bad admin request: answered `status` (400 unless said) with the reason."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, read in chunks and refused (413) as soon as it passes `limit` bytes."""
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise AdminError(f"the admin request body is over the limit of {limit} bytes", status=413)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-async def _json_object(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _parse_json(raw: bytes | str) -> Any:
+    """Strict JSON (no NaN or Infinity), nested at most ADMIN_MAX_DEPTH levels: AdminError otherwise."""
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise AdminError(f"malformed JSON: nested more than {ADMIN_MAX_DEPTH} levels deep") from None
     except ValueError as exc:
         raise AdminError(f"malformed JSON: {exc}") from None
+    if nested_deeper(data, ADMIN_MAX_DEPTH):
+        raise AdminError(f"malformed JSON: nested more than {ADMIN_MAX_DEPTH} levels deep")
+    return data
+
+
+async def _json_object(request: Request, limit: int) -> dict[str, Any]:
+    raw = await read_body(request, limit)
+    if not raw.strip():
+        return {}
+    data = _parse_json(raw)
     if not isinstance(data, dict):
         raise AdminError("the body must be a JSON object")
     return data
@@ -187,28 +164,26 @@ def scenario_sources(raw: str, name: str = "PUT /__specmock/scenario") -> list[A
     if not stripped:
         raise AdminError('send a scenario (YAML or JSON), or {"name": "<bundled scenario>"}')
     if stripped.startswith("{"):
-        try:
-            data = json.loads(stripped)
-        except ValueError as exc:
-            raise AdminError(f"malformed JSON: {exc}") from None
+        data = _parse_json(stripped)
         names = data.get("use") if isinstance(data, dict) and set(data) == {"use"} else None
         source = names if names is not None else data
     return source if isinstance(source, list) else [source]
 
 
-def guard(mock: Controls, handler: Any, open_always: bool = False) -> Any:
-    """`handler` as an admin endpoint: refused as `refusal` says, AdminError answered 400, a state
-    file that cannot be written answered 503."""
+def guard(
+    mock: Controls, handler: Any, open_always: bool = False, write_types: frozenset[str] = JSON_TYPES
+) -> Any:
+    """`handler` as an admin endpoint: behind the one gate (`admin_refusal`), AdminError answered
+    in JSON with its status, a state that cannot be written answered 503 with Retry-After."""
 
     async def endpoint(request: Request) -> Response:
-        if not open_always:
-            refused = refusal(mock, request)
-            if refused is not None:
-                return refused
+        refused = admin_refusal(mock.admin, request, write_types=write_types, public=open_always)
+        if refused is not None:
+            return refused
         try:
             response: Response = await handler(request)
         except AdminError as exc:
-            return _error(400, str(exc))
+            return _error(exc.status, str(exc))
         except StateUnavailable as exc:
             retry = {"Retry-After": str(exc.retry_after)}
             return JSONResponse({"error": exc.reason}, status_code=503, headers=retry)
@@ -256,7 +231,7 @@ def admin_routes(mock: Controls) -> list[BaseRoute]:
             return JSONResponse(snapshot(mock.seed, mock.store))
 
     async def put_state(request: Request) -> Response:
-        data = await _json_object(request)
+        data = await _json_object(request, mock.admin.max_body)
         problem = shape_problem(data)
         if problem:
             raise AdminError(f"not a state export: {problem}")
@@ -296,7 +271,7 @@ def admin_routes(mock: Controls) -> list[BaseRoute]:
         return Response(ADMIN_SPEC.read_text(encoding="utf-8"), media_type="application/yaml")
 
     async def reset(request: Request) -> Response:
-        body = await _json_object(request)
+        body = await _json_object(request, mock.admin.max_body)
         seed = body.get("seed")
         if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
             raise AdminError("seed must be an integer")
@@ -308,7 +283,7 @@ def admin_routes(mock: Controls) -> list[BaseRoute]:
         return JSONResponse(clock_state())
 
     async def put_clock(request: Request) -> Response:
-        body = await _json_object(request)
+        body = await _json_object(request, mock.admin.max_body)
         unknown = set(body) - {"now", "frozen"}
         if unknown:
             raise AdminError(f"unknown field {sorted(unknown)[0]!r} (known: now, frozen)")
@@ -328,11 +303,14 @@ def admin_routes(mock: Controls) -> list[BaseRoute]:
         return JSONResponse(clock_state())
 
     async def advance_clock(request: Request) -> Response:
-        body = await _json_object(request)
+        body = await _json_object(request, mock.admin.max_body)
         seconds = body.get("seconds")
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds < float("inf"):
             raise AdminError("seconds must be a number >= 0")
-        mock.clock.advance(float(seconds))
+        try:
+            mock.clock.advance(float(seconds))
+        except (ValueError, OverflowError) as exc:
+            raise AdminError(f"seconds: {exc}") from None
         return JSONResponse(clock_state())
 
     async def get_journal(request: Request) -> Response:
@@ -367,15 +345,41 @@ def admin_routes(mock: Controls) -> list[BaseRoute]:
     async def get_scenario(request: Request) -> Response:
         return JSONResponse(scenario_state())
 
+    async def _used_files(names: Any) -> list[Any]:
+        """`{"use": ...}`: bundled names, or the text of files inside --scenario-dir folders."""
+        wanted = names if isinstance(names, list) else [names]
+        if not wanted or not all(isinstance(n, str) for n in wanted):
+            raise AdminError("use: a scenario name or a list of them")
+        bundled = list(bundled_scenario_files())
+        sources: list[Any] = []
+        try:
+            for name in wanted:
+                found = resolve_use(name, bundled, mock.admin.scenario_dirs)
+                if isinstance(found, Path):
+                    text = await asyncio.to_thread(read_scenario_file, found)
+                    sources.append(ScenarioText(text, name=str(found)))
+                else:
+                    sources.append(found)
+        except ScenarioFileRefused as exc:
+            raise AdminError(f"scenario refused, the previous one stays: {exc}") from None
+        return sources
+
     async def put_scenario(request: Request) -> Response:
-        raw = (await request.body()).decode("utf-8", "replace")
+        raw = (await read_body(request, mock.admin.max_body)).decode("utf-8", "replace")
         reset = request.query_params.get("reset", "true").lower() != "false"
         # `?name=` (the uploaded file's name) is what its errors cite: "broken.yaml:4: ...".
         name = request.query_params.get("name", "").strip()[:200] or "PUT /__specmock/scenario"
-        sources = scenario_sources(raw, name)
+        stripped = raw.strip()
+        data = _parse_json(stripped) if stripped.startswith("{") else None
+        names = data["use"] if isinstance(data, dict) and set(data) == {"use"} else None
+        sources = await _used_files(names) if names is not None else scenario_sources(raw, name)
         try:
             mock.load_scenario(*sources, reset=reset)
         except (LoadError, ValueError) as exc:
+            if names is not None and isinstance(exc, LoadError):
+                # A file's problems by place only: its content (values, lines) is never echoed.
+                places = "; ".join(f"{p.path}:{p.line}" if p.line else p.path for p in exc.problems)
+                raise AdminError(f"scenario refused, the previous one stays: invalid at {places}") from None
             raise AdminError(f"scenario refused, the previous one stays: {exc}") from None
         await settled(mock)
         return JSONResponse(scenario_state())
@@ -385,8 +389,8 @@ def admin_routes(mock: Controls) -> list[BaseRoute]:
         await settled(mock)
         return Response(status_code=204)
 
-    def guarded(handler: Any, open_always: bool = False) -> Any:
-        return guard(mock, handler, open_always)
+    def guarded(handler: Any, open_always: bool = False, write_types: frozenset[str] = JSON_TYPES) -> Any:
+        return guard(mock, handler, open_always, write_types)
 
     return [
         Route(f"{PREFIX}/health", guarded(health, open_always=True), methods=["GET"]),
@@ -402,6 +406,6 @@ def admin_routes(mock: Controls) -> list[BaseRoute]:
         Route(f"{PREFIX}/journal", guarded(get_journal), methods=["GET"]),
         Route(f"{PREFIX}/journal", guarded(clear_journal), methods=["DELETE"]),
         Route(f"{PREFIX}/scenario", guarded(get_scenario), methods=["GET"]),
-        Route(f"{PREFIX}/scenario", guarded(put_scenario), methods=["PUT"]),
+        Route(f"{PREFIX}/scenario", guarded(put_scenario, write_types=JSON_TYPES | YAML_TYPES), methods=["PUT"]),
         Route(f"{PREFIX}/scenario", guarded(delete_scenario), methods=["DELETE"]),
     ]

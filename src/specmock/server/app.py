@@ -13,14 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..clock import MockClock
 from ..errors import LoadError
-from ..runtime.engine import Engine
-from ..runtime.journal import DEFAULT_JOURNAL_SIZE, Journal
+from ..runtime.engine import DEFAULT_MAX_ITEMS, Engine
+from ..runtime.journal import DEFAULT_BODY_LIMIT, DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE, Journal
 from ..runtime.store import Store
 from ..scenario.loader import Scenario
 from ..scenario.registry import ScenarioRegistry, ScenarioSource
@@ -31,10 +30,12 @@ from ..spec.compiler import scope_depth as _scope_depth
 from ..spec.lifecycle import InvalidOverride, Lifecycle
 from ..spec.model import Collection, Family, Operation
 from .admin import PREFIX as ADMIN_PREFIX
-from .admin import AdminSettings, SharedStatus, admin_routes
+from .admin import SharedStatus, admin_routes
+from .admin_guard import AdminSettings
 from .dashboard import dashboard_routes
 from .dispatch import DEFAULT_MAX_BODY, Dispatcher
 from .router import Router
+from .slash_redirect import RelativeSlashRedirect
 
 if TYPE_CHECKING:
     from ..runtime.persistence import StatePersister
@@ -64,6 +65,9 @@ class MockApp:
         scenarios: Iterable[ScenarioSource] = (),
         max_body: int = DEFAULT_MAX_BODY,
         journal_size: int = DEFAULT_JOURNAL_SIZE,
+        journal_body_limit: int = DEFAULT_BODY_LIMIT,
+        journal_bytes: int = DEFAULT_JOURNAL_BYTES,
+        max_items: int | None = DEFAULT_MAX_ITEMS,
         families: list[Family] | None = None,
         cors_origins: Sequence[str] | None = ("*",),
         admin: AdminSettings | None = None,
@@ -84,7 +88,8 @@ class MockApp:
         #: The seed someone chose (flag, environment, marker, admin reset): it wins over a scenario's.
         self.explicit_seed = seed
         self.engine = Engine(self.families, self.store, self.clock, seed or 0)
-        self.journal = Journal(journal_size)
+        self.journal = Journal(journal_size, journal_body_limit, journal_bytes)
+        self.engine.max_items = max_items
         self.chaos_rng = random.Random(f"{self.engine.seed}/chaos")
         self.scenarios = ScenarioRegistry(self.catalog)
         self.admin = admin or AdminSettings()
@@ -114,10 +119,16 @@ class MockApp:
             }
         # API paths go straight to the dispatcher (no route table to walk); /__specmock to the admin app.
         self._api: ASGIApp = CORSMiddleware(self.dispatcher, **cors) if cors else self.dispatcher
-        self._admin = Starlette(
-            routes=[*admin_routes(self), *dashboard_routes(self)],
-            middleware=[Middleware(CORSMiddleware, **cors)] if cors else [],
-        )
+        admin_cors = None
+        if self.admin.cors_origins:
+            # The admin API is cross-origin only for origins named for it (--admin-cors-origin).
+            admin_cors = {**(cors or {}), "allow_origins": list(self.admin.cors_origins), "allow_origin_regex": None}
+            admin_cors.update(allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"], allow_headers=["*"])
+            admin_cors.update(allow_credentials=True, expose_headers=EXPOSED_HEADERS, max_age=600)
+        starlette = Starlette(routes=[*admin_routes(self), *dashboard_routes(self)])
+        starlette.router.redirect_slashes = False  # its redirect builds Location from the Host header
+        admin_app: ASGIApp = RelativeSlashRedirect(starlette, starlette.router.routes)
+        self._admin = CORSMiddleware(admin_app, **admin_cors) if admin_cors else admin_app
         scenario_list = list(scenarios)
         if scenario_list:
             self.load_scenario(*scenario_list)
@@ -205,7 +216,9 @@ class MockApp:
     def state_problems(self, store: dict[str, Any]) -> list[str]:
         """Why an exported store (a state file's, an import's) does not fit the loaded specs."""
         collections = {c.key: (f, c) for f in self.families for c in f.collections.values()}
-        problems = []
+        problems = [
+            f"counter {name!r} names no collection" for name in store.get("counters", {}) if name not in collections
+        ][:5]
         for name, entries in store.get("collections", {}).items():
             if name not in collections:
                 problems.append(f"unknown collection {name!r} (known: {', '.join(sorted(collections))})")

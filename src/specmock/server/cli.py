@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import LoadError
+from .admin_guard import DEFAULT_ADMIN_MAX_BODY
 
 if TYPE_CHECKING:
     from .app import MockApp
@@ -129,6 +130,32 @@ def parser() -> argparse.ArgumentParser:
         metavar="ORIGIN",
         help="allow only these browser origins (default: any)",
     )
+    serve.add_argument(
+        "--admin-cors-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="a browser origin that may call the admin API (repeatable; default: none)",
+    )
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        metavar="HOST",
+        help="a Host name the admin API answers besides the bound address and localhost (repeatable)",
+    )
+    serve.add_argument(
+        "--scenario-dir",
+        action="append",
+        type=Path,
+        metavar="DIR",
+        help='a folder whose scenario files PUT /__specmock/scenario {"use": ...} may load (repeatable)',
+    )
+    serve.add_argument(
+        "--admin-max-body",
+        type=int,
+        default=_env("ADMIN_MAX_BODY", DEFAULT_ADMIN_MAX_BODY, int),
+        metavar="BYTES",
+        help="larger admin request bodies are refused with 413 (default 10 MiB)",
+    )
     serve.add_argument("--no-cors", action="store_true", default=_env("NO_CORS", False, _flag), help="no CORS headers")
     serve.add_argument(
         "--max-body",
@@ -143,6 +170,48 @@ def parser() -> argparse.ArgumentParser:
         default=_env("JOURNAL_SIZE", 10_000, int),
         metavar="N",
         help="requests kept in the journal (default 10000)",
+    )
+    serve.add_argument(
+        "--journal-body-limit",
+        type=int,
+        default=_env("JOURNAL_BODY_LIMIT", 64 * 1024, int),
+        metavar="BYTES",
+        help="bytes of each body the journal keeps; longer ones are cut with a marker (default 64 KiB)",
+    )
+    serve.add_argument(
+        "--journal-bytes",
+        type=int,
+        default=_env("JOURNAL_BYTES", 64 * 1024 * 1024, int),
+        metavar="BYTES",
+        help="bytes of bodies the whole journal keeps; the oldest go first (default 64 MiB)",
+    )
+    serve.add_argument(
+        "--max-items",
+        type=int,
+        default=_env("MAX_ITEMS", 100_000, int),
+        metavar="N",
+        help="items one collection may hold; a create beyond is 507 (default 100000)",
+    )
+    serve.add_argument(
+        "--header-timeout",
+        type=float,
+        default=_env("HEADER_TIMEOUT", 10.0, float),
+        metavar="SECONDS",
+        help="a request's headers must arrive within this (default 10); else 408 and close",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=float,
+        default=_env("BODY_TIMEOUT", 30.0, float),
+        metavar="SECONDS",
+        help="a pending request body must progress at least this often (default 30); else 408 and close",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=_env("MAX_CONNECTIONS", 1000, int),
+        metavar="N",
+        help="beyond this many open connections, requests get 503 (default 1000)",
     )
     serve.add_argument(
         "--access-log",
@@ -182,9 +251,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line; for `serve`, repeatable flags replace their environment variable."""
     args = parser().parse_args(argv)
     if args.command == "serve":
-        for flag, env in (("spec", "SPEC"), ("scenario", "SCENARIO"), ("cors_origin", "CORS_ORIGINS")):
+        repeatable = (
+            ("spec", "SPEC"),
+            ("scenario", "SCENARIO"),
+            ("cors_origin", "CORS_ORIGINS"),
+            ("admin_cors_origin", "ADMIN_CORS_ORIGINS"),
+            ("allowed_host", "ALLOWED_HOSTS"),
+            ("scenario_dir", "SCENARIO_DIRS"),
+        )
+        for flag, env in repeatable:
             if getattr(args, flag) is None:
                 setattr(args, flag, _env(env, None, _list))
+        if args.scenario_dir is not None:
+            args.scenario_dir = [Path(d) for d in args.scenario_dir]
     return args
 
 
@@ -299,7 +378,7 @@ def served_app(app: MockApp) -> Any:
 def build_app(args: argparse.Namespace) -> MockApp:
     """The MockApp that `serve` runs for these arguments (with its state restored); LoadError if broken."""
     from ..runtime.persistence import StatePersister
-    from .admin import AdminSettings
+    from .admin_guard import AdminSettings, served_hosts
     from .app import MockApp
 
     app = MockApp(
@@ -308,8 +387,18 @@ def build_app(args: argparse.Namespace) -> MockApp:
         scenarios=args.scenario or [],
         max_body=args.max_body,
         journal_size=args.journal_size,
+        journal_body_limit=args.journal_body_limit,
+        journal_bytes=args.journal_bytes,
+        max_items=args.max_items,
         cors_origins=None if args.no_cors else (args.cors_origin or ["*"]),
-        admin=AdminSettings(open=is_loopback(args.host), token=args.admin_token),
+        admin=AdminSettings(
+            open=is_loopback(args.host),
+            token=args.admin_token,
+            allowed_hosts=served_hosts(args.host, tuple(args.allowed_host or ())),
+            cors_origins=tuple(args.admin_cors_origin or ()),
+            max_body=args.admin_max_body,
+            scenario_dirs=tuple(args.scenario_dir or ()),
+        ),
         access_log=args.access_log,
     )
     if args.state_debounce is not None:
@@ -363,14 +452,18 @@ def server_stack(http_protocol: type) -> str:
 
     loop_module = type(asyncio.get_running_loop()).__module__.split(".")[0]
     loop = "uvloop" if loop_module == "uvloop" else "asyncio"
-    http = "httptools" if "httptools" in http_protocol.__name__.lower() else "h11"
+    httptools = any("httptools" in base.__name__.lower() for base in http_protocol.__mro__)
+    http = "httptools" if httptools else "h11"
     return f"{loop} + {http}"
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import asyncio
+
     import uvicorn
 
     from .httpprotocol import http_protocol
+    from .slow_clients import BurstLogger, guarded_protocol
 
     logging.basicConfig(level=args.log_level.upper(), format="%(message)s", stream=sys.stderr)
     problem = state_problem(args)
@@ -393,6 +486,7 @@ def _serve(args: argparse.Namespace) -> int:
         """Prints the bound address once listening: with --port 0, callers learn the port."""
 
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            asyncio.get_running_loop().set_exception_handler(BurstLogger())
             await super().startup(sockets)
             log.info("serving on %s", server_stack(self.config.http_protocol_class))
             for server in self.servers:
@@ -414,8 +508,10 @@ def _serve(args: argparse.Namespace) -> int:
         access_log=False,  # ours is structured, and names the operation
         lifespan="off",
         loop=args.loop,
-        http=http_protocol(args.http),
+        http=guarded_protocol(http_protocol(args.http), args.header_timeout, args.body_timeout),
         timeout_graceful_shutdown=8,  # under `docker stop`'s 10 s, so the state is flushed before SIGKILL
+        limit_concurrency=args.max_connections,
+        timeout_keep_alive=5,
     )
     if persister is not None:
         persister.start()

@@ -39,7 +39,8 @@ from ..scenario.registry import bundled_scenario_files
 from ..spec.lifecycle import META
 from ..spec.model import Collection, Family
 from ..spec.validation import compile_validator, format_path
-from .admin import PREFIX, TOKEN_COOKIE, AdminError, Controls, JSONResponse, guard, refusal, settled, token_matches
+from .admin import PREFIX, AdminError, Controls, JSONResponse, guard, settled
+from .admin_guard import TOKEN_COOKIE, admin_refusal
 
 if TYPE_CHECKING:
     from ..runtime.engine import Engine
@@ -178,17 +179,14 @@ def dashboard_routes(mock: DashboardControls) -> list[BaseRoute]:
     async def ui_entry(request: Request) -> Response:
         """`/__specmock/ui[?token=T]`: a valid token is kept in a cookie and dropped from the address bar."""
         given = request.query_params.get("token")
-        if given is not None and token_matches(mock, given):
-            response = RedirectResponse(f"{PREFIX}/ui/", status_code=303)
-            secure = request.url.scheme == "https"
-            response.set_cookie(
-                TOKEN_COOKIE, given, path=PREFIX, httponly=True, samesite="strict", secure=secure
-            )
-            return response
-        refused = refusal(mock, request)
+        refused = admin_refusal(mock.admin, request, presented=given)  # the Host, then the token
         if refused is not None:
             return refused
-        return RedirectResponse(f"{PREFIX}/ui/", status_code=303)
+        response = RedirectResponse(f"{PREFIX}/ui/", status_code=303)
+        if given is not None and mock.admin.token:
+            secure = request.url.scheme == "https"
+            response.set_cookie(TOKEN_COOKIE, given, path=PREFIX, httponly=True, samesite="strict", secure=secure)
+        return response
 
     async def ui_file(request: Request) -> Response:
         return static(request.path_params.get("name") or "index.html")

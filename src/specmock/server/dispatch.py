@@ -30,7 +30,7 @@ from ..runtime.engine import Call, Engine, Result
 from ..runtime.journal import Entry, Journal, Outcome
 from ..runtime.persistence import StateUnavailable
 from ..scenario.chaos import IN_PROCESS, Sleep, deliver
-from ..scenario.loader import Forced, Scenario
+from ..scenario.loader import AuthPolicy, Forced, Scenario
 from ..scenario.registry import ScenarioRegistry
 from ..scenario.rules import Decision, RuleCounter, decide, needs_body
 from ..scenario.tokens import check_token
@@ -268,7 +268,7 @@ class Dispatcher:
                     family.errors.message("missing_credentials"),
                     family.errors.message("invalid_credentials"),
                 )
-                policy = scenario.auth.get(family.name) if scenario is not None else None
+                policy = self._auth_policy(scenario, family)
                 caller = None
                 if policy is not None and credential is not None:
                     check_token(policy, op, credential, self.clock.now())
@@ -308,7 +308,14 @@ class Dispatcher:
         decision: Decision | None,
         outcome: Outcome,
     ) -> None:
-        """The last step of every request: the journal entry, and the access log line when asked for."""
+        """The last step of every request: the journal entry, and the access log line when asked for.
+        Bodies over the journal's body limit keep their head only (and their size)."""
+        limit = self.journal.body_limit
+        raw = response.body
+        declared = request.headers.get("content-length", "")
+        request_bytes = min(int(declared), limit) if declared.isdigit() else 0
+        if declared.isdigit() and int(declared) > limit:
+            body = f"[request body of {declared} bytes: over the journal's body limit of {limit}]"
         entry = Entry(
             seq=self.journal.next_seq(),
             timestamp=time.time(),
@@ -319,7 +326,9 @@ class Dispatcher:
             operation_id=op.operation_id if op else None,
             status=response.status_code,
             request_body=body,
-            response_raw=bytes(response.body),
+            response_raw=bytes(raw[:limit]) if len(raw) > limit else bytes(raw),
+            response_bytes=len(raw),
+            request_bytes=request_bytes,
             duration_ms=seconds * 1000,
             rule=decision.label if decision else None,
             outcome=outcome,
@@ -368,6 +377,16 @@ class Dispatcher:
         except KeyError as exc:
             # Never fall back to "no scenario": that would switch off the active tokens and chaos.
             raise Problem(400, f"{SCENARIO_HEADER}: {exc.args[0]}", kind="validation") from None
+
+    def _auth_policy(self, chosen: Scenario | None, family: Family) -> AuthPolicy | None:
+        """The token policy for `family`: the server's active scenario's, whatever scenario a
+        request picked with X-Specmock-Scenario (a header must not switch tokens off); the
+        picked scenario's only where the active one has none (it can only add checks)."""
+        active = self.scenarios.active
+        policy = active.auth.get(family.name) if active is not None else None
+        if policy is None and chosen is not None:
+            policy = chosen.auth.get(family.name)
+        return policy
 
     def _forced_response(self, family: Family, op: Operation, forced: Forced) -> Response:
         headers = dict(forced.headers)

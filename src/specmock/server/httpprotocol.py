@@ -14,15 +14,16 @@ serves it from then on. Every other request stays on httptools.
 from __future__ import annotations
 
 import importlib.util
-from typing import Any
 
 HTTPTOOLS = importlib.util.find_spec("httptools") is not None
 
 
-def http_protocol(choice: str) -> Any:
-    """What to give uvicorn's `http` setting for `--http` auto, h11 or httptools."""
+def http_protocol(choice: str) -> type:
+    """uvicorn's HTTP protocol class for `--http` auto, h11 or httptools."""
     if choice == "h11" or (choice == "auto" and not HTTPTOOLS):
-        return "h11"
+        from uvicorn.protocols.http.h11_impl import H11Protocol
+
+        return H11Protocol
     return _fallback_protocol()
 
 

@@ -34,6 +34,7 @@ DEFAULT_MESSAGES: dict[str, str] = {
     "throttled": "Too many requests.",
     "unavailable": "Service unavailable.",
     "internal": "Internal server error.",
+    "insufficient_storage": "The mock holds its limit of {limit} items of this kind; delete some first.",
 }
 
 

@@ -26,7 +26,11 @@ from .templates import render, template_errors
 #: Where an item keeps its lifecycle bookkeeping; never shown to clients.
 META = "__specmock__"
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+#: A duration string. Linear by construction: no two neighbouring repeats can match the same
+#: character (the classic `\s*(unit)?\s*$` is quadratic on "1" + spaces + "x"), so a failed
+#: match backtracks each character at most once. The scenario schema uses the same pattern.
+DURATION_PATTERN = r"^\s*(\d+(?:\.\d+)?)\s*(?:(ms|s|m|h)\s*)?$"
+_DURATION = re.compile(DURATION_PATTERN)
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
 

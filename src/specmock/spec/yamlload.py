@@ -26,6 +26,8 @@ JsonPath = tuple[str | int, ...]
 
 #: More aliases than this in one document is taken for a "billion laughs" bomb.
 MAX_ALIASES = 200
+#: No spec or scenario nests deeper; deeper documents are refused before anything recurses.
+MAX_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -57,9 +59,22 @@ class _BoundedLoader(yaml.SafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self._aliases = 0
+        self._depth = 0
         self.values = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                event = self.peek_event()  # type: ignore[no-untyped-call]
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark
+                )
+            return self._compose(parent, index)
+        finally:
+            self._depth -= 1
+
+    def _compose(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             self._aliases += 1
             if self._aliases > MAX_ALIASES:
@@ -143,8 +158,14 @@ def _build(loader: Any, node: yaml.Node, path: JsonPath, lines: dict[JsonPath, i
 def parse_yaml(text: str, path: Path | str) -> Document:
     """Parse YAML `text` (JSON is YAML too), naming `path` in every error."""
     path = Path(path)
-    fast = _compose_fast(text)
-    loader = fast[0] if fast is not None else _BoundedLoader(text)
+    fast = _compose_fast(text)  # None: the pure-Python loader reads it (and words any error)
+    try:
+        loader = fast[0] if fast is not None else _BoundedLoader(text)  # reads and checks the characters
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        char = f"#x{exc.character:04x}"
+        reason = f"invalid YAML: control character {char} is not allowed (use an escape in a quoted string)"
+        raise LoadError(path, line, reason) from None
     loader.name = str(path)
     try:
         node = fast[1] if fast is not None else loader.get_single_node()
@@ -154,8 +175,8 @@ def parse_yaml(text: str, path: Path | str) -> Document:
         data = _build(loader, node, (), lines)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise LoadError(path, line, f"invalid YAML: {exc.problem or exc.context}") from None
+        where = mark.line + 1 if mark else None
+        raise LoadError(path, where, f"invalid YAML: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
         raise LoadError(path, None, f"invalid YAML: {exc}") from None
     finally:

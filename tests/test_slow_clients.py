@@ -1,0 +1,134 @@
+"""Slow and numerous clients over real sockets: timeouts, a connection limit, a quiet log.
+
+A client that trickles its headers or never finishes its body gets a 408 and a
+closed connection; beyond --max-connections requests get a clean 503; the
+accept loop's "too many open files" is logged once per burst.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import socket
+import time
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from conftest import BEARER, Served, start_server, stop_server
+from specmock.server.slow_clients import BurstLogger
+
+
+@pytest.fixture(scope="module")
+def strict() -> Iterator[Served]:
+    server = start_server("--header-timeout", "0.5", "--body-timeout", "0.5")
+    try:
+        yield server
+    finally:
+        stop_server(server)
+
+
+def connect(server: Served) -> socket.socket:
+    url = urlsplit(server.url)
+    return socket.create_connection((url.hostname, url.port), timeout=10)
+
+
+def read_all(sock: socket.socket) -> bytes:
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_headers_trickled_a_byte_at_a_time_get_408_and_a_closed_connection(strict: Served) -> None:
+    sock = connect(strict)
+    request = b"GET /connectors HTTP/1.1\r\nHost: x\r\n" + b"X-Slow: " + b"a" * 200
+    sent = 0
+    sock.settimeout(0.1)
+    answer = b""
+    for byte in request:  # 0.05 s a byte: 10 s in all, far beyond the 0.5 s deadline
+        try:
+            sock.send(bytes([byte]))
+            sent += 1
+            answer = sock.recv(65536)
+        except TimeoutError:
+            continue
+        except (BrokenPipeError, ConnectionResetError):
+            break
+        if answer:
+            break
+    sock.settimeout(10)
+    answer += read_all(sock)
+    assert answer.startswith(b"HTTP/1.1 408"), answer
+    assert sent < len(request)  # the deadline did not move with each byte
+    sock.close()
+
+
+def test_a_body_that_never_arrives_gets_408(strict: Served) -> None:
+    sock = connect(strict)
+    head = (
+        b"POST /connectors HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"type\": "
+    )
+    sock.sendall(head)
+    answer = read_all(sock)
+    assert answer.startswith(b"HTTP/1.1 408"), answer
+    sock.close()
+
+
+def test_silent_connections_are_closed(strict: Served) -> None:
+    sock = connect(strict)
+    assert read_all(sock).startswith(b"HTTP/1.1 408")  # never sent a byte
+    sock.close()
+
+
+@pytest.fixture
+def limited() -> Iterator[Served]:
+    server = start_server("--max-connections", "4")
+    try:
+        yield server
+    finally:
+        stop_server(server)
+
+
+def test_beyond_the_connection_limit_requests_get_503_and_service_resumes(limited: Served) -> None:
+    strict = limited  # connections held with unfinished headers, well within the 10 s deadline
+    held = [connect(strict) for _ in range(5)]
+    for sock in held:
+        sock.sendall(b"GET /connectors HTTP/1.1\r\n")
+    time.sleep(0.1)
+    refused = httpx.get(f"{strict.url}/connectors", headers=BEARER, timeout=10)
+    assert refused.status_code == 503
+    for sock in held:
+        sock.close()
+    for _ in range(50):
+        if httpx.get(f"{strict.url}/connectors", headers=BEARER, timeout=10).status_code == 200:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the server did not recover once the held connections closed")
+
+
+def test_a_normal_client_is_not_affected(strict: Served) -> None:
+    with httpx.Client(base_url=strict.url, headers=BEARER, timeout=10) as client:
+        assert client.get("/connectors").status_code == 200
+        assert client.post("/connectors", json={"type": "github", "name": "ok", "config": {"a": 1}}).status_code == 201
+        assert client.get("/connectors").status_code == 200  # the same keep-alive connection
+
+
+def test_out_of_file_descriptors_is_logged_once_per_burst(caplog: pytest.LogCaptureFixture) -> None:
+    handler = BurstLogger(quiet_seconds=3600)
+    loop = asyncio.new_event_loop()
+    try:
+        with caplog.at_level(logging.ERROR, logger="specmock"):
+            for _ in range(10_000):
+                emfile = OSError(errno.EMFILE, "Too many open files")
+                handler(loop, {"message": "socket.accept() out of system resource", "exception": emfile})
+        assert len(caplog.records) == 1
+        assert "out of file descriptors" in caplog.records[0].getMessage()
+        assert handler.suppressed == 9_999
+    finally:
+        loop.close()
