@@ -27,7 +27,6 @@ from .admin import PREFIX as ADMIN_PREFIX
 from .admin import admin_routes
 from .bundled import bundled_dir, bundled_specs
 from .clock import MockClock
-from .compiler import check_unique_families, load_family
 from .compiler import scope_depth as _scope_depth
 from .dispatch import DEFAULT_MAX_BODY, Dispatcher
 from .engine import Engine
@@ -36,6 +35,7 @@ from .journal import DEFAULT_JOURNAL_SIZE, Entry, Journal
 from .lifecycle import Lifecycle, compile_lifecycle, merge_lifecycle
 from .model import Collection, Family, Operation
 from .router import Router
+from .spec import loader
 from .rules import Decision
 from .scenario import Scenario, ScenarioText, load_scenario
 from .store import Store
@@ -60,12 +60,10 @@ class AdminSettings:
 EXPOSED_HEADERS = ["Retry-After", "Location", "Preference-Applied", "WWW-Authenticate", "Allow"]
 
 
-def load_specs(paths: Iterable[Path | str] | None = None) -> list[Family]:
-    """Compile the given spec files, or the bundled ones."""
+def load_specs(paths: Iterable[Path | str] | None = None, overlays: Iterable[Path | str] = ()) -> list[Family]:
+    """Compile the given spec files (with their overlays), or the bundled ones."""
     files = [Path(p) for p in paths] if paths is not None else bundled_specs()
-    families = [load_family(p) for p in files]
-    check_unique_families(families)
-    return families
+    return [spec.family for spec in loader.load_specs(files, overlays)]
 
 
 def bundled_scenario_files() -> dict[str, Path]:
@@ -92,12 +90,14 @@ class MockApp:
         cors_origins: Sequence[str] | None = ("*",),
         admin: AdminSettings | None = None,
         access_log: bool = False,
+        overlays: Iterable[Path | str] = (),
     ) -> None:
         """`seed`: an explicit seed, which wins over a scenario's; None: the scenario's seed, else 0.
         `cors_origins`: origins browsers may call from ("*" for any, with credentials; None: no CORS).
         `admin`: who may use /__specmock (default: open, as in-process nobody else can reach it).
-        `access_log`: log one JSON line per request to the `specmock.access` logger."""
-        self.families = families if families is not None else load_specs(specs)
+        `access_log`: log one JSON line per request to the `specmock.access` logger.
+        `overlays`: Overlay 1.0 (or plain x-specmock) files applied to the specs."""
+        self.families = families if families is not None else load_specs(specs, overlays)
         try:
             self.router = Router(self.families)
         except ValueError as exc:

@@ -23,6 +23,7 @@ from .problems import ErrorStyle
 from .schematools import Stripper, compile_stripper, flagged_paths, inline_refs, resolve_pointer
 from .templates import template_errors
 from .validation import ParameterSet, compile_validator, locate, make_parameter
+from .spec.examples import compile_example, example_collection, json_body_schema
 from .yamlload import Document, JsonPath, load_yaml
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
@@ -235,7 +236,10 @@ def _operation(
     if ext is None:
         raise doc.error(at, f"{op_id}: no x-specmock says what this operation does")
     _check(doc, (*at, "x-specmock"), ext, OPERATION_SCHEMA, f"x-specmock of {op_id}")
-    collection = family.collections.get(ext["collection"])
+    action = ext["action"]
+    collection = family.collections.get(ext.get("collection", "")) or (
+        example_collection(family, template) if action == "example" else None
+    )
     if collection is None:
         raise doc.error((*at, "x-specmock", "collection"), f"{op_id}: unknown collection {ext['collection']!r}")
 
@@ -245,7 +249,6 @@ def _operation(
     if sorted(path_names) != sorted(in_template):
         raise doc.error(at, f"{op_id}: path parameters {path_names} do not match the template {template}")
 
-    action = ext["action"]
     id_param: str | None = None
     scope_params = tuple(in_template)
     if action in _ID_ACTIONS:
@@ -254,7 +257,7 @@ def _operation(
             raise doc.error((*at, "x-specmock"), f"{op_id}: action {action!r} needs a path parameter for the id")
         scope_params = tuple(p for p in in_template if p != id_param)
     expected = scope_depth(family, collection)
-    if len(scope_params) != expected:
+    if action != "example" and len(scope_params) != expected:
         raise doc.error(
             (*at, "x-specmock"),
             f"{op_id}: collection {collection.name!r} is scoped by {expected} path parameter(s), "
@@ -263,6 +266,8 @@ def _operation(
 
     responses = raw.get("responses") or {}
     success = sorted(int(code) for code in responses if str(code).isdigit() and 200 <= int(code) < 300)
+    if "status" in ext:
+        success = [ext["status"]]
     if not success:
         raise doc.error((*at, "responses"), f"{op_id}: no 2xx response is declared")
 
@@ -272,11 +277,11 @@ def _operation(
     body = raw.get("requestBody")
     if body is not None:
         body = inline_refs(body, doc.data)
-        schema = (body.get("content", {}).get("application/json") or {}).get("schema")
-        if schema is None:
+        schema = json_body_schema(body)
+        if schema is None and action != "example":
             raise doc.error((*at, "requestBody"), f"{op_id}: only application/json bodies are supported")
         try:
-            body_validator = compile_validator(schema, doc.data)
+            body_validator = compile_validator(schema, doc.data) if schema is not None else None
         except SchemaError as exc:
             raise doc.error((*at, "requestBody"), f"{op_id}: invalid body schema: {exc.message}") from None
         body_required = bool(body.get("required"))
@@ -333,6 +338,7 @@ def _operation(
         paging=ext.get("paging", "none"),
         filters=filters,
         responses=responses,
+        example=compile_example(doc.data, responses, success[0]) if action == "example" else None,
     )
 
 

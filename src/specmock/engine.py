@@ -199,6 +199,14 @@ class Engine:
         self._touch_parent(family, coll, scope, self.clock.now())
         return Result(call.operation.success_status)
 
+    def _example(self, call: Call, coll: Collection, family: Family) -> Result:
+        """An operation that fits no collection: the documented example, else generated data."""
+        answer = call.operation.example
+        if not answer.has_body:
+            return Result(answer.status)
+        body = answer.example if answer.fixed else self.fake.value(answer.schema, "", self.clock.now())
+        return Result(answer.status, body)
+
     # -- building and checking items ------------------------------------------
 
     def _new_item(

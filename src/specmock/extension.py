@@ -116,9 +116,12 @@ FAMILY_SCHEMA: dict[str, Any] = {
 OPERATION_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["action", "collection"],
+    "required": ["action"],
+    "if": {"properties": {"action": {"not": {"const": "example"}}}},
+    "then": {"required": ["collection"]},
     "properties": {
-        "action": {"enum": ["list", "create", "get", "replace", "update", "delete", "set"]},
+        "action": {"enum": ["list", "create", "get", "replace", "update", "delete", "set", "example"]},
+        "status": {"type": "integer", "minimum": 200, "maximum": 299},
         "collection": _NAME,
         "idParam": {"type": "string"},
         "set": {"type": "object"},

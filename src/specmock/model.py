@@ -115,6 +115,8 @@ class Operation:
     paging: str = "none"
     filters: tuple[Filter, ...] = ()
     responses: dict[str, Any] = field(default_factory=dict)  # status -> raw response object
+    #: For `action: example`: what to answer (the documented example, else data from the schema).
+    example: Any = None
 
     @property
     def qualified_id(self) -> str:
