@@ -23,6 +23,7 @@ from .problems import ErrorStyle
 from .schematools import Stripper, compile_stripper, flagged_paths, inline_refs, resolve_pointer
 from .templates import template_errors
 from .validation import ParameterSet, compile_validator, locate, make_parameter
+from .spec.request_view import request_view
 from .spec.examples import compile_example, example_collection, json_body_schema
 from .yamlload import Document, JsonPath, load_yaml
 
@@ -281,7 +282,9 @@ def _operation(
         if schema is None and action != "example":
             raise doc.error((*at, "requestBody"), f"{op_id}: only application/json bodies are supported")
         try:
-            body_validator = compile_validator(schema, doc.data) if schema is not None else None
+            body_validator = (
+                compile_validator(request_view(inline_refs(schema, doc.data)), doc.data) if schema is not None else None
+            )
         except SchemaError as exc:
             raise doc.error((*at, "requestBody"), f"{op_id}: invalid body schema: {exc.message}") from None
         body_required = bool(body.get("required"))
