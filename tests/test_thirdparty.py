@@ -34,7 +34,9 @@ def serve(*specs: Path, overlays: tuple[Path, ...] = ()) -> httpx.Client:
     """An in-process client of a mock of `specs`, every response checked against its document."""
     app = MockApp(specs, seed=1, overlays=overlays)
     return httpx.Client(
-        transport=SyncASGITransport(app), base_url="http://testserver", event_hooks={"response": [conformance_hook(app)]}
+        transport=SyncASGITransport(app),
+        base_url="http://testserver",
+        event_hooks={"response": [conformance_hook(app)]},
     )
 
 
@@ -200,7 +202,10 @@ def test_infer_output_served_as_an_overlay_behaves_as_inference(
     overlay.write_text(printed.stdout)
     with serve(spec) as inferred, serve(spec, overlays=(overlay,)) as overlaid:
         assert script(overlaid, base, body, TOKEN) == script(inferred, base, body, TOKEN)
-    assert MockApp([spec], overlays=[overlay]).families[0].collections.keys() == MockApp([spec]).families[0].collections.keys()
+    assert (
+        MockApp([spec], overlays=[overlay]).families[0].collections.keys()
+        == MockApp([spec]).families[0].collections.keys()
+    )
 
 
 def test_an_overlay_refines_what_inference_guessed(tmp_path: Path) -> None:

@@ -35,9 +35,9 @@ from .journal import DEFAULT_JOURNAL_SIZE, Entry, Journal
 from .lifecycle import Lifecycle, compile_lifecycle, merge_lifecycle
 from .model import Collection, Family, Operation
 from .router import Router
-from .spec import loader
 from .rules import Decision
 from .scenario import Scenario, ScenarioText, load_scenario
+from .spec import loader
 from .store import Store
 
 if TYPE_CHECKING:

@@ -21,10 +21,10 @@ from .lifecycle import Lifecycle, compile_lifecycle
 from .model import Collection, Family, Filter, Operation, Reference, UniqueRule
 from .problems import ErrorStyle
 from .schematools import Stripper, compile_stripper, flagged_paths, inline_refs, resolve_pointer
+from .spec.examples import compile_example, example_collection, json_body_schema
+from .spec.request_view import request_view
 from .templates import template_errors
 from .validation import ParameterSet, compile_validator, locate, make_parameter
-from .spec.request_view import request_view
-from .spec.examples import compile_example, example_collection, json_body_schema
 from .yamlload import Document, JsonPath, load_yaml
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")

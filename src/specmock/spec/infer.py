@@ -206,8 +206,8 @@ class _Reader:
                 continue
             id_param = last[1:-1]
             base = "/".join(segments[:-1])
-            pointer = schema["$ref"] if isinstance(schema.get("$ref"), str) else (
-                f"#/paths/{_escape(path)}/get/{suffix}"
+            pointer = (
+                schema["$ref"] if isinstance(schema.get("$ref"), str) else (f"#/paths/{_escape(path)}/get/{suffix}")
             )
             name = self._unique_name(segments[:-1], names)
             names.add(name)
@@ -320,9 +320,8 @@ class _Reader:
         ext: dict[str, Any] = {"action": action.value, "collection": coll.name}
         if action is Action.LIST and envelope:
             ext["envelope"] = envelope
-        if action in _ITEM_ACTIONS.values():
-            if coll.id_param != _params(path)[-1]:
-                ext["idParam"] = coll.id_param
+        if action in _ITEM_ACTIONS.values() and coll.id_param != _params(path)[-1]:
+            ext["idParam"] = coll.id_param
         if status is None:
             ext["status"] = _DEFAULT_STATUS.get(action, 200)
         return ext
@@ -337,10 +336,12 @@ class _Reader:
             for name, sub in (flat.get("properties") or {}).items()
             if self.flat(sub).get("type") == "array" or "items" in self.flat(sub)
         ]
-        matching = [n for n in arrays if self.fingerprints(self.flat(flat["properties"][n]).get("items")) & coll.fingerprints]
+        matching = [
+            n for n in arrays if self.fingerprints(self.flat(flat["properties"][n]).get("items")) & coll.fingerprints
+        ]
         if len(matching) == 1:
-            return matching[0]
-        return arrays[0] if len(arrays) == 1 else None
+            return str(matching[0])
+        return str(arrays[0]) if len(arrays) == 1 else None
 
     def _created_by(self, schema: Any, path: str, candidates: list[_Candidate]) -> _Candidate | None:
         if schema is None:

@@ -128,7 +128,9 @@ def _remove(root: Any, steps: list[str | None]) -> None:
                 del parent[int(last)]
 
 
-def inference_overlay(family: dict[str, Any], operations: dict[tuple[str, str], dict[str, Any]], extends: str) -> dict[str, Any]:
+def inference_overlay(
+    family: dict[str, Any], operations: dict[tuple[str, str], dict[str, Any]], extends: str
+) -> dict[str, Any]:
     """An Overlay 1.0 document that puts an inferred extension on its spec."""
     actions: list[dict[str, Any]] = [{"target": "$", "update": {"x-specmock": family}}]
     for (path, method), ext in operations.items():

@@ -25,7 +25,9 @@ def request_view(schema: Any, _depth: int = 0) -> Any:
         out["properties"] = {name: request_view(sub, _depth + 1) for name, sub in props.items()}
         if isinstance(schema.get("required"), list):
             out["required"] = [
-                name for name in schema["required"] if not (isinstance(props.get(name), dict) and props[name].get("readOnly") is True)
+                name
+                for name in schema["required"]
+                if not (isinstance(props.get(name), dict) and props[name].get("readOnly") is True)
             ]
     for key in _SUBSCHEMA_LISTS:
         if isinstance(schema.get(key), list):
