@@ -165,10 +165,11 @@ class _Reader:
         """(2xx status or None, pointer suffix, raw JSON schema or None) of the documented success."""
         responses = op.get("responses") or {}
         codes = sorted(c for c in responses if str(c).isdigit() and 200 <= int(c) < 300)
-        for code in codes:
-            found = self.json_content(responses[code])
+        for code in codes or ["default"]:
+            found = self.json_content(responses.get(code))
             if found is not None and "schema" in found[1]:
-                return int(code), f"responses/{code}/content/{_escape(found[0])}/schema", found[1]["schema"]
+                status = int(code) if code != "default" else None
+                return status, f"responses/{code}/content/{_escape(found[0])}/schema", found[1]["schema"]
         return (int(codes[0]) if codes else None), "", None
 
     def fingerprints(self, schema: Any) -> frozenset[str]:
@@ -316,7 +317,7 @@ class _Reader:
             if coll is not None:
                 action = Action.CREATE
         if coll is None:
-            return {"action": Action.EXAMPLE.value}
+            return {"action": Action.EXAMPLE.value} if status is not None else {"action": "example", "status": 200}
         ext: dict[str, Any] = {"action": action.value, "collection": coll.name}
         if action is Action.LIST and envelope:
             ext["envelope"] = envelope
