@@ -23,6 +23,8 @@ from .problems import ErrorStyle
 from .schematools import Stripper, compile_stripper, flagged_paths, inline_refs, resolve_pointer
 from .spec.examples import compile_example, example_collection, json_body_schema
 from .spec.request_view import request_view
+from .spec.routing_trie import template_params
+from .spec.schema_check import check_document
 from .templates import template_errors
 from .validation import ParameterSet, compile_validator, locate, make_parameter
 from .yamlload import Document, JsonPath, load_yaml
@@ -84,6 +86,7 @@ def compile_family(doc: Document) -> Family:
         name: SecurityScheme.from_spec(name, raw)
         for name, raw in (data.get("components", {}).get("securitySchemes") or {}).items()
     }
+    check_document(data)
     seen: dict[str, JsonPath] = {}
     for path_template, item in (data.get("paths") or {}).items():
         if not isinstance(item, dict):
@@ -246,7 +249,7 @@ def _operation(
 
     params = _parameters(doc, item, raw, at)
     path_names = [p["name"] for p in params if p["in"] == "path"]
-    in_template = [seg[1:-1] for seg in template.split("/") if seg.startswith("{") and seg.endswith("}")]
+    in_template = template_params(template)
     if sorted(path_names) != sorted(in_template):
         raise doc.error(at, f"{op_id}: path parameters {path_names} do not match the template {template}")
 

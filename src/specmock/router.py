@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from .model import CompiledPath, Family, Operation
-from .spec.routing_trie import SegmentTrie
+from .spec.routing_trie import SegmentTrie, segment_parts
 
 
 @dataclass(frozen=True)
@@ -34,11 +34,12 @@ def _compile(template: str, family: Family, methods: dict[str, Operation]) -> Co
     pattern = ""
     names: list[str] = []
     for segment in _canonical(template).split("/")[1:]:
-        if segment.startswith("{") and segment.endswith("}"):
-            names.append(segment[1:-1])
-            pattern += f"/(?P<p{len(names) - 1}>[^/]+)"
-        else:
-            pattern += "/" + re.escape(segment)
+        pattern += "/"
+        for literal, name in segment_parts(segment):
+            pattern += re.escape(literal)
+            if name is not None:
+                names.append(name)
+                pattern += f"(?P<p{len(names) - 1}>[^/]+)"
     return CompiledPath(
         template=template,
         regex=re.compile("^" + (pattern or "/") + "/?$"),

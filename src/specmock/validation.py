@@ -18,12 +18,14 @@ from jsonschema.exceptions import ValidationError
 from .errors import FieldError
 from .formats import format_checker
 from .schematools import validator_root
+from .spec.schema_check import is_trusted
 
 
 def compile_validator(schema: Any, document: dict[str, Any]) -> Draft202012Validator:
     """A Draft 2020-12 validator (OpenAPI 3.1's dialect) with our format checks."""
     root = validator_root(schema, document)
-    Draft202012Validator.check_schema(root)
+    if not is_trusted(document):  # a document whose every schema passed needs no check per use
+        Draft202012Validator.check_schema(root)
     return Draft202012Validator(root, format_checker=format_checker)
 
 

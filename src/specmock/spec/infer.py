@@ -25,6 +25,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from ..schematools import resolve_pointer
+from .routing_trie import template_params
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 JSON_MEDIA = re.compile(r"^application/([a-z0-9.+-]*\+)?json($|;)", re.IGNORECASE)
@@ -42,6 +43,7 @@ class Action(StrEnum):
     EXAMPLE = "example"
 
 
+_PURE_PARAM = re.compile(r"^\{[^{}/]+\}$")
 _ITEM_ACTIONS = {"get": Action.GET, "put": Action.REPLACE, "patch": Action.UPDATE, "delete": Action.DELETE}
 _DEFAULT_STATUS = {Action.CREATE: 201, Action.DELETE: 204}
 
@@ -96,7 +98,7 @@ def infer(data: dict[str, Any], fallback_name: str = "api") -> Inference:
 
 
 def _params(template: str) -> list[str]:
-    return [seg[1:-1] for seg in template.split("/") if seg.startswith("{") and seg.endswith("}")]
+    return template_params(template)
 
 
 def _singular(word: str) -> str:
@@ -196,7 +198,7 @@ class _Reader:
             segments = path.rstrip("/").split("/")
             last = segments[-1]
             get = item.get("get")
-            if not (last.startswith("{") and last.endswith("}")) or not isinstance(get, dict) or len(segments) < 3:
+            if not _PURE_PARAM.match(last) or not isinstance(get, dict) or len(segments) < 3:
                 continue
             collection_segment = segments[-2]
             if collection_segment.startswith("{"):

@@ -18,6 +18,7 @@ from ..compiler import HTTP_METHODS, check_unique_families, compile_family
 from ..errors import LoadError
 from ..model import Family
 from ..yamlload import Document, load_yaml
+from .documents import load_document
 from .infer import Inference, infer
 from .openapi_versions import detect, normalise
 from .overlay import apply_overlay, overlay_target
@@ -35,7 +36,7 @@ class LoadedSpec:
 
 def read_document(path: Path | str) -> Document:
     """A spec file as one 3.1-style document: external refs bundled, 3.0 schemas converted."""
-    doc = load_yaml(path)
+    doc = load_document(path)
     detect(doc)
     return normalise(bundle(doc))
 

@@ -17,7 +17,8 @@ from typing import Any
 
 from ..errors import LoadError
 from ..schematools import resolve_pointer
-from ..yamlload import Document, JsonPath, load_yaml
+from ..yamlload import Document, JsonPath
+from .documents import load_document
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -34,7 +35,7 @@ class _Bundler:
     def load(self, path: Path) -> Any:
         key = path.resolve()
         if key not in self.files:
-            self.files[key] = load_yaml(path).data
+            self.files[key] = load_document(path).data
         return self.files[key]
 
     def walk(self, node: Any, base: Path, at: JsonPath, stack: tuple[tuple[Path, str], ...]) -> Any:

@@ -12,16 +12,38 @@ Invariant: a parameter never matches an empty segment.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+
+_PARAM = re.compile(r"\{([^{}/]+)\}")
+
+
+def segment_parts(segment: str) -> list[tuple[str, str | None]]:
+    """`{base}...{head}` as [('', 'base'), ('...', 'head')]: literal text, then the parameter after it."""
+    parts: list[tuple[str, str | None]] = []
+    position = 0
+    for match in _PARAM.finditer(segment):
+        parts.append((segment[position : match.start()], match.group(1)))
+        position = match.end()
+    if position < len(segment) or not parts:
+        parts.append((segment[position:], None))
+    return parts
+
+
+def template_params(template: str) -> list[str]:
+    """The parameter names of a path template, in order (several may share a segment)."""
+    return _PARAM.findall(template)
 
 
 @dataclass
 class _Node(Generic[T]):
     literals: dict[str, _Node[T]] = field(default_factory=dict)
     param: _Node[T] | None = None
+    #: Segments mixing text and parameters (`{base}...{head}`, `{name}.json`), tried in order.
+    patterns: list[tuple[re.Pattern[str], _Node[T]]] = field(default_factory=list)
     value: T | None = None
 
 
@@ -35,12 +57,22 @@ class SegmentTrie(Generic[T]):
         """Add `template`; a second template of the same shape replaces nothing (first wins)."""
         node = self._root
         for segment in _segments(template):
-            if segment.startswith("{") and segment.endswith("}"):
+            parts = segment_parts(segment)
+            if len(parts) == 1 and parts[0][0] == "" and parts[0][1] is not None:
                 if node.param is None:
                     node.param = _Node()
                 node = node.param
-            else:
+            elif len(parts) == 1 and parts[0][1] is None:
                 node = node.literals.setdefault(segment, _Node())
+            else:
+                regex = re.compile("".join(re.escape(text) + ("(.+?)" if name else "") for text, name in parts) + "$")
+                for existing, child in node.patterns:
+                    if existing.pattern == regex.pattern:
+                        node = child
+                        break
+                else:
+                    node.patterns.append((regex, _Node()))
+                    node = node.patterns[-1][1]
         if node.value is None:
             node.value = value
 
@@ -60,6 +92,14 @@ class SegmentTrie(Generic[T]):
             found = self._walk(child, segments, index + 1, values)
             if found is not None:
                 return found
+        for regex, pattern_child in node.patterns:
+            matched = regex.match(segment)
+            if matched is not None:
+                values.extend(matched.groups())
+                found = self._walk(pattern_child, segments, index + 1, values)
+                if found is not None:
+                    return found
+                del values[len(values) - len(matched.groups()) :]
         if node.param is not None and segment:
             values.append(segment)
             found = self._walk(node.param, segments, index + 1, values)
