@@ -40,7 +40,7 @@ class LazyLines(dict[JsonPath, int]):
         self._fill()
         return super().__getitem__(key)
 
-    def get(self, key: JsonPath, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: JsonPath, default: Any = None) -> Any:
         self._fill()
         return super().get(key, default)
 
