@@ -65,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--log-level", default="warning")
     args = parser.parse_args(argv)
     app = build_app(args.list_body.read_bytes(), args.create_body.read_bytes())
-    # Same arguments as specmock.cli._serve; nothing else, so every other setting is the same default.
+    # Same arguments as specmock.server.cli._serve; nothing else, so every other setting is the same default.
     config = uvicorn.Config(
         app,
         host=args.host,

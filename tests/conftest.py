@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from specmock import MockApp
-from specmock.conformance import ResponseChecker
-from specmock.transport import SyncASGITransport
+from specmock.testing.conformance import ResponseChecker
+from specmock.testing.transport import SyncASGITransport
 
 BEARER = {"Authorization": "Bearer YOUR_ACCESS_TOKEN"}
 SDE_TOKEN = {"Authorization": 'Token "YOUR SDE ACCESS TOKEN"'}

@@ -9,7 +9,6 @@ clock) can be compared without waiting for them.
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import re
@@ -30,8 +29,8 @@ from urllib3.util.retry import Retry
 
 from conftest import BEARER, ORG, SDE_TOKEN, VERSORI, Served, conformance_hook, start_server, stop_server
 from specmock import MockApp, MockClock, load_specs
-from specmock.app import bundled_scenario_files
-from specmock.transport import SyncASGITransport
+from specmock.scenario.registry import bundled_scenario_files
+from specmock.testing.transport import SyncASGITransport
 
 SCAN = {"applicationId": "app-12345", "scanType": "sast", "triggeredBy": "ci-pipeline"}
 SDE = "/api/v2/connectors/alm/"
@@ -52,8 +51,8 @@ _SPECS = load_specs()
 
 
 def mock(**kwargs: Any) -> MockApp:
-    """A fresh MockApp on its own copy of the bundled specs (parsed once per module, to keep the tests quick)."""
-    return MockApp(families=copy.deepcopy(_SPECS), **kwargs)
+    """A fresh MockApp on the bundled specs, compiled once per module (compiled specs are never changed)."""
+    return MockApp(families=_SPECS, **kwargs)
 
 
 def in_process(app: MockApp, check: bool = True, **kwargs: Any) -> httpx.Client:

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from conftest import ORG, Served, start_server, stop_server
 from specmock import LoadError, MockApp, load_specs
-from specmock.bundled import bundled_dir
+from specmock.spec.bundled import bundled_dir
 
 SMALL_BODY = 256
 JSON_TYPE = "application/json"
@@ -347,7 +347,7 @@ JSON_VALUES = st.recursive(
 def in_process_api() -> Iterator[Any]:
     import httpx
 
-    from specmock.transport import SyncASGITransport
+    from specmock.testing.transport import SyncASGITransport
 
     with httpx.Client(transport=SyncASGITransport(MockApp(seed=3)), base_url="http://mock") as client:
         yield client
@@ -630,21 +630,17 @@ def test_a_scenario_with_a_python_tag_is_refused(tmp_path: Path, tag: str):
     assert not marker.exists()
 
 
-def test_a_spec_yaml_bomb_is_refused_quickly(tmp_path: Path):
+def test_a_spec_yaml_bomb_is_refused_before_it_expands(tmp_path: Path):
     path = tmp_path / "bomb.yaml"
     path.write_text(billion_laughs("openapi: 3.1.0\n"), encoding="utf-8")
-    started = time.monotonic()
-    with pytest.raises(LoadError, match="alias"):
+    with pytest.raises(LoadError, match="alias"):  # the alias guard, not a MemoryError after expanding
         load_specs([path])
-    assert time.monotonic() - started < 5
 
 
-def test_a_scenario_yaml_bomb_is_refused_quickly(tmp_path: Path):
+def test_a_scenario_yaml_bomb_is_refused_before_it_expands(tmp_path: Path):
     path = tmp_path / "bomb.yaml"
     path.write_text(billion_laughs("name: bomb\ndescription: lol\nx-lol:\n"), encoding="utf-8")
     app = MockApp()
-    started = time.monotonic()
     with pytest.raises(LoadError, match="alias"):
         app.load_scenario(path)
-    assert time.monotonic() - started < 5
     assert app.scenario is None

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import BEARER, VERSORI, start_server, stop_server
 from specmock import LoadError, MockApp, MockClock, load_specs
-from specmock.transport import SyncASGITransport
+from specmock.testing.transport import SyncASGITransport
 
 SCAN = {"applicationId": "app-12345", "scanType": "sast", "triggeredBy": "ci-pipeline"}
 
@@ -140,15 +140,31 @@ def test_read_counted_transitions_and_forced_outcomes_from_python():
     seen = [client.get("/scans/scan-001").json()["status"] for _ in range(5)]
     assert seen == ["queued", "queued", "running", "failed", "failed"]
     app.override_lifecycle("appsecplus", "scans", None)
-    assert app.collection("appsecplus", "scans").lifecycle is app.collection("appsecplus", "scans").spec_lifecycle
+    assert app.lifecycle("appsecplus", "scans") is app.collection("appsecplus", "scans").lifecycle
+
+
+def test_a_scenario_changes_its_app_and_never_the_compiled_specs_others_share():
+    families = load_specs()
+    scans = next(f for f in families if f.name == "appsecplus").collections["scans"]
+    spec_lifecycle = scans.lifecycle
+    failing, plain = MockApp(families=families), MockApp(families=families)
+    failing.override_lifecycle("appsecplus", "scans", {"states": {"running": {"next": "failed"}}})
+    assert failing.lifecycle("appsecplus", "scans") is not spec_lifecycle
+    assert plain.lifecycle("appsecplus", "scans") is spec_lifecycle
+    assert scans.lifecycle is spec_lifecycle
+    failing.load_scenario({"name": "s", "lifecycles": {"appsecplus": {"scans": {"initial": "running"}}}})
+    assert failing.lifecycle("appsecplus", "scans").initial == "running"
+    assert plain.lifecycle("appsecplus", "scans").initial == "queued"
+    failing.clear_scenario()
+    assert failing.lifecycle("appsecplus", "scans") is spec_lifecycle
 
 
 def test_an_invalid_override_is_refused_and_the_old_lifecycle_stays():
     app, _ = frozen_client()
-    before = app.collection("appsecplus", "scans").lifecycle
+    before = app.lifecycle("appsecplus", "scans")
     with pytest.raises(ValueError, match="unknown state 'done'"):
         app.override_lifecycle("appsecplus", "scans", {"states": {"running": {"next": "done"}}})
-    assert app.collection("appsecplus", "scans").lifecycle is before
+    assert app.lifecycle("appsecplus", "scans") is before
 
 
 def test_clock_admin_endpoints():
@@ -228,7 +244,7 @@ def test_versori_connector_starts_with_a_draft_version_that_publish_and_unpublis
     ],
 )
 def test_a_broken_lifecycle_fails_at_load_with_file_line_and_reason(tmp_path, states, reason):
-    from specmock.bundled import bundled_dir
+    from specmock.spec.bundled import bundled_dir
 
     source = (bundled_dir("specs") / "appsecplus.yaml").read_text()
     start = source.index("      lifecycle:")

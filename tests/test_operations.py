@@ -24,8 +24,8 @@ import pytest
 from conftest import BEARER, ORG, OTHER_ORG, SDE_TOKEN, VERSORI, conformance_hook
 from samples import fill
 from specmock import MockApp, MockClock, load_specs
-from specmock.model import Family
-from specmock.transport import SyncASGITransport
+from specmock.spec.model import Family
+from specmock.testing.transport import SyncASGITransport
 
 START = datetime(2025, 11, 1, 12, 0, 0, tzinfo=UTC)
 BASIC = {"Authorization": "Basic dXNlcjpwYXNzd29yZA=="}  # user:password
@@ -41,7 +41,7 @@ CREDENTIALS = {"appsecplus": BEARER, "versori": BEARER, "sdelements": SDE_TOKEN}
 
 @pytest.fixture(scope="module")
 def families() -> list[Family]:
-    """The bundled specs, compiled once for the module (no test here loads a scenario into them)."""
+    """The bundled specs, compiled once for the module (apps share them: scenarios never change them)."""
     return load_specs()
 
 

@@ -22,11 +22,11 @@ from typing import Any
 import httpx
 import pytest
 
-import specmock.persistence
+import specmock.runtime.persistence
 from conftest import BEARER, run_cli, start_server, stop_server
 from specmock import MockApp
-from specmock.persistence import StatePersister
-from specmock.transport import SyncASGITransport
+from specmock.runtime.persistence import StatePersister
+from specmock.testing.transport import SyncASGITransport
 
 CONNECTOR = {"type": "github", "config": {"apiUrl": "https://api.github.com"}}
 
@@ -81,7 +81,7 @@ def test_while_the_disk_fails_writes_are_503_reads_work_and_recovery_is_automati
             raise OSError(errno.ENOSPC, "No space left on device")
         real_fsync(fd)
 
-    monkeypatch.setattr(specmock.persistence.os, "fsync", fsync)
+    monkeypatch.setattr(specmock.runtime.persistence.os, "fsync", fsync)
     with persisted_app(path) as (_, persister, api):
         assert create(api, "before").status_code == 201
         failing["on"] = True

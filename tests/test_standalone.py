@@ -12,10 +12,9 @@ import httpx
 import pytest
 
 from conftest import BEARER, run_cli, start_server, stop_server
-from specmock import MockApp
-from specmock.app import AdminSettings
-from specmock.cli import build_app, is_loopback, parse_args
-from specmock.transport import SyncASGITransport
+from specmock import AdminSettings, MockApp
+from specmock.server.cli import build_app, is_loopback, parse_args
+from specmock.testing.transport import SyncASGITransport
 
 CONNECTOR = {"type": "github", "name": "GitHub Main", "config": {"apiUrl": "https://api.github.com"}}
 ORIGIN = "http://localhost:3000"
@@ -139,7 +138,7 @@ def test_the_admin_api_has_its_own_valid_openapi_document_covering_every_route()
     import yaml
     from openapi_spec_validator import validate
 
-    from specmock.admin import ADMIN_SPEC, PREFIX, admin_routes
+    from specmock.server.admin import ADMIN_SPEC, PREFIX, admin_routes
 
     document = yaml.safe_load(ADMIN_SPEC.read_text())
     validate(document)

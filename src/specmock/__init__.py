@@ -1,10 +1,15 @@
 """specmock: a high-fidelity, stateful mock of AppSec+, Versori Connect and SD Elements.
 
-from specmock import MockApp
-app = MockApp(seed=1)          # an ASGI app serving every bundled spec
+    from specmock import MockApp
+    app = MockApp(seed=1)          # an ASGI app serving every bundled spec
 
-The names below are imported on first use (PEP 562), so `import specmock` and the
-`specmock` command start without loading Starlette, jsonschema or Faker.
+What this module exports is the public API (pinned by tests/test_public_api.py);
+everything else is internal and may change. The names are imported on first use
+(PEP 562), so `import specmock`, the `specmock` command and the pytest plugin start
+without loading Starlette, jsonschema or Faker.
+
+The package is layered, and imports point one way (tests/test_layers.py checks it):
+base modules (errors, clock, encoding) <- spec <- runtime <- scenario <- server <- testing.
 """
 
 from __future__ import annotations
@@ -13,22 +18,43 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .app import MockApp, load_specs
-    from .clock import Clock, MockClock, SystemClock
+    from .clock import Clock, MockClock
     from .errors import LoadError, Problem, SpecmockError
+    from .server.admin import AdminSettings
+    from .server.app import MockApp, load_specs
+    from .testing.conformance import ResponseChecker
+    from .testing.handle import Handle
+    from .testing.transport import AsyncASGITransport, SyncASGITransport
 
-__all__ = ["Clock", "LoadError", "MockApp", "MockClock", "Problem", "SpecmockError", "SystemClock", "load_specs"]
+__all__ = [
+    "AdminSettings",
+    "AsyncASGITransport",
+    "Clock",
+    "Handle",
+    "LoadError",
+    "MockApp",
+    "MockClock",
+    "Problem",
+    "ResponseChecker",
+    "SpecmockError",
+    "SyncASGITransport",
+    "load_specs",
+]
 __version__ = "0.1.0"
 
 _WHERE = {
-    "MockApp": ".app",
-    "load_specs": ".app",
+    "AdminSettings": ".server.admin",
+    "MockApp": ".server.app",
+    "load_specs": ".server.app",
     "Clock": ".clock",
     "MockClock": ".clock",
-    "SystemClock": ".clock",
     "LoadError": ".errors",
     "Problem": ".errors",
     "SpecmockError": ".errors",
+    "Handle": ".testing.handle",
+    "ResponseChecker": ".testing.conformance",
+    "AsyncASGITransport": ".testing.transport",
+    "SyncASGITransport": ".testing.transport",
 }
 
 

@@ -18,13 +18,6 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
-class SystemClock:
-    """The wall clock, untouched."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
 class MockClock:
     """A clock you can freeze, set and advance; real time (plus any offset) otherwise."""
 

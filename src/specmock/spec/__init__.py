@@ -1,6 +1,10 @@
-"""Reading any OpenAPI document: versions, references, inference, overlays, routing.
+"""The spec layer: OpenAPI documents with `x-specmock`, compiled into a frozen model.
 
-The modules here turn a user's document (3.0 or 3.1, YAML or JSON, split into
-files, with or without `x-specmock`) into the one form the compiler reads: a
-3.1-style document carrying a complete `x-specmock` extension.
+Loading (YAML with line numbers, JSON fast, external local `$ref`s bundled),
+OpenAPI 3.0 schemas converted to 3.1's meaning, `x-specmock` inferred for
+documents without it and overlays applied, the extension's schema, compiling
+operations, request validation, authentication schemes, each family's error
+style, the lifecycles a spec declares, and the segment trie routes are matched
+with. Nothing here holds state or knows about HTTP serving; every other layer
+builds on this one.
 """

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LoadError
-from ..yamlload import Document, JsonPath, load_yaml
+from .yamlload import Document, JsonPath, load_yaml
 
 
 class LazyLines(dict[JsonPath, int]):

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..model import Collection, Family
-from ..schematools import inline_refs
+from .model import Collection, Family
+from .schematools import inline_refs
 
 _JSON = re.compile(r"^application/([a-z0-9.+-]*\+)?json($|;)", re.IGNORECASE)
 _ABSENT = object()

@@ -24,8 +24,8 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 from typing import Any
 
-from ..schematools import resolve_pointer
 from .routing_trie import template_params
+from .schematools import resolve_pointer
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 JSON_MEDIA = re.compile(r"^application/([a-z0-9.+-]*\+)?json($|;)", re.IGNORECASE)

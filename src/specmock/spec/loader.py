@@ -14,15 +14,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..compiler import HTTP_METHODS, check_unique_families, compile_family
 from ..errors import LoadError
-from ..model import Family
-from ..yamlload import Document, load_yaml
+from .compiler import HTTP_METHODS, check_unique_families, compile_family
 from .documents import load_document
 from .infer import Inference, infer
+from .model import Family
 from .openapi_versions import detect, normalise
 from .overlay import apply_overlay, overlay_target
 from .refs import bundle
+from .yamlload import Document, load_yaml
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LoadError
-from ..schematools import resolve_pointer
-from ..yamlload import Document, JsonPath
 from .documents import load_document
+from .schematools import resolve_pointer
+from .yamlload import Document, JsonPath
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 

@@ -20,7 +20,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from ..schematools import resolve_pointer
+from .schematools import resolve_pointer
 
 _checked: set[str] = set()
 #: Documents whose every schema passed (held, so an id cannot be reused while listed).

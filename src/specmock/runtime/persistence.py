@@ -44,8 +44,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .encoding import encode
-from .errors import LoadError
+from ..encoding import encode
+from ..errors import LoadError
 from .store import Scope, Store
 
 log = logging.getLogger("specmock")

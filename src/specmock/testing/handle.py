@@ -11,9 +11,10 @@ from typing import Any
 
 import httpx
 
-from .app import MockApp, ScenarioSource
-from .clock import MockClock
-from .journal import Entry
+from ..clock import MockClock
+from ..runtime.journal import Entry
+from ..scenario.registry import ScenarioSource
+from ..server.app import MockApp
 from .transport import AsyncASGITransport, SyncASGITransport
 
 BASE_URL = "http://specmock"

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import re
+import time
 from http import HTTPStatus
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
@@ -21,22 +23,26 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from .chaos import IN_PROCESS, Sleep, deliver
-from .encoding import encode
-from .engine import WRITE_ACTIONS, Call, Engine, Result
-from .errors import FieldError, Problem
-from .model import Family, Operation
-from .persistence import StateUnavailable
+from ..clock import MockClock
+from ..encoding import encode
+from ..errors import FieldError, Problem
+from ..runtime.engine import WRITE_ACTIONS, Call, Engine, Result
+from ..runtime.journal import Entry, Journal, Outcome
+from ..runtime.persistence import StateUnavailable
+from ..scenario.chaos import IN_PROCESS, Sleep, deliver
+from ..scenario.loader import Forced, Scenario
+from ..scenario.registry import ScenarioRegistry
+from ..scenario.rules import Decision, decide, needs_body
+from ..scenario.tokens import check_token
+from ..spec.model import Family, Operation
+from ..spec.validation import field_error, format_path
 from .router import Router
-from .rules import Decision, decide, needs_body
-from .scenario import Forced, Scenario
-from .tokens import check_token
-from .validation import field_error, format_path
 
 if TYPE_CHECKING:
-    from .app import MockApp
+    from ..runtime.persistence import StatePersister
 
 log = logging.getLogger("specmock")
+access_log = logging.getLogger("specmock.access")
 
 JSON = "application/json"
 DEFAULT_MAX_BODY = 1024 * 1024
@@ -168,13 +174,35 @@ def is_json_media_type(content_type: str) -> bool:
 
 
 class Dispatcher:
-    """The ASGI app behind every API path."""
+    """The ASGI app behind every API path.
 
-    def __init__(self, mock: MockApp, router: Router, engine: Engine, max_body: int = DEFAULT_MAX_BODY) -> None:
-        self.mock = mock
+    It is handed the few objects a request touches: the router, the engine (with
+    its store), the mock clock, the scenarios, the journal, chaos's random source and,
+    when the state is saved, the persister. It owns none of them.
+    """
+
+    def __init__(
+        self,
+        router: Router,
+        engine: Engine,
+        scenarios: ScenarioRegistry,
+        journal: Journal,
+        *,
+        clock: MockClock,
+        chaos_rng: random.Random,
+        max_body: int = DEFAULT_MAX_BODY,
+        access_log: bool = False,
+    ) -> None:
         self.router = router
         self.engine = engine
+        self.clock = clock
+        self.scenarios = scenarios
+        self.journal = journal
+        self.chaos_rng = chaos_rng
         self.max_body = max_body
+        self.access_log = access_log
+        #: Set when the state is saved: writes then wait until they are durable.
+        self.persister: StatePersister | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -187,7 +215,7 @@ class Dispatcher:
     def _sleep_for(self, scope: Scope) -> Sleep:
         """How chaos waits: on the mock clock in-process when it is frozen (no wall time
         passes, the mock's time moves on), in real time on a socket."""
-        clock = self.mock.clock
+        clock = self.clock
         if IN_PROCESS not in scope.get("extensions", {}) or not clock.frozen:
             return asyncio.sleep
 
@@ -206,22 +234,22 @@ class Dispatcher:
         op = match.operation
         decision: Decision | None = None
         body: Any = None
-        outcome = "ok"
+        outcome = Outcome.OK
         try:
             scenario = self._scenario(request, family)
             if op is None:
-                outcome = "unmatched"
+                outcome = Outcome.UNMATCHED
                 raise self._unrouted(family, request, match.allowed)
             if scenario is not None and scenario.rules:
                 if needs_body(scenario, op):
                     body = _lenient_json(await request.body())
                 decision = decide(
-                    scenario, op, match.path_values, request.query_params, request.headers, body, self.mock.chaos_rng
+                    scenario, op, match.path_values, request.query_params, request.headers, body, self.chaos_rng
                 )
             forced = decision.forced if decision is not None else None
             forced = forced or _preferred(request, op)
             if forced is not None:
-                outcome = "forced"
+                outcome = Outcome.FORCED
                 response = self._forced_response(family, op, forced)
             else:
                 credential = op.authenticator.authenticate(
@@ -233,25 +261,65 @@ class Dispatcher:
                 )
                 policy = scenario.auth.get(family.name) if scenario is not None else None
                 if policy is not None and credential is not None:
-                    check_token(policy, op, credential, self.mock.clock.now())
+                    check_token(policy, op, credential, self.clock.now())
                 call = await self._call(request, op, match.path_values)
                 body = call.body
                 response = self._response(await self._handle(call), request.method)
         except Problem as problem:
-            if outcome == "ok":
-                outcome = "invalid" if problem.kind in _INVALID_KINDS else "refused"
+            if outcome == Outcome.OK:
+                outcome = Outcome.INVALID if problem.kind in _INVALID_KINDS else Outcome.REFUSED
             response = self.problem_response(family, problem)
         except ClientDisconnect:
-            outcome = "disconnected"
+            outcome = Outcome.DISCONNECTED
             response = Response(status_code=499)
         except Exception:
             log.exception("internal error answering %s %s", request.method, path)
-            outcome = "error"
+            outcome = Outcome.ERROR
             response = self.problem_response(family, Problem(500, family.errors.message("internal"), kind="internal"))
         if decision is not None and (decision.reset or decision.truncate):
-            outcome = "dropped"
-        self.mock.record(request, family, op, response, body, perf_counter() - started, decision, outcome)
+            outcome = Outcome.DROPPED
+        self._record(request, family, op, response, body, perf_counter() - started, decision, outcome)
         return response, decision
+
+    def _record(
+        self,
+        request: Request,
+        family: Family,
+        op: Operation | None,
+        response: Response,
+        body: Any,
+        seconds: float,
+        decision: Decision | None,
+        outcome: Outcome,
+    ) -> None:
+        """The last step of every request: the journal entry, and the access log line when asked for."""
+        entry = Entry(
+            seq=self.journal.next_seq(),
+            timestamp=time.time(),
+            method=request.method,
+            path=request.scope["path"],
+            query=request.scope.get("query_string", b"").decode("latin-1"),
+            family=family.name,
+            operation_id=op.operation_id if op else None,
+            status=response.status_code,
+            request_body=body,
+            response_raw=bytes(response.body),
+            duration_ms=seconds * 1000,
+            rule=decision.label if decision else None,
+            outcome=outcome,
+        )
+        self.journal.add(entry)
+        if self.access_log:
+            line = {
+                "method": entry.method,
+                "path": entry.path,
+                "operationId": entry.operation_id,
+                "status": entry.status,
+                "ms": round(entry.duration_ms, 3),
+                "rule": entry.rule,
+                "outcome": entry.outcome,
+            }
+            access_log.info(json.dumps(line, separators=(",", ":")))
 
     async def _handle(self, call: Call) -> Result:
         """Run the operation; with a state file, answer only once its change is on disk.
@@ -259,7 +327,7 @@ class Dispatcher:
         While the state cannot be saved, operations that write are refused (503 with
         Retry-After) before they change anything; reads keep working.
         """
-        persister = self.mock.persister
+        persister = self.persister
         if persister is None:
             return self.engine.handle(call)
         try:
@@ -278,9 +346,9 @@ class Dispatcher:
     def _scenario(self, request: Request, family: Family) -> Scenario | None:
         chosen = request.headers.get(SCENARIO_HEADER)
         if not chosen:
-            return self.mock.scenario
+            return self.scenarios.active
         try:
-            return self.mock.bundled_scenario(chosen)
+            return self.scenarios.bundled(chosen)
         except KeyError as exc:
             # Never fall back to "no scenario": that would switch off the active tokens and chaos.
             raise Problem(400, f"{SCENARIO_HEADER}: {exc.args[0]}", kind="validation") from None

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from .model import CompiledPath, Family, Operation
-from .spec.routing_trie import SegmentTrie, segment_parts
+from ..spec.model import CompiledPath, Family, Operation
+from ..spec.routing_trie import SegmentTrie, segment_parts
 
 
 @dataclass(frozen=True)

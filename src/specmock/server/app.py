@@ -7,53 +7,36 @@ an ASGI app. Every control the admin API offers is a method here first.
 
 from __future__ import annotations
 
-import json
-import logging
 import random
-import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ..clock import MockClock
+from ..errors import LoadError
+from ..runtime.engine import Engine
+from ..runtime.journal import DEFAULT_JOURNAL_SIZE, Journal
+from ..runtime.store import Store
+from ..scenario.loader import Scenario
+from ..scenario.registry import ScenarioRegistry, ScenarioSource
+from ..spec import loader
+from ..spec.bundled import bundled_specs
+from ..spec.catalog import Catalog
+from ..spec.compiler import scope_depth as _scope_depth
+from ..spec.lifecycle import InvalidOverride, Lifecycle
+from ..spec.model import Collection, Family, Operation
 from .admin import PREFIX as ADMIN_PREFIX
-from .admin import admin_routes
-from .bundled import bundled_dir, bundled_specs
-from .clock import MockClock
-from .compiler import scope_depth as _scope_depth
+from .admin import AdminSettings, admin_routes
 from .dispatch import DEFAULT_MAX_BODY, Dispatcher
-from .engine import Engine
-from .errors import LoadError
-from .journal import DEFAULT_JOURNAL_SIZE, Entry, Journal
-from .lifecycle import Lifecycle, compile_lifecycle, merge_lifecycle
-from .model import Collection, Family, Operation
 from .router import Router
-from .rules import Decision
-from .scenario import Scenario, ScenarioText, load_scenario
-from .spec import loader
-from .store import Store
 
 if TYPE_CHECKING:
-    from .persistence import StatePersister
-
-access_log = logging.getLogger("specmock.access")
-
-ScenarioSource = Path | str | dict[str, Any] | Scenario | ScenarioText
-
-
-@dataclass
-class AdminSettings:
-    """Who may use the admin API: everyone who can reach it (`open`), or holders of `token`."""
-
-    open: bool = True
-    token: str | None = None
+    from ..runtime.persistence import StatePersister
 
 
 #: Response headers a browser may read cross-origin (retry logic needs Retry-After).
@@ -64,14 +47,6 @@ def load_specs(paths: Iterable[Path | str] | None = None, overlays: Iterable[Pat
     """Compile the given spec files (with their overlays), or the bundled ones."""
     files = [Path(p) for p in paths] if paths is not None else bundled_specs()
     return [spec.family for spec in loader.load_specs(files, overlays)]
-
-
-def bundled_scenario_files() -> dict[str, Path]:
-    """The scenarios that ship with specmock, by name."""
-    folder = bundled_dir("scenarios")
-    if not folder.is_dir():
-        return {}
-    return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
 
 
 class MockApp:
@@ -102,6 +77,7 @@ class MockApp:
             self.router = Router(self.families)
         except ValueError as exc:
             raise LoadError(self.families[0].source, None, str(exc)) from None
+        self.catalog = Catalog(self.families)
         self.clock = clock or MockClock()
         self.store = Store()
         #: The seed someone chose (flag, environment, marker, admin reset): it wins over a scenario's.
@@ -109,12 +85,18 @@ class MockApp:
         self.engine = Engine(self.families, self.store, self.clock, seed or 0)
         self.journal = Journal(journal_size)
         self.chaos_rng = random.Random(f"{self.engine.seed}/chaos")
-        self.scenario: Scenario | None = None
-        self._bundled: dict[str, Scenario] = {}
+        self.scenarios = ScenarioRegistry(self.catalog)
         self.admin = admin or AdminSettings()
-        self.access_log = access_log
-        self.persister: StatePersister | None = None
-        self.dispatcher = Dispatcher(self, self.router, self.engine, max_body=max_body)
+        self.dispatcher = Dispatcher(
+            self.router,
+            self.engine,
+            self.scenarios,
+            self.journal,
+            clock=self.clock,
+            chaos_rng=self.chaos_rng,
+            max_body=max_body,
+            access_log=access_log,
+        )
         cors: dict[str, Any] | None = None
         if cors_origins:
             any_origin = "*" in cors_origins
@@ -153,18 +135,31 @@ class MockApp:
         return self.engine.seed
 
     @property
+    def scenario(self) -> Scenario | None:
+        """The scenario in force, or None (the specs alone)."""
+        return self.scenarios.active
+
+    @property
+    def persister(self) -> StatePersister | None:
+        """The state file's writer, when the state is saved (`specmock serve --state-file`)."""
+        return self.dispatcher.persister
+
+    @persister.setter
+    def persister(self, persister: StatePersister | None) -> None:
+        self.dispatcher.persister = persister
+
+    @property
     def operations(self) -> list[Operation]:
         """Every served operation, by family."""
-        return self.router.operations
+        return list(self.catalog.operations)
 
     def collection(self, family: str, name: str) -> Collection:
         """A collection by family and name, or KeyError naming what exists."""
-        for fam in self.families:
-            if fam.name == family:
-                if name not in fam.collections:
-                    raise KeyError(f"{family} has no collection {name!r} (has: {', '.join(fam.collections)})")
-                return fam.collections[name]
-        raise KeyError(f"no family {family!r} (loaded: {', '.join(f.name for f in self.families)})")
+        return self.catalog.collection(family, name)
+
+    def lifecycle(self, family: str, collection: str) -> Lifecycle | None:
+        """The lifecycle in force for a collection: a scenario's override, else the spec's."""
+        return self.engine.lifecycle_of(self.collection(family, collection))
 
     # -- state ------------------------------------------------------------------------
 
@@ -187,11 +182,10 @@ class MockApp:
         self.chaos_rng.seed(f"{self.engine.seed}/chaos")
         if self.scenario is not None:
             for fam_name, coll_name, item, _ in self.scenario.fixtures:
-                family = next(f for f in self.families if f.name == fam_name)
+                family = self.catalog.family(fam_name)
                 with self.store.lock:
                     self.engine.add_fixture(family, family.collections[coll_name], item)
-            self.scenario = self.scenario.fresh()
-        self._bundled = {name: scenario.fresh() for name, scenario in self._bundled.items()}
+        self.scenarios.restart_counters()
 
     def state(self) -> dict[str, Any]:
         """Every collection's items, as JSON-ready data."""
@@ -232,52 +226,31 @@ class MockApp:
         Everything is checked before anything changes: a broken scenario raises
         LoadError and the previous one stays in force.
         """
-        compiled = [self.compile_scenario(s) for s in sources]
-        scenario = Scenario.combine(compiled).fresh()
+        scenario = Scenario.combine([self.check_scenario(s) for s in sources]).fresh()
         lifecycles = {}
-        for (fam, coll_name), override in scenario.lifecycles.items():
+        for (family, name), override in scenario.lifecycles.items():
+            coll = self.collection(family, name)
             try:
-                lifecycles[(fam, coll_name)] = self._lifecycle_override(fam, coll_name, override)
+                lifecycles[coll.key] = coll.overridden_lifecycle(override)
             except ValueError as exc:
                 raise LoadError(scenario.source, None, str(exc)) from None
         # Everything is checked: only now does anything change.
-        for fam_obj in self.families:
-            for coll in fam_obj.collections.values():
-                coll.lifecycle = lifecycles.get((fam_obj.name, coll.name), coll.spec_lifecycle)
-        self.scenario = scenario
+        self.engine.lifecycles = lifecycles
+        self.scenarios.active = scenario
         if reset:
             self.reset()
         return scenario
 
     def clear_scenario(self, reset: bool = True) -> None:
         """Back to the specs alone: no rules, any token, the specs' lifecycles."""
-        self.scenario = None
-        for coll in (c for f in self.families for c in f.collections.values()):
-            coll.lifecycle = coll.spec_lifecycle
+        self.scenarios.active = None
+        self.engine.lifecycles = {}
         if reset:
             self.reset()
 
-    def bundled_scenario(self, name: str) -> Scenario:
-        """A bundled scenario by name (for the X-Specmock-Scenario header), compiled once;
-        KeyError naming the bundled ones if there is none by that name."""
-        if name not in self._bundled:
-            files = bundled_scenario_files()
-            if name not in files:
-                raise KeyError(f"no bundled scenario {name!r} (bundled: {', '.join(files)})")
-            self._bundled[name] = load_scenario(files[name], self)
-        return self._bundled[name]
-
-    def compile_scenario(self, source: ScenarioSource) -> Scenario:
-        """Check a scenario against the loaded specs without applying it."""
-        if isinstance(source, Scenario):
-            return source
-        if isinstance(source, str) and "\n" not in source and not Path(source).exists():
-            files = bundled_scenario_files()
-            if source in files:
-                return load_scenario(files[source], self)
-            if "/" not in source and not source.endswith((".yaml", ".yml", ".json")):
-                raise LoadError(source, None, f"no such scenario (bundled: {', '.join(files)})")
-        return load_scenario(source, self)
+    def check_scenario(self, source: ScenarioSource) -> Scenario:
+        """Check a scenario against the loaded specs without applying it (LoadError, file:line, if broken)."""
+        return self.scenarios.resolve(source, seed=self.seed)
 
     def override_lifecycle(self, family: str, collection: str, override: dict[str, Any] | None) -> None:
         """Lay `override` over the spec's lifecycle of a collection (None restores the spec's).
@@ -285,67 +258,11 @@ class MockApp:
         Raises ValueError with the reason when the result is not a valid lifecycle.
         """
         coll = self.collection(family, collection)
-        coll.lifecycle = self._lifecycle_override(family, collection, override)
-
-    def _lifecycle_override(self, family: str, collection: str, override: dict[str, Any] | None) -> Lifecycle:
-        coll = self.collection(family, collection)
-        if coll.spec_lifecycle is None:
-            raise ValueError(f"{family}.{collection} has no lifecycle to override")
         if override is None:
-            return coll.spec_lifecycle
-        raw = merge_lifecycle(coll.spec_lifecycle.raw, override)
-        enum = (coll.schema.get("properties", {}).get(raw.get("field")) or {}).get("enum")
-        lifecycle, errors = compile_lifecycle(raw, enum, allow_unreachable=True)
-        if errors:
-            path, reason = errors[0]
-            where = ".".join(map(str, path))
-            raise ValueError(f"{family}.{collection} lifecycle{' at ' + where if where else ''}: {reason}")
-        assert lifecycle is not None
-        return lifecycle
-
-    # -- journal ----------------------------------------------------------------------
-
-    def record(
-        self,
-        request: Request,
-        family: Family,
-        op: Operation | None,
-        response: Response,
-        body: Any,
-        seconds: float,
-        decision: Decision | None,
-        outcome: str,
-    ) -> None:
-        """Add one exchange to the journal."""
-        if self.access_log:
-            access_log.info(
-                json.dumps(
-                    {
-                        "method": request.method,
-                        "path": request.scope["path"],
-                        "operationId": op.operation_id if op else None,
-                        "status": response.status_code,
-                        "ms": round(seconds * 1000, 3),
-                        "rule": decision.label if decision else None,
-                        "outcome": outcome,
-                    },
-                    separators=(",", ":"),
-                )
-            )
-        self.journal.add(
-            Entry(
-                seq=self.journal.next_seq(),
-                timestamp=time.time(),
-                method=request.method,
-                path=request.scope["path"],
-                query=request.scope.get("query_string", b"").decode("latin-1"),
-                family=family.name,
-                operation_id=op.operation_id if op else None,
-                status=response.status_code,
-                request_body=body,
-                response_raw=bytes(response.body),
-                duration_ms=seconds * 1000,
-                rule=decision.label if decision else None,
-                outcome=outcome,
-            )
-        )
+            self.engine.lifecycles.pop(coll.key, None)
+            return
+        try:
+            self.engine.lifecycles[coll.key] = coll.overridden_lifecycle(override)
+        except InvalidOverride as exc:
+            where = " at " + ".".join(map(str, exc.path)) if exc.path else ""
+            raise ValueError(f"{family}.{collection} lifecycle{where}: {exc.reason}") from None

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import LoadError
+from ..errors import LoadError
 
 if TYPE_CHECKING:
     from .app import MockApp
@@ -191,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     args = parse_args(argv)
     if args.command == "schema":
-        from .scenario_schema import SCENARIO_SCHEMA
+        from ..scenario.schema import SCENARIO_SCHEMA
 
         print(json.dumps(SCENARIO_SCHEMA, indent=2))
         return 0
@@ -205,7 +205,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
 
 def _infer(args: argparse.Namespace) -> int:
-    from .spec.inference_output import inference_yaml
+    from ..spec.inference_output import inference_yaml
 
     try:
         print(inference_yaml(Path(args.spec), plain=args.format == "plain"), end="")
@@ -229,7 +229,8 @@ def _routes(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .app import MockApp, bundled_scenario_files
+    from ..scenario.registry import bundled_scenario_files
+    from .app import MockApp
 
     try:
         app = MockApp(args.spec, overlays=args.overlay or ())
@@ -252,8 +253,9 @@ def _validate(args: argparse.Namespace) -> int:
 
 def build_app(args: argparse.Namespace) -> MockApp:
     """The MockApp that `serve` runs for these arguments (with its state restored); LoadError if broken."""
-    from .app import AdminSettings, MockApp
-    from .persistence import StatePersister
+    from ..runtime.persistence import StatePersister
+    from .admin import AdminSettings
+    from .app import MockApp
 
     app = MockApp(
         args.spec,

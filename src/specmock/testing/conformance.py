@@ -11,10 +11,10 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from .model import Operation
-from .router import Router
-from .schematools import inline_refs
-from .validation import compile_validator, format_path
+from ..server.router import Router
+from ..spec.model import Operation
+from ..spec.schematools import inline_refs
+from ..spec.validation import compile_validator, format_path
 
 
 class ResponseChecker:

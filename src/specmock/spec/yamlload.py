@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from .errors import LoadError
+from ..errors import LoadError
 
 JsonPath = tuple[str | int, ...]
 

@@ -14,10 +14,26 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
+from ..spec.catalog import split_reference
+
 DEFAULT_JOURNAL_SIZE = 10_000
+
+
+class Outcome(StrEnum):
+    """How one request ended, as the journal and the access log report it."""
+
+    OK = "ok"  # the operation ran (its status may still be a 4xx the engine chose, e.g. 404 or 409)
+    INVALID = "invalid"  # the request broke the spec: validation, malformed JSON, media type, size
+    REFUSED = "refused"  # auth, a token's scope, or another problem the API answers with
+    UNMATCHED = "unmatched"  # no operation has this method and path
+    FORCED = "forced"  # a scenario rule or `Prefer: code=` chose the response
+    DROPPED = "dropped"  # chaos cut the connection (reset or truncate)
+    DISCONNECTED = "disconnected"  # the client went away before its body arrived
+    ERROR = "error"  # a bug: answered 500 in the family's format and logged
 
 
 @dataclass(frozen=True)
@@ -36,7 +52,7 @@ class Entry:
     response_raw: bytes = field(repr=False)
     duration_ms: float
     rule: str | None
-    outcome: str  # "ok", "invalid", "unmatched", "forced", "dropped", ...
+    outcome: Outcome
 
     @cached_property
     def time(self) -> str:
@@ -104,7 +120,7 @@ class Journal:
             items = list(self._entries)
         if operation_id is None:
             return items
-        family, _, plain = operation_id.rpartition(":")
+        family, plain = split_reference(operation_id)
         return [e for e in items if e.operation_id == plain and (not family or e.family == family)]
 
     def __iter__(self) -> Iterator[Entry]:

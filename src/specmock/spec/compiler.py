@@ -14,17 +14,17 @@ from urllib.parse import urlsplit
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from ..errors import LoadError
 from .auth import Authenticator, SecurityScheme
-from .errors import LoadError
-from .extension import COLLECTION_SCHEMA, FAMILY_SCHEMA, OPERATION_SCHEMA
+from .error_styles import ErrorStyle
+from .examples import compile_example, example_collection, json_body_schema
+from .extension_schema import COLLECTION_SCHEMA, FAMILY_SCHEMA, OPERATION_SCHEMA
 from .lifecycle import Lifecycle, compile_lifecycle
 from .model import Collection, Family, Filter, Operation, Reference, UniqueRule
-from .problems import ErrorStyle
+from .request_view import request_view
+from .routing_trie import template_params
+from .schema_check import check_document
 from .schematools import Stripper, compile_stripper, flagged_paths, inline_refs, resolve_pointer
-from .spec.examples import compile_example, example_collection, json_body_schema
-from .spec.request_view import request_view
-from .spec.routing_trie import template_params
-from .spec.schema_check import check_document
 from .templates import template_errors
 from .validation import ParameterSet, compile_validator, locate, make_parameter
 from .yamlload import Document, JsonPath, load_yaml
@@ -163,10 +163,8 @@ def _collection(doc: Document, name: str, raw: dict[str, Any]) -> Collection:
         aliases=raw.get("aliases", {}),
         touch_parent=raw.get("touchParent", False),
         fixtures=raw.get("fixtures", []),
-        write_only=frozenset(flagged_paths(schema, "writeOnly")),
         strip_write_only=compile_stripper(frozenset(flagged_paths(schema, "writeOnly"))),
         lifecycle=lifecycle,
-        spec_lifecycle=lifecycle,
     )
 
 
@@ -321,7 +319,6 @@ def _operation(
         operation_id=op_id,
         method=method.upper(),
         path=family.prefix + template,
-        summary=str(raw.get("summary", "")),
         action=action,
         collection=collection,
         success_status=success[0],

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import Operation
-from .scenario import Chaos, Forced, Rule, Scenario
+from ..spec.model import Operation
+from .loader import Chaos, Forced, Rule, Scenario
 
 
 @dataclass

@@ -14,16 +14,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .clock import Clock, isoformat
-from .encoding import encode, encode_list, encode_with_list
-from .errors import FieldError, Problem
+from ..clock import Clock, isoformat
+from ..encoding import encode, encode_list, encode_with_list
+from ..errors import FieldError, Problem
+from ..spec.lifecycle import META, Lifecycle
+from ..spec.model import Collection, Family, Operation
+from ..spec.templates import render
 from .fakedata import FakeData
 from .ids import sequential, ulid, uuid4
-from .lifecycle import META
 from .listing import apply_filters, apply_sort, cursor_page, get_field, numbered_page
-from .model import Collection, Family, Operation
 from .store import Item, Scope, Store, UniqueIndex
-from .templates import render
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -73,6 +73,8 @@ class Engine:
         self.rng = random.Random(seed)
         self.fake = FakeData(self.rng, seed)
         self.seed = seed
+        #: Lifecycle overrides in force (a scenario's), by collection key; the compiled specs stay untouched.
+        self.lifecycles: dict[str, Lifecycle] = {}
         self._indexes: dict[str, list[UniqueIndex]] = {}
         for family in families:
             for coll in family.collections.values():
@@ -96,6 +98,10 @@ class Engine:
         self.seed = seed
         self.rng.seed(seed)
         self.fake.reseed(seed)
+
+    def lifecycle_of(self, coll: Collection) -> Lifecycle | None:
+        """The lifecycle in force for `coll`: a scenario's override, else the spec's."""
+        return self.lifecycles.get(coll.key, coll.lifecycle)
 
     def reset(self, seed: int | None = None) -> None:
         """Forget all state and start again from the fixtures and the seed."""
@@ -232,11 +238,12 @@ class Engine:
             item.setdefault(coll.updated_field, item.get(coll.created_field or "", stamp))
         self._check_references(family, coll, scope, item)
         key = item.get(coll.key_field)
-        if coll.lifecycle is not None:
-            given = item.get(coll.lifecycle.field) if given_id_ok else None
-            if given is not None and given not in coll.lifecycle.states:
+        lifecycle = self.lifecycle_of(coll)
+        if lifecycle is not None:
+            given = item.get(lifecycle.field) if given_id_ok else None
+            if given is not None and given not in lifecycle.states:
                 raise ValueError(f"{given!r} is not a state of the {coll.label} lifecycle")
-            coll.lifecycle.start(
+            lifecycle.start(
                 item, now, self._rng_for(coll, key), self.fake.faker, state=given, given=frozenset(fields)
             )
         self._check_unique(family, coll, scope, item, exclude=None)  # first: its message is the API's
@@ -330,7 +337,7 @@ class Engine:
             if value is None:
                 continue
             owner = self.store.owner(index, scope, value)
-            if owner is not None and owner != exclude and coll.lifecycle is not None:
+            if owner is not None and owner != exclude and self.lifecycle_of(coll) is not None:
                 # The owner may have moved on (a scan finished): bring it up to date, then look again.
                 current = self.store.get(coll.key, scope, owner)
                 if current is not None:
@@ -478,7 +485,7 @@ class Engine:
 
     def _advanced(self, coll: Collection, scope: Scope, items: list[Item], read: bool) -> list[Item]:
         """`items` with every lifecycle transition due by now applied (and stored)."""
-        lifecycle = coll.lifecycle
+        lifecycle = self.lifecycle_of(coll)
         if lifecycle is None:
             return items
         now = self.clock.now()
@@ -544,4 +551,4 @@ def _writable(op: Operation, body: Any) -> dict[str, Any]:
 
 def _cacheable(coll: Collection) -> bool:
     """Whether an item's public form depends on the item alone (no children, no lifecycle)."""
-    return not coll.embed and coll.spec_lifecycle is None
+    return not coll.embed and coll.lifecycle is None

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 from starlette.types import ASGIApp, Message
 
-from .chaos import IN_PROCESS, BodyTruncated, ConnectionDropped
+from ..scenario.chaos import IN_PROCESS, BodyTruncated, ConnectionDropped
 
 _DROPPED = "Server disconnected without sending a complete response (specmock chaos)."
 _TRUNCATED = "peer closed connection without sending complete message body: {} (specmock chaos)"

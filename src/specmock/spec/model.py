@@ -10,9 +10,9 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from .auth import Authenticator
-from .lifecycle import Lifecycle
-from .problems import ErrorStyle
-from .schematools import FlagPath, Stripper
+from .error_styles import ErrorStyle
+from .lifecycle import Lifecycle, override_lifecycle
+from .schematools import Stripper
 from .validation import ParameterSet
 
 
@@ -61,13 +61,21 @@ class Collection:
     aliases: dict[str, dict[str, Any]] = field(default_factory=dict)
     touch_parent: bool = False
     fixtures: list[dict[str, Any]] = field(default_factory=list)
-    write_only: frozenset[FlagPath] = frozenset()
-    #: Removes the write-only fields from an item (compiled from `write_only`); None when there are none.
+    #: Removes the write-only fields from an item; None when there are none.
     strip_write_only: Stripper | None = None
     child_names: list[str] = field(default_factory=list)
+    #: The lifecycle as the spec declares it. A scenario's override lives beside it, per app (Engine.lifecycles).
     lifecycle: Lifecycle | None = None
-    #: The lifecycle as the spec declared it; scenarios override from this.
-    spec_lifecycle: Lifecycle | None = None
+
+    def overridden_lifecycle(self, override: dict[str, Any]) -> Lifecycle:
+        """This collection's lifecycle with `override` laid over it.
+
+        ValueError when the collection has none; InvalidOverride (a ValueError) when the result is invalid.
+        """
+        if self.lifecycle is None:
+            raise ValueError(f"{self.family}.{self.name} has no lifecycle to override")
+        enum = (self.schema.get("properties", {}).get(override.get("field", self.lifecycle.field)) or {}).get("enum")
+        return override_lifecycle(self.lifecycle, override, enum)
 
     @property
     def key(self) -> str:
@@ -92,7 +100,6 @@ class Operation:
     operation_id: str
     method: str
     path: str  # the full path template, prefix included
-    summary: str
     action: str
     collection: Collection
     success_status: int

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .auth import Credential
-from .errors import Problem
-from .model import Operation
-from .scenario import AuthPolicy
+from ..errors import Problem
+from ..spec.auth import Credential
+from ..spec.model import Operation
+from .loader import AuthPolicy
 
 
 def check_token(policy: AuthPolicy, op: Operation, credential: Credential, now: datetime) -> None:

@@ -13,21 +13,22 @@ import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from .errors import LoadError, Problem
-from .formats import format_checker
-from .lifecycle import compile_lifecycle, merge_lifecycle, parse_duration
-from .model import Family, Operation
-from .scenario_schema import SCENARIO_SCHEMA
-from .schematools import inline_refs
-from .validation import compile_validator, format_path, locate
-from .yamlload import Document, JsonPath, load_yaml, parse_yaml
-
-if TYPE_CHECKING:
-    from .app import MockApp
+from ..clock import MockClock
+from ..errors import LoadError, Problem
+from ..runtime.engine import Engine
+from ..runtime.store import Store
+from ..spec.catalog import Catalog
+from ..spec.formats import format_checker
+from ..spec.lifecycle import InvalidOverride, merge_lifecycle, parse_duration
+from ..spec.model import Family, Operation
+from ..spec.schematools import inline_refs
+from ..spec.validation import compile_validator, format_path, locate
+from ..spec.yamlload import Document, JsonPath, load_yaml, parse_yaml
+from .schema import SCENARIO_SCHEMA
 
 _SCHEMA_VALIDATOR = Draft202012Validator(SCENARIO_SCHEMA, format_checker=format_checker)
 
@@ -145,10 +146,11 @@ class ScenarioText:
 
 
 def load_scenario(
-    source: Path | str | dict[str, Any] | ScenarioText, mock: MockApp, *, name: str | None = None
+    source: Path | str | dict[str, Any] | ScenarioText, catalog: Catalog, *, name: str | None = None, seed: int = 0
 ) -> Scenario:
-    """Load and check a scenario against `mock`'s specs: a file (Path, or a str naming one),
-    YAML/JSON text (ScenarioText, or a str with a newline), or a dict."""
+    """Load and check a scenario against the loaded specs: a file (Path, or a str naming one),
+    YAML/JSON text (ScenarioText, or a str with a newline), or a dict. `seed`: the one its
+    fixtures would be stored with."""
     if isinstance(source, ScenarioText):
         doc = parse_yaml(source.text, f"<{source.name}>")
     elif isinstance(source, dict):
@@ -157,10 +159,10 @@ def load_scenario(
         doc = load_yaml(source)
     else:
         doc = parse_yaml(source, f"<{name or 'scenario'}>")
-    return compile_scenario(doc, mock)
+    return compile_scenario(doc, catalog, seed=seed)
 
 
-def compile_scenario(doc: Document, mock: MockApp) -> Scenario:
+def compile_scenario(doc: Document, catalog: Catalog, *, seed: int = 0) -> Scenario:
     """Check every part of the scenario and report every problem at once (file:line each);
     only a scenario with none is returned."""
     data = doc.data
@@ -176,7 +178,7 @@ def compile_scenario(doc: Document, mock: MockApp) -> Scenario:
     def checkable(at: JsonPath) -> bool:
         return not any(bad and at[: len(bad)] == bad for bad in misshapen)
 
-    families = {f.name: f for f in mock.families}
+    families = {f.name: f for f in catalog.families}
     scenario = Scenario(
         name=data.get("name") or doc.path.stem.strip("<>"),
         description=data.get("description", ""),
@@ -196,13 +198,13 @@ def compile_scenario(doc: Document, mock: MockApp) -> Scenario:
                 elif section == "auth":
                     scenario.auth[str(key)] = _auth(doc, _family(doc, families, at), raw)
                 elif section == "rules":
-                    scenario.rules.append(_rule(doc, mock, raw, at))
+                    scenario.rules.append(_rule(doc, catalog, raw, at))
                 else:
                     _lifecycles(doc, families, scenario, at, raw)
             except LoadError as exc:
                 problems.append(exc)
     if not problems:
-        problems += _try_fixtures(doc, mock, scenario)
+        problems += _try_fixtures(doc, catalog, scenario, seed)
     if problems:
         raise LoadError.of(sorted(problems, key=lambda e: e.line or 0))
     return scenario
@@ -223,14 +225,12 @@ def _lifecycles(doc: Document, families: dict[str, Family], scenario: Scenario, 
     for coll_name, override in raw.items():
         where = (*at, coll_name)
         coll = family.collections.get(coll_name)
-        if coll is None or coll.spec_lifecycle is None:
+        if coll is None or coll.lifecycle is None:
             raise doc.error(where, f"{family.name}.{coll_name} has no lifecycle to override")
-        merged = merge_lifecycle(coll.spec_lifecycle.raw, override)
-        enum = (coll.schema.get("properties", {}).get(merged.get("field")) or {}).get("enum")
-        _, problems = compile_lifecycle(merged, enum, allow_unreachable=True)
-        if problems:
-            inner, reason = problems[0]
-            raise doc.error((*where, *inner), f"invalid lifecycle override: {reason}")
+        try:
+            coll.overridden_lifecycle(override)
+        except InvalidOverride as exc:
+            raise doc.error((*where, *exc.path), f"invalid lifecycle override: {exc.reason}") from None
         scenario.lifecycles[(family.name, coll_name)] = override
 
 
@@ -259,17 +259,13 @@ def _auth(doc: Document, family: Family, raw: dict[str, Any]) -> AuthPolicy:
     )
 
 
-def _candidates(doc: Document, mock: MockApp, match: dict[str, Any], at: JsonPath) -> list[Operation]:
-    ops = list(mock.operations)
-    if "family" in match:
-        ops = [op for op in ops if op.family.name == match["family"]]
+def _candidates(doc: Document, catalog: Catalog, match: dict[str, Any], at: JsonPath) -> list[Operation]:
+    ops = list(catalog.operations)
     if "operationId" in match:
         wanted = match["operationId"] if isinstance(match["operationId"], list) else [match["operationId"]]
-        selected = []
-        for w in wanted:
-            fam, _, plain = w.rpartition(":")
-            selected += [op for op in ops if op.operation_id == plain and (not fam or op.family.name == fam)]
-        ops = selected
+        ops = [op for reference in wanted for op in catalog.named(reference)]
+    if "family" in match:
+        ops = [op for op in ops if op.family.name == match["family"]]
     if "method" in match:
         ops = [op for op in ops if op.method == match["method"].upper()]
     if "path" in match:
@@ -284,9 +280,9 @@ def _candidates(doc: Document, mock: MockApp, match: dict[str, Any], at: JsonPat
     return ops
 
 
-def _rule(doc: Document, mock: MockApp, raw: dict[str, Any], at: JsonPath) -> Rule:
+def _rule(doc: Document, catalog: Catalog, raw: dict[str, Any], at: JsonPath) -> Rule:
     match = raw.get("match") or {}
-    ops = _candidates(doc, mock, match, (*at, "match"))
+    ops = _candidates(doc, catalog, match, (*at, "match"))
     forced = None
     if "respond" in raw:
         forced = _forced(doc, ops, raw["respond"], (*at, "respond"))
@@ -361,16 +357,13 @@ def _chaos(doc: Document, raw: dict[str, Any], at: JsonPath) -> Chaos:
     )
 
 
-def _try_fixtures(doc: Document, mock: MockApp, scenario: Scenario) -> list[LoadError]:
-    """Store the fixtures in a scratch copy of the mock, so a bad one fails now, at its line."""
-    from .engine import Engine
-    from .store import Store
-
-    scratch = Engine(mock.families, Store(), mock.clock, mock.seed)
+def _try_fixtures(doc: Document, catalog: Catalog, scenario: Scenario, seed: int) -> list[LoadError]:
+    """Store the fixtures in a scratch store, so a bad one fails now, at its line."""
+    scratch = Engine(list(catalog.families), Store(), MockClock(frozen=True), seed)
     scratch.reset()
     problems = []
     for fam_name, coll_name, item, at in scenario.fixtures:
-        family = next(f for f in mock.families if f.name == fam_name)
+        family = catalog.family(fam_name)
         try:
             scratch.add_fixture(family, family.collections[coll_name], item)
         except (Problem, ValueError, KeyError, TypeError) as exc:

@@ -34,9 +34,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .app import MockApp
-    from .scenario import Scenario
-    from .testing import Handle
+    from ..scenario.loader import Scenario
+    from ..server.app import MockApp
+    from .handle import Handle
 
 _KEY = pytest.StashKey["SpecmockSession"]()
 _SPECS = pytest.StashKey["SpecSet"]()
@@ -100,8 +100,8 @@ class SpecmockSession:
     def handle_for(self, specs: SpecSet) -> Handle:
         """The handle on the app serving `specs`, built the first time it is asked for."""
         if specs not in self._handles:
-            from .app import MockApp
-            from .testing import Handle
+            from ..server.app import MockApp
+            from .handle import Handle
 
             paths, overlays = specs
             app = MockApp(list(paths) or None, overlays=overlays, seed=self.config.getoption("specmock_seed"))
@@ -111,7 +111,7 @@ class SpecmockSession:
     def scenario(self, source: Any) -> Scenario:
         key = json.dumps(source, sort_keys=True, default=str)
         if key not in self._scenarios:
-            self._scenarios[key] = self.handle.app.compile_scenario(source)
+            self._scenarios[key] = self.handle.app.check_scenario(source)
         return self._scenarios[key]
 
     def record_coverage(self, handle: Handle) -> None:
@@ -173,7 +173,7 @@ def specmock(request: pytest.FixtureRequest) -> Iterator[Handle]:
     session.record_coverage(handle)
     unexpected = handle.unexpected()
     if unexpected:
-        from .testing import describe
+        from .handle import describe
 
         lines = "\n".join(f"  {describe(e)}" for e in unexpected)
         pytest.fail(
@@ -247,7 +247,7 @@ class _XdistCoverage:
 
 def coverage_report(covered: dict[str, dict[str, set[str]]], specs: SpecSet = ((), ())) -> dict[str, Any]:
     """Per family: every operation, its documented statuses, which ran and which never did."""
-    from .app import MockApp
+    from ..server.app import MockApp
 
     app = MockApp(list(specs[0]) or None, overlays=specs[1])
     report: dict[str, Any] = {}

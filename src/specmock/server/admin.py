@@ -9,24 +9,65 @@ from __future__ import annotations
 import gc
 import hmac
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse as _StarletteJSONResponse
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from .clock import isoformat
-from .encoding import encode
-from .errors import LoadError
-from .persistence import StateUnavailable, shape_problem, snapshot
-from .scenario import ScenarioText
+from ..clock import isoformat
+from ..encoding import encode
+from ..errors import LoadError
+from ..runtime.persistence import StateUnavailable, shape_problem, snapshot
+from ..scenario.loader import ScenarioText
 
 if TYPE_CHECKING:
-    from .app import MockApp
+    from ..clock import MockClock
+    from ..runtime.journal import Journal
+    from ..runtime.persistence import StatePersister
+    from ..runtime.store import Store
+    from ..scenario.loader import Scenario
+    from ..scenario.registry import ScenarioSource
+    from ..spec.model import Family, Operation
 
 PREFIX = "/__specmock"
+
+
+@dataclass
+class AdminSettings:
+    """Who may use the admin API: everyone who can reach it (`open`), or holders of `token`."""
+
+    open: bool = True
+    token: str | None = None
+
+
+class Controls(Protocol):
+    """What the admin API drives: the controls a Python user has on `MockApp`, and no more.
+
+    The admin API depends on this shape, not on the app, so the app can build it.
+    """
+
+    admin: AdminSettings
+    clock: MockClock
+    families: list[Family]
+    journal: Journal
+    store: Store
+
+    @property
+    def seed(self) -> int: ...
+    @property
+    def scenario(self) -> Scenario | None: ...
+    @property
+    def persister(self) -> StatePersister | None: ...
+    @property
+    def operations(self) -> list[Operation]: ...
+    def reset(self, seed: int | None = None) -> None: ...
+    def state_problems(self, store: dict[str, Any]) -> list[str]: ...
+    def load_scenario(self, *sources: ScenarioSource, reset: bool = True) -> Scenario: ...
+    def clear_scenario(self, reset: bool = True) -> None: ...
 
 
 class JSONResponse(_StarletteJSONResponse):
@@ -50,7 +91,7 @@ def _rss_bytes() -> int | None:
     return None
 
 
-def _refusal(mock: MockApp, request: Request) -> Response | None:
+def _refusal(mock: Controls, request: Request) -> Response | None:
     """Why this admin request is refused, if it is.
 
     With an admin token, every admin call must carry it. Without one, the admin
@@ -97,14 +138,14 @@ async def _json_object(request: Request) -> dict[str, Any]:
     return data
 
 
-async def settled(mock: MockApp) -> None:
+async def settled(mock: Controls) -> None:
     """With a state file, wait until what an admin call changed is on disk (StateUnavailable if
     it cannot be): an acknowledged reset or import survives a crash like any API write."""
     if mock.persister is not None:
         await mock.persister.settled(mock.store.version)
 
 
-def admin_routes(mock: MockApp) -> list[BaseRoute]:
+def admin_routes(mock: Controls) -> list[BaseRoute]:
     """The admin endpoints of `mock`."""
 
     def clock_state() -> dict[str, Any]:

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from .errors import FieldError, Problem
-from .model import Filter
+from ..errors import FieldError, Problem
+from ..spec.model import Filter
 
 Item = dict[str, Any]
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from faker import Faker
 
-from .clock import isoformat
+from ..clock import isoformat
 
 OPERATORS = ("$random", "$choice", "$faker", "$sum")
 

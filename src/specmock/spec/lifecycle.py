@@ -278,3 +278,26 @@ def merge_lifecycle(base: dict[str, Any], override: dict[str, Any]) -> dict[str,
         states[name] = {k: v for k, v in merged_state.items() if v is not None}
     merged["states"] = states
     return merged
+
+
+class InvalidOverride(ValueError):
+    """A lifecycle override that does not give a valid lifecycle; `path` is where inside the override."""
+
+    def __init__(self, path: tuple[Any, ...], reason: str) -> None:
+        super().__init__(reason)
+        self.path = path
+        self.reason = reason
+
+
+def override_lifecycle(base: Lifecycle, override: dict[str, Any], field_enum: list[Any] | None) -> Lifecycle:
+    """`base` with a scenario's `override` laid over it, state by state; InvalidOverride if that is no lifecycle.
+
+    The one place an override is compiled: scenarios check theirs with it at load,
+    and apps apply them with it.
+    """
+    lifecycle, errors = compile_lifecycle(merge_lifecycle(base.raw, override), field_enum, allow_unreachable=True)
+    if errors:
+        path, reason = errors[0]
+        raise InvalidOverride(path, reason)
+    assert lifecycle is not None
+    return lifecycle

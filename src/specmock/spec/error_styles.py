@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
-from .encoding import encode
-from .errors import FieldError, Problem
+from ..encoding import encode
+from ..errors import FieldError, Problem
 
 _MISSING = object()
 

@@ -15,10 +15,10 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from .errors import FieldError
+from ..errors import FieldError
 from .formats import format_checker
+from .schema_check import is_trusted
 from .schematools import validator_root
-from .spec.schema_check import is_trusted
 
 
 def compile_validator(schema: Any, document: dict[str, Any]) -> Draft202012Validator:

@@ -13,7 +13,7 @@ from typing import Any
 
 from faker import Faker
 
-from .clock import isoformat
+from ..clock import isoformat
 
 _STRING_BY_NAME = {
     "name": "catch_phrase",

@@ -1,0 +1,50 @@
+"""The public API is exactly what `specmock` exports; this test pins it.
+
+Adding a name here is a decision to support it; removing one breaks users.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import specmock
+
+PUBLIC_API = [
+    "AdminSettings",
+    "AsyncASGITransport",
+    "Clock",
+    "Handle",
+    "LoadError",
+    "MockApp",
+    "MockClock",
+    "Problem",
+    "ResponseChecker",
+    "SpecmockError",
+    "SyncASGITransport",
+    "load_specs",
+]
+
+
+def test_the_package_exports_exactly_the_documented_api():
+    assert sorted(specmock.__all__) == PUBLIC_API
+
+
+def test_every_exported_name_resolves():
+    for name in PUBLIC_API:
+        assert getattr(specmock, name) is not None, name
+
+
+def test_an_unknown_name_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="Engine"):
+        specmock.Engine  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_importing_specmock_loads_no_web_stack():
+    """`import specmock` (as the pytest plugin and the CLI do first) stays cheap."""
+    heavy = "('starlette', 'jsonschema', 'faker', 'httpx')"
+    code = f"import sys, specmock; print(sorted(m for m in {heavy} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
