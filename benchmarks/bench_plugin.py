@@ -265,7 +265,7 @@ class Bench:
     def restore(self) -> None:
         """The state each case starts from: SEED_CONNECTORS connectors and an empty journal (no HTTP: async-safe)."""
         self.handle.reset(0)
-        self.handle.seed("appsecplus", "connectors", [connector(f"Seed {n}") for n in range(SEED_CONNECTORS)])
+        self.handle.insert("appsecplus", "connectors", [connector(f"Seed {n}") for n in range(SEED_CONNECTORS)])
         self.handle.journal.clear()
 
     def respx_router(self) -> respx.MockRouter:

@@ -59,7 +59,7 @@ def test_controls_seed_state_clock_and_scenario(pytester):
         pytester,
         """
 def test_controls(specmock):
-    (stored,) = specmock.seed("appsecplus", "connectors", {**CONNECTOR, "name": "Seeded"})
+    (stored,) = specmock.insert("appsecplus", "connectors", {**CONNECTOR, "name": "Seeded"})
     assert stored["id"] == "conn-001"
     assert [c["name"] for c in specmock.state["appsecplus.connectors"]] == ["Seeded"]
     specmock.clock.freeze()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -18,19 +19,15 @@ from ..clock import Clock, isoformat
 from ..encoding import encode, encode_list, encode_with_list
 from ..errors import FieldError, Problem
 from ..spec.lifecycle import META, Lifecycle
-from ..spec.model import Collection, Family, Operation
+from ..spec.model import Action, Collection, Family, Operation
 from ..spec.templates import render
 from .fakedata import FakeData
 from .ids import sequential, ulid, uuid4
-from .listing import apply_filters, apply_sort, cursor_page, get_field, numbered_page
-from .store import Item, Scope, Store, UniqueIndex
+from .listing import apply_filters, apply_sort, cursor_page, numbered_page
+from .store import Item, Scope, Store, UniqueIndex, get_field
 
 if TYPE_CHECKING:
     from starlette.requests import Request
-
-
-#: Actions that change state when they succeed (reads may too, as lifecycles advance).
-WRITE_ACTIONS = frozenset({"create", "replace", "update", "delete", "set"})
 
 
 @dataclass
@@ -75,6 +72,17 @@ class Engine:
         self.seed = seed
         #: Lifecycle overrides in force (a scenario's), by collection key; the compiled specs stay untouched.
         self.lifecycles: dict[str, Lifecycle] = {}
+        #: The generic handlers, by action: every operation of every spec runs one of these.
+        self._actions: dict[Action, Callable[[Call, Collection, Family], Result]] = {
+            Action.LIST: self._list,
+            Action.CREATE: self._create,
+            Action.GET: self._get,
+            Action.REPLACE: self._replace,
+            Action.UPDATE: self._update,
+            Action.SET: self._set,
+            Action.DELETE: self._delete,
+            Action.EXAMPLE: self._example,
+        }
         self._indexes: dict[str, list[UniqueIndex]] = {}
         for family in families:
             for coll in family.collections.values():
@@ -89,9 +97,7 @@ class Engine:
     def handle(self, call: Call) -> Result:
         op = call.operation
         with self.store.lock:
-            handler = getattr(self, f"_{op.action}")
-            result: Result = handler(call, op.collection, op.family)
-            return result
+            return self._actions[op.action](call, op.collection, op.family)
 
     def reseed(self, seed: int) -> None:
         """Draw from `seed` from now on, keeping the state."""

@@ -14,18 +14,7 @@ from urllib.parse import urlencode
 
 from ..errors import FieldError, Problem
 from ..spec.model import Filter
-
-Item = dict[str, Any]
-
-
-def get_field(item: Any, dotted: str) -> Any:
-    """``system.id`` of an item, or None when any step is missing."""
-    node = item
-    for part in dotted.split("."):
-        if not isinstance(node, dict):
-            return None
-        node = node.get(part)
-    return node
+from .store import Item, get_field
 
 
 def _tags_match(tags: Any, query: str) -> bool:

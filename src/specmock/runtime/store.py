@@ -45,15 +45,17 @@ class UniqueIndex:
         for name, allowed in self.when:
             if item.get(name) not in allowed:
                 return None
-        return tuple(_hashable(_get(item, path)) for path in self.fields)
+        return tuple(_hashable(get_field(item, path)) for path in self.fields)
 
 
-def _get(item: Any, dotted: str) -> Any:
+def get_field(item: Any, dotted: str) -> Any:
+    """``system.id`` of an item, or None when any step is missing."""
+    node = item
     for part in dotted.split("."):
-        if not isinstance(item, dict):
+        if not isinstance(node, dict):
             return None
-        item = item.get(part)
-    return item
+        node = node.get(part)
+    return node
 
 
 def _hashable(value: Any) -> Any:

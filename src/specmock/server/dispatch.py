@@ -26,7 +26,7 @@ from starlette.types import Receive, Scope, Send
 from ..clock import MockClock
 from ..encoding import encode
 from ..errors import FieldError, Problem
-from ..runtime.engine import WRITE_ACTIONS, Call, Engine, Result
+from ..runtime.engine import Call, Engine, Result
 from ..runtime.journal import Entry, Journal, Outcome
 from ..runtime.persistence import StateUnavailable
 from ..scenario.chaos import IN_PROCESS, Sleep, deliver
@@ -331,7 +331,7 @@ class Dispatcher:
         if persister is None:
             return self.engine.handle(call)
         try:
-            if call.operation.action in WRITE_ACTIONS:
+            if call.operation.action.writes:
                 persister.check_writable()
             version = self.engine.store.version
             result = self.engine.handle(call)

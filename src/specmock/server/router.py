@@ -104,7 +104,3 @@ class Router:
                 allowed.add("HEAD")
             return Match(compiled.family, None, values, tuple(sorted(allowed)))
         return Match(compiled.family, op, values)
-
-    @property
-    def operations(self) -> list[Operation]:
-        return [op for family in sorted(self.families, key=lambda f: f.name) for op in family.operations]

@@ -3,8 +3,8 @@
 By default any non-empty credential in the declared scheme is accepted, which
 is what a client needs to exercise its happy path; missing, empty or
 wrong-scheme credentials are refused with 401 in the family's error format.
-Which tokens exist, are revoked or lack a scope is a scenario's business: a
-`TokenPolicy` checks the extracted credential afterwards.
+Which tokens exist, are revoked or lack a scope is a scenario's business: its
+`AuthPolicy` checks the extracted credential afterwards (scenario/tokens.py).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import Problem
@@ -96,11 +96,6 @@ class Authenticator:
     """An operation's security requirements: any one alternative must be met."""
 
     alternatives: tuple[tuple[SecurityScheme, ...], ...] = ()
-    scopes: tuple[str, ...] = field(default=())
-
-    @property
-    def required(self) -> bool:
-        return bool(self.alternatives)
 
     def authenticate(
         self,

@@ -20,7 +20,7 @@ from .error_styles import ErrorStyle
 from .examples import compile_example, example_collection, json_body_schema
 from .extension_schema import COLLECTION_SCHEMA, FAMILY_SCHEMA, OPERATION_SCHEMA
 from .lifecycle import Lifecycle, compile_lifecycle
-from .model import Collection, Family, Filter, Operation, Reference, UniqueRule
+from .model import Action, Collection, Family, Filter, Operation, Reference, UniqueRule
 from .request_view import request_view
 from .routing_trie import template_params
 from .schema_check import check_document
@@ -30,7 +30,6 @@ from .validation import ParameterSet, compile_validator, locate, make_parameter
 from .yamlload import Document, JsonPath, load_yaml
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-_ID_ACTIONS = ("get", "replace", "update", "delete", "set")
 
 
 def load_family(path: Path | str) -> Family:
@@ -238,9 +237,9 @@ def _operation(
     if ext is None:
         raise doc.error(at, f"{op_id}: no x-specmock says what this operation does")
     _check(doc, (*at, "x-specmock"), ext, OPERATION_SCHEMA, f"x-specmock of {op_id}")
-    action = ext["action"]
+    action = Action(ext["action"])
     collection = family.collections.get(ext.get("collection", "")) or (
-        example_collection(family, template) if action == "example" else None
+        example_collection(family, template) if action is Action.EXAMPLE else None
     )
     if collection is None:
         raise doc.error((*at, "x-specmock", "collection"), f"{op_id}: unknown collection {ext['collection']!r}")
@@ -253,13 +252,13 @@ def _operation(
 
     id_param: str | None = None
     scope_params = tuple(in_template)
-    if action in _ID_ACTIONS:
+    if action.needs_id:
         id_param = ext.get("idParam") or (in_template[-1] if in_template else None)
         if id_param not in in_template:
-            raise doc.error((*at, "x-specmock"), f"{op_id}: action {action!r} needs a path parameter for the id")
+            raise doc.error((*at, "x-specmock"), f"{op_id}: action {action.value!r} needs a path parameter for the id")
         scope_params = tuple(p for p in in_template if p != id_param)
     expected = scope_depth(family, collection)
-    if action != "example" and len(scope_params) != expected:
+    if action is not Action.EXAMPLE and len(scope_params) != expected:
         raise doc.error(
             (*at, "x-specmock"),
             f"{op_id}: collection {collection.name!r} is scoped by {expected} path parameter(s), "
@@ -280,7 +279,7 @@ def _operation(
     if body is not None:
         body = inline_refs(body, doc.data)
         schema = json_body_schema(body)
-        if schema is None and action != "example":
+        if schema is None and action is not Action.EXAMPLE:
             raise doc.error((*at, "requestBody"), f"{op_id}: only application/json bodies are supported")
         try:
             body_validator = (
@@ -341,7 +340,7 @@ def _operation(
         paging=ext.get("paging", "none"),
         filters=filters,
         responses=responses,
-        example=compile_example(doc.data, responses, success[0]) if action == "example" else None,
+        example=compile_example(doc.data, responses, success[0]) if action is Action.EXAMPLE else None,
     )
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .model import Action
+
 _NAME = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
 _FIELD = {"type": "string", "minLength": 1}
 
@@ -120,7 +122,7 @@ OPERATION_SCHEMA: dict[str, Any] = {
     "if": {"properties": {"action": {"not": {"const": "example"}}}},
     "then": {"required": ["collection"]},
     "properties": {
-        "action": {"enum": ["list", "create", "get", "replace", "update", "delete", "set", "example"]},
+        "action": {"enum": [action.value for action in Action]},
         "status": {"type": "integer", "minimum": 200, "maximum": 299},
         "collection": _NAME,
         "idParam": {"type": "string"},

@@ -20,27 +20,15 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import PurePosixPath
 from typing import Any
 
+from .model import Action
 from .routing_trie import template_params
 from .schematools import resolve_pointer
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 JSON_MEDIA = re.compile(r"^application/([a-z0-9.+-]*\+)?json($|;)", re.IGNORECASE)
-
-
-class Action(StrEnum):
-    """What an inferred operation does."""
-
-    LIST = "list"
-    CREATE = "create"
-    GET = "get"
-    REPLACE = "replace"
-    UPDATE = "update"
-    DELETE = "delete"
-    EXAMPLE = "example"
 
 
 _PURE_PARAM = re.compile(r"^\{[^{}/]+\}$")
@@ -319,7 +307,8 @@ class _Reader:
             if coll is not None:
                 action = Action.CREATE
         if coll is None:
-            return {"action": Action.EXAMPLE.value} if status is not None else {"action": "example", "status": 200}
+            example: dict[str, Any] = {"action": Action.EXAMPLE.value}
+            return example if status is not None else {**example, "status": 200}
         ext: dict[str, Any] = {"action": action.value, "collection": coll.name}
         if action is Action.LIST and envelope:
             ext["envelope"] = envelope

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,28 @@ from .lifecycle import Lifecycle, override_lifecycle
 from .schematools import Stripper
 from .validation import ParameterSet
 
+
+class Action(StrEnum):
+    """What an operation does to its collection: the generic handlers every spec maps onto."""
+
+    LIST = "list"
+    CREATE = "create"
+    GET = "get"
+    REPLACE = "replace"
+    UPDATE = "update"
+    DELETE = "delete"
+    SET = "set"  # change one field of an item (Versori's publish/unpublish)
+    EXAMPLE = "example"  # fits no collection: answer the documented example (as Prism does)
+
+    @property
+    def needs_id(self) -> bool:
+        """Whether the path names one item."""
+        return self not in (Action.LIST, Action.CREATE, Action.EXAMPLE)
+
+    @property
+    def writes(self) -> bool:
+        """Whether it changes state when it succeeds (reads may too, as lifecycles advance)."""
+        return self not in (Action.LIST, Action.GET, Action.EXAMPLE)
 
 @dataclass(frozen=True)
 class UniqueRule:
@@ -100,7 +123,7 @@ class Operation:
     operation_id: str
     method: str
     path: str  # the full path template, prefix included
-    action: str
+    action: Action
     collection: Collection
     success_status: int
     authenticator: Authenticator

@@ -6,20 +6,21 @@ pytest too (``Handle(MockApp())``).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 
 from ..clock import MockClock
-from ..runtime.journal import Entry
+from ..runtime.journal import Entry, Outcome
 from ..scenario.registry import ScenarioSource
 from ..server.app import MockApp
 from .transport import AsyncASGITransport, SyncASGITransport
 
 BASE_URL = "http://specmock"
 #: Journal outcomes that mean the client sent something the contract does not allow.
-UNEXPECTED = {"unmatched": "no operation matches", "invalid": "the request breaks the spec"}
+UNEXPECTED = {Outcome.UNMATCHED: "no operation matches", Outcome.INVALID: "the request breaks the spec"}
 
 
 class JournalView:
@@ -99,10 +100,12 @@ class Handle:
     def load_scenario(self, *sources: ScenarioSource, reset: bool = True) -> None:
         self.app.load_scenario(*sources, reset=reset)
 
-    def seed(self, family: str, collection: str, items: dict[str, Any] | list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Store fixture items now, as a scenario's fixtures would be; returns them as stored."""
+    def insert(
+        self, family: str, collection: str, items: dict[str, Any] | list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Store items now, as a scenario's fixtures would be; returns them as stored."""
         coll = self.app.collection(family, collection)
-        fam = next(f for f in self.app.families if f.name == family)
+        fam = self.app.catalog.family(family)
         stored = []
         with self.app.store.lock:
             for item in items if isinstance(items, list) else [items]:
@@ -143,7 +146,7 @@ class Handle:
 
     def unexpected(self) -> list[Entry]:
         """Requests the test did not say it expected: unmatched paths and invalid requests."""
-        allowed = {"unmatched": self.allow_unmatched, "invalid": self.allow_invalid}
+        allowed = {Outcome.UNMATCHED: self.allow_unmatched, Outcome.INVALID: self.allow_invalid}
         return [e for e in self.journal if e.outcome in UNEXPECTED and not allowed[e.outcome]]
 
     def _report(self, calls: list[Entry], operation_id: str) -> str:
@@ -154,4 +157,16 @@ class Handle:
         return "\n".join(lines)
 
     def close(self) -> None:
+        """Close both clients. Inside a running event loop the async one is left to `aclose()`."""
         self.client.close()
+        if self.async_client.is_closed:
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            asyncio.run(self.async_client.aclose())
+
+    async def aclose(self) -> None:
+        """Close both clients, from async code."""
+        self.client.close()
+        await self.async_client.aclose()

@@ -1,0 +1,146 @@
+"""The store on its own: items by collection, scope and key; indexes; counters; change notices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from specmock.runtime.store import Scope, Store, UniqueIndex, get_field
+
+ORG_A: Scope = ("org-a",)
+ORG_B: Scope = ("org-b",)
+
+
+def test_what_is_put_is_got_listed_and_removed():
+    store = Store()
+    store.put("v.connectors", ORG_A, "c1", {"id": "c1", "name": "one"})
+    assert store.get("v.connectors", ORG_A, "c1") == {"id": "c1", "name": "one"}
+    assert store.items("v.connectors", ORG_A) == [{"id": "c1", "name": "one"}]
+    assert store.remove("v.connectors", ORG_A, "c1") == {"id": "c1", "name": "one"}
+    assert store.get("v.connectors", ORG_A, "c1") is None
+    assert store.remove("v.connectors", ORG_A, "c1") is None
+
+
+def test_scopes_never_see_each_other():
+    store = Store()
+    store.put("v.connectors", ORG_A, "c1", {"id": "c1"})
+    assert store.get("v.connectors", ORG_B, "c1") is None
+    assert store.items("v.connectors", ORG_B) == []
+    store.put("v.connectors", ORG_B, "c1", {"id": "c1", "other": True})
+    assert store.remove_scope("v.connectors", ORG_A) == [{"id": "c1"}]
+    assert store.items("v.connectors", ORG_B) == [{"id": "c1", "other": True}]
+
+
+def test_every_change_moves_the_version_and_reads_do_not():
+    store = Store()
+    versions = [store.version]
+    store.put("a.things", (), 1, {"id": 1})
+    versions.append(store.version)
+    store.get("a.things", (), 1)
+    store.items("a.things", ())
+    versions.append(store.version)
+    store.remove("a.things", (), 1)
+    versions.append(store.version)
+    store.remove("a.things", (), 1)  # nothing to remove: no change
+    versions.append(store.version)
+    assert versions == [0, 1, 1, 2, 2]
+
+
+def test_a_unique_index_knows_the_owner_of_a_value_and_forgets_it_on_change():
+    store = Store()
+    by_name = UniqueIndex("a.connectors", ("name",))
+    store.add_index(by_name)
+    store.put("a.connectors", (), "c1", {"id": "c1", "name": "GitHub"})
+    assert store.owner(by_name, (), ("GitHub",)) == "c1"
+    store.put("a.connectors", (), "c1", {"id": "c1", "name": "GitLab"})
+    assert store.owner(by_name, (), ("GitHub",)) is None
+    assert store.owner(by_name, (), ("GitLab",)) == "c1"
+    store.remove("a.connectors", (), "c1")
+    assert store.owner(by_name, (), ("GitLab",)) is None
+
+
+def test_an_index_with_a_condition_only_holds_the_items_it_applies_to():
+    store = Store()
+    active_scan = UniqueIndex("a.scans", ("connectorId",), when=(("status", ("queued", "running")),))
+    store.add_index(active_scan)
+    store.put("a.scans", (), "s1", {"id": "s1", "connectorId": "c1", "status": "running"})
+    assert store.owner(active_scan, (), ("c1",)) == "s1"
+    store.put("a.scans", (), "s1", {"id": "s1", "connectorId": "c1", "status": "completed"})
+    assert store.owner(active_scan, (), ("c1",)) is None
+
+
+def test_an_index_added_late_covers_what_is_already_stored_and_nested_fields():
+    store = Store()
+    store.put("s.alm", (), 1, {"id": 1, "system": {"id": "github"}, "tags": ["a"]})
+    by_system = UniqueIndex("s.alm", ("system.id", "tags"))
+    store.add_index(by_system)
+    assert store.owner(by_system, (), ("github", '["a"]')) == 1
+
+
+def test_counters_hand_out_numbers_only_once_they_are_used():
+    store = Store()
+    assert store.peek_number("a.scans") == 1
+    assert store.peek_number("a.scans") == 1  # peeking takes nothing: a refused create burns no id
+    store.note_number("a.scans", 1)
+    assert store.peek_number("a.scans") == 2
+    store.note_number("a.scans", 7)  # a fixture used 7
+    store.note_number("a.scans", 3)  # lower numbers never move it back
+    assert store.counters() == {"a.scans": 7}
+
+
+def test_export_and_load_round_trip_with_indexes_rebuilt():
+    store = Store()
+    by_name = UniqueIndex("v.connectors", ("name",))
+    store.add_index(by_name)
+    store.put("v.connectors", ORG_A, "c1", {"id": "c1", "name": "one"})
+    store.note_number("v.connectors", 4)
+    exported = store.export()
+    other = Store()
+    other.add_index(by_name)
+    other.load(exported)
+    assert other.export() == exported
+    assert other.get("v.connectors", ORG_A, "c1") == {"id": "c1", "name": "one"}
+    assert other.owner(by_name, ORG_A, ("one",)) == "c1"
+    exported["collections"]["v.connectors"][0]["item"]["name"] = "changed"
+    assert store.get("v.connectors", ORG_A, "c1") == {"id": "c1", "name": "one"}  # export is a copy
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[Any] = []
+
+    def touched(self, collection: str, scope: Scope, key: Any) -> None:
+        self.events.append((collection, scope, key))
+
+    def replaced_all(self) -> None:
+        self.events.append("all")
+
+
+def test_watchers_hear_of_every_change_until_they_stop_watching():
+    store, watcher = Store(), Recorder()
+    store.watch(watcher)
+    store.put("a.things", (), 1, {"id": 1})
+    store.remove("a.things", (), 1)
+    store.put("a.things", ("p",), 2, {"id": 2})
+    store.remove_scope("a.things", ("p",))
+    store.clear()
+    store.unwatch(watcher)
+    store.put("a.things", (), 3, {"id": 3})
+    one, two = ("a.things", (), 1), ("a.things", ("p",), 2)
+    assert watcher.events == [one, one, two, two, "all"]
+
+
+def test_derived_views_are_dropped_when_their_item_changes():
+    store = Store()
+    store.put("a.things", (), 1, {"id": 1})
+    store.set_derived("a.things", (), 1, "cached view")
+    assert store.derived("a.things", (), 1) == "cached view"
+    store.put("a.things", (), 1, {"id": 1, "changed": True})
+    assert store.derived("a.things", (), 1) is None
+
+
+def test_get_field_follows_dots_and_gives_none_for_missing_steps():
+    item = {"system": {"id": "jira"}, "name": "x"}
+    assert get_field(item, "system.id") == "jira"
+    assert get_field(item, "name") == "x"
+    assert get_field(item, "system.missing") is None
+    assert get_field(item, "name.deeper") is None
