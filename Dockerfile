@@ -19,6 +19,9 @@
 # also be a bundled name (default, rate-limited, ...). The state is kept in
 # /data/state.json (a volume), so it survives a restart of the container.
 #
+# Several replicas sharing one state: set SPECMOCK_STATE=redis://HOST:6379/0 and
+# SPECMOCK_STATE_FILE="" (the state then lives in Redis, not in /data); see the README.
+#
 # The admin API (/__specmock/...): the server binds 0.0.0.0 here, which is not
 # loopback, so the admin API is OFF unless SPECMOCK_ADMIN_TOKEN is set (then it
 # wants `Authorization: Bearer <token>`). /__specmock/health is served either
@@ -43,7 +46,7 @@ COPY specs ./specs
 COPY scenarios ./scenarios
 # specmock's wheel and the wheels of everything it depends on, so the runtime
 # stage installs from /wheels alone.
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[redis]"
 
 
 FROM python:3.12-slim
@@ -59,7 +62,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # The wheels are bind-mounted from the builder, so they never become a layer.
 RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
-    pip install --no-cache-dir --no-index --find-links=/wheels /wheels/specmock-*.whl \
+    pip install --no-cache-dir --no-index --find-links=/wheels /wheels/specmock-*.whl /wheels/redis-*.whl \
  && groupadd --system --gid 10001 specmock \
  && useradd --system --uid 10001 --gid specmock --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin specmock \

@@ -128,7 +128,8 @@ async def build_working_set(conn: Connection, size: int) -> WorkingSet:
         ws.versori.append(
             (await conn.request("POST", f"{VERSORI}/protocols/http/connectors", BEARER, body)).json()["id"]
         )
-        body = {"name": f"ws-{i}", "system": {"id": "jira"}, "params": {"alm_server": "jira.example.com"}}
+        params = {"alm_server": "jira.example.com", "alm_user": "user", "alm_pass": "pass"}
+        body = {"name": f"ws-{i}", "system": {"id": "jira"}, "params": params}
         ws.sde.append((await conn.request("POST", SDE, TOKEN, body)).json()["id"])
     for scan_type in SCAN_TYPES:
         body = {"applicationId": "app-12345", "scanType": scan_type}
@@ -189,7 +190,11 @@ async def one_step(conn: Connection, ws: WorkingSet, rng: random.Random, run: Ru
         )
     elif roll < 0.93:
         kind = "sde create+delete"
-        body = {"name": "tmp", "system": {"id": "github"}, "params": {}}
+        body = {
+            "name": "tmp",
+            "system": {"id": "github"},
+            "params": {"alm_server": "api.github.com", "alm_api_token": "t"},
+        }
         created = await conn.request("POST", SDE, TOKEN, body)
         replies.append(created)
         if created.status == 201:

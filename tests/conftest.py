@@ -22,6 +22,18 @@ SDE_TOKEN = {"Authorization": 'Token "YOUR SDE ACCESS TOKEN"'}
 ORG = "01HFS2NEAZ6ECZBZMN4FF775P7"
 OTHER_ORG = "01HFS2NEAZ6ECZBZMN4FF775P8"
 VERSORI = f"/api/connect/v1/o/{ORG}"
+#: The params each SD Elements ALM system requires (specs/sdelements.yaml, AlmRequiredParams).
+REQUIRED_ALM_PARAMS = {
+    "github": ["alm_api_token", "alm_server"],
+    "jira": ["alm_pass", "alm_server", "alm_user"],
+    "rally": ["alm_api_token", "alm_server"],
+    "trac": ["alm_pass", "alm_server", "alm_user"],
+    "hp_alm": ["alm_pass", "alm_server", "alm_user"],
+    "mingle": ["alm_pass", "alm_server", "alm_user"],
+    "pivotal_tracker": ["alm_api_token", "alm_server"],
+}
+#: Valid `params` for each ALM system: its required params, filled.
+ALM_PARAMS = {system: {name: f"{name} value" for name in names} for system, names in REQUIRED_ALM_PARAMS.items()}
 
 
 def conformance_hook(app: MockApp) -> Any:

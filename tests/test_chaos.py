@@ -27,7 +27,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from conftest import BEARER, ORG, SDE_TOKEN, VERSORI, Served, conformance_hook, start_server, stop_server
+from conftest import ALM_PARAMS, BEARER, ORG, SDE_TOKEN, VERSORI, Served, conformance_hook, start_server, stop_server
 from specmock import MockApp, MockClock, load_specs
 from specmock.scenario.registry import bundled_scenario_files
 from specmock.testing.transport import SyncASGITransport
@@ -450,7 +450,7 @@ FAMILIES = {
     "sdelements": {
         "scheme": "Token",
         "read": SDE,
-        "write": (SDE, {"name": "Connector {n}", "system": {"id": "github"}, "params": {"alm_server": "x"}}),
+        "write": (SDE, {"name": "Connector {n}", "system": {"id": "github"}, "params": ALM_PARAMS["github"]}),
         "401": lambda body: set(body) == {"detail"} and body["detail"],
         "403": lambda body: set(body) == {"detail"} and body["detail"],
     },
@@ -719,7 +719,9 @@ def test_a_broken_scenario_put_at_runtime_is_refused_and_the_old_one_stays(broke
 
         state = client.get(f"{ADMIN}/scenario").json()
         assert state["active"] == "rate-limited"
-        assert state["rules"] == [{"name": "every-third-request-throttled", "matched": 2, "fired": 0}]
+        assert state["rules"] == [
+            {"name": "every-third-request-throttled", "matched": 2, "fired": 0, "enabled": True, "chaos": False}
+        ]
         assert client.get("/connectors", headers=BEARER).status_code == 429, "its counters carried on"
 
         assert client.delete(f"{ADMIN}/scenario").status_code == 204

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from conftest import BEARER, ORG, OTHER_ORG, SDE_TOKEN, Served, conformance_hook, start_server, stop_server
+from conftest import ALM_PARAMS, BEARER, ORG, OTHER_ORG, SDE_TOKEN, Served, conformance_hook, start_server, stop_server
 from specmock import MockApp
 from specmock.testing.transport import SyncASGITransport
 
@@ -114,7 +114,7 @@ def client_work(url: str, number: int, start: threading.Barrier) -> Tally:
                     SDE_ALM,
                     {201},
                     SDE_TOKEN,
-                    json={"name": name, "system": {"id": "jira"}, "params": {"alm_server": "jira.example.com"}},
+                    json={"name": name, "system": {"id": "jira"}, "params": ALM_PARAMS["jira"]},
                 )
                 if alm.status_code == 201:
                     tally.sde.append(alm.json()["id"])
@@ -318,7 +318,8 @@ class MockStateMachine(RuleBasedStateMachine):
 
     @rule(name=st.sampled_from(NAMES), system=st.sampled_from([*SYSTEMS, "no-such-system"]), flag=st.booleans())
     def create_alm(self, name: str, system: str, flag: bool) -> None:
-        body = {"name": name, "system": {"id": system}, "inaccessible": flag, "params": {"alm_server": name}}
+        params = {**ALM_PARAMS.get(system, {}), "project": name}
+        body = {"name": name, "system": {"id": system}, "inaccessible": flag, "params": params}
         response = self.api.post(SDE_ALM, json=body, headers=SDE_TOKEN)
         if system not in SYSTEMS:
             assert response.status_code == 400, response.text
@@ -345,7 +346,11 @@ class MockStateMachine(RuleBasedStateMachine):
     @rule(data=st.data(), name=st.sampled_from(NAMES), system=st.sampled_from(SYSTEMS), flag=st.none() | st.booleans())
     def replace_alm(self, data: st.DataObject, name: str, system: str, flag: bool | None) -> None:
         alm = self.pick_alm(data)
-        body: dict[str, Any] = {"name": name, "system": {"id": system}, "params": {"project": name}}
+        body: dict[str, Any] = {
+            "name": name,
+            "system": {"id": system},
+            "params": {**ALM_PARAMS[system], "project": name},
+        }
         if flag is not None:
             body["inaccessible"] = flag
         response = self.api.put(f"{SDE_ALM}{alm}/", json=body, headers=SDE_TOKEN)

@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ORG, Served, start_server, stop_server
+from conftest import ALM_PARAMS, ORG, Served, start_server, stop_server
 from specmock import LoadError, MockApp, load_specs
 from specmock.spec.bundled import bundled_dir
 
@@ -90,8 +90,8 @@ FAMILIES = {
         auth="Token hostile",
         collection="/api/v2/connectors/alm/",
         item="/api/v2/connectors/alm/{id}/",
-        create={"name": "Hostile Target", "system": {"id": "github"}, "params": {}},
-        update={"name": "Renamed", "system": {"id": "github"}, "params": {}},
+        create={"name": "Hostile Target", "system": {"id": "github"}, "params": ALM_PARAMS["github"]},
+        update={"name": "Renamed", "system": {"id": "github"}, "params": ALM_PARAMS["github"]},
         collection_allow=frozenset({"GET", "HEAD", "POST"}),
         item_allow=frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE"}),
         codes={},

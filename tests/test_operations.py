@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import BEARER, ORG, OTHER_ORG, SDE_TOKEN, VERSORI, conformance_hook
+from conftest import ALM_PARAMS, BEARER, ORG, OTHER_ORG, REQUIRED_ALM_PARAMS, SDE_TOKEN, VERSORI, conformance_hook
 from samples import fill
 from specmock import MockApp, MockClock, load_specs
 from specmock.spec.model import Family
@@ -593,6 +593,35 @@ def test_appsecplus_credentials_are_accepted_but_never_returned(client):
         assert connector["config"] == {"apiUrl": "https://okta.example.com"}
 
 
+def stored_config(app: MockApp, connector_id: str) -> dict[str, Any]:
+    """What the mock holds (write-only secrets included), as /__specmock/state shows it."""
+    items = app.state()["collections"]["appsecplus.connectors"]
+    return next(e["item"]["config"] for e in items if e["key"] == connector_id)  # type: ignore[no-any-return]
+
+
+def test_appsecplus_update_keeps_the_secrets_it_does_not_resend(client, app):
+    """The document's own UpdateConnector sample sends a config without the token: the token stays."""
+    client.post("/connectors", json=GITHUB, headers=BEARER)
+    sample = {
+        "name": "GitHub Updated",
+        "config": {"apiUrl": "https://api.github.com", "organization": "example-org-updated"},
+    }
+    updated = client.put("/connectors/conn-001", json=sample, headers=BEARER)
+    assert updated.status_code == 200
+    assert updated.json()["config"] == sample["config"]  # the new config, secrets still hidden
+    assert stored_config(app, "conn-001") == {**sample["config"], "token": "ghp_secret"}
+
+    # A secret the update names replaces the stored one; fields of the old config it leaves out are gone.
+    rotated = {"token": "ghp_rotated", "password": "pw"}
+    client.put("/connectors/conn-001", json={"config": rotated}, headers=BEARER)
+    assert stored_config(app, "conn-001") == rotated
+    # An update that leaves config alone leaves every secret alone.
+    client.put("/connectors/conn-001", json={"status": "inactive"}, headers=BEARER)
+    assert stored_config(app, "conn-001") == rotated
+    client.put("/connectors/conn-001", json={"config": {"apiUrl": "https://ghe.example.com"}}, headers=BEARER)
+    assert stored_config(app, "conn-001") == {"apiUrl": "https://ghe.example.com", **rotated}
+
+
 def test_appsecplus_connector_names_are_unique_on_create_and_rename(client, app):
     client.post("/connectors", json=GITHUB, headers=BEARER)
     client.post("/connectors", json={**GITHUB, "name": "GitHub Backup"}, headers=BEARER)
@@ -621,7 +650,7 @@ def test_appsecplus_scan_round_trip_and_filters(client):
     }
     dast = client.post("/scans", json={"applicationId": "app-12345", "scanType": "dast"}, headers=BEARER)
     assert dast.json()["id"] == "scan-002"
-    assert dast.json()["triggeredBy"]  # generated when the request names none
+    assert dast.json()["triggeredBy"] == "api-client"  # the caller, when the request names none
     assert client.get("/scans/scan-001", headers=BEARER).json() == sast.json()
 
     def listed(**params: str) -> list[str]:
@@ -718,6 +747,47 @@ def test_versori_connector_round_trip(client):
     assert_error(client.get(f"{CONNECTORS}/{cid}", headers=BEARER), 404, message="connector not found")
     assert_error(client.get(f"{CONNECTORS}/{cid}/versions", headers=BEARER), 404)  # its versions went with it
     assert client.get(CONNECTORS, headers=BEARER).json() == {"totalCount": 0, "connectors": []}
+
+
+def auth_configs(connector: dict[str, Any]) -> list[dict[str, Any]]:
+    return connector["authSchemeConfigs"]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        pytest.param([{"text": "Key looks fine", "severity": "info", "detail": ["checked"]}], id="messages"),
+        pytest.param([{"text": 1, "severity": "fatal"}], id="messages of another shape"),
+        pytest.param("all good", id="a string"),
+        pytest.param({"text": "one"}, id="an object"),
+        pytest.param(None, id="null"),
+        pytest.param([1, [2], None], id="a list of anything"),
+    ],
+)
+def test_versori_validation_messages_are_ignored_on_input(client, app, sent):
+    """The vendor's schema: validationMessages "will be ignored if sent to the API"."""
+    configs = [{**config, "validationMessages": sent} for config in SHOPIFY["authSchemeConfigs"]]
+    connector = create_connector(client, authSchemeConfigs=configs)
+    assert [c["validationMessages"] for c in auth_configs(connector)] == [[], []]
+    (stored,) = app.state()["collections"]["versori.connectors"]
+    assert [c["validationMessages"] for c in stored["item"]["authSchemeConfigs"]] == [[], []]
+
+
+def test_versori_every_auth_scheme_config_carries_validation_messages(client):
+    """Every response that shows a connector shows validationMessages on each of its configs."""
+    connector = create_connector(client)
+    cid = connector["id"]
+    key_a, key_b = (c["id"] for c in auth_configs(connector))
+    url = f"{CONNECTORS}/{cid}"
+    shown = [
+        connector,
+        client.get(url, headers=BEARER).json(),
+        client.get(CONNECTORS, headers=BEARER).json()["connectors"][0],
+        client.put(url, json=versori_update(cid), headers=BEARER).json(),
+        client.put(url, json={**versori_update(cid), "authSchemeConfigIds": [key_b, key_a]}, headers=BEARER).json(),
+    ]
+    for body in shown:
+        assert [c.get("validationMessages") for c in auth_configs(body)] == [[], []], body
 
 
 def test_versori_connectors_are_scoped_by_organisation(client, app):
@@ -910,15 +980,58 @@ def test_sdelements_patch_merges_and_put_clears(client):
     assert patched == {**RALLY, "id": 3, "system": RALLY_SYSTEM, "name": "Rally (EU)", "inaccessible": True}
 
     # PUT names no `inaccessible`: it goes back to its default; params are exactly the new ones.
-    body = {"name": "Rally", "system": {"id": "jira"}, "params": {"alm_server": "jira.example.com"}}
+    params = {"alm_server": "jira.example.com", "alm_user": "u", "alm_pass": "p"}
+    body = {"name": "Rally", "system": {"id": "jira"}, "params": params}
     replaced = client.put(ALM + "3/", json=body, headers=SDE_TOKEN).json()
     assert replaced == {
         "id": 3,
         "name": "Rally",
         "system": {"id": "jira", "short_name": "JIRA", "name": "JIRA"},
         "inaccessible": False,
-        "params": {"alm_server": "jira.example.com"},
+        "params": params,
     }
+
+
+@pytest.mark.parametrize("system", sorted(REQUIRED_ALM_PARAMS))
+@pytest.mark.parametrize("method", ["POST", "PUT"])
+def test_sdelements_each_missing_required_param_is_named(client, app, system, method):
+    """ "Required params will return appropriate errors when unspecified": DRF names each one."""
+    path = ALM if method == "POST" else ALM + "1/"
+    before = app.state()
+    body = {"name": "No params", "system": {"id": system}, "params": {"sde_min_priority": "7"}}
+    response = client.request(method, path, json=body, headers=SDE_TOKEN)
+    assert response.status_code == 400
+    assert response.json() == {"params": {name: ["This field is required."] for name in REQUIRED_ALM_PARAMS[system]}}
+    # One param short is named alone; a blank one is refused as DRF words it.
+    first, *rest = REQUIRED_ALM_PARAMS[system]
+    params = dict.fromkeys(rest, "x")
+    response = client.request(method, path, json={**body, "params": params}, headers=SDE_TOKEN)
+    assert response.json() == {"params": {first: ["This field is required."]}}
+    response = client.request(method, path, json={**body, "params": {**params, first: ""}}, headers=SDE_TOKEN)
+    assert response.json() == {"params": {first: ["This field may not be blank."]}}
+    assert app.state() == before
+    ok = client.request(method, path, json={**body, "params": ALM_PARAMS[system]}, headers=SDE_TOKEN)
+    assert ok.status_code == (201 if method == "POST" else 200), ok.text
+
+
+def test_sdelements_patch_checks_the_merged_connector(client, app):
+    """A PATCH names only what changes; the connector it leaves behind must still have its system's params."""
+    before = app.state()
+    moved = client.patch(ALM + "1/", json={"system": {"id": "jira"}}, headers=SDE_TOKEN)  # GitHub's params only
+    assert moved.status_code == 400
+    jira_missing = {"params": {"alm_pass": ["This field is required."], "alm_user": ["This field is required."]}}
+    assert moved.json() == jira_missing
+    emptied = client.patch(ALM + "2/", json={"params": {"alm_server": "jira.example.com"}}, headers=SDE_TOKEN)
+    assert emptied.json() == jira_missing
+    blank = client.patch(ALM + "1/", json={"params": {"alm_server": "", "alm_api_token": "t"}}, headers=SDE_TOKEN)
+    assert blank.json() == {"params": {"alm_server": ["This field may not be blank."]}}
+    assert app.state() == before
+
+    # What the stored connector already has counts: a rename needs no params, a move brings its own.
+    assert client.patch(ALM + "2/", json={"name": "JIRA (EU)"}, headers=SDE_TOKEN).status_code == 200
+    moved = client.patch(ALM + "1/", json={"system": {"id": "jira"}, "params": ALM_PARAMS["jira"]}, headers=SDE_TOKEN)
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["system"]["id"] == "jira"
 
 
 @pytest.mark.parametrize(
@@ -934,7 +1047,8 @@ def test_sdelements_patch_merges_and_put_clears(client):
     ],
 )
 def test_sdelements_known_alm_systems_are_expanded(client, system, short_name, name):
-    created = client.post(ALM, json={**RALLY, "system": {"id": system}}, headers=SDE_TOKEN)
+    body = {**RALLY, "system": {"id": system}, "params": ALM_PARAMS[system]}
+    created = client.post(ALM, json=body, headers=SDE_TOKEN)
     assert created.status_code == 201
     assert created.json()["system"] == {"id": system, "short_name": short_name, "name": name}
 

@@ -63,6 +63,27 @@ def test_fixtures_seed_every_family_and_fill_what_they_leave_out():
     assert rally["inaccessible"] is False
 
 
+def test_a_fixture_gives_validation_messages_and_they_are_kept():
+    """Versori generates validationMessages; a scenario stands in for the vendor's validator."""
+    warning = {"text": "tokenUrl is unreachable", "severity": "warning", "detail": ["timeout after 5s"]}
+    config = {"id": "01HFS2NEAZ6ECZBZMN4FF775PA", "description": "OAuth", "schemeType": "none"}
+    fixture = {
+        "organisationId": ORG,
+        "name": "Shop",
+        "baseUrl": "https://s",
+        "authSchemeConfigs": [
+            {**config, "validationMessages": [warning]},
+            {**config, "id": "01HFS2NEAZ6ECZBZMN4FF775PB"},
+        ],
+    }
+    _, api = mock_with({"fixtures": {"versori": {"connectors": [fixture]}}})
+    (shop,) = api.get(f"{VERSORI}/connectors").json()["connectors"]
+    assert [c["validationMessages"] for c in shop["authSchemeConfigs"]] == [[warning], []]
+    update = {"id": shop["id"], "organisationId": ORG, "name": "Shop 2", "protocol": "http", "baseUrl": "https://s"}
+    updated = api.put(f"{VERSORI}/connectors/{shop['id']}", json=update)
+    assert [c["validationMessages"] for c in updated.json()["authSchemeConfigs"]] == [[warning], []]
+
+
 def test_reset_restores_the_scenario_fixtures_and_forgets_everything_else():
     app, api = mock_with({"fixtures": {"appsecplus": {"connectors": [CONNECTOR]}}})
     api.post("/connectors", json={**CONNECTOR, "name": "Other"})
@@ -241,6 +262,47 @@ def test_custom_scope_requirements():
     assert forbidden.status_code == 403
     assert forbidden.json()["error"]["code"] == "AccessDeniedException"
     assert api.delete("/connectors/conn-001", headers={"Authorization": "Bearer root"}).status_code == 204
+
+
+def test_triggered_by_is_the_caller_when_the_request_names_none():
+    """AppSec+ TriggerScan fills triggeredBy with {$caller: api-client}: the token's subject, else api-client."""
+    scenario = {
+        "auth": {
+            "appsecplus": {
+                "tokens": [{"token": "ci-token", "subject": "ci-pipeline"}, {"token": "alice-token"}],
+            }
+        },
+    }
+    _, api = mock_with(scenario)
+
+    def triggered_by(token: str, **body: str) -> str:
+        scan = api.post("/scans", json={**SCAN, **body}, headers={"Authorization": f"Bearer {token}"})
+        assert scan.status_code == 201, scan.text
+        api.post("/__specmock/clock/advance", json={"seconds": 60})
+        by: str = scan.json()["triggeredBy"]
+        assert (
+            api.get(f"/scans/{scan.json()['id']}", headers={"Authorization": f"Bearer {token}"}).json()["triggeredBy"]
+            == by
+        )
+        return by
+
+    assert triggered_by("ci-token") == "ci-pipeline"
+    assert triggered_by("alice-token") == "api-client"  # a token without a subject
+    assert triggered_by("ci-token", triggeredBy="nightly") == "nightly"  # what the request names wins
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2024])
+def test_triggered_by_is_stable_without_a_scenario(seed):
+    """Never a random name: every seed, every run gives the documented value."""
+    app = MockApp(seed=seed)
+    with client_for(app) as api:
+        scans = [api.post("/scans", json={**SCAN, "scanType": kind}).json() for kind in ("sast", "dast", "sca")]
+    assert [scan["triggeredBy"] for scan in scans] == ["api-client"] * 3
+
+
+def test_a_scan_fixture_naming_nobody_is_triggered_by_api_client():
+    _, api = mock_with({"fixtures": {"appsecplus": {"scans": [{"applicationId": "app-12345", "scanType": "dast"}]}}})
+    assert api.get("/scans/scan-001").json()["triggeredBy"] == "api-client"
 
 
 # -- load-time validation -------------------------------------------------------------------

@@ -119,6 +119,21 @@ BROKEN = {
         {10, 11},  # the operation: its `get:` line or its first line
         "x-specmock",
     ),
+    "merged-schema-on-a-list": (
+        TINY.replace("        collection: things\n", "        collection: things\n        mergedSchema: '#/info'\n"),
+        {15},
+        "mergedSchema applies to action 'update' only",
+    ),
+    "fill-on-a-list": (
+        TINY.replace("        collection: things\n", "        collection: things\n        fill: {by: {$caller: me}}\n"),
+        {15},
+        "fill applies to action 'create' only",
+    ),
+    "caller-without-a-fallback": (
+        TINY.replace("        collection: things\n", "        collection: things\n        fill: {by: {$caller: ''}}\n"),
+        {15},
+        "$caller takes the fallback value",
+    ),
     # A "billion laughs": 72 aliases that expand to 9**9 strings.
     "yaml-alias-bomb": (TINY + BOMB, set(range(18, 28)), "alias"),
 }

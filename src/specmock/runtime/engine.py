@@ -21,9 +21,11 @@ from ..errors import FieldError, Problem
 from ..spec.lifecycle import META, Lifecycle
 from ..spec.model import Action, Collection, Family, Operation
 from ..spec.templates import render
+from ..spec.validation import field_error
 from .fakedata import FakeData
 from .ids import sequential, ulid, uuid4
 from .listing import apply_filters, apply_sort, cursor_page, numbered_page
+from .secrets import keep_write_only
 from .store import Item, Scope, Store, UniqueIndex, get_field
 
 if TYPE_CHECKING:
@@ -39,6 +41,7 @@ class Call:
     query: dict[str, Any] = field(default_factory=dict)
     body: Any = None
     request: Request | None = None  # for what only some operations need (page links)
+    caller: str | None = None  # the subject of the request's token, where a scenario names one
 
     @property
     def url(self) -> str:
@@ -96,8 +99,9 @@ class Engine:
 
     def handle(self, call: Call) -> Result:
         op = call.operation
-        with self.store.lock:
-            return self._actions[op.action](call, op.collection, op.family)
+        action = self._actions[op.action]
+        result: Result = self.store.transaction(lambda: action(call, op.collection, op.family))
+        return result
 
     def reseed(self, seed: int) -> None:
         """Draw from `seed` from now on, keeping the state."""
@@ -136,6 +140,12 @@ class Engine:
         self._insert(family, coll, scope, item)
         return item
 
+    def settled_items(self, coll: Collection, scope: Scope) -> list[Item]:
+        """The items of `coll` in `scope` with every transition due by now applied: what a
+        person looking at the state (the dashboard) should see, without counting as a client's read."""
+        with self.store.lock:
+            return self._advanced(coll, scope, self.store.items(coll.key, scope), read=False)
+
     # -- actions --------------------------------------------------------------
 
     def _create(self, call: Call, coll: Collection, family: Family) -> Result:
@@ -144,7 +154,8 @@ class Engine:
         self._require_parent(family, coll, scope)
         now = self.clock.now()
         fields = _writable(op, call.body)
-        fields = {**fields, **self._resolve(op.set_fields, now)}
+        left_out = {name: value for name, value in op.fill_fields.items() if name not in fields}
+        fields = {**self._resolve(left_out, now, call.caller), **fields, **self._resolve(op.set_fields, now)}
         item = self._new_item(family, coll, scope, fields, now)
         self._insert(family, coll, scope, item)
         return Result(op.success_status, self._present(family, coll, scope, item, op))
@@ -187,6 +198,7 @@ class Engine:
         new = copy.deepcopy(coll.defaults)
         new.update({f: old[f] for f in op.keep if f in old})
         new.update(body)
+        keep_write_only(coll.write_only, old, body, new)
         return self._save_change(call, coll, family, scope, old, new)
 
     def _update(self, call: Call, coll: Collection, family: Family) -> Result:
@@ -194,7 +206,10 @@ class Engine:
         scope, old = self._existing(call, coll, family)
         body = _writable(op, call.body)
         self._check_match(call, body)
-        return self._save_change(call, coll, family, scope, old, {**old, **body})
+        new = {**old, **body}
+        keep_write_only(coll.write_only, old, body, new)
+        _check_merged(op, new)
+        return self._save_change(call, coll, family, scope, old, new)
 
     def _set(self, call: Call, coll: Collection, family: Family) -> Result:
         op = call.operation
@@ -256,6 +271,8 @@ class Engine:
         if self.store.get(coll.key, scope, key) is not None:
             raise Problem(409, family.errors.message("conflict"), kind="conflict")
         self._fill_required(coll, item, now)
+        if coll.fill_generated is not None:
+            item = coll.fill_generated(item)
         return _in_schema_order(_known_fields(coll, item))
 
     def _save_change(self, call: Call, coll: Collection, family: Family, scope: Scope, old: Item, new: Item) -> Result:
@@ -272,6 +289,8 @@ class Engine:
         key = old[coll.key_field]
         self._check_unique(family, coll, scope, new, exclude=key)
         self._fill_required(coll, new, now)
+        if coll.fill_generated is not None:
+            new = coll.fill_generated(new)
         new = _in_schema_order(_known_fields(coll, new))
         siblings = self._exclusive_changes(op, coll, scope, key, new, now)
         self.store.put(coll.key, scope, key, new)
@@ -505,8 +524,10 @@ class Engine:
         base = f"{self.seed}/{coll.key}/{key}"
         return lambda step: random.Random(f"{base}/{step}")
 
-    def _resolve(self, template: dict[str, Any], now: datetime) -> dict[str, Any]:
-        resolved: dict[str, Any] = render(template, now, self.rng, self.fake.faker)
+    def _resolve(self, template: dict[str, Any], now: datetime, caller: str | None = None) -> dict[str, Any]:
+        if not template:
+            return {}
+        resolved: dict[str, Any] = render(template, now, self.rng, self.fake.faker, caller)
         return resolved
 
 
@@ -547,6 +568,18 @@ def _in_schema_order(known: tuple[Collection, Item]) -> Item:
     ordered = {name: item[name] for name in order if name in item}
     ordered.update((k, v) for k, v in item.items() if k not in ordered)
     return ordered
+
+
+def _check_merged(op: Operation, item: Item) -> None:
+    """Refuse an update whose result breaks the operation's `mergedSchema`, as a 400 naming
+    each field, in the same words as the request validator."""
+    if op.merged_validator is None:
+        return
+    messages = op.family.errors.field_messages
+    errors = sorted((field_error(e, messages) for e in op.merged_validator.iter_errors(item)), key=lambda f: f.field)
+    if errors:
+        unique = list(dict.fromkeys(errors))
+        raise Problem(400, op.family.errors.message("validation"), kind="validation", fields=unique)
 
 
 def _writable(op: Operation, body: Any) -> dict[str, Any]:

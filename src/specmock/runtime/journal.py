@@ -4,6 +4,10 @@ Clients under test are judged by what they sent; the journal is how a test or
 a person sees it: operation, status, bodies, timing and which scenario rule
 fired. It is bounded (default 10,000 entries) so a long-running server's memory
 stays flat.
+
+Subscribers (the dashboard's live feed, its coverage tally) are called with each
+new entry, outside the lock, and must not block: a feed that can fall behind
+keeps its own bounded queue. `close_feeds` tells them all the server is going.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -21,6 +25,9 @@ from typing import Any
 from ..spec.catalog import split_reference
 
 DEFAULT_JOURNAL_SIZE = 10_000
+
+#: Called with every new entry, and with None when the feeds close (the server is stopping).
+Subscriber = Callable[["Entry | None"], None]
 
 
 class Outcome(StrEnum):
@@ -96,6 +103,7 @@ class Journal:
         self._entries: deque[Entry] = deque(maxlen=size)
         self._lock = threading.Lock()
         self._seq = 0
+        self._subscribers: list[Subscriber] = []
 
     @property
     def size(self) -> int:
@@ -109,6 +117,29 @@ class Journal:
     def add(self, entry: Entry) -> None:
         with self._lock:
             self._entries.append(entry)
+        for subscriber in self._subscribers:
+            subscriber(entry)
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Call `subscriber` with every entry added from now on; returns the unsubscribe."""
+        with self._lock:
+            self._subscribers = [*self._subscribers, subscriber]  # copy on write: add() iterates unlocked
+
+        def unsubscribe() -> None:
+            with self._lock:
+                self._subscribers = [s for s in self._subscribers if s is not subscriber]
+
+        return unsubscribe
+
+    def close_feeds(self) -> None:
+        """Tell every subscriber no more entries will come (they end their streams)."""
+        for subscriber in self._subscribers:
+            subscriber(None)
+
+    def find(self, seq: int) -> Entry | None:
+        """The entry numbered `seq`, if the ring still holds it."""
+        with self._lock:
+            return next((e for e in reversed(self._entries) if e.seq == seq), None)
 
     def clear(self) -> None:
         with self._lock:

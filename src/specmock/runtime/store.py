@@ -11,11 +11,13 @@ from __future__ import annotations
 import copy
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 Scope = tuple[Any, ...]
 Item = dict[str, Any]
+T = TypeVar("T")
 
 
 class Watcher(Protocol):
@@ -95,6 +97,11 @@ class Store:
         for watcher in self._watchers:
             watcher.replaced_all()
 
+    def transaction(self, work: Callable[[], T]) -> T:
+        """Run `work` as one change: here, under the lock (a shared store checks and retries)."""
+        with self.lock:
+            return work()
+
     def derived(self, collection: str, scope: Scope, key: Any) -> Any:
         """What was cached for the current version of an item, or None."""
         return self._derived.get((collection, scope, key))
@@ -133,6 +140,10 @@ class Store:
 
     def items(self, collection: str, scope: Scope) -> list[Item]:
         return list(self._items.get(collection, {}).get(scope, {}).values())
+
+    def scopes(self, collection: str) -> list[Scope]:
+        """The scopes that hold items of `collection`."""
+        return [scope for scope, bucket in self._items.get(collection, {}).items() if bucket]
 
     def put(self, collection: str, scope: Scope, key: Any, item: Item) -> None:
         self._items.setdefault(collection, {}).setdefault(scope, {})[key] = item

@@ -41,6 +41,7 @@ class TokenSpec:
     scopes: frozenset[str] | None  # None: every scope
     revoked: bool = False
     expires_at: datetime | None = None
+    subject: str | None = None  # who the token stands for (`{$caller: ...}` in a spec)
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,11 @@ class AuthPolicy:
         if op.operation_id in self.requires:
             return self.requires[op.operation_id]
         return ("read",) if op.method in ("GET", "HEAD") else ("write",)
+
+    def subject(self, token: str) -> str | None:
+        """The subject the scenario gives `token`, if any."""
+        spec = self.tokens.get(token)
+        return spec.subject if spec is not None else None
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,8 @@ class Rule:
     probability: float | None = None
     matched: int = 0
     fired: int = 0
+    #: Switched off (from the dashboard): the rule neither matches nor fires until switched back on.
+    enabled: bool = True
 
 
 @dataclass
@@ -247,7 +255,7 @@ def _auth(doc: Document, family: Family, raw: dict[str, Any]) -> AuthPolicy:
     for t in raw.get("tokens", []):
         expires = datetime.fromisoformat(t["expiresAt"].replace("Z", "+00:00")) if "expiresAt" in t else None
         scopes = frozenset(t["scopes"]) if "scopes" in t else None
-        tokens[t["token"]] = TokenSpec(t["token"], scopes, t.get("revoked", False), expires)
+        tokens[t["token"]] = TokenSpec(t["token"], scopes, t.get("revoked", False), expires, t.get("subject"))
     known = {op.operation_id for op in family.operations}
     for op_id in raw.get("requires", {}):
         if op_id not in known:

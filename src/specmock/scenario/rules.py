@@ -11,10 +11,18 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ..spec.model import Operation
 from .loader import Chaos, Forced, Rule, Scenario
+
+
+class RuleCounter(Protocol):
+    """Counts rule matches where several processes see the same counts (a shared state)."""
+
+    def fires(self, scenario: Scenario, index: int, rule: Rule, lucky: bool) -> bool:
+        """Count one match of `rule` atomically; whether it fires (`lucky`: its probability allowed it)."""
+        ...
 
 
 @dataclass
@@ -62,11 +70,13 @@ def decide(
     headers: Mapping[str, str],
     body: Any,
     rng: random.Random,
+    counter: RuleCounter | None = None,
 ) -> Decision | None:
-    """Count the matching rules and combine those that fire; None when none fires."""
+    """Count the matching rules and combine those that fire; None when none fires.
+    `counter`: where the counts live when several processes share them (default: the rules)."""
     decision: Decision | None = None
-    for rule in scenario.rules:
-        if id(op) not in rule.operations:
+    for index, rule in enumerate(scenario.rules):
+        if id(op) not in rule.operations or not rule.enabled:
             continue
         if any(path_values.get(k) != v for k, v in rule.path_params.items()):
             continue
@@ -76,17 +86,22 @@ def decide(
             continue
         if rule.body is not None and not subset(rule.body, body):
             continue
-        rule.matched += 1
-        n = rule.matched
-        if rule.after is not None and n < rule.after:
-            continue
-        if rule.every is not None and n % rule.every != 0:
-            continue
-        if rule.times is not None and rule.fired >= rule.times:
-            continue
-        if rule.probability is not None and rng.random() >= rule.probability:
-            continue
-        rule.fired += 1
+        if counter is not None:
+            lucky = rule.probability is None or rng.random() < rule.probability
+            if not counter.fires(scenario, index, rule, lucky):
+                continue
+        else:
+            rule.matched += 1
+            n = rule.matched
+            if rule.after is not None and n < rule.after:
+                continue
+            if rule.every is not None and n % rule.every != 0:
+                continue
+            if rule.times is not None and rule.fired >= rule.times:
+                continue
+            if rule.probability is not None and rng.random() >= rule.probability:
+                continue
+            rule.fired += 1
         decision = decision or Decision()
         decision.rules.append(rule)
         if rule.forced is not None and decision.forced is None:

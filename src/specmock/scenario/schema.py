@@ -47,6 +47,12 @@ SCENARIO_SCHEMA: dict[str, Any] = {
                                 "scopes": {"type": "array", "items": {"type": "string"}},
                                 "revoked": {"type": "boolean"},
                                 "expiresAt": {"type": "string", "format": "date-time"},
+                                "subject": {
+                                    "type": "string",
+                                    "minLength": 1,
+                                    "description": "Who the token stands for: the caller a spec's "
+                                    "{$caller: ...} names (AppSec+ triggeredBy).",
+                                },
                             },
                         },
                     },

@@ -44,6 +44,12 @@ class AdminSettings:
     token: str | None = None
 
 
+class SharedStatus(Protocol):
+    """A state shared by several processes, as health reports it."""
+
+    def status(self) -> dict[str, Any]: ...
+
+
 class Controls(Protocol):
     """What the admin API drives: the controls a Python user has on `MockApp`, and no more.
 
@@ -55,6 +61,9 @@ class Controls(Protocol):
     families: list[Family]
     journal: Journal
     store: Store
+
+    @property
+    def shared_state(self) -> SharedStatus | None: ...
 
     @property
     def seed(self) -> int: ...
@@ -91,21 +100,46 @@ def _rss_bytes() -> int | None:
     return None
 
 
-def _refusal(mock: Controls, request: Request) -> Response | None:
+#: The cookie the dashboard keeps the admin token in (browsers cannot put headers on a page load
+#: or an EventSource): set by `/__specmock/ui?token=...`, HttpOnly, SameSite=Strict, path /__specmock.
+TOKEN_COOKIE = "specmock_admin_token"
+
+
+def _same_origin(request: Request) -> bool:
+    """Whether a browser sent this from a page of this server (a cookie is honoured only then:
+    another origin's page must not ride on it)."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
+    return origin == f"{request.url.scheme}://{request.headers.get('host', '')}"
+
+
+def presented_token(request: Request) -> str | None:
+    """The admin token this request carries: `Authorization: Bearer`, or the dashboard's cookie."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip()
+    cookie = request.cookies.get(TOKEN_COOKIE)
+    return cookie if cookie and _same_origin(request) else None
+
+
+def token_matches(mock: Controls, given: str | None) -> bool:
+    token = mock.admin.token
+    # Bytes: compare_digest refuses str holding non-ASCII, which a header or a token may.
+    return bool(token) and given is not None and hmac.compare_digest(
+        given.encode("utf-8", "surrogateescape"), (token or "").encode("utf-8", "surrogateescape")
+    )
+
+
+def refusal(mock: Controls, request: Request) -> Response | None:
     """Why this admin request is refused, if it is.
 
     With an admin token, every admin call must carry it. Without one, the admin
     API is on only when the server listens on loopback (then only this machine
     can reach it), and off otherwise.
     """
-    token = mock.admin.token
-    if token:
-        given = request.headers.get("authorization", "")
-        scheme, _, value = given.partition(" ")
-        # Bytes: compare_digest refuses str holding non-ASCII, which a header or a token may.
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-            value.strip().encode("utf-8", "surrogateescape"), token.encode("utf-8", "surrogateescape")
-        ):
+    if mock.admin.token:
+        if not token_matches(mock, presented_token(request)):
             return JSONResponse(
                 {"error": "the admin API needs Authorization: Bearer <admin token>"},
                 status_code=401,
@@ -145,6 +179,44 @@ async def settled(mock: Controls) -> None:
         await mock.persister.settled(mock.store.version)
 
 
+def scenario_sources(raw: str, name: str = "PUT /__specmock/scenario") -> list[Any]:
+    """What a PUT /__specmock/scenario body asks for: scenario text (its errors cite `name`), JSON,
+    or bundled names."""
+    source: Any = ScenarioText(raw, name=name)
+    stripped = raw.strip()
+    if not stripped:
+        raise AdminError('send a scenario (YAML or JSON), or {"name": "<bundled scenario>"}')
+    if stripped.startswith("{"):
+        try:
+            data = json.loads(stripped)
+        except ValueError as exc:
+            raise AdminError(f"malformed JSON: {exc}") from None
+        names = data.get("use") if isinstance(data, dict) and set(data) == {"use"} else None
+        source = names if names is not None else data
+    return source if isinstance(source, list) else [source]
+
+
+def guard(mock: Controls, handler: Any, open_always: bool = False) -> Any:
+    """`handler` as an admin endpoint: refused as `refusal` says, AdminError answered 400, a state
+    file that cannot be written answered 503."""
+
+    async def endpoint(request: Request) -> Response:
+        if not open_always:
+            refused = refusal(mock, request)
+            if refused is not None:
+                return refused
+        try:
+            response: Response = await handler(request)
+        except AdminError as exc:
+            return _error(400, str(exc))
+        except StateUnavailable as exc:
+            retry = {"Retry-After": str(exc.retry_after)}
+            return JSONResponse({"error": exc.reason}, status_code=503, headers=retry)
+        return response
+
+    return endpoint
+
+
 def admin_routes(mock: Controls) -> list[BaseRoute]:
     """The admin endpoints of `mock`."""
 
@@ -164,6 +236,11 @@ def admin_routes(mock: Controls) -> list[BaseRoute]:
             body["persistence"] = mock.persister.status()
             if mock.persister.error is not None:
                 body["status"] = "degraded"  # writes are refused until the state file can be written
+                status = 503
+        if mock.shared_state is not None:
+            body["state"] = mock.shared_state.status()
+            if not body["state"]["reachable"]:
+                body["status"] = "degraded"  # requests are answered 503 until Redis is back
                 status = 503
         if request.query_params.get("memory") == "true":
             # For soak tests: live objects say whether memory is flat; RSS also moves with
@@ -273,7 +350,16 @@ def admin_routes(mock: Controls) -> list[BaseRoute]:
             "active": scenario.name,
             "source": scenario.source,
             "description": scenario.description,
-            "rules": [{"name": r.label, "matched": r.matched, "fired": r.fired} for r in scenario.rules],
+            "rules": [
+                {
+                    "name": r.label,
+                    "matched": r.matched,
+                    "fired": r.fired,
+                    "enabled": r.enabled,
+                    "chaos": r.chaos is not None,
+                }
+                for r in scenario.rules
+            ],
         }
 
     async def get_scenario(request: Request) -> Response:
@@ -282,18 +368,9 @@ def admin_routes(mock: Controls) -> list[BaseRoute]:
     async def put_scenario(request: Request) -> Response:
         raw = (await request.body()).decode("utf-8", "replace")
         reset = request.query_params.get("reset", "true").lower() != "false"
-        source: Any = ScenarioText(raw, name="PUT /__specmock/scenario")
-        stripped = raw.strip()
-        if not stripped:
-            raise AdminError('send a scenario (YAML or JSON), or {"name": "<bundled scenario>"}')
-        if stripped.startswith("{"):
-            try:
-                data = json.loads(stripped)
-            except ValueError as exc:
-                raise AdminError(f"malformed JSON: {exc}") from None
-            names = data.get("use") if isinstance(data, dict) and set(data) == {"use"} else None
-            source = names if names is not None else data
-        sources = source if isinstance(source, list) else [source]
+        # `?name=` (the uploaded file's name) is what its errors cite: "broken.yaml:4: ...".
+        name = request.query_params.get("name", "").strip()[:200] or "PUT /__specmock/scenario"
+        sources = scenario_sources(raw, name)
         try:
             mock.load_scenario(*sources, reset=reset)
         except (LoadError, ValueError) as exc:
@@ -307,21 +384,7 @@ def admin_routes(mock: Controls) -> list[BaseRoute]:
         return Response(status_code=204)
 
     def guarded(handler: Any, open_always: bool = False) -> Any:
-        async def endpoint(request: Request) -> Response:
-            if not open_always:
-                refusal = _refusal(mock, request)
-                if refusal is not None:
-                    return refusal
-            try:
-                response: Response = await handler(request)
-            except AdminError as exc:
-                return _error(400, str(exc))
-            except StateUnavailable as exc:
-                retry = {"Retry-After": str(exc.retry_after)}
-                return JSONResponse({"error": exc.reason}, status_code=503, headers=retry)
-            return response
-
-        return endpoint
+        return guard(mock, handler, open_always)
 
     return [
         Route(f"{PREFIX}/health", guarded(health, open_always=True), methods=["GET"]),

@@ -31,7 +31,8 @@ from ..spec.compiler import scope_depth as _scope_depth
 from ..spec.lifecycle import InvalidOverride, Lifecycle
 from ..spec.model import Collection, Family, Operation
 from .admin import PREFIX as ADMIN_PREFIX
-from .admin import AdminSettings, admin_routes
+from .admin import AdminSettings, SharedStatus, admin_routes
+from .dashboard import dashboard_routes
 from .dispatch import DEFAULT_MAX_BODY, Dispatcher
 from .router import Router
 
@@ -87,6 +88,8 @@ class MockApp:
         self.chaos_rng = random.Random(f"{self.engine.seed}/chaos")
         self.scenarios = ScenarioRegistry(self.catalog)
         self.admin = admin or AdminSettings()
+        #: Set when the state lives in Redis (`specmock serve --state redis://...`).
+        self.shared_state: SharedStatus | None = None
         self.dispatcher = Dispatcher(
             self.router,
             self.engine,
@@ -112,7 +115,8 @@ class MockApp:
         # API paths go straight to the dispatcher (no route table to walk); /__specmock to the admin app.
         self._api: ASGIApp = CORSMiddleware(self.dispatcher, **cors) if cors else self.dispatcher
         self._admin = Starlette(
-            routes=admin_routes(self), middleware=[Middleware(CORSMiddleware, **cors)] if cors else []
+            routes=[*admin_routes(self), *dashboard_routes(self)],
+            middleware=[Middleware(CORSMiddleware, **cors)] if cors else [],
         )
         scenario_list = list(scenarios)
         if scenario_list:

@@ -99,6 +99,25 @@ def parser() -> argparse.ArgumentParser:
         help="load state from PATH at start; write it there after changes and on shutdown",
     )
     serve.add_argument(
+        "--state",
+        default=_env("STATE"),
+        metavar="URL",
+        help="keep the state in Redis (redis://HOST:PORT/DB), shared by every worker and replica",
+    )
+    serve.add_argument(
+        "--state-namespace",
+        default=_env("STATE_NAMESPACE", "specmock"),
+        metavar="NAME",
+        help="prefix of this mock's Redis keys, so several mocks share one Redis (default specmock)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=_env("WORKERS", 1, int),
+        metavar="N",
+        help="worker processes on one port (needs --state redis://...; default 1)",
+    )
+    serve.add_argument(
         "--state-debounce",
         type=float,
         default=_env("STATE_DEBOUNCE", None, float),
@@ -190,6 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     args = parse_args(argv)
+    args.argv = list(argv) if argv is not None else sys.argv[1:]
     if args.command == "schema":
         from ..scenario.schema import SCENARIO_SCHEMA
 
@@ -251,6 +271,52 @@ def _validate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+#: Where `serve --workers N` hands its command line to the worker processes it starts.
+WORKER_ARGV = "SPECMOCK_WORKER_ARGV"
+SHARED_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def state_problem(args: argparse.Namespace) -> str | None:
+    """Why the state options cannot be used together, or None."""
+    if args.workers < 1:
+        return f"--workers must be 1 or more, not {args.workers}"
+    if args.state is not None and not args.state.startswith(SHARED_SCHEMES):
+        return f"--state takes a Redis URL (redis://HOST:PORT/DB), not {args.state!r}"
+    if args.state is not None and args.state_file is not None:
+        return (
+            "--state-file and --state cannot be used together: the state lives either in a file "
+            "(one process) or in Redis (shared); pick one"
+        )
+    if args.workers > 1 and args.state is None:
+        return (
+            f"--workers {args.workers} needs a shared state (--state redis://HOST:PORT/DB): "
+            "workers are separate processes and would each keep their own items"
+        )
+    if args.state is not None:
+        try:
+            import redis  # noqa: F401
+        except ImportError:
+            return "--state needs the Redis client: pip install 'specmock[redis]'"
+    return None
+
+
+def worker_app() -> Any:
+    """The app of one `serve --workers N` worker (uvicorn calls this in each process)."""
+    args = parse_args(json.loads(os.environ[WORKER_ARGV]))
+    logging.basicConfig(level=args.log_level.upper(), format="%(message)s", stream=sys.stderr)
+    return served_app(build_app(args))
+
+
+def served_app(app: MockApp) -> Any:
+    """What uvicorn serves: the mock, or the mock reading the shared clock per request."""
+    if app.shared_state is None:
+        return app
+    from .redis_state import SharedState, SharedStateApp
+
+    assert isinstance(app.shared_state, SharedState)
+    return SharedStateApp(app, app.shared_state)
+
+
 def build_app(args: argparse.Namespace) -> MockApp:
     """The MockApp that `serve` runs for these arguments (with its state restored); LoadError if broken."""
     from ..runtime.persistence import StatePersister
@@ -270,6 +336,10 @@ def build_app(args: argparse.Namespace) -> MockApp:
     )
     if args.state_debounce is not None:
         log.warning("--state-debounce is ignored: every change is on disk before it is acknowledged")
+    if args.state is not None:
+        from .redis_state import SharedState
+
+        SharedState(args.state, args.state_namespace).attach(app)
     if args.state_file is not None:
         app.persister = StatePersister(
             app.store, args.state_file, seed=lambda: app.seed, check=app.state_problems
@@ -283,15 +353,48 @@ def build_app(args: argparse.Namespace) -> MockApp:
     return app
 
 
+def _serve_workers(args: argparse.Namespace, argv: list[str]) -> int:
+    """N worker processes on one socket, all on the shared state (checked reachable already)."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    os.environ[WORKER_ARGV] = json.dumps(argv)
+    config = uvicorn.Config(
+        f"{__name__}:worker_app",
+        factory=True,
+        workers=args.workers,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=8,
+    )
+    sock = config.bind_socket()
+    host, port = sock.getsockname()[:2]
+    print(f"specmock listening on http://{host}:{port} ({args.workers} workers)", flush=True)
+    Multiprocess(config, sockets=[sock]).run()
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     logging.basicConfig(level=args.log_level.upper(), format="%(message)s", stream=sys.stderr)
+    problem = state_problem(args)
+    if problem is not None:
+        print(f"specmock: {problem}", file=sys.stderr)
+        return 2
     try:
         app = build_app(args)
     except LoadError as exc:
         print(f"specmock: {exc}", file=sys.stderr)
         return 2
+    except RuntimeError as exc:  # the shared state cannot be reached
+        print(f"specmock: {exc}", file=sys.stderr)
+        return 2
+    if args.workers > 1:
+        return _serve_workers(args, args.argv)
     persister = app.persister
 
     class AnnouncingServer(uvicorn.Server):
@@ -305,12 +408,13 @@ def _serve(args: argparse.Namespace) -> int:
                     print(f"specmock listening on http://{host}:{port}", flush=True)
 
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            app.journal.close_feeds()  # the dashboard's event streams end, or they would hold the shutdown
             await super().shutdown(sockets)  # in-flight requests are done now
             if persister is not None:
                 persister.stop()  # before uvicorn re-raises SIGTERM and the process ends
 
     config = uvicorn.Config(
-        app,
+        served_app(app),
         host=args.host,
         port=args.port,
         log_level=args.log_level,

@@ -32,7 +32,7 @@ from ..runtime.persistence import StateUnavailable
 from ..scenario.chaos import IN_PROCESS, Sleep, deliver
 from ..scenario.loader import Forced, Scenario
 from ..scenario.registry import ScenarioRegistry
-from ..scenario.rules import Decision, decide, needs_body
+from ..scenario.rules import Decision, RuleCounter, decide, needs_body
 from ..scenario.tokens import check_token
 from ..spec.model import Family, Operation
 from ..spec.validation import field_error, format_path
@@ -203,6 +203,8 @@ class Dispatcher:
         self.access_log = access_log
         #: Set when the state is saved: writes then wait until they are durable.
         self.persister: StatePersister | None = None
+        #: Set when rule counts are shared by several processes (a Redis state).
+        self.rule_counter: RuleCounter | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -244,7 +246,14 @@ class Dispatcher:
                 if needs_body(scenario, op):
                     body = _lenient_json(await request.body())
                 decision = decide(
-                    scenario, op, match.path_values, request.query_params, request.headers, body, self.chaos_rng
+                    scenario,
+                    op,
+                    match.path_values,
+                    request.query_params,
+                    request.headers,
+                    body,
+                    self.chaos_rng,
+                    self.rule_counter,
                 )
             forced = decision.forced if decision is not None else None
             forced = forced or _preferred(request, op)
@@ -260,15 +269,22 @@ class Dispatcher:
                     family.errors.message("invalid_credentials"),
                 )
                 policy = scenario.auth.get(family.name) if scenario is not None else None
+                caller = None
                 if policy is not None and credential is not None:
                     check_token(policy, op, credential, self.clock.now())
-                call = await self._call(request, op, match.path_values)
+                    caller = policy.subject(credential.token)
+                call = await self._call(request, op, match.path_values, caller)
                 body = call.body
                 response = self._response(await self._handle(call), request.method)
         except Problem as problem:
             if outcome == Outcome.OK:
                 outcome = Outcome.INVALID if problem.kind in _INVALID_KINDS else Outcome.REFUSED
             response = self.problem_response(family, problem)
+        except StateUnavailable as exc:  # a shared state that cannot be reached
+            outcome = Outcome.REFUSED
+            headers = {"Retry-After": str(exc.retry_after)}
+            unavailable = Problem(503, family.errors.message("unavailable"), kind="unavailable", headers=headers)
+            response = self.problem_response(family, unavailable)
         except ClientDisconnect:
             outcome = Outcome.DISCONNECTED
             response = Response(status_code=499)
@@ -384,7 +400,9 @@ class Dispatcher:
             kind="route_not_found",
         )
 
-    async def _call(self, request: Request, op: Operation, raw_path_values: dict[str, str]) -> Call:
+    async def _call(
+        self, request: Request, op: Operation, raw_path_values: dict[str, str], caller: str | None = None
+    ) -> Call:
         errors = op.family.errors
         path_values = op.path_params.read(raw_path_values, None)
         path_errors = op.path_params.errors(path_values, errors.field_messages)
@@ -414,6 +432,7 @@ class Dispatcher:
             query=op.query_params.with_defaults(query_values),
             body=None if body is _ABSENT else body,
             request=request,
+            caller=caller,
         )
 
     async def _body(self, request: Request, op: Operation) -> Any:

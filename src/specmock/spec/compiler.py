@@ -21,7 +21,7 @@ from .examples import compile_example, example_collection, json_body_schema
 from .extension_schema import COLLECTION_SCHEMA, FAMILY_SCHEMA, OPERATION_SCHEMA
 from .lifecycle import Lifecycle, compile_lifecycle
 from .model import Action, Collection, Family, Filter, Operation, Reference, UniqueRule
-from .request_view import request_view
+from .readonly import compile_filler, generated_defaults, request_schema
 from .routing_trie import template_params
 from .schema_check import check_document
 from .schematools import Stripper, compile_stripper, flagged_paths, inline_refs, resolve_pointer
@@ -162,7 +162,9 @@ def _collection(doc: Document, name: str, raw: dict[str, Any]) -> Collection:
         aliases=raw.get("aliases", {}),
         touch_parent=raw.get("touchParent", False),
         fixtures=raw.get("fixtures", []),
+        write_only=frozenset(flagged_paths(schema, "writeOnly")),
         strip_write_only=compile_stripper(frozenset(flagged_paths(schema, "writeOnly"))),
+        fill_generated=compile_filler(generated_defaults(schema)),
         lifecycle=lifecycle,
     )
 
@@ -282,13 +284,13 @@ def _operation(
         if schema is None and action is not Action.EXAMPLE:
             raise doc.error((*at, "requestBody"), f"{op_id}: only application/json bodies are supported")
         try:
-            body_validator = (
-                compile_validator(request_view(inline_refs(schema, doc.data)), doc.data) if schema is not None else None
-            )
+            body_validator = compile_validator(request_schema(schema), doc.data) if schema is not None else None
         except SchemaError as exc:
             raise doc.error((*at, "requestBody"), f"{op_id}: invalid body schema: {exc.message}") from None
         body_required = bool(body.get("required"))
         read_only = compile_stripper(frozenset(flagged_paths(schema, "readOnly")))
+
+    merged_validator = _merged_validator(doc, ext, op_id, action, (*at, "x-specmock", "mergedSchema"))
 
     security = raw.get("security", doc.data.get("security", []))
     alternatives = []
@@ -301,9 +303,12 @@ def _operation(
     if any(len(a) == 0 for a in alternatives):
         alternatives = []  # `{}` in the list makes authentication optional
 
-    template_problems = template_errors(ext.get("set", {}))
-    if template_problems:
-        raise doc.error((*at, "x-specmock", "set"), f"{op_id}: {template_problems[0]}")
+    for key in ("set", "fill"):
+        template_problems = template_errors(ext.get(key, {}))
+        if template_problems:
+            raise doc.error((*at, "x-specmock", key), f"{op_id}: {template_problems[0]}")
+    if "fill" in ext and action != "create":
+        raise doc.error((*at, "x-specmock", "fill"), f"{op_id}: fill applies to action 'create' only")
     filters = tuple(
         Filter(param=name, field=f["field"], match=f.get("match", "eq"))
         for name, f in (ext.get("filters") or {}).items()
@@ -328,9 +333,11 @@ def _operation(
         body_validator=body_validator,
         body_required=body_required,
         strip_read_only=read_only,
+        merged_validator=merged_validator,
         id_param=id_param,
         scope_params=scope_params,
         set_fields=ext.get("set", {}),
+        fill_fields=ext.get("fill", {}),
         keep=tuple(ext.get("keep", ())),
         match=ext.get("match", {}),
         reorder=ext.get("reorder"),
@@ -342,6 +349,24 @@ def _operation(
         responses=responses,
         example=compile_example(doc.data, responses, success[0]) if action is Action.EXAMPLE else None,
     )
+
+
+def _merged_validator(
+    doc: Document, ext: dict[str, Any], op_id: str, action: str, at: JsonPath
+) -> Draft202012Validator | None:
+    ref = ext.get("mergedSchema")
+    if ref is None:
+        return None
+    if action != "update":
+        raise doc.error(at, f"{op_id}: mergedSchema applies to action 'update' only")
+    try:
+        resolve_pointer(doc.data, ref)
+    except (KeyError, IndexError, ValueError):
+        raise doc.error(at, f"{op_id}: mergedSchema {ref!r} does not resolve") from None
+    try:
+        return compile_validator({"$ref": ref}, doc.data)
+    except SchemaError as exc:
+        raise doc.error(at, f"{op_id}: invalid mergedSchema: {exc.message}") from None
 
 
 def scope_depth(family: Family, collection: Collection) -> int:

@@ -127,6 +127,8 @@ OPERATION_SCHEMA: dict[str, Any] = {
         "collection": _NAME,
         "idParam": {"type": "string"},
         "set": {"type": "object"},
+        # create: values (templates, e.g. {$caller: fallback}) for fields the request leaves out.
+        "fill": {"type": "object"},
         "keep": {"type": "array", "items": _FIELD},
         "match": {"type": "object", "additionalProperties": {"type": "string"}},
         "reorder": {
@@ -137,6 +139,9 @@ OPERATION_SCHEMA: dict[str, Any] = {
         },
         "exclusive": {"type": "array", "items": _FIELD},
         "wrap": _FIELD,
+        # An update (PATCH) names only what changes: the stored item with the change
+        # applied must satisfy this schema (e.g. the create schema's conditional requireds).
+        "mergedSchema": {"type": "string", "pattern": "^#/"},
         "envelope": _FIELD,
         "paging": {"enum": ["none", "cursor", "page"]},
         "filters": {

@@ -13,7 +13,8 @@ from jsonschema import Draft202012Validator
 from .auth import Authenticator
 from .error_styles import ErrorStyle
 from .lifecycle import Lifecycle, override_lifecycle
-from .schematools import Stripper
+from .readonly import Filler
+from .schematools import FlagPath, Stripper
 from .validation import ParameterSet
 
 
@@ -84,8 +85,12 @@ class Collection:
     aliases: dict[str, dict[str, Any]] = field(default_factory=dict)
     touch_parent: bool = False
     fixtures: list[dict[str, Any]] = field(default_factory=list)
+    #: The write-only fields' paths: kept across an update that does not resend them.
+    write_only: frozenset[FlagPath] = frozenset()
     #: Removes the write-only fields from an item; None when there are none.
     strip_write_only: Stripper | None = None
+    #: Adds the server-generated fields (readOnly with a default) an item lacks; None when there are none.
+    fill_generated: Filler | None = None
     child_names: list[str] = field(default_factory=list)
     #: The lifecycle as the spec declares it. A scenario's override lives beside it, per app (Engine.lifecycles).
     lifecycle: Lifecycle | None = None
@@ -133,9 +138,13 @@ class Operation:
     body_validator: Draft202012Validator | None = None
     body_required: bool = False
     strip_read_only: Stripper | None = None
+    #: Checks the item an update would store (`x-specmock.mergedSchema`); None when undeclared.
+    merged_validator: Draft202012Validator | None = None
     id_param: str | None = None
     scope_params: tuple[str, ...] = ()
     set_fields: dict[str, Any] = field(default_factory=dict)
+    #: Templates for the fields a create leaves out (`x-specmock.fill`).
+    fill_fields: dict[str, Any] = field(default_factory=dict)
     keep: tuple[str, ...] = ()
     match: dict[str, str] = field(default_factory=dict)
     reorder: dict[str, str] | None = None

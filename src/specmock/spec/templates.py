@@ -7,7 +7,9 @@ are data, so the few computations they need are a tiny template language:
 - ``{$random: [low, high]}``: an integer in the range, from the seeded source;
 - ``{$choice: [a, b, ...]}``: one of the values;
 - ``{$faker: provider}``: a Faker value (``user_name``, ``catch_phrase``, ...);
-- ``{$sum: [field, ...]}``: the sum of sibling fields, computed after them.
+- ``{$sum: [field, ...]}``: the sum of sibling fields, computed after them;
+- ``{$caller: fallback}``: who is calling: the `subject` a scenario gives the
+  request's token, else `fallback` (a stable value, never a random one).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from faker import Faker
 
 from ..clock import isoformat
 
-OPERATORS = ("$random", "$choice", "$faker", "$sum")
+OPERATORS = ("$random", "$choice", "$faker", "$sum", "$caller")
 
 
 def template_errors(template: Any, where: str = "") -> list[str]:
@@ -41,6 +43,8 @@ def template_errors(template: Any, where: str = "") -> list[str]:
                 errors.append(f"{where}: $random takes [low, high] integers")
             elif op in ("$choice", "$sum") and not (isinstance(arg, list) and arg):
                 errors.append(f"{where}: {op} takes a non-empty list")
+            elif op == "$caller" and not (isinstance(arg, str) and arg):
+                errors.append(f"{where}: $caller takes the fallback value, a non-empty string")
             elif op == "$faker" and not (isinstance(arg, str) and hasattr(Faker(), arg)):
                 errors.append(f"{where}: $faker: no Faker provider {arg!r}")
         else:
@@ -52,19 +56,22 @@ def template_errors(template: Any, where: str = "") -> list[str]:
     return errors
 
 
-def render(template: Any, now: datetime, rng: random.Random, faker: Faker) -> Any:
-    """The value of `template` now, drawing from `rng` and `faker`."""
+def render(template: Any, now: datetime, rng: random.Random, faker: Faker, caller: str | None = None) -> Any:
+    """The value of `template` now, drawing from `rng` and `faker`; `caller` is the subject of
+    the request's credential, where a scenario names one."""
     if template == "$now":
         return isoformat(now)
     if isinstance(template, list):
-        return [render(v, now, rng, faker) for v in template]
+        return [render(v, now, rng, faker, caller) for v in template]
     if not isinstance(template, dict):
         return template
+    if "$caller" in template:
+        return caller if caller else template["$caller"]
     if "$random" in template:
         low, high = template["$random"]
         return rng.randint(low, high)
     if "$choice" in template:
-        return render(rng.choice(template["$choice"]), now, rng, faker)
+        return render(rng.choice(template["$choice"]), now, rng, faker, caller)
     if "$faker" in template:
         faker.seed_instance(rng.getrandbits(32))
         return getattr(faker, template["$faker"])()
@@ -74,7 +81,7 @@ def render(template: Any, now: datetime, rng: random.Random, faker: Faker) -> An
         if isinstance(sub, dict) and "$sum" in sub:
             sums[key] = sub["$sum"]
         else:
-            out[key] = render(sub, now, rng, faker)
+            out[key] = render(sub, now, rng, faker, caller)
     for key, names in sums.items():
         out[key] = sum(v for v in (out.get(n) for n in names) if isinstance(v, (int, float)))
     return {key: out[key] for key in template}

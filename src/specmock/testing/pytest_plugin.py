@@ -26,6 +26,7 @@ hooks are registered only when xdist is there.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,6 +63,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--specmock-scenario", action="append", default=[], help="scenario for every test (file or bundled name)"
+    )
+    group.addoption(
+        "--specmock-state",
+        metavar="URL",
+        default=None,
+        help="keep the mock's state in Redis (redis://HOST:PORT/DB), shared with servers the suite starts",
+    )
+    group.addoption(
+        "--specmock-state-namespace",
+        metavar="NAME",
+        default="specmock",
+        help="Redis key prefix; {worker} is the pytest-xdist worker (default specmock)",
     )
     group.addoption("--specmock-coverage", action="store_true", help="report which operations and statuses ran")
     group.addoption("--specmock-coverage-json", metavar="PATH", help="also write the coverage report as JSON")
@@ -105,7 +118,17 @@ class SpecmockSession:
 
             paths, overlays = specs
             app = MockApp(list(paths) or None, overlays=overlays, seed=self.config.getoption("specmock_seed"))
-            self._handles[specs] = Handle(app)
+            url = self.config.getoption("specmock_state")
+            asgi: Any = None
+            if url:
+                from ..server.redis_state import SharedState, SharedStateApp
+
+                worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+                namespace = self.config.getoption("specmock_state_namespace").replace("{worker}", worker)
+                shared = SharedState(url, namespace)
+                shared.attach(app)
+                asgi = SharedStateApp(app, shared)
+            self._handles[specs] = Handle(app, asgi=asgi)
         return self._handles[specs]
 
     def scenario(self, source: Any) -> Scenario:
@@ -115,8 +138,10 @@ class SpecmockSession:
         return self._scenarios[key]
 
     def record_coverage(self, handle: Handle) -> None:
+        from ..runtime.coverage import UNDELIVERED
+
         for entry in handle.journal:
-            if entry.operation_id and entry.outcome not in ("dropped", "disconnected"):  # never delivered
+            if entry.operation_id and entry.outcome not in UNDELIVERED:
                 statuses = self.covered.setdefault(entry.family, {}).setdefault(entry.operation_id, set())
                 statuses.add(str(entry.status))
 
@@ -201,7 +226,13 @@ class _ThreadedServer:
     def __init__(self, app: MockApp) -> None:
         import uvicorn
 
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        served: Any = app
+        if app.shared_state is not None:
+            from ..server.redis_state import SharedState, SharedStateApp
+
+            assert isinstance(app.shared_state, SharedState)
+            served = SharedStateApp(app, app.shared_state)
+        config = uvicorn.Config(served, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="specmock-server", daemon=True)
         self._thread.start()
@@ -246,31 +277,12 @@ class _XdistCoverage:
 
 
 def coverage_report(covered: dict[str, dict[str, set[str]]], specs: SpecSet = ((), ())) -> dict[str, Any]:
-    """Per family: every operation, its documented statuses, which ran and which never did."""
+    """Per family served (bundled, or the run's --specmock-spec): every operation, its documented
+    statuses, which ran and which never did."""
+    from ..runtime.coverage import coverage_report as report
     from ..server.app import MockApp
 
-    app = MockApp(list(specs[0]) or None, overlays=specs[1])
-    report: dict[str, Any] = {}
-    for family in app.families:
-        operations: dict[str, dict[str, Any]] = {}
-        for op in family.operations:
-            documented = sorted(code for code in op.responses if code.isdigit())
-            seen = sorted(covered.get(family.name, {}).get(op.operation_id, set()))
-            operations[op.operation_id] = {
-                "called": bool(seen),
-                "documented": documented,
-                "exercised": [c for c in documented if c in seen],
-                "missing": [c for c in documented if c not in seen],
-                "undocumented": [c for c in seen if c not in documented],
-            }
-        called = sum(1 for o in operations.values() if o["called"])
-        statuses = sum(len(o["documented"]) for o in operations.values())
-        exercised = sum(len(o["exercised"]) for o in operations.values())
-        report[family.name] = {
-            "operations": operations,
-            "summary": {"operations": len(operations), "called": called, "statuses": statuses, "exercised": exercised},
-        }
-    return report
+    return report(MockApp(list(specs[0]) or None, overlays=specs[1]).families, covered)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

@@ -1,0 +1,418 @@
+"""The store on Redis: the same operations as the in-memory Store, shared by every process.
+
+Invariants:
+- A request's work is one optimistic transaction. Every read records what it saw
+  (an item's version, a scope's version, a unique index's owner, an id counter);
+  writes are buffered locally and sent as one Lua script that checks every recorded
+  read and applies every write, or applies nothing. A check that fails means another
+  process changed what this request decided on: the request runs again on fresh data.
+  So a unique create, a conflicting-scan check or an id sequence is atomic across
+  processes, and never read-then-write from Python.
+- Versions come from one counter (`<ns>:seq`) that only grows, so a deleted and
+  re-created item never looks unchanged.
+- A refused request (an exception inside the transaction) sends nothing.
+- Redis unreachable: every operation raises StateUnavailable (the server answers 503
+  with Retry-After). Commands are not retried by the client library: a commit whose
+  answer was lost was not acknowledged, so the client, not we, decides to try again.
+
+Layout, under the namespace `ns`, with `sk` a scope and `k` a key as JSON text:
+  ns:i:<coll>:<sk>  hash k -> item JSON          ns:v:<coll>:<sk>  hash k -> version, "*" -> scope version
+  ns:x:<index>:<sk> hash value -> owner k        ns:xr:<index>:<sk> hash k -> indexed value
+  ns:n              hash coll -> last id number  ns:scopes          hash "<coll>:<sk>" -> [coll, scope]
+  ns:keys           set of the keys above        ns:seq             version counter
+  ns:rules          scenario rule counters (cleared with the state)
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import redis
+
+from .persistence import StateUnavailable
+from .store import Item, Scope, UniqueIndex, Watcher
+
+T = TypeVar("T")
+
+#: How often a request runs again after losing a race before it is answered 503.
+MAX_ATTEMPTS = 200
+
+#: Errors that mean "Redis cannot answer now" (BusyLoadingError, a restart reading its file, is one).
+UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+_COMMIT = """
+local ns = ARGV[1]
+local tx = cjson.decode(ARGV[2])
+for _, g in ipairs(tx.guards) do
+  local seen = redis.call('HGET', g[1], g[2])
+  if (seen or '') ~= g[3] then return 0 end
+end
+local seq = redis.call('INCR', ns .. ':seq')
+local function unindex(ixid, sk, k, val)
+  local xk = ns .. ':x:' .. ixid .. ':' .. sk
+  local xr = ns .. ':xr:' .. ixid .. ':' .. sk
+  local old = redis.call('HGET', xr, k)
+  if old and redis.call('HGET', xk, old) == k then redis.call('HDEL', xk, old) end
+  if val ~= '' then
+    redis.call('HSET', xk, val, k)
+    redis.call('HSET', xr, k, val)
+    redis.call('SADD', ns .. ':keys', xk, xr)
+  elseif old then
+    redis.call('HDEL', xr, k)
+  end
+end
+for _, w in ipairs(tx.writes) do
+  local op = w[1]
+  if op == 'clear' then
+    local keys = redis.call('SMEMBERS', ns .. ':keys')
+    for i = 1, #keys, 500 do
+      redis.call('DEL', unpack(keys, i, math.min(i + 499, #keys)))
+    end
+    redis.call('DEL', ns .. ':keys', ns .. ':scopes', ns .. ':n', ns .. ':rules')
+  elseif op == 'num' then
+    local current = tonumber(redis.call('HGET', ns .. ':n', w[2]) or '0')
+    if w[3] > current then redis.call('HSET', ns .. ':n', w[2], w[3]) end
+  else
+    local coll, sk, k = w[2], w[3], w[4]
+    local ik = ns .. ':i:' .. coll .. ':' .. sk
+    local vk = ns .. ':v:' .. coll .. ':' .. sk
+    if op == 'put' then
+      redis.call('HSET', ik, k, w[5])
+      redis.call('HSET', ns .. ':scopes', coll .. ':' .. sk, w[6])
+      redis.call('SADD', ns .. ':keys', ik, vk)
+    else
+      redis.call('HDEL', ik, k)
+    end
+    redis.call('HSET', vk, k, seq, '*', seq)
+    for _, ix in ipairs(w[7]) do unindex(ix[1], sk, k, ix[2]) end
+  end
+end
+return seq
+"""
+
+_EXPORT = """
+local ns = ARGV[1]
+local out = {}
+local scopes = redis.call('HGETALL', ns .. ':scopes')
+for i = 1, #scopes, 2 do
+  table.insert(out, {scopes[i + 1], redis.call('HGETALL', ns .. ':i:' .. scopes[i])})
+end
+return {out, redis.call('HGETALL', ns .. ':n')}
+"""
+
+
+def _text(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
+def _scope_text(scope: Scope) -> str:
+    return _text(list(scope))
+
+
+def index_id(index: UniqueIndex) -> str:
+    """A name for a unique index that every process derives alike."""
+    return _text([index.collection, list(index.fields), [[f, list(v)] for f, v in index.when]])
+
+
+class _Transaction:
+    """What one attempt read (to check at commit) and wants to write."""
+
+    def __init__(self) -> None:
+        self.guards: dict[tuple[str, str], str] = {}
+        # By (collection, scope, key): what was read, and what is to be written (None: removed).
+        self.seen: dict[tuple[str, Scope, Any], Item | None] = {}
+        self.writes: dict[tuple[str, Scope, Any], Item | None] = {}
+        self.order: list[Any] = []
+        self.numbers: dict[str, int] = {}
+        self.cleared = False
+
+    def guard(self, key: str, field: str, seen: bytes | str | None) -> None:
+        """Check at commit that `field` of hash `key` still holds `seen` (None: absent)."""
+        text = seen.decode() if isinstance(seen, bytes) else seen
+        self.guards.setdefault((key, field), text or "")
+
+
+class RedisStore:
+    """Items by collection, scope and key in Redis; the interface of `store.Store`."""
+
+    def __init__(self, client: redis.Redis, namespace: str = "specmock") -> None:
+        self.client: Any = client  # untyped: its answers are bytes here (no decode_responses)
+        self.ns = namespace
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._tx: _Transaction | None = None
+        #: Commits by this process (the in-memory Store's change counter, for the same readers).
+        self.version = 0
+        self._indexes: dict[str, list[tuple[UniqueIndex, str]]] = {}
+        self._commit = client.register_script(_COMMIT)
+        self._export = client.register_script(_EXPORT)
+        #: The last reason Redis could not be reached, None while it answers.
+        self.error: str | None = None
+
+    # -- transactions -----------------------------------------------------------------------
+
+    def transaction(self, work: Callable[[], T]) -> T:
+        """Run `work` until its reads are still true when its writes are applied; its result."""
+        with self._lock:
+            if self._tx is not None:
+                return work()
+            for attempt in range(MAX_ATTEMPTS):
+                self._tx = _Transaction()
+                try:
+                    result = work()
+                    committed = self._send(self._tx, check=True)
+                finally:
+                    self._tx = None
+                if committed:
+                    return result
+                time.sleep(random.uniform(0, 0.0005 * min(attempt + 1, 20)))  # lost a race: let the winner finish
+        raise StateUnavailable("the shared state is too contended right now", retry_after=1)
+
+    @property
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Several changes applied as one, whatever was read meanwhile (a reset, fixtures, an import)."""
+        with self._lock:
+            if self._tx is not None:
+                yield
+                return
+            self._tx = _Transaction()
+            try:
+                yield
+                self._send(self._tx, check=False)
+            finally:
+                self._tx = None
+
+    @contextmanager
+    def _auto(self) -> Iterator[_Transaction]:
+        if self._tx is not None:
+            yield self._tx
+            return
+        with self.lock:
+            yield self._open()
+
+    def _open(self) -> _Transaction:
+        assert self._tx is not None
+        return self._tx
+
+    def _send(self, tx: _Transaction, check: bool) -> bool:
+        if not tx.writes and not tx.numbers and not tx.cleared:
+            return True
+        writes: list[list[Any]] = [["clear"]] if tx.cleared else []
+        for coll, scope, key in tx.order:
+            item = tx.writes[(coll, scope, key)]
+            sk = _scope_text(scope)
+            indexes = [[ixid, self._index_value(index, item)] for index, ixid in self._indexes.get(coll, ())]
+            if item is None:
+                writes.append(["del", coll, sk, _text(key), "", "", indexes])
+            else:
+                item_text = json.dumps(item, separators=(",", ":"), ensure_ascii=False)  # field order kept
+                writes.append(["put", coll, sk, _text(key), item_text, _text([coll, list(scope)]), indexes])
+        writes.extend(["num", coll, number] for coll, number in tx.numbers.items())
+        guards = [[k, f, seen] for (k, f), seen in tx.guards.items()] if check else []
+        payload = json.dumps({"guards": guards, "writes": writes}, ensure_ascii=False)
+        seq = self._call(lambda: self._commit(args=[self.ns, payload]))
+        if seq == 0:
+            return False
+        self.version += 1
+        return True
+
+    def _index_value(self, index: UniqueIndex, item: Item | None) -> str:
+        value = index.value(item) if item is not None else None
+        return "" if value is None else _text(list(value))
+
+    def _call(self, command: Callable[[], T]) -> T:
+        try:
+            result = command()
+        except UNREACHABLE as exc:
+            self.error = f"redis unreachable: {exc}"
+            raise StateUnavailable(self.error, retry_after=1) from None
+        self.error = None
+        return result
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def _key(self, kind: str, coll: str, scope: Scope) -> str:
+        return f"{self.ns}:{kind}:{coll}:{_scope_text(scope)}"
+
+    def get(self, collection: str, scope: Scope, key: Any) -> Item | None:
+        with self._auto() as tx:
+            ident = (collection, scope, key)
+            if ident in tx.writes:
+                return tx.writes[ident]
+            if ident in tx.seen:
+                return tx.seen[ident]
+            if tx.cleared:
+                return None
+            vkey = self._key("v", collection, scope)
+            field = _text(key)
+            pipe = self.client.pipeline(transaction=True)
+            pipe.hget(self._key("i", collection, scope), field)
+            pipe.hget(vkey, field)
+            raw, version = self._call(pipe.execute)
+            tx.guard(vkey, field, version)
+            item = json.loads(raw) if raw is not None else None
+            tx.seen[ident] = item
+            return item
+
+    def items(self, collection: str, scope: Scope) -> list[Item]:
+        with self._auto() as tx:
+            vkey = self._key("v", collection, scope)
+            raw: dict[bytes, bytes] = {}
+            if not tx.cleared:
+                pipe = self.client.pipeline(transaction=True)
+                pipe.hgetall(self._key("i", collection, scope))
+                pipe.hget(vkey, "*")
+                raw, version = self._call(pipe.execute)
+                tx.guard(vkey, "*", version)
+            found: dict[Any, Item | None] = {}
+            for k, text in raw.items():
+                ident = (collection, scope, json.loads(k))
+                if ident not in tx.seen:
+                    tx.seen[ident] = json.loads(text)
+                found[ident[2]] = tx.seen[ident]
+            for ident, item in tx.writes.items():
+                if ident[0] == collection and ident[1] == scope:
+                    found[ident[2]] = item
+            return [item for item in found.values() if item is not None]
+
+    def owner(self, index: UniqueIndex, scope: Scope, value: tuple[Any, ...]) -> Any:
+        """The key of the item holding `value` under `index` in `scope`, or None (this
+        transaction's own writes included)."""
+        with self._auto() as tx:
+            wanted = _text(list(value))
+            xkey = f"{self.ns}:x:{index_id(index)}:{_scope_text(scope)}"
+            owner: Any = None
+            if not tx.cleared:
+                raw = self._call(lambda: self.client.hget(xkey, wanted))
+                tx.guard(xkey, wanted, raw)
+                owner = json.loads(raw) if raw is not None else None
+            ident = (index.collection, scope, owner)
+            if owner is not None and ident in tx.writes:
+                mine = tx.writes[ident]
+                if mine is None or self._index_value(index, mine) != wanted:
+                    owner = None
+            for (coll, where, key), item in tx.writes.items():
+                same_scope = coll == index.collection and where == scope
+                if same_scope and item is not None and self._index_value(index, item) == wanted:
+                    owner = key
+            return owner
+
+    def peek_number(self, collection: str) -> int:
+        """The next free number; the commit checks nobody took it meanwhile."""
+        with self._auto() as tx:
+            nkey = f"{self.ns}:n"
+            stored = 0
+            if not tx.cleared:
+                raw = self._call(lambda: self.client.hget(nkey, collection))
+                tx.guard(nkey, collection, raw.decode() if raw is not None else None)
+                stored = int(raw) if raw is not None else 0
+            return max(stored, tx.numbers.get(collection, 0)) + 1
+
+    def counters(self) -> dict[str, int]:
+        raw = self._call(lambda: self.client.hgetall(f"{self.ns}:n"))
+        return {k.decode(): int(v) for k, v in raw.items()}
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def _write(self, collection: str, scope: Scope, key: Any, item: Item | None) -> None:
+        with self._auto() as tx:
+            ident = (collection, scope, key)
+            if ident not in tx.writes:
+                tx.order.append(ident)
+            tx.writes[ident] = item
+
+    def put(self, collection: str, scope: Scope, key: Any, item: Item) -> None:
+        self._write(collection, scope, key, item)
+
+    def remove(self, collection: str, scope: Scope, key: Any) -> Item | None:
+        with self._auto():
+            old = self.get(collection, scope, key)
+            if old is not None:
+                self._write(collection, scope, key, None)
+            return old
+
+    def remove_scope(self, collection: str, scope: Scope) -> list[Item]:
+        with self._auto():
+            gone = self.items(collection, scope)
+            keys = [ident[2] for ident in self._scope_idents(collection, scope)]
+            for key in keys:
+                self._write(collection, scope, key, None)
+            return gone
+
+    def _scope_idents(self, collection: str, scope: Scope) -> list[tuple[str, Scope, Any]]:
+        tx = self._open()
+        return [
+            ident
+            for ident, item in {**tx.seen, **tx.writes}.items()
+            if ident[0] == collection and ident[1] == scope and item is not None
+        ]
+
+    def note_number(self, collection: str, number: int) -> None:
+        with self._auto() as tx:
+            if number > tx.numbers.get(collection, 0):
+                tx.numbers[collection] = number
+
+    def clear(self) -> None:
+        with self._auto() as tx:
+            tx.cleared = True
+            tx.writes.clear()
+            tx.order.clear()
+            tx.seen.clear()
+            tx.numbers.clear()
+
+    # -- indexes, views, watchers: what the in-memory store offers ---------------------------
+
+    def add_index(self, index: UniqueIndex) -> None:
+        """Maintain `index` on every write from now on (Redis keeps it for items already stored)."""
+        self._indexes.setdefault(index.collection, []).append((index, index_id(index)))
+
+    def derived(self, collection: str, scope: Scope, key: Any) -> Any:
+        return None  # another process may have changed the item: nothing is cached across requests
+
+    def set_derived(self, collection: str, scope: Scope, key: Any, value: Any) -> None:
+        return None
+
+    def watch(self, watcher: Watcher) -> None:
+        raise ValueError("a state file cannot watch a Redis store: Redis keeps the state")
+
+    def unwatch(self, watcher: Watcher) -> None:
+        return None
+
+    # -- whole state ------------------------------------------------------------------------
+
+    def export(self) -> dict[str, Any]:
+        """All state as JSON-ready data, read at one instant."""
+        scopes, numbers = self._call(lambda: self._export(args=[self.ns]))
+        collections: dict[str, list[dict[str, Any]]] = {}
+        for where, flat in scopes:
+            coll, scope = json.loads(where)
+            entries = collections.setdefault(coll, [])
+            for i in range(0, len(flat), 2):
+                entries.append({"scope": scope, "key": json.loads(flat[i]), "item": json.loads(flat[i + 1])})
+        counters = {numbers[i].decode(): int(numbers[i + 1]) for i in range(0, len(numbers), 2)}
+        return {"collections": {k: v for k, v in collections.items() if v}, "counters": counters}
+
+    def load(self, data: dict[str, Any]) -> None:
+        """Replace all state with what `export` produced, in one step."""
+        with self.lock:
+            self.clear()
+            for name, entries in data.get("collections", {}).items():
+                for entry in entries:
+                    self.put(name, tuple(entry["scope"]), entry["key"], entry["item"])
+            for name, number in data.get("counters", {}).items():
+                self.note_number(str(name), int(number))
+
+    def ping(self) -> str | None:
+        """None when Redis answers, else why not."""
+        try:
+            self._call(self.client.ping)
+        except StateUnavailable as exc:
+            return exc.reason
+        return None

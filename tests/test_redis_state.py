@@ -1,0 +1,472 @@
+"""Shared state on a real Redis: several workers and replicas of one mock behave as one.
+
+Every test runs `specmock serve --state redis://...` processes against a redis-server
+the tests start (skipped when it is not installed). Each server gets its own key
+namespace, so they can share one Redis without seeing each other.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from conftest import BEARER, Served, run_cli, start_server, stop_server
+from redis_server import RedisServer
+
+CLIENTS = 64
+_namespaces = itertools.count()
+
+THIRD_CALL_FAILS = """
+name: third-call-fails
+rules:
+  - name: third-get-fails
+    match: {operationId: GetConnector, pathParams: {id: conn-third}}
+    after: 3
+    times: 1
+    respond: {status: 500, message: The third call fails.}
+"""
+
+
+def namespace() -> str:
+    return f"t{os.getpid()}-{next(_namespaces)}"
+
+
+def wait_ready(url: str, timeout: float = 90.0) -> None:
+    """Until the server answers its health check (workers start after the socket is bound)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/__specmock/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{url} did not become ready")
+
+
+def serve_shared(redis_url: str, ns: str, *args: str) -> Served:
+    served = start_server("--state", redis_url, "--state-namespace", ns, "--no-access-log", *args)
+    wait_ready(served.url)
+    return served
+
+
+def worker_pids(url: str, wanted: int, tries: int = 200) -> set[int]:
+    """The worker processes answering on `url`, learnt from health checks on fresh connections."""
+    seen: set[int] = set()
+    for _ in range(tries):
+        seen.add(httpx.get(f"{url}/__specmock/health", timeout=5).json()["state"]["worker"])
+        if len(seen) >= wanted:
+            break
+    return seen
+
+
+def reset(url: str) -> None:
+    assert httpx.post(f"{url}/__specmock/reset", json={}, timeout=10).status_code == 200
+
+
+def at_once(count: int, work: Any) -> list[Any]:
+    """`work(i)` for i in range(count), all released together, each on its own connection."""
+    start = threading.Barrier(count)
+
+    def run(i: int) -> Any:
+        start.wait()
+        return work(i)
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def workers4(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """Four worker processes on one port, one shared state, a rule that fails the third call."""
+    scenario = tmp_path_factory.mktemp("scenario") / "third-call-fails.yaml"
+    scenario.write_text(THIRD_CALL_FAILS)
+    served = serve_shared(redis_server.url, namespace(), "--workers", "4", "--scenario", str(scenario))
+    try:
+        yield served
+    finally:
+        stop_server(served)
+
+
+@pytest.fixture(scope="module")
+def replicas(redis_server: RedisServer) -> Iterator[tuple[str, str]]:
+    """Two separate servers (replicas) on one namespace: requests can pick which one answers."""
+    ns = namespace()
+    first = serve_shared(redis_server.url, ns)
+    second = serve_shared(redis_server.url, ns)
+    try:
+        yield first.url, second.url
+    finally:
+        stop_server(first)
+        stop_server(second)
+
+
+# -- the command line --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (["--workers", "2"], "--workers 2 needs a shared state (--state redis://HOST:PORT/DB)"),
+        (["--workers", "0"], "--workers must be 1 or more"),
+        (["--state", "redis://127.0.0.1:1/0", "--state-file", "x.json"], "--state-file and --state cannot be used"),
+        (["--state", "postgres://db/x"], "--state takes a Redis URL (redis://HOST:PORT/DB)"),
+    ],
+)
+def test_state_options_that_cannot_work_are_refused_with_the_reason(args: list[str], reason: str) -> None:
+    result = run_cli("serve", "--port", "0", *args)
+    assert result.returncode == 2
+    assert reason in result.stderr
+
+
+def test_an_unreachable_redis_stops_the_start_with_the_reason() -> None:
+    from redis_server import free_port
+
+    env_url = f"redis://127.0.0.1:{free_port()}/0"
+    started = time.monotonic()
+    result = run_cli("serve", "--port", "0", "--state", env_url, timeout=60)
+    assert result.returncode == 2
+    assert f"cannot reach the shared state at {env_url}" in result.stderr
+    assert time.monotonic() - started < 50
+
+
+# -- the store's transactions ------------------------------------------------------------
+
+
+def test_a_request_that_read_what_another_process_changed_runs_again(redis_server: RedisServer) -> None:
+    from specmock.runtime.redis_store import RedisStore
+    from specmock.runtime.store import UniqueIndex
+    from specmock.server.redis_state import connect
+
+    ns = namespace()
+    mine, theirs = RedisStore(connect(redis_server.url), ns), RedisStore(connect(redis_server.url), ns)
+    index = UniqueIndex("things", ("name",))
+    mine.add_index(index)
+    theirs.add_index(index)
+    attempts: list[int] = []
+
+    def create() -> str:
+        attempts.append(1)
+        if mine.owner(index, (), ("x",)) is not None:
+            return "conflict"
+        if len(attempts) == 1:  # another process takes the name between our check and our write
+            theirs.put("things", (), "theirs", {"name": "x"})
+        mine.put("things", (), "mine", {"name": "x"})
+        return "created"
+
+    assert mine.transaction(create) == "conflict"
+    assert len(attempts) == 2
+    assert mine.get("things", (), "mine") is None
+    assert mine.owner(index, (), ("x",)) == "theirs"
+
+
+def test_a_refused_request_writes_nothing(redis_server: RedisServer) -> None:
+    from specmock.runtime.redis_store import RedisStore
+    from specmock.server.redis_state import connect
+
+    store = RedisStore(connect(redis_server.url), namespace())
+
+    def refused() -> None:
+        store.put("things", ("org",), 1, {"id": 1})
+        store.note_number("things", 1)
+        raise ValueError("refused after writing")
+
+    with pytest.raises(ValueError, match="refused"):
+        store.transaction(refused)
+    assert store.export() == {"collections": {}, "counters": {}}
+
+
+# -- several workers, one state -----------------------------------------------------------
+
+
+def test_colliding_names_across_four_workers_are_created_exactly_once(workers4: Served) -> None:
+    url = workers4.url
+    reset(url)
+    assert len(worker_pids(url, 2)) >= 2, "the requests should spread over several workers"
+    names = [f"collide-{i % 8}" for i in range(CLIENTS)]
+
+    def create(i: int) -> httpx.Response:
+        body = {"type": "jira", "name": names[i], "config": {"project": f"p{i}"}}
+        with httpx.Client(base_url=url, headers=BEARER, timeout=60) as api:
+            return api.post("/connectors", json=body)
+
+    responses = at_once(CLIENTS, create)
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses == {201: 8, 409: CLIENTS - 8}, statuses
+    created = [r.json() for r in responses if r.status_code == 201]
+    assert sorted(c["name"] for c in created) == sorted(set(names))
+    assert len({c["id"] for c in created}) == 8
+    listed = httpx.get(f"{url}/connectors", headers=BEARER).json()
+    assert sorted(c["id"] for c in listed) == sorted(c["id"] for c in created)
+
+
+def test_a_trigger_scan_race_across_workers_accepts_exactly_one(workers4: Served) -> None:
+    url = workers4.url
+    reset(url)
+
+    def trigger(i: int) -> int:
+        with httpx.Client(base_url=url, headers=BEARER, timeout=60) as api:
+            return api.post("/scans", json={"applicationId": "app-12345", "scanType": "dast"}).status_code
+
+    # Frozen: on a busy machine the race outlasts a scan's few seconds of real time.
+    assert httpx.put(f"{url}/__specmock/clock", json={"frozen": True}).status_code == 200
+    try:
+        statuses = Counter(at_once(CLIENTS, trigger))
+    finally:
+        httpx.put(f"{url}/__specmock/clock", json={"frozen": False})
+    assert statuses == {201: 1, 409: CLIENTS - 1}, statuses
+
+
+def test_fail_the_third_call_fires_once_across_workers(workers4: Served) -> None:
+    url = workers4.url
+    reset(url)
+
+    def get(i: int) -> int:
+        with httpx.Client(base_url=url, headers=BEARER, timeout=60) as api:
+            return api.get("/connectors/conn-third").status_code
+
+    statuses = Counter(at_once(24, get))
+    assert statuses == {500: 1, 404: 23}, statuses
+
+
+def test_ids_follow_one_sequence_across_workers(workers4: Served) -> None:
+    url = workers4.url
+    reset(url)
+
+    def create(i: int) -> str:
+        with httpx.Client(base_url=url, headers=BEARER, timeout=60) as api:
+            body = {"type": "github", "name": f"seq-{i}", "config": {"apiUrl": "https://git.example.com"}}
+            response = api.post("/connectors", json=body)
+            assert response.status_code == 201, response.text
+            return str(response.json()["id"])
+
+    ids = at_once(16, create)
+    numbers = sorted(int(i.rpartition("-")[2]) for i in ids)
+    assert numbers == list(range(numbers[0], numbers[0] + 16))  # no gaps, no repeats
+
+
+# -- replicas -----------------------------------------------------------------------------
+
+
+def test_an_item_made_on_one_replica_is_read_changed_and_deleted_on_another(replicas: tuple[str, str]) -> None:
+    first, second = (httpx.Client(base_url=u, headers=BEARER, timeout=30) for u in replicas)
+    with first, second:
+        created = first.post("/connectors", json={"type": "jira", "name": "Shared", "config": {"project": "S"}})
+        assert created.status_code == 201, created.text
+        path = f"/connectors/{created.json()['id']}"
+        assert second.get(path).json() == created.json()
+        updated = second.put(path, json={"name": "Shared, renamed", "status": "error"})
+        assert updated.status_code == 200, updated.text
+        assert first.get(path).json()["name"] == "Shared, renamed"
+        again = first.post("/connectors", json={"type": "jira", "name": "Shared, renamed", "config": {"project": "T"}})
+        assert again.status_code == 409  # the unique index moved with the rename, on both
+        assert first.delete(path).status_code == 204
+        assert second.get(path).status_code == 404
+        assert (
+            second.post(
+                "/connectors", json={"type": "jira", "name": "Shared, renamed", "config": {"project": "T"}}
+            ).status_code
+            == 201
+        )
+        wanted = {"RegisterConnector", "UpdateConnector", "DeleteConnector"}
+        for _ in range(50):  # each process sends its journal entries within a moment
+            journal = httpx.get(f"{replicas[1]}/__specmock/journal").json()["entries"]
+            if {e["operationId"] for e in journal} >= wanted:
+                break
+            time.sleep(0.1)
+        assert {e["operationId"] for e in journal} >= wanted
+
+
+def test_the_clock_advanced_on_one_replica_moves_lifecycles_on_another(replicas: tuple[str, str]) -> None:
+    first, second = replicas
+    assert httpx.put(f"{first}/__specmock/clock", json={"frozen": True}).status_code == 200
+    try:
+        scan = httpx.post(
+            f"{first}/scans", headers=BEARER, json={"applicationId": "app-12345", "scanType": "container"}
+        )
+        assert scan.status_code == 201, scan.text
+        path = f"/scans/{scan.json()['id']}"
+        assert httpx.get(f"{second}{path}", headers=BEARER).json()["status"] == "queued"
+        assert httpx.get(f"{second}/__specmock/clock").json()["frozen"] is True
+        assert httpx.post(f"{second}/__specmock/clock/advance", json={"seconds": 600}).status_code == 200
+        assert httpx.get(f"{first}{path}", headers=BEARER).json()["status"] in {"completed", "failed"}
+    finally:
+        httpx.put(f"{first}/__specmock/clock", json={"frozen": False})
+
+
+def test_a_scenario_switched_on_one_replica_is_active_on_the_other(replicas: tuple[str, str]) -> None:
+    first, second = replicas
+    scenario = """
+name: switched
+rules:
+  - match: {operationId: GetConnector, pathParams: {id: conn-switch}}
+    respond: {status: 500}
+"""
+    assert httpx.put(f"{first}/__specmock/scenario", content=scenario).status_code == 200
+    try:
+        assert httpx.get(f"{second}/connectors/conn-switch", headers=BEARER).status_code == 500
+        assert httpx.get(f"{second}/__specmock/scenario").json()["active"] == "switched"
+    finally:
+        assert httpx.delete(f"{second}/__specmock/scenario").status_code == 204
+    assert httpx.get(f"{first}/connectors/conn-switch", headers=BEARER).status_code == 404
+    assert httpx.get(f"{first}/__specmock/scenario").json()["active"] is None
+
+
+# -- failures -----------------------------------------------------------------------------
+
+
+def write_burst(url: str, stop: threading.Event, prefix: str, acknowledged: list[str], seen: Counter[Any]) -> None:
+    """POST connectors until `stop`; keep the ids of those acknowledged (201)."""
+    n = 0
+    while not stop.is_set():
+        n += 1
+        body = {"type": "github", "name": f"{prefix}-{n}", "config": {"apiUrl": "https://git.example.com"}}
+        try:
+            with httpx.Client(base_url=url, headers=BEARER, timeout=10) as api:
+                response = api.post("/connectors", json=body)
+        except httpx.HTTPError as exc:
+            seen[type(exc).__name__] += 1
+            continue
+        seen[response.status_code] += 1
+        if response.status_code == 201:
+            acknowledged.append(response.json()["id"])
+        elif response.status_code == 503:
+            seen["retry-after"] += "retry-after" in response.headers
+            time.sleep(0.05)
+
+
+def wait_for(condition: Any, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def stored_ids(url: str) -> set[str]:
+    state = httpx.get(f"{url}/__specmock/state", timeout=30).json()
+    return {entry["key"] for entry in state["store"]["collections"].get("appsecplus.connectors", [])}
+
+
+def test_kill_9_of_a_worker_mid_burst_loses_no_acknowledged_write(redis_server: RedisServer) -> None:
+    served = serve_shared(redis_server.url, namespace(), "--workers", "2")
+    try:
+        pids = worker_pids(served.url, 2)
+        assert len(pids) == 2
+        stop = threading.Event()
+        acknowledged: list[str] = []
+        seen: Counter[Any] = Counter()
+        writers = [
+            threading.Thread(target=write_burst, args=(served.url, stop, f"w{i}", acknowledged, seen)) for i in range(6)
+        ]
+        for writer in writers:
+            writer.start()
+        wait_for(lambda: len(acknowledged) >= 5)  # mid-burst: on a busy machine, by count, not by time
+        os.kill(min(pids), signal.SIGKILL)
+        before = len(acknowledged)
+        wait_for(lambda: len(acknowledged) >= before + 5)  # the other worker (and a restarted one) go on
+        stop.set()
+        for writer in writers:
+            writer.join(30)
+        assert len(acknowledged) >= 10, seen
+        assert not set(acknowledged) - stored_ids(served.url)
+        assert len(set(acknowledged)) == len(acknowledged)
+        assert seen[500] == 0, seen
+    finally:
+        stop_server(served)
+
+
+def test_redis_stopped_mid_run_answers_503_then_recovers_losing_nothing(tmp_path: Path) -> None:
+    redis = RedisServer(tmp_path)
+    redis.start()
+    served = serve_shared(redis.url, namespace())
+    stop = threading.Event()
+    acknowledged: list[str] = []
+    seen: Counter[Any] = Counter()
+    writer = threading.Thread(target=write_burst, args=(served.url, stop, "r", acknowledged, seen))
+    try:
+        writer.start()
+        time.sleep(1.0)
+        redis.stop()
+        time.sleep(0.5)
+        down = httpx.post(
+            f"{served.url}/connectors", headers=BEARER, json={"type": "jira", "name": "x", "config": {"project": "X"}}
+        )
+        assert down.status_code == 503
+        assert down.headers["Retry-After"] == "1"
+        assert down.json()["error"]["code"]  # the family's own error format
+        health = httpx.get(f"{served.url}/__specmock/health")
+        assert health.status_code == 503
+        assert health.json()["state"]["reachable"] is False
+        time.sleep(2.0)
+        redis.start()
+        before = len(acknowledged)
+        deadline = time.monotonic() + 30
+        while len(acknowledged) <= before + 5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        stop.set()
+        writer.join(30)
+        assert len(acknowledged) > before + 5, seen  # it recovered by itself
+        assert seen[503] > 0 and seen["retry-after"] == seen[503], seen
+        assert seen[500] == 0, seen
+        assert httpx.get(f"{served.url}/__specmock/health").status_code == 200
+        assert not set(acknowledged) - stored_ids(served.url)
+    finally:
+        stop.set()
+        stop_server(served)
+        redis.stop()
+
+
+# -- the pytest plugin ----------------------------------------------------------------------
+
+
+def test_a_pytest_session_may_keep_the_mock_state_in_redis(
+    pytester: pytest.Pytester, redis_server: RedisServer
+) -> None:
+    from specmock.runtime.redis_store import RedisStore
+    from specmock.server.redis_state import connect
+
+    pytester.makepyfile(
+        """
+        def test_create(specmock):
+            made = specmock.client.post(
+                "/connectors",
+                headers={"Authorization": "Bearer t"},
+                json={"type": "jira", "name": "From pytest", "config": {"project": "P"}},
+            )
+            assert made.status_code == 201
+            assert specmock.app.shared_state is not None
+        """
+    )
+    ns = namespace()
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--specmock-state", redis_server.url, "--specmock-state-namespace", ns
+    )
+    result.assert_outcomes(passed=1)
+    stored = RedisStore(connect(redis_server.url), ns).export()["collections"]["appsecplus.connectors"]
+    assert "From pytest" in {entry["item"]["name"] for entry in stored}
+
+
+def test_the_pytest_plugin_keeps_state_in_memory_by_default(specmock: Any) -> None:
+    assert specmock.app.shared_state is None
+    assert type(specmock.app.store).__name__ == "Store"
