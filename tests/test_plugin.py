@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -234,3 +235,43 @@ def test_create_{i}(specmock):
     result = run(pytester, body, "-n", "2", "--specmock-coverage")
     result.assert_outcomes(passed=6)
     result.stdout.fnmatch_lines(["appsecplus: 1/8 operations called*"])
+
+
+PETSTORE = str((Path(__file__).parent / "thirdparty" / "petstore-expanded.yaml").resolve())
+
+
+def test_marker_serves_a_users_own_spec_beside_the_bundled_ones(pytester):
+    result = run(
+        pytester,
+        f"""
+PETSTORE = {PETSTORE!r}
+
+@pytest.mark.specmock(spec=PETSTORE)
+def test_petstore(specmock):
+    pet = specmock.client.post("/api/pets", json={{"name": "Rex"}}).json()
+    assert specmock.client.get(f"/api/pets/{{pet['id']}}").json() == pet
+
+@pytest.mark.specmock(spec=PETSTORE)
+def test_petstore_is_reset_too(specmock):
+    assert specmock.client.get("/api/pets").json() == []
+
+def test_bundled_still_served_without_the_marker(specmock):
+    assert specmock.client.get("/connectors", headers=AUTH).json() == []
+""",
+    )
+    result.assert_outcomes(passed=3)
+
+
+def test_option_serves_a_users_own_spec_to_every_test(pytester):
+    result = run(
+        pytester,
+        """
+def test_petstore(specmock_server):
+    import httpx
+    created = httpx.post(specmock_server.url + "/api/pets", json={"name": "Rex"})
+    assert created.status_code == 200 and created.json()["name"] == "Rex"
+""",
+        "--specmock-spec",
+        PETSTORE,
+    )
+    result.assert_outcomes(passed=1)

@@ -194,3 +194,23 @@ def test_schemathesis_finds_nothing(server: Served, tmp_path: Path, spec_name: s
     failures = output[output.find("FAILURES") :] if "FAILURES" in output else output[-6000:]
     assert code == 0, f"schemathesis found failures in {spec_name}:\n{failures[:12000]}"
     assert cases > 0, output[-3000:]
+
+
+PETSTORE = Path(__file__).parent / "thirdparty" / "petstore-expanded.yaml"
+
+
+def test_schemathesis_finds_nothing_on_petstore_served_with_zero_configuration(tmp_path: Path) -> None:
+    """The OpenAPI Initiative's Petstore, as published, no x-specmock and no overlay: the same checks."""
+    served = start_server("--seed", str(SEED), "--spec", str(PETSTORE))
+    try:
+        code, output, allowed = run_schemathesis(PETSTORE, served.url, "Bearer schemathesis", tmp_path)
+        generated = re.search(r"(\d+) generated", output)
+        cases = int(generated.group(1)) if generated else 0
+        print(f"\nschemathesis petstore-expanded.yaml: {cases} cases, exit {code}")
+        assert served.process.poll() is None, "the server died under schemathesis"
+        failures = output[output.find("FAILURES") :] if "FAILURES" in output else output[-6000:]
+        assert code == 0, f"schemathesis found failures in Petstore:\n{failures[:12000]}"
+        assert not allowed, "no refusal of Petstore's valid requests is excused"
+        assert cases > 0, output[-3000:]
+    finally:
+        stop_server(served)

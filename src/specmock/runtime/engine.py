@@ -90,6 +90,7 @@ class Engine:
             Action.UPDATE: self._update,
             Action.SET: self._set,
             Action.DELETE: self._delete,
+            Action.EXAMPLE: self._example,
         }
         self._indexes: dict[str, list[UniqueIndex]] = {}
         for family in families:
@@ -233,6 +234,14 @@ class Engine:
         self._drop_children(family, coll, (*scope, key))
         self._touch_parent(family, coll, scope, self.clock.now())
         return Result(call.operation.success_status)
+
+    def _example(self, call: Call, coll: Collection, family: Family) -> Result:
+        """An operation that fits no collection: the documented example, else generated data."""
+        answer = call.operation.example
+        if not answer.has_body:
+            return Result(answer.status)
+        body = answer.example if answer.fixed else self.fake.value(answer.schema, "", self.clock.now())
+        return Result(answer.status, body)
 
     # -- building and checking items ------------------------------------------
 

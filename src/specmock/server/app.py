@@ -23,9 +23,9 @@ from ..runtime.journal import DEFAULT_BODY_LIMIT, DEFAULT_JOURNAL_BYTES, DEFAULT
 from ..runtime.store import Store
 from ..scenario.loader import Scenario
 from ..scenario.registry import ScenarioRegistry, ScenarioSource
+from ..spec import loader
 from ..spec.bundled import bundled_specs
 from ..spec.catalog import Catalog
-from ..spec.compiler import check_unique_families, load_family
 from ..spec.compiler import scope_depth as _scope_depth
 from ..spec.lifecycle import InvalidOverride, Lifecycle
 from ..spec.model import Collection, Family, Operation
@@ -45,12 +45,10 @@ if TYPE_CHECKING:
 EXPOSED_HEADERS = ["Retry-After", "Location", "Preference-Applied", "WWW-Authenticate", "Allow"]
 
 
-def load_specs(paths: Iterable[Path | str] | None = None) -> list[Family]:
-    """Compile the given spec files, or the bundled ones."""
+def load_specs(paths: Iterable[Path | str] | None = None, overlays: Iterable[Path | str] = ()) -> list[Family]:
+    """Compile the given spec files (with their overlays), or the bundled ones."""
     files = [Path(p) for p in paths] if paths is not None else bundled_specs()
-    families = [load_family(p) for p in files]
-    check_unique_families(families)
-    return families
+    return [spec.family for spec in loader.load_specs(files, overlays)]
 
 
 class MockApp:
@@ -72,12 +70,14 @@ class MockApp:
         cors_origins: Sequence[str] | None = ("*",),
         admin: AdminSettings | None = None,
         access_log: bool = False,
+        overlays: Iterable[Path | str] = (),
     ) -> None:
         """`seed`: an explicit seed, which wins over a scenario's; None: the scenario's seed, else 0.
         `cors_origins`: origins browsers may call from ("*" for any, with credentials; None: no CORS).
         `admin`: who may use /__specmock (default: open, as in-process nobody else can reach it).
-        `access_log`: log one JSON line per request to the `specmock.access` logger."""
-        self.families = families if families is not None else load_specs(specs)
+        `access_log`: log one JSON line per request to the `specmock.access` logger.
+        `overlays`: Overlay 1.0 (or plain x-specmock) files applied to the specs."""
+        self.families = families if families is not None else load_specs(specs, overlays)
         try:
             self.router = Router(self.families)
         except ValueError as exc:

@@ -78,7 +78,13 @@ def parser() -> argparse.ArgumentParser:
         "--spec",
         action="append",
         metavar="FILE",
-        help="a spec to serve instead of the bundled ones (repeatable)",
+        help="a spec to serve instead of the bundled ones (repeatable); any OpenAPI 3.0/3.1 document",
+    )
+    serve.add_argument(
+        "--overlay",
+        action="append",
+        metavar="FILE",
+        help="an Overlay 1.0 (or plain x-specmock YAML) applied to the spec it extends (repeatable)",
     )
     serve.add_argument(
         "--scenario",
@@ -238,10 +244,20 @@ def parser() -> argparse.ArgumentParser:
 
     routes = sub.add_parser("routes", help="list every operation served")
     routes.add_argument("--spec", action="append", metavar="FILE", help="a spec to load instead of the bundled ones")
+    routes.add_argument("--overlay", action="append", metavar="FILE", help="an overlay applied to the spec")
 
     validate = sub.add_parser("validate", help="check specs and scenarios; exit 1 with file:line: reason if broken")
     validate.add_argument("--spec", action="append", metavar="FILE", help="a spec to check instead of the bundled ones")
+    validate.add_argument("--overlay", action="append", metavar="FILE", help="an overlay applied to the spec")
     validate.add_argument("scenario", nargs="*", metavar="SCENARIO", help="scenario files (default: the bundled ones)")
+
+    infer = sub.add_parser(
+        "infer",
+        help="print the x-specmock inferred for a spec, as an Overlay to keep and edit",
+        description="Prints YAML: an OpenAPI Overlay 1.0 document (default) or the plain form.",
+    )
+    infer.add_argument("spec", metavar="SPEC", help="an OpenAPI 3.0 or 3.1 document without x-specmock")
+    infer.add_argument("--format", choices=["overlay", "plain"], default="overlay", help="output form")
 
     sub.add_parser("schema", help="print the JSON Schema of scenario files")
     return parser
@@ -253,6 +269,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if args.command == "serve":
         repeatable = (
             ("spec", "SPEC"),
+            ("overlay", "OVERLAY"),
             ("scenario", "SCENARIO"),
             ("cors_origin", "CORS_ORIGINS"),
             ("admin_cors_origin", "ADMIN_CORS_ORIGINS"),
@@ -290,14 +307,27 @@ def _main(argv: Sequence[str] | None) -> int:
         return _validate(args)
     if args.command == "routes":
         return _routes(args)
+    if args.command == "infer":
+        return _infer(args)
     return _serve(args)
+
+
+def _infer(args: argparse.Namespace) -> int:
+    from ..spec.inference_output import inference_yaml
+
+    try:
+        print(inference_yaml(Path(args.spec), plain=args.format == "plain"), end="")
+    except LoadError as exc:
+        print(f"specmock: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _routes(args: argparse.Namespace) -> int:
     from .app import MockApp
 
     try:
-        app = MockApp(args.spec)
+        app = MockApp(args.spec, overlays=args.overlay or ())
     except LoadError as exc:
         print(f"specmock: {exc}", file=sys.stderr)
         return 2
@@ -311,7 +341,7 @@ def _validate(args: argparse.Namespace) -> int:
     from .app import MockApp
 
     try:
-        app = MockApp(args.spec)
+        app = MockApp(args.spec, overlays=args.overlay or ())
     except LoadError as exc:
         print(f"specmock: {exc}", file=sys.stderr)
         return 1
@@ -400,6 +430,7 @@ def build_app(args: argparse.Namespace) -> MockApp:
             scenario_dirs=tuple(args.scenario_dir or ()),
         ),
         access_log=args.access_log,
+        overlays=args.overlay or (),
     )
     if args.state_debounce is not None:
         log.warning("--state-debounce is ignored: every change is on disk before it is acknowledged")

@@ -1,4 +1,4 @@
-"""Match a request path to an operation: static paths by dict, the rest by regex.
+"""Match a request path to an operation: static paths by dict, the rest by a segment trie.
 
 Paths are matched on the raw (still percent-encoded) path, one segment per
 parameter, and parameter values are decoded afterwards, so an id holding an
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from ..spec.model import CompiledPath, Family, Operation
+from ..spec.routing_trie import SegmentTrie, segment_parts
 
 
 @dataclass(frozen=True)
@@ -33,11 +34,12 @@ def _compile(template: str, family: Family, methods: dict[str, Operation]) -> Co
     pattern = ""
     names: list[str] = []
     for segment in _canonical(template).split("/")[1:]:
-        if segment.startswith("{") and segment.endswith("}"):
-            names.append(segment[1:-1])
-            pattern += f"/(?P<p{len(names) - 1}>[^/]+)"
-        else:
-            pattern += "/" + re.escape(segment)
+        pattern += "/"
+        for literal, name in segment_parts(segment):
+            pattern += re.escape(literal)
+            if name is not None:
+                names.append(name)
+                pattern += f"(?P<p{len(names) - 1}>[^/]+)"
     return CompiledPath(
         template=template,
         regex=re.compile("^" + (pattern or "/") + "/?$"),
@@ -73,7 +75,9 @@ class Router:
                 self._static[key] = compiled
         # Literal segments beat parameters: /versions/latest/publish before /versions/{v}.
         dynamic.sort(key=lambda c: (-c.template.count("/"), len(c.param_names)))
-        self._dynamic = dynamic
+        self._dynamic: SegmentTrie[CompiledPath] = SegmentTrie()
+        for compiled in dynamic:
+            self._dynamic.insert(compiled.template, compiled)
 
     def family_for(self, path: str) -> Family:
         """The family whose prefix is the longest match for `path` (for error formats)."""
@@ -87,12 +91,10 @@ class Router:
         compiled = self._static.get(_canonical(raw_path))
         values: dict[str, str] = {}
         if compiled is None:
-            for candidate in self._dynamic:
-                m = candidate.regex.match(raw_path)
-                if m:
-                    compiled = candidate
-                    values = {name: unquote(m.group(f"p{i}")) for i, name in enumerate(candidate.param_names)}
-                    break
+            found = self._dynamic.match(raw_path)
+            if found is not None:
+                compiled, raw_values = found
+                values = {name: unquote(raw) for name, raw in zip(compiled.param_names, raw_values, strict=True)}
         if compiled is None:
             return Match(self.family_for(unquote(raw_path)), None, {})
         op = compiled.methods.get(lookup)

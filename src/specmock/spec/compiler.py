@@ -17,11 +17,14 @@ from jsonschema.exceptions import SchemaError
 from ..errors import LoadError
 from .auth import Authenticator, SecurityScheme
 from .error_styles import ErrorStyle
+from .examples import compile_example, example_collection, json_body_schema
 from .extension_schema import COLLECTION_SCHEMA, FAMILY_SCHEMA, OPERATION_SCHEMA
 from .fastvalidation import BodyValidator
 from .lifecycle import Lifecycle, compile_lifecycle
 from .model import Action, Collection, Family, Filter, Operation, Reference, UniqueRule
 from .readonly import compile_filler, generated_defaults, request_schema
+from .routing_trie import template_params
+from .schema_check import check_document
 from .schematools import Stripper, compile_stripper, flagged_paths, inline_refs, resolve_pointer
 from .templates import template_errors
 from .validation import ParameterSet, compile_validator, locate, make_parameter
@@ -83,6 +86,7 @@ def compile_family(doc: Document) -> Family:
         name: SecurityScheme.from_spec(name, raw)
         for name, raw in (data.get("components", {}).get("securitySchemes") or {}).items()
     }
+    check_document(data)
     seen: dict[str, JsonPath] = {}
     for path_template, item in (data.get("paths") or {}).items():
         if not isinstance(item, dict):
@@ -236,17 +240,19 @@ def _operation(
     if ext is None:
         raise doc.error(at, f"{op_id}: no x-specmock says what this operation does")
     _check(doc, (*at, "x-specmock"), ext, OPERATION_SCHEMA, f"x-specmock of {op_id}")
-    collection = family.collections.get(ext["collection"])
+    action = Action(ext["action"])
+    collection = family.collections.get(ext.get("collection", "")) or (
+        example_collection(family, template) if action is Action.EXAMPLE else None
+    )
     if collection is None:
         raise doc.error((*at, "x-specmock", "collection"), f"{op_id}: unknown collection {ext['collection']!r}")
 
     params = _parameters(doc, item, raw, at)
     path_names = [p["name"] for p in params if p["in"] == "path"]
-    in_template = [seg[1:-1] for seg in template.split("/") if seg.startswith("{") and seg.endswith("}")]
+    in_template = template_params(template)
     if sorted(path_names) != sorted(in_template):
         raise doc.error(at, f"{op_id}: path parameters {path_names} do not match the template {template}")
 
-    action = Action(ext["action"])
     id_param: str | None = None
     scope_params = tuple(in_template)
     if action.needs_id:
@@ -255,7 +261,7 @@ def _operation(
             raise doc.error((*at, "x-specmock"), f"{op_id}: action {action.value!r} needs a path parameter for the id")
         scope_params = tuple(p for p in in_template if p != id_param)
     expected = scope_depth(family, collection)
-    if len(scope_params) != expected:
+    if action is not Action.EXAMPLE and len(scope_params) != expected:
         raise doc.error(
             (*at, "x-specmock"),
             f"{op_id}: collection {collection.name!r} is scoped by {expected} path parameter(s), "
@@ -264,6 +270,8 @@ def _operation(
 
     responses = raw.get("responses") or {}
     success = sorted(int(code) for code in responses if str(code).isdigit() and 200 <= int(code) < 300)
+    if "status" in ext:
+        success = [ext["status"]]
     if not success:
         raise doc.error((*at, "responses"), f"{op_id}: no 2xx response is declared")
 
@@ -273,11 +281,12 @@ def _operation(
     body = raw.get("requestBody")
     if body is not None:
         body = inline_refs(body, doc.data)
-        schema = (body.get("content", {}).get("application/json") or {}).get("schema")
-        if schema is None:
+        schema = json_body_schema(body)
+        if schema is None and action is not Action.EXAMPLE:
             raise doc.error((*at, "requestBody"), f"{op_id}: only application/json bodies are supported")
         try:
-            body_validator = BodyValidator(compile_validator(request_schema(schema), doc.data))
+            validator = compile_validator(request_schema(schema), doc.data) if schema is not None else None
+            body_validator = BodyValidator(validator) if validator is not None else None
         except SchemaError as exc:
             raise doc.error((*at, "requestBody"), f"{op_id}: invalid body schema: {exc.message}") from None
         body_required = bool(body.get("required"))
@@ -340,6 +349,7 @@ def _operation(
         paging=ext.get("paging", "none"),
         filters=filters,
         responses=responses,
+        example=compile_example(doc.data, responses, success[0]) if action is Action.EXAMPLE else None,
     )
 
 

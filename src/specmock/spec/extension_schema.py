@@ -118,9 +118,12 @@ FAMILY_SCHEMA: dict[str, Any] = {
 OPERATION_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["action", "collection"],
+    "required": ["action"],
+    "if": {"properties": {"action": {"not": {"const": "example"}}}},
+    "then": {"required": ["collection"]},
     "properties": {
         "action": {"enum": [action.value for action in Action]},
+        "status": {"type": "integer", "minimum": 200, "maximum": 299},
         "collection": _NAME,
         "idParam": {"type": "string"},
         "set": {"type": "object"},

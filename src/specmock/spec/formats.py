@@ -50,3 +50,21 @@ def is_uri(value: object) -> bool:
 def is_email(value: object) -> bool:
     """Something@something, as jsonschema's own loose check."""
     return not isinstance(value, str) or "@" in value
+
+
+def _int_range(bits: int) -> tuple[int, int]:
+    return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+
+
+@format_checker.checks("int32")
+def is_int32(value: object) -> bool:
+    """OpenAPI's int32: a signed 32-bit integer (a larger number is refused, not truncated)."""
+    low, high = _int_range(32)
+    return not isinstance(value, int) or isinstance(value, bool) or low <= value <= high
+
+
+@format_checker.checks("int64")
+def is_int64(value: object) -> bool:
+    """OpenAPI's int64: a signed 64-bit integer."""
+    low, high = _int_range(64)
+    return not isinstance(value, int) or isinstance(value, bool) or low <= value <= high

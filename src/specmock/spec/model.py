@@ -29,16 +29,17 @@ class Action(StrEnum):
     UPDATE = "update"
     DELETE = "delete"
     SET = "set"  # change one field of an item (Versori's publish/unpublish)
+    EXAMPLE = "example"  # fits no collection: answer the documented example (as Prism does)
 
     @property
     def needs_id(self) -> bool:
         """Whether the path names one item."""
-        return self not in (Action.LIST, Action.CREATE)
+        return self not in (Action.LIST, Action.CREATE, Action.EXAMPLE)
 
     @property
     def writes(self) -> bool:
         """Whether it changes state when it succeeds (reads may too, as lifecycles advance)."""
-        return self not in (Action.LIST, Action.GET)
+        return self not in (Action.LIST, Action.GET, Action.EXAMPLE)
 
 @dataclass(frozen=True)
 class UniqueRule:
@@ -154,6 +155,8 @@ class Operation:
     paging: str = "none"
     filters: tuple[Filter, ...] = ()
     responses: dict[str, Any] = field(default_factory=dict)  # status -> raw response object
+    #: For `action: example`: what to answer (the documented example, else data from the schema).
+    example: Any = None
 
     @property
     def qualified_id(self) -> str:

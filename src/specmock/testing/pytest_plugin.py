@@ -6,8 +6,12 @@ Fixtures:
     specmock_server  the same, also served by uvicorn on 127.0.0.1, port 0: `.url`.
 
     @pytest.mark.specmock(scenario="auth-errors", seed=3, clock="frozen", strict=True)
+    @pytest.mark.specmock(spec="openapi.yaml", overlay="behaviour.yaml")   # your own API
 
-Options: --specmock-seed, --specmock-scenario, --specmock-coverage, --specmock-coverage-json.
+Options: --specmock-spec, --specmock-overlay, --specmock-seed, --specmock-scenario,
+--specmock-coverage, --specmock-coverage-json.
+A spec given by option or marker replaces the bundled ones (any OpenAPI 3.0/3.1 document,
+inferred when it has no x-specmock); each set of specs gets its own app, built once.
 The app is built once per session (per xdist worker); a test pays only for the reset.
 
 Seeds: an explicit seed (the marker's `seed=`, else --specmock-seed) wins; otherwise
@@ -36,10 +40,21 @@ if TYPE_CHECKING:
     from .handle import Handle
 
 _KEY = pytest.StashKey["SpecmockSession"]()
+_SPECS = pytest.StashKey["SpecSet"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("specmock", "specmock API mock")
+    group.addoption(
+        "--specmock-spec",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="serve this OpenAPI document instead of the bundled specs (repeatable)",
+    )
+    group.addoption(
+        "--specmock-overlay", action="append", default=[], metavar="FILE", help="an overlay applied to the spec"
+    )
     group.addoption(
         "--specmock-seed",
         type=int,
@@ -68,7 +83,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "specmock(scenario=None, seed=None, clock='real', strict=True): configure the specmock fixture for a test",
+        "specmock(scenario=None, seed=None, clock='real', strict=True, spec=None, overlay=None): "
+        "configure the specmock fixture for a test",
     )
     config.stash[_KEY] = SpecmockSession(config)
     if config.pluginmanager.hasplugin("xdist"):
@@ -80,19 +96,28 @@ class SpecmockSession:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self._app: MockApp | None = None
-        self._handle: Handle | None = None
+        self._handles: dict[SpecSet, Handle] = {}
         self._scenarios: dict[str, Scenario] = {}
-        self.server: _ThreadedServer | None = None
+        self.servers: dict[SpecSet, _ThreadedServer] = {}
         self.covered: dict[str, dict[str, set[str]]] = {}
 
     @property
+    def default_specs(self) -> SpecSet:
+        """The specs given on the command line (empty: the bundled ones)."""
+        return _spec_set(self.config.getoption("specmock_spec"), self.config.getoption("specmock_overlay"))
+
+    @property
     def handle(self) -> Handle:
-        if self._handle is None:
+        return self.handle_for(self.default_specs)
+
+    def handle_for(self, specs: SpecSet) -> Handle:
+        """The handle on the app serving `specs`, built the first time it is asked for."""
+        if specs not in self._handles:
             from ..server.app import MockApp
             from .handle import Handle
 
-            self._app = MockApp(seed=self.config.getoption("specmock_seed"))
+            paths, overlays = specs
+            app = MockApp(list(paths) or None, overlays=overlays, seed=self.config.getoption("specmock_seed"))
             url = self.config.getoption("specmock_state")
             asgi: Any = None
             if url:
@@ -101,10 +126,10 @@ class SpecmockSession:
                 worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
                 namespace = self.config.getoption("specmock_state_namespace").replace("{worker}", worker)
                 shared = SharedState(url, namespace)
-                shared.attach(self._app)
-                asgi = SharedStateApp(self._app, shared)
-            self._handle = Handle(self._app, asgi=asgi)
-        return self._handle
+                shared.attach(app)
+                asgi = SharedStateApp(app, shared)
+            self._handles[specs] = Handle(app, asgi=asgi)
+        return self._handles[specs]
 
     def scenario(self, source: Any) -> Scenario:
         key = json.dumps(source, sort_keys=True, default=str)
@@ -121,23 +146,41 @@ class SpecmockSession:
                 statuses.add(str(entry.status))
 
     def close(self) -> None:
-        if self.server is not None:
-            self.server.stop()
-        if self._handle is not None:
-            self._handle.close()
+        for server in self.servers.values():
+            server.stop()
+        for handle in self._handles.values():
+            handle.close()
+
+
+SpecSet = tuple[tuple[str, ...], tuple[str, ...]]  # (spec files, overlay files); no specs: the bundled ones
+
+
+def _spec_set(specs: Any, overlays: Any) -> SpecSet:
+    def paths(value: Any) -> tuple[str, ...]:
+        items = [] if value is None else [value] if isinstance(value, (str, Path)) else list(value)
+        return tuple(str(Path(item).resolve()) for item in items)
+
+    return paths(specs), paths(overlays)
 
 
 @pytest.fixture
 def specmock(request: pytest.FixtureRequest) -> Iterator[Handle]:
     """An in-process mock of every bundled API, reset before the test."""
     session: SpecmockSession = request.config.stash[_KEY]
-    handle = session.handle
-    app = handle.app
     marker = request.node.get_closest_marker("specmock")
     options: dict[str, Any] = dict(marker.kwargs) if marker else {}
-    unknown = set(options) - {"scenario", "seed", "clock", "strict"}
+    unknown = set(options) - {"scenario", "seed", "clock", "strict", "spec", "overlay"}
     if unknown:
-        pytest.fail(f"@pytest.mark.specmock: unknown option {sorted(unknown)[0]!r} (scenario, seed, clock, strict)")
+        pytest.fail(
+            f"@pytest.mark.specmock: unknown option {sorted(unknown)[0]!r} "
+            "(scenario, seed, clock, strict, spec, overlay)"
+        )
+    specs = session.default_specs
+    if "spec" in options or "overlay" in options:
+        specs = _spec_set(options.get("spec", specs[0]), options.get("overlay", ()))
+    handle = session.handle_for(specs)
+    request.node.stash[_SPECS] = specs
+    app = handle.app
     scenario = options.get("scenario", request.config.getoption("specmock_scenario") or None)
     sources = scenario if isinstance(scenario, list) else [scenario] if scenario is not None else []
     app.clock.reset()
@@ -170,9 +213,10 @@ def specmock(request: pytest.FixtureRequest) -> Iterator[Handle]:
 def specmock_server(specmock: Handle, request: pytest.FixtureRequest) -> Handle:
     """The same mock, also served over HTTP on 127.0.0.1 (started once per session): `.url`."""
     session: SpecmockSession = request.config.stash[_KEY]
-    if session.server is None:
-        session.server = _ThreadedServer(specmock.app)
-    specmock.url = session.server.url
+    specs = request.node.stash[_SPECS]
+    if specs not in session.servers:
+        session.servers[specs] = _ThreadedServer(specmock.app)
+    specmock.url = session.servers[specs].url
     return specmock
 
 
@@ -232,12 +276,13 @@ class _XdistCoverage:
                 state.covered.setdefault(fam, {}).setdefault(op, set()).update(statuses)
 
 
-def coverage_report(covered: dict[str, dict[str, set[str]]]) -> dict[str, Any]:
-    """Per bundled family: every operation, its documented statuses, which ran and which never did."""
+def coverage_report(covered: dict[str, dict[str, set[str]]], specs: SpecSet = ((), ())) -> dict[str, Any]:
+    """Per family served (bundled, or the run's --specmock-spec): every operation, its documented
+    statuses, which ran and which never did."""
     from ..runtime.coverage import coverage_report as report
     from ..server.app import MockApp
 
-    return report(MockApp().families, covered)
+    return report(MockApp(list(specs[0]) or None, overlays=specs[1]).families, covered)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -246,7 +291,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if getattr(config, "workerinput", None) is not None:
         return
     state: SpecmockSession = config.stash[_KEY]
-    report = coverage_report(state.covered)
+    report = coverage_report(state.covered, state.default_specs)
     path = config.getoption("specmock_coverage_json")
     if path:
         Path(path).write_text(json.dumps(report, indent=2) + "\n")
