@@ -74,9 +74,9 @@ def test_the_token_in_the_address_becomes_a_same_origin_cookie():
         assert c.get(UI).status_code == 200  # the cookie is sent from now on
         assert c.get("/__specmock/state").status_code == 200  # the admin API honours it too
         # Another origin's page must not ride on the cookie.
-        assert c.post("/__specmock/reset", headers={"Origin": "http://evil.example"}).status_code == 401
+        assert c.post("/__specmock/reset", json={}, headers={"Origin": "http://evil.example"}).status_code == 401
         assert c.get("/__specmock/state", headers={"Sec-Fetch-Site": "same-site"}).status_code == 401
-        assert c.post("/__specmock/reset", headers={"Origin": "http://testserver"}).status_code == 200
+        assert c.post("/__specmock/reset", json={}, headers={"Origin": "http://testserver"}).status_code == 200
 
 
 def test_the_page_and_its_modules_are_served_with_a_policy_that_keeps_them_offline(admin: httpx.Client):
@@ -106,7 +106,7 @@ def test_an_item_edit_is_checked_against_the_schema_and_seen_by_the_api(app: Moc
 
     assert admin.put(path, json={**item, "name": "Renamed"}).status_code == 200
     assert admin.get("/api/v2/connectors/alm/1/", headers={"Authorization": "Token x"}).json()["name"] == "Renamed"
-    assert admin.put(path, content=b"[1]").status_code == 400
+    assert admin.put(path, content=b"[1]", headers={"Content-Type": "application/json"}).status_code == 400
     assert admin.put("/__specmock/collections/sdelements/alm_connectors/items/999", json=item).status_code == 404
     assert admin.get("/__specmock/collections/nope/alm_connectors").status_code == 404
 

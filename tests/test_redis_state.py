@@ -323,7 +323,8 @@ rules:
   - match: {operationId: GetConnector, pathParams: {id: conn-switch}}
     respond: {status: 500}
 """
-    assert httpx.put(f"{first}/__specmock/scenario", content=scenario).status_code == 200
+    yaml_type = {"Content-Type": "application/yaml"}
+    assert httpx.put(f"{first}/__specmock/scenario", content=scenario, headers=yaml_type).status_code == 200
     try:
         assert httpx.get(f"{second}/connectors/conn-switch", headers=BEARER).status_code == 500
         assert httpx.get(f"{second}/__specmock/scenario").json()["active"] == "switched"

@@ -76,6 +76,18 @@ class SegmentTrie(Generic[T]):
         if node.value is None:
             node.value = value
 
+    def patterns(self) -> list[re.Pattern[str]]:
+        """Every regular expression matching applies (segments that mix text and parameters)."""
+        found: list[re.Pattern[str]] = []
+        stack = [self._root]
+        while stack:
+            node = stack.pop()
+            found += [regex for regex, _ in node.patterns]
+            stack += [*node.literals.values(), *(child for _, child in node.patterns)]
+            if node.param is not None:
+                stack.append(node.param)
+        return found
+
     def match(self, path: str) -> tuple[T, list[str]] | None:
         """The value whose template matches `path`, and the raw parameter values in order."""
         segments = _segments(path)
