@@ -35,6 +35,7 @@ from ..scenario.registry import ScenarioRegistry
 from ..scenario.rules import Decision, RuleCounter, decide, needs_body
 from ..scenario.tokens import check_token
 from ..spec.model import Family, Operation
+from ..spec.nesting import nested_deeper
 from ..spec.validation import field_error, format_path
 from .router import Router
 
@@ -66,19 +67,6 @@ _KIND_BY_STATUS = {
 
 #: No API here nests deeper; deeper bodies are refused before validation recurses into them.
 MAX_DEPTH = 32
-
-
-def _too_deep(data: Any) -> bool:
-    stack = [(data, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return True
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
-    return False
 
 
 def _lenient_json(raw: bytes) -> Any:
@@ -489,7 +477,7 @@ class Dispatcher:
         except (ValueError, RecursionError) as exc:
             detail = str(exc) if not isinstance(exc, RecursionError) else "nested too deeply"
             raise Problem(400, errors.message("malformed_json", detail=detail), kind="malformed_json") from None
-        if _too_deep(data):
+        if nested_deeper(data, MAX_DEPTH):
             detail = f"nested more than {MAX_DEPTH} levels deep"
             raise Problem(400, errors.message("malformed_json", detail=detail), kind="malformed_json")
         if _MAYBE_SURROGATE.search(raw):
