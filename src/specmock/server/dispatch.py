@@ -254,8 +254,7 @@ class Dispatcher:
                     request.headers,
                     request.query_params,
                     request.cookies,
-                    family.errors.message("missing_credentials"),
-                    family.errors.message("invalid_credentials"),
+                    family.errors.message,
                 )
                 policy = self._auth_policy(scenario, family)
                 caller = None

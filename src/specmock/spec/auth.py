@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,10 +102,10 @@ class Authenticator:
         headers: Mapping[str, str],
         query: Mapping[str, str],
         cookies: Mapping[str, str],
-        missing_message: str,
-        invalid_message: str,
+        wording: Callable[[str], str],
     ) -> Credential | None:
-        """The presented credential, or raise a 401 Problem."""
+        """The presented credential, or raise a 401 Problem worded by `wording` (the family's
+        message for ``missing_credentials`` or ``invalid_credentials``: asked only on a refusal)."""
         if not self.alternatives:
             return None
         malformed = False
@@ -129,5 +129,5 @@ class Authenticator:
             headers_out["WWW-Authenticate"] = challenge
         # Credentials in another scheme count as none, as Django REST Framework treats them.
         if malformed:
-            raise Problem(401, invalid_message, kind="invalid_credentials", headers=headers_out)
-        raise Problem(401, missing_message, kind="missing_credentials", headers=headers_out)
+            raise Problem(401, wording("invalid_credentials"), kind="invalid_credentials", headers=headers_out)
+        raise Problem(401, wording("missing_credentials"), kind="missing_credentials", headers=headers_out)
