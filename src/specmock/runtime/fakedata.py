@@ -3,17 +3,25 @@
 A property may name a Faker provider with ``x-faker: catch_phrase``; otherwise
 the value follows the schema (enum, format, bounds), so the generated item
 validates against the spec it came from.
+
+Faker is imported and built only when a value first needs it (importing it
+scans every locale it ships: a large share of start-up), through `LazyFaker`.
+Invariant: the values are the ones an eagerly built Faker gives for the same
+seeds, because a Faker draws nothing until it is asked for a value, and its
+`seed_instance` resets its source whole: building it late and seeding it
+with the last seed given leaves it in the very state the eager one is in.
 """
 
 from __future__ import annotations
 
 import random
 from datetime import datetime
-from typing import Any
-
-from faker import Faker
+from typing import TYPE_CHECKING, Any, cast
 
 from ..clock import isoformat
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 _STRING_BY_NAME = {
     "name": "catch_phrase",
@@ -24,13 +32,46 @@ _STRING_BY_NAME = {
 }
 
 
+class LazyFaker:
+    """Stands for a seeded Faker, importing and building it on the first use that needs a value.
+
+    `seed_instance` before then only records the seed; every other attribute
+    (providers, `seed_instance` afterwards) goes to the real Faker.
+    """
+
+    def __init__(self, seed: int) -> None:
+        self._seed = seed
+        self._faker: Faker | None = None
+
+    def seed_instance(self, seed: int) -> None:
+        if self._faker is None:
+            self._seed = seed
+        else:
+            self._faker.seed_instance(seed)
+
+    def real(self) -> Faker:
+        """The Faker itself, built and seeded now if it was not yet."""
+        if self._faker is None:
+            from faker import Faker
+
+            faker = Faker()
+            faker.seed_instance(self._seed)
+            self._faker = faker
+        return self._faker
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # _seed/_faker before __init__ ran (copy, pickle): not Faker's
+            raise AttributeError(name)
+        return getattr(self.real(), name)
+
+
 class FakeData:
     """A seeded Faker with one job: fill a schema."""
 
     def __init__(self, rng: random.Random, seed: int) -> None:
         self.rng = rng
-        self.faker = Faker()
-        self.faker.seed_instance(seed)
+        # Typed as the Faker it stands for: callers use it exactly as one.
+        self.faker = cast("Faker", LazyFaker(seed))
 
     def reseed(self, seed: int) -> None:
         self.faker.seed_instance(seed)
