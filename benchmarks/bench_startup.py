@@ -13,12 +13,13 @@ and prints the median and range of each. With `--importtime` it runs the
 server once under `python -X importtime` and prints the heaviest top-level
 imports, so a regression can be traced to the module that brought it.
 
-Modes: `--cache` runs with the compiled-spec cache (warm: one spawn first fills
-it, the runs then hit it); without it the runs use `--no-cache`. `--bare`
-also times bare_app.py for comparison. This is a measurement, not a test: it
+`--bare` also times bare_app.py for comparison. Note: with
+PYTHONDONTWRITEBYTECODE=1 and an editable install, every start compiles
+specmock's sources (about 100 ms); a wheel install ships them compiled, and
+`python -m compileall src` does the same for a checkout. This is a measurement, not a test: it
 exits 0 whatever the figures are (1 only when a server cannot be started).
 
-Run:  python benchmarks/bench_startup.py [--runs 10] [--cache] [--bare] [--importtime]
+Run:  python benchmarks/bench_startup.py [--runs 10] [--bare] [--importtime]
 """
 
 from __future__ import annotations
@@ -84,11 +85,11 @@ def first_200(argv: list[str], env: dict[str, str], path: str = "/connectors") -
             proc.wait()
 
 
-def specmock_argv(cache: bool) -> list[str]:
+def specmock_argv() -> list[str]:
+    """`specmock serve` as a user runs it (the console script), bundled specs, default scenario."""
     script = Path(sys.executable).parent / "specmock"
     base = [str(script)] if script.exists() else [sys.executable, "-m", "specmock"]
-    argv = [*base, "serve", "--scenario", "default", "--port", "0", "--log-level", "warning"]
-    return argv if cache else [*argv, "--no-cache"]
+    return [*base, "serve", "--scenario", "default", "--port", "0", "--log-level", "warning"]
 
 
 def bare_argv(tmp: Path) -> list[str]:
@@ -109,7 +110,7 @@ def summary(name: str, figures: list[tuple[float, float]]) -> str:
 
 def import_split(env: dict[str, str]) -> str:
     """The heaviest imports of one `serve` start (cumulative µs), from python -X importtime."""
-    argv = [sys.executable, "-X", "importtime", "-m", "specmock", *specmock_argv(cache=True)[2:]]
+    argv = [sys.executable, "-X", "importtime", "-m", "specmock", *specmock_argv()[-7:]]
     with tempfile.TemporaryFile("w+") as log:
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log, env=env, text=True)
         assert proc.stdout is not None
@@ -135,19 +136,15 @@ def import_split(env: dict[str, str]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--cache", action="store_true", help="use the compiled-spec cache (warmed first)")
     parser.add_argument("--bare", action="store_true", help="also time bare_app.py")
     parser.add_argument("--importtime", action="store_true", help="print the import-time split of one start")
     args = parser.parse_args(argv)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPECMOCK_")}
     with tempfile.TemporaryDirectory() as tmp:
-        env["SPECMOCK_CACHE_DIR"] = str(Path(tmp) / "cache")  # never the user's cache
         print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         try:
-            if args.cache:
-                first_200(specmock_argv(cache=True), env)  # fills the cache
-            figures = [first_200(specmock_argv(args.cache), env) for _ in range(args.runs)]
-            print(summary("specmock" + (" (cache warm)" if args.cache else " (no cache)"), figures))
+            figures = [first_200(specmock_argv(), env) for _ in range(args.runs)]
+            print(summary("specmock", figures))
             if args.bare:
                 bare = [first_200(bare_argv(Path(tmp)), env) for _ in range(args.runs)]
                 print(summary("bare Starlette", bare))

@@ -53,7 +53,8 @@ def _surely_valid(value: Any, schema: dict[str, Any]) -> bool:
     try:
         held = _FAST_CHECKS.get(id(schema))
         if held is None or held[0] is not schema:
-            held = _FAST_CHECKS[id(schema)] = (schema, jsonschema_rs.Draft202012Validator(schema, validate_formats=False))
+            fast = jsonschema_rs.Draft202012Validator(schema, validate_formats=False)
+            held = _FAST_CHECKS[id(schema)] = (schema, fast)
         return bool(held[1].is_valid(value))
     except Exception:  # a schema or value it cannot take (a YAML date, a huge int): jsonschema decides
         return False
