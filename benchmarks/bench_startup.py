@@ -13,13 +13,15 @@ and prints the median and range of each. With `--importtime` it runs the
 server once under `python -X importtime` and prints the heaviest top-level
 imports, so a regression can be traced to the module that brought it.
 
-`--bare` also times bare_app.py for comparison. Note: with
+`--bare` also times bare_app.py for comparison. The runs use a parse cache
+(spec/parsecache.py) of their own, warmed by one spawn first; `--no-cache`
+times `serve --no-cache` instead. Note: with
 PYTHONDONTWRITEBYTECODE=1 and an editable install, every start compiles
 specmock's sources (about 100 ms); a wheel install ships them compiled, and
 `python -m compileall src` does the same for a checkout. This is a measurement, not a test: it
 exits 0 whatever the figures are (1 only when a server cannot be started).
 
-Run:  python benchmarks/bench_startup.py [--runs 10] [--bare] [--importtime]
+Run:  python benchmarks/bench_startup.py [--runs 10] [--bare] [--no-cache] [--importtime]
 """
 
 from __future__ import annotations
@@ -133,18 +135,35 @@ def import_split(env: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+def uncompiled_sources() -> bool:
+    """Whether specmock's modules lack bytecode they could reuse (PYTHONDONTWRITEBYTECODE on a checkout)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("specmock.spec.model")
+    if spec is None or not spec.origin:
+        return False
+    return not Path(importlib.util.cache_from_source(spec.origin)).exists()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--bare", action="store_true", help="also time bare_app.py")
+    parser.add_argument("--no-cache", action="store_true", help="serve --no-cache: parse every spec each start")
     parser.add_argument("--importtime", action="store_true", help="print the import-time split of one start")
     args = parser.parse_args(argv)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPECMOCK_")}
     with tempfile.TemporaryDirectory() as tmp:
         print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        if uncompiled_sources():
+            print("note: specmock's sources have no bytecode cache, so every start compiles them (about 100 ms);")
+            print("      run `python -m compileall -q src` (or unset PYTHONDONTWRITEBYTECODE) to time it as installed")
         try:
-            figures = [first_200(specmock_argv(), env) for _ in range(args.runs)]
-            print(summary("specmock", figures))
+            env["SPECMOCK_CACHE_DIR"] = str(Path(tmp) / "cache")  # its own parse cache, never the user's
+            argv = [*specmock_argv(), "--no-cache"] if args.no_cache else specmock_argv()
+            first_200(argv, env)  # warms the parse cache (and the OS's file cache)
+            figures = [first_200(argv, env) for _ in range(args.runs)]
+            print(summary("specmock" + (" --no-cache" if args.no_cache else " (parse cache warm)"), figures))
             if args.bare:
                 bare = [first_200(bare_argv(Path(tmp)), env) for _ in range(args.runs)]
                 print(summary("bare Starlette", bare))
