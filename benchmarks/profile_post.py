@@ -3,7 +3,8 @@
 Runs N creates (each a new name) through MockApp as uvicorn would call it, and
 prints the mean microseconds per request and cProfile's top functions by
 cumulative and by own time. This is the breakdown behind the README's
-performance section; `--get` profiles GET /connectors/{id} instead.
+performance section; `--get` profiles GET /connectors/{id} instead, `--list`
+GET /connectors (the default scenario's connectors, as bench_server.py lists them).
 
 Run: python benchmarks/profile_post.py [-n 20000] [--get] [--top 25]
 """
@@ -68,9 +69,11 @@ async def one(app: MockApp, method: str, path: str, body: bytes) -> int:
     return status
 
 
-async def drive(app: MockApp, n: int, get: bool, prefix: str) -> None:
+async def drive(app: MockApp, n: int, get: bool, prefix: str, listing: bool = False) -> None:
     for i in range(n):
-        if get:
+        if listing:
+            status = await one(app, "GET", "/connectors", b"")
+        elif get:
             status = await one(app, "GET", "/connectors/conn-001", b"")
         else:
             status = await one(app, "POST", "/connectors", BODY.format(name=f"{prefix}-{i}").encode())
@@ -82,23 +85,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=20000)
     parser.add_argument("--get", action="store_true")
+    parser.add_argument("--list", action="store_true", help="profile GET /connectors")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--no-profile", action="store_true", help="only time it")
     args = parser.parse_args(argv)
     app = MockApp(scenarios=["default"])
-    asyncio.run(drive(app, 2000, args.get, "warm"))
+    asyncio.run(drive(app, 2000, args.get, "warm", args.list))
     started = time.perf_counter()
     cpu = time.process_time()
     if args.no_profile:
-        asyncio.run(drive(app, args.n, args.get, "run"))
+        asyncio.run(drive(app, args.n, args.get, "run", args.list))
     else:
         profiler = cProfile.Profile()
         profiler.enable()
-        asyncio.run(drive(app, args.n, args.get, "run"))
+        asyncio.run(drive(app, args.n, args.get, "run", args.list))
         profiler.disable()
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu
-    what = "GET /connectors/conn-001" if args.get else "POST /connectors"
+    what = "GET /connectors" if args.list else "GET /connectors/conn-001" if args.get else "POST /connectors"
     print(
         f"{what}: {cpu / args.n * 1e6:.0f} us CPU per request in-process ({elapsed / args.n * 1e6:.0f} us wall; "
         f"{args.n} requests; CPU time is what to compare on a shared machine)"

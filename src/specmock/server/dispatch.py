@@ -38,6 +38,7 @@ from ..spec.model import Family, Operation
 from ..spec.nesting import nested_deeper
 from ..spec.validation import field_error, format_path
 from .router import Router
+from .wire import ApiRequest, JsonResponse
 
 if TYPE_CHECKING:
     from ..runtime.persistence import StatePersister
@@ -195,7 +196,7 @@ class Dispatcher:
         self.rule_counter: RuleCounter | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
+        request = ApiRequest(scope, receive)
         response, decision = await self.respond(request)
         if decision is not None and decision.reshapes_delivery:
             await deliver(response, decision, scope, receive, send, self._sleep_for(scope))
@@ -379,7 +380,7 @@ class Dispatcher:
     def _forced_response(self, family: Family, op: Operation, forced: Forced) -> Response:
         headers = dict(forced.headers)
         if forced.body is not None:
-            return Response(encode(forced.body), status_code=forced.status, headers=headers, media_type=JSON)
+            return JsonResponse(encode(forced.body), forced.status, headers)
         if forced.status < 400:
             content = (op.responses.get(str(forced.status)) or {}).get("content")
             if not content:
@@ -494,19 +495,14 @@ class Dispatcher:
         if (result.body is None and result.encoded is None) or result.status == 204:
             return Response(status_code=result.status, headers=result.headers or None)
         content = result.encoded if result.encoded is not None else encode(result.body)
-        response = Response(content, status_code=result.status, headers=result.headers or None, media_type=JSON)
+        response = JsonResponse(content, result.status, result.headers)
         if method == "HEAD":
             response.body = b""
         return response
 
     def problem_response(self, family: Family, problem: Problem) -> Response:
         """`problem` as the family's error body."""
-        return Response(
-            family.errors.render(problem),
-            status_code=problem.status,
-            headers=problem.headers or None,
-            media_type=JSON,
-        )
+        return JsonResponse(family.errors.render(problem), problem.status, problem.headers)
 
 
 class _Absent:
