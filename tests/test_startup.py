@@ -19,7 +19,8 @@ import pytest
 from faker import Faker
 
 from specmock.errors import LoadError
-from specmock.runtime.fakedata import FakeData
+from specmock.runtime import fakedata
+from specmock.runtime.fakedata import FakeData, LazyFaker, save_tapes
 from specmock.spec import parsecache
 from specmock.spec.bundled import bundled_specs
 from specmock.spec.yamlload import load_yaml, parse_yaml
@@ -190,6 +191,80 @@ def test_fake_data_equals_an_eagerly_built_seeded_faker() -> None:
     assert lazy.value(schema, "item", now) == expected[0]
 
 
+# -- the Faker tape: start-up's generated values without importing Faker ----------------------
+
+
+@pytest.fixture
+def tape(cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(fakedata, "_tape", None)
+    monkeypatch.setattr(fakedata, "_live", fakedata.weakref.WeakSet())
+    return cache
+
+
+CALLS = ["catch_phrase", "word", "email", "url", "uuid4", "sentence"]
+
+
+def eager_values(seed: int, calls: list[str]) -> list[str]:
+    faker = Faker()
+    faker.seed_instance(seed)
+    return [getattr(faker, name)() for name in calls]
+
+
+def test_a_recorded_tape_answers_with_the_values_of_an_eager_faker(tape: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    recorder = LazyFaker(3)
+    assert [getattr(recorder, name)() for name in CALLS] == eager_values(3, CALLS)
+    save_tapes()
+    assert len(list(tape.glob("faker-*.tape"))) == 1
+    monkeypatch.setattr(fakedata, "_tape", None)  # a new process
+    player = LazyFaker(3)
+    assert [getattr(player, name)() for name in CALLS] == eager_values(3, CALLS)
+    assert player._faker is None, "answered from the tape, no Faker built"
+    # Beyond the tape: the Faker is built, replays the calls, and goes on as an eager one.
+    more = [*CALLS, "word", "company"]
+    assert [player.word(), player.company()] == eager_values(3, more)[-2:]
+    assert player._faker is not None
+
+
+def test_a_miss_in_the_middle_and_a_reseed_keep_the_values(tape: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    recorder = LazyFaker(9)
+    recorder.word()
+    recorder.word()
+    save_tapes()
+    monkeypatch.setattr(fakedata, "_tape", None)
+    player = LazyFaker(9)
+    got = [player.word(), player.word(), player.email(), player.word()]
+    assert got == eager_values(9, ["word", "word", "email", "word"])
+    player.seed_instance(9)
+    assert player.word() == eager_values(9, ["word"])[0]
+
+
+def test_a_use_the_tape_cannot_key_stops_recording(tape: Path) -> None:
+    faker = LazyFaker(4)
+    faker.word()
+    faker.pystr()  # not a taped provider: what follows depends on it
+    faker.word()
+    assert list(faker.stop_recording()) == [(4, ("word",))]
+
+
+def test_a_corrupt_tape_is_ignored(tape: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    recorder = LazyFaker(5)  # held: the tape collects from live Fakers
+    recorder.word()
+    save_tapes()
+    [path] = tape.glob("faker-*.tape")
+    for blob in (b"junk", path.read_bytes()[:10], fakedata.marshal.dumps((fakedata.TAPE_FORMAT, {(5, ("word",)): 1}))):
+        path.write_bytes(blob)
+        monkeypatch.setattr(fakedata, "_tape", None)
+        assert LazyFaker(5).word() == eager_values(5, ["word"])[0]
+
+
+def test_no_tape_when_the_cache_is_off(tape: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPECMOCK_CACHE_DIR", "off")
+    recorder = LazyFaker(6)
+    recorder.word()
+    save_tapes()
+    assert not tape.exists() or not list(tape.glob("faker-*.tape"))
+
+
 # -- what building the app imports (in a fresh interpreter) ----------------------------------
 
 PROBE = """
@@ -212,11 +287,11 @@ def imported_by_build(argv: list[str], cache_dir: Path) -> list[str]:
     return loaded
 
 
-def test_building_the_app_imports_no_httpx_or_redis_and_no_yaml_once_cached(tmp_path: Path) -> None:
+def test_building_the_app_imports_no_httpx_or_redis_and_no_yaml_or_faker_once_cached(tmp_path: Path) -> None:
     cache_dir = tmp_path / "cache"
-    # appsecplus's application fixture leaves `name` to x-faker: Faker is needed for it.
-    assert imported_by_build(["--scenario", "default"], cache_dir) == ["faker", "yaml"]  # parses, fills the cache
-    assert imported_by_build(["--scenario", "default"], cache_dir) == ["faker"]  # reads it back
+    # appsecplus's application fixture leaves `name` to x-faker: the first start needs Faker.
+    assert imported_by_build(["--scenario", "default"], cache_dir) == ["faker", "yaml"]  # fills the caches
+    assert imported_by_build(["--scenario", "default"], cache_dir) == []  # reads them back
     assert imported_by_build(["--scenario", "default", "--no-cache"], cache_dir) == ["faker", "yaml"]
 
 

@@ -413,6 +413,7 @@ def served_app(app: MockApp) -> Any:
 
 def build_app(args: argparse.Namespace) -> MockApp:
     """The MockApp that `serve` runs for these arguments (with its state restored); LoadError if broken."""
+    from ..runtime.fakedata import save_tapes
     from ..runtime.persistence import StatePersister
     from ..spec import parsecache
     from .admin_guard import AdminSettings, served_hosts
@@ -455,6 +456,7 @@ def build_app(args: argparse.Namespace) -> MockApp:
         log.info("state %s %s", "restored from" if restored else "will be kept in", args.state_file)
     if not app.admin.open and not app.admin.token:
         log.warning("the admin API is off: %s is not loopback and no --admin-token was given", args.host)
+    save_tapes()  # start-up's generated values, so the next start needs no Faker for them
     return app
 
 
