@@ -116,3 +116,28 @@ def test_fast_and_jsonschema_agree_on_examples_and_their_variants(
         assert [e.message for e in body.iter_errors(variant)] == expected
         checked += 1
     assert checked > 20
+
+
+INTEGER_EDGES = [0, 2**31 - 1, 2**31, -(2**31), -(2**31) - 1, 2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 2**70, True]
+
+
+@pytest.mark.parametrize("fmt", ["int32", "int64"])
+def test_integer_formats_agree_at_their_bounds_in_bodies_and_parameters(fmt: str) -> None:
+    """jsonschema-rs passes only strings to format checks: an integer format is enforced by
+    handing any out-of-range integer to jsonschema, wherever it sits in the value."""
+    shapes = {
+        "parameters": {"type": "object", "properties": {"id": {"type": "integer", "format": fmt}}},
+        "nested": {
+            "type": "object",
+            "properties": {
+                "items": {"type": "array", "items": {"type": "object", "properties": {"n": {"format": fmt}}}}
+            },
+        },
+    }
+    for name, schema in shapes.items():
+        slow = compile_validator(schema, {})
+        body = BodyValidator(slow)
+        for value in INTEGER_EDGES:
+            instance = {"id": value} if name == "parameters" else {"items": [{"n": 1}, {"n": value}]}
+            expected = [e.message for e in slow.iter_errors(instance)]
+            assert [e.message for e in body.iter_errors(instance)] == expected, (name, value)

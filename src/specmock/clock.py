@@ -107,4 +107,12 @@ def to_datetime(moment: datetime | str | float) -> datetime:
 
 def isoformat(moment: datetime) -> str:
     """``2025-10-01T12:34:56Z``: the form the documents use."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    if moment.year < 1000:  # strftime does not pad these years
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # What strftime("%Y-%m-%dT%H:%M:%SZ") gives, at a third of its cost (every create stamps twice).
+    return (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+        f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}Z"
+    )

@@ -197,6 +197,8 @@ class Engine:
 
     def _get(self, call: Call, coll: Collection, family: Family) -> Result:
         scope, item = self._existing(call, coll, family)
+        if _cacheable(coll):
+            return Result(call.operation.success_status, encoded=self._encoded(coll, scope, item))
         return Result(call.operation.success_status, self._present(family, coll, scope, item, call.operation))
 
     def _replace(self, call: Call, coll: Collection, family: Family) -> Result:
@@ -204,7 +206,7 @@ class Engine:
         scope, old = self._existing(call, coll, family)
         body = _writable(op, call.body)
         self._check_match(call, body)
-        new = copy.deepcopy(coll.defaults)
+        new = _fresh(coll.defaults)
         new.update({f: old[f] for f in op.keep if f in old})
         new.update(body)
         keep_write_only(coll.write_only, old, body, new)
@@ -255,7 +257,7 @@ class Engine:
         given_id_ok: bool = False,
     ) -> Item:
         """A complete, checked item; ids come from the client only where the style says so."""
-        item = copy.deepcopy(coll.defaults)
+        item = _fresh(coll.defaults)
         item.update(fields)
         for index, item_field in enumerate(coll.scope):
             item[item_field] = scope[index]
@@ -282,7 +284,7 @@ class Engine:
         self._fill_required(coll, item, now)
         if coll.fill_generated is not None:
             item = coll.fill_generated(item)
-        return _in_schema_order(_known_fields(coll, item))
+        return _shaped(coll, item)
 
     def _save_change(self, call: Call, coll: Collection, family: Family, scope: Scope, old: Item, new: Item) -> Result:
         op = call.operation
@@ -300,7 +302,7 @@ class Engine:
         self._fill_required(coll, new, now)
         if coll.fill_generated is not None:
             new = coll.fill_generated(new)
-        new = _in_schema_order(_known_fields(coll, new))
+        new = _shaped(coll, new)
         siblings = self._exclusive_changes(op, coll, scope, key, new, now)
         self.store.put(coll.key, scope, key, new)
         for sibling_key, sibling in siblings:
@@ -484,8 +486,7 @@ class Engine:
         """The item as clients see it: bookkeeping and write-only secrets removed, children embedded.
         Copies only when something changes: the result is encoded at once and never mutated."""
         if _cacheable(coll):
-            view: Item = self._view(coll, scope, item)[1]
-            return view
+            return self._view(coll, item)
         shown = item
         if META in shown or coll.embed:
             shown = {k: v for k, v in item.items() if k != META}
@@ -497,24 +498,22 @@ class Engine:
                 ]
         return coll.strip_write_only(shown) if coll.strip_write_only is not None else shown
 
-    def _view(self, coll: Collection, scope: Scope, item: Item) -> list[Any]:
-        """[item, public view, encoded view or None] for a stored item, cached by the store
-        until the item changes (a write stores a new dict; the identity check is a guard)."""
+    def _view(self, coll: Collection, item: Item) -> Item:
+        """The public view of an item whose view depends on it alone: write-only fields removed."""
+        return coll.strip_write_only(item) if coll.strip_write_only is not None else item
+
+    def _encoded(self, coll: Collection, scope: Scope, item: Item) -> bytes:
+        """The public view's JSON, cached by the store until the item changes (a write stores a
+        new dict; the identity check is a guard). Only the bytes are kept: a read, not a create,
+        fills the cache, and it holds no second copy of the item's data."""
         key = item[coll.key_field]
         cached = self.store.derived(coll.key, scope, key)
         if cached is not None and cached[0] is item:
-            return cached  # type: ignore[no-any-return]
-        view = coll.strip_write_only(item) if coll.strip_write_only is not None else item
-        entry = [item, view, None]
+            encoded: bytes = cached[1]
+            return encoded
+        encoded = encode(self._view(coll, item))
         if self.store.get(coll.key, scope, key) is item:
-            self.store.set_derived(coll.key, scope, key, entry)
-        return entry
-
-    def _encoded(self, coll: Collection, scope: Scope, item: Item) -> bytes:
-        entry = self._view(coll, scope, item)
-        if entry[2] is None:
-            entry[2] = encode(entry[1])
-        encoded: bytes = entry[2]
+            self.store.set_derived(coll.key, scope, key, (item, encoded))
         return encoded
 
     def _advanced(self, coll: Collection, scope: Scope, items: list[Item], read: bool) -> list[Item]:
@@ -559,23 +558,26 @@ def _dependency_order(family: Family) -> list[Collection]:
     return ordered
 
 
-def _known_fields(coll: Collection, item: Item) -> tuple[Collection, Item]:
-    """The item without top-level fields its schema does not declare: the real APIs ignore
-    unknown input (`fromVersion`, a stray `colour`) rather than storing and echoing it."""
+_SCALARS = (str, int, float, bool)
+
+
+def _fresh(defaults: dict[str, Any]) -> Item:
+    """A copy of a collection's defaults that an item may own (scalars are shared, the rest copied)."""
+    return {k: v if v is None or isinstance(v, _SCALARS) else copy.deepcopy(v) for k, v in defaults.items()}
+
+
+def _shaped(coll: Collection, item: Item) -> Item:
+    """The item with its fields in the order the schema lists them, as the documents show, and
+    without top-level fields its schema does not declare (unless it allows them): the real APIs
+    ignore unknown input (`fromVersion`, a stray `colour`) rather than storing and echoing it."""
     props = coll.schema.get("properties")
-    if not props or coll.schema.get("additionalProperties") not in (None, False):
-        return coll, item
-    return coll, {k: v for k, v in item.items() if k in props or k == META}
-
-
-def _in_schema_order(known: tuple[Collection, Item]) -> Item:
-    """The item with its fields in the order the schema lists them, as the documents show."""
-    coll, item = known
-    order = coll.schema.get("properties")
-    if not order:
+    if not props:
         return item
-    ordered = {name: item[name] for name in order if name in item}
-    ordered.update((k, v) for k, v in item.items() if k not in ordered)
+    ordered = {name: item[name] for name in props if name in item}
+    if len(ordered) == len(item):
+        return ordered
+    known_only = coll.schema.get("additionalProperties") in (None, False)
+    ordered.update((k, v) for k, v in item.items() if k not in ordered and (k == META or not known_only))
     return ordered
 
 

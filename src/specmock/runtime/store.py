@@ -47,7 +47,10 @@ class UniqueIndex:
         for name, allowed in self.when:
             if item.get(name) not in allowed:
                 return None
-        return tuple(_hashable(get_field(item, path)) for path in self.fields)
+        # Every create and write asks: plain (undotted) names are read directly.
+        return tuple(
+            _hashable(item.get(path) if "." not in path else get_field(item, path)) for path in self.fields
+        )
 
 
 def get_field(item: Any, dotted: str) -> Any:

@@ -40,7 +40,7 @@ class IndexedHeaders(Headers):
     def __getitem__(self, key: str) -> str:
         return self._first[key.lower()]
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         return self._first.get(key.lower(), default)
 
     def __contains__(self, key: Any) -> bool:

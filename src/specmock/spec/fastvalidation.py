@@ -62,26 +62,55 @@ def compile_fast(schema: dict[str, Any]) -> FastCheck | None:
     except ImportError:
         return None
     ours = {name: (lambda value, name=name: format_checker.conforms(value, name)) for name in format_checker.checkers}
-    formats: dict[str, Callable[[str], bool]] = dict.fromkeys(_formats_in(schema, set()), _accept)
+    used = _formats_in(schema, set())
+    formats: dict[str, Callable[[str], bool]] = dict.fromkeys(used, _accept)
     formats.update(ours)
     try:
         compiled = jsonschema_rs.Draft202012Validator(schema, formats=formats, validate_formats=True)
     except Exception:  # a schema it cannot compile: jsonschema alone, as before
         return None
     is_valid: FastCheck = compiled.is_valid
-    return is_valid
+    # jsonschema-rs hands only strings to format functions: the integer formats are not
+    # checked by it, so a value with any integer beyond their range goes to jsonschema.
+    bound = 2**31 if "int32" in used else 2**63 if "int64" in used else None
+    if bound is None:
+        return is_valid
+    return lambda instance: is_valid(instance) and _ints_within(instance, bound)
+
+
+def _ints_within(data: Any, bound: int) -> bool:
+    """Whether every integer in `data` is in [-bound, bound)."""
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, int) and not isinstance(node, bool):
+            if not -bound <= node < bound:
+                return False
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return True
 
 
 class BodyValidator:
-    """A body validator with jsonschema's `iter_errors`, answering valid bodies from the compiled check."""
+    """A validator with jsonschema's `iter_errors`, answering valid input from the compiled check.
+
+    Request bodies and the path, query and header parameters of every operation go through
+    one. The compiled check is built on first use: start-up compiles hundreds of schemas,
+    most of which a run never sees."""
 
     def __init__(self, validator: Draft202012Validator) -> None:
         self.validator = validator
         self.schema = validator.schema
-        self._fast = compile_fast(validator.schema) if isinstance(validator.schema, dict) else None
+        self._compiled = False
+        self._fast: FastCheck | None = None
 
     def iter_errors(self, instance: Any) -> Iterator[ValidationError]:
         """jsonschema's errors for `instance`; none, without running it, when the compiled check accepts."""
+        if not self._compiled:
+            self._fast = compile_fast(self.schema) if isinstance(self.schema, dict) else None
+            self._compiled = True
         if self._fast is not None and self._accepts(instance):
             if CROSS_CHECK:
                 refused = [e.message for e in self.validator.iter_errors(instance)]

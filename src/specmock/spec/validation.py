@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from ..errors import FieldError
+from .fastvalidation import BodyValidator
 from .formats import format_checker
 from .schema_check import is_trusted, surely_valid_schema
 from .schematools import validator_root
@@ -116,7 +117,7 @@ class ParameterSet:
             "properties": {p.name: p.schema for p in params},
             "required": [p.name for p in params if p.required],
         }
-        self.validator = compile_validator(schema, document) if params else None
+        self.validator = BodyValidator(compile_validator(schema, document)) if params else None
         self.has_arrays = any(p.is_array for p in params)
 
     def read(self, source: Mapping[str, str], multi: Mapping[str, list[str]] | None) -> dict[str, Any]:
