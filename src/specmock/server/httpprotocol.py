@@ -29,7 +29,6 @@ def http_protocol(choice: str) -> type:
 
 def _fallback_protocol() -> type:
     import httptools
-    from uvicorn.protocols.http.h11_impl import H11Protocol
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     class HttpToolsProtocolWithH11Fallback(HttpToolsProtocol):
@@ -74,6 +73,9 @@ def _fallback_protocol() -> type:
             self.send_400_response(msg)
 
         def _hand_over_to_h11(self, data: bytes) -> None:
+            # Imported here, on the rare refused method: h11 is not needed to start serving.
+            from uvicorn.protocols.http.h11_impl import H11Protocol
+
             self.connections.discard(self)
             protocol = H11Protocol(self.config, self.server_state, self.app_state, self.loop)
             protocol.connection_made(self.transport)

@@ -17,11 +17,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from faker import Faker
+from typing import TYPE_CHECKING, Any
 
 from .templates import render, template_errors
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 #: Where an item keeps its lifecycle bookkeeping; never shown to clients.
 META = "__specmock__"

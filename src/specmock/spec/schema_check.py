@@ -15,6 +15,7 @@ Invariant: a document is marked only after every schema in it passed.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -34,7 +35,8 @@ def check_document(document: dict[str, Any]) -> bool:
         for schema in _schemas(document):
             key = json.dumps(schema, sort_keys=True, default=str)
             if key not in _checked:
-                Draft202012Validator.check_schema(schema)
+                if not surely_valid_schema(schema):  # jsonschema-rs vouches, else jsonschema decides
+                    Draft202012Validator.check_schema(schema)
                 _checked.add(key)
     except SchemaError:
         return False
@@ -42,6 +44,36 @@ def check_document(document: dict[str, Any]) -> bool:
         del _trusted[next(iter(_trusted))]
     _trusted[id(document)] = document
     return True
+
+
+def surely_valid_schema(root: Any) -> bool:
+    """Whether jsonschema-rs finds `root` valid against the 2020-12 meta-schema and every
+    regex in it compiles in Python: then jsonschema's own check (a third of start-up) is
+    skipped. Anything else goes to jsonschema, whose SchemaError is the one reported.
+    Shared by the document check here and the per-validator one (validation.py)."""
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return False
+    try:
+        _compile_patterns(root)
+        return bool(jsonschema_rs.meta.is_valid(root))
+    except Exception:  # re.error, or a value jsonschema-rs cannot take
+        return False
+
+
+def _compile_patterns(node: Any) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "pattern" and isinstance(value, str):
+                re.compile(value)
+            elif key == "patternProperties" and isinstance(value, dict):
+                for regex in value:
+                    re.compile(regex)
+            _compile_patterns(value)
+    elif isinstance(node, list):
+        for value in node:
+            _compile_patterns(value)
 
 
 def is_trusted(document: dict[str, Any]) -> bool:

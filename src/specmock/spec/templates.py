@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import random
 from datetime import datetime
-from typing import Any
-
-from faker import Faker
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from ..clock import isoformat
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 OPERATORS = ("$random", "$choice", "$faker", "$sum", "$caller")
 
@@ -45,7 +47,7 @@ def template_errors(template: Any, where: str = "") -> list[str]:
                 errors.append(f"{where}: {op} takes a non-empty list")
             elif op == "$caller" and not (isinstance(arg, str) and arg):
                 errors.append(f"{where}: $caller takes the fallback value, a non-empty string")
-            elif op == "$faker" and not (isinstance(arg, str) and hasattr(Faker(), arg)):
+            elif op == "$faker" and not (isinstance(arg, str) and _is_provider(arg)):
                 errors.append(f"{where}: $faker: no Faker provider {arg!r}")
         else:
             for key, sub in template.items():
@@ -54,6 +56,14 @@ def template_errors(template: Any, where: str = "") -> list[str]:
         for i, sub in enumerate(template):
             errors += template_errors(sub, f"{where}[{i}]")
     return errors
+
+
+@cache
+def _is_provider(name: str) -> bool:
+    """Whether a Faker has a provider `name` (Faker is imported here, on the first `$faker` met)."""
+    from faker import Faker
+
+    return hasattr(Faker(), name)
 
 
 def render(template: Any, now: datetime, rng: random.Random, faker: Faker, caller: str | None = None) -> Any:

@@ -18,7 +18,7 @@ from jsonschema.exceptions import ValidationError
 from ..errors import FieldError
 from .fastvalidation import BodyValidator
 from .formats import format_checker
-from .schema_check import is_trusted
+from .schema_check import is_trusted, surely_valid_schema
 from .schematools import validator_root
 
 
@@ -26,38 +26,9 @@ def compile_validator(schema: Any, document: dict[str, Any]) -> Draft202012Valid
     """A Draft 2020-12 validator (OpenAPI 3.1's dialect) with our format checks."""
     root = validator_root(schema, document)
     # A document whose every schema passed needs no check per use; else jsonschema-rs may vouch for it.
-    if not is_trusted(document) and not _surely_valid_schema(root):
+    if not is_trusted(document) and not surely_valid_schema(root):
         Draft202012Validator.check_schema(root)  # raises SchemaError, worded by jsonschema
     return Draft202012Validator(root, format_checker=format_checker)
-
-
-def _surely_valid_schema(root: dict[str, Any]) -> bool:
-    """Whether jsonschema-rs finds `root` valid against the 2020-12 meta-schema and every
-    regex in it compiles in Python: then jsonschema's own check (a third of start-up) is
-    skipped. Anything else goes to jsonschema, whose SchemaError is the one reported."""
-    try:
-        import jsonschema_rs
-    except ImportError:
-        return False
-    try:
-        _compile_patterns(root)
-        return bool(jsonschema_rs.meta.is_valid(root))
-    except Exception:  # re.error, or a value jsonschema-rs cannot take
-        return False
-
-
-def _compile_patterns(node: Any) -> None:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "pattern" and isinstance(value, str):
-                re.compile(value)
-            elif key == "patternProperties" and isinstance(value, dict):
-                for regex in value:
-                    re.compile(regex)
-            _compile_patterns(value)
-    elif isinstance(node, list):
-        for value in node:
-            _compile_patterns(value)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,180 @@
+"""Start-up benchmark: from spawning `specmock serve` to its first 200 on GET /connectors.
+
+The issue's target is 300 ms on a quiet machine (bare Starlette under the same
+uvicorn, benchmarks/bare_app.py, takes about 135 ms). For each of `--runs`
+spawns of `specmock serve --scenario default --port 0` (the bundled specs) it
+records:
+
+- wall: spawn to the first 200 on GET /connectors (Authorization: Bearer x);
+- cpu: the server's user + system CPU time at that moment, read from
+  /proc/PID/stat (far steadier than wall time on a shared machine);
+
+and prints the median and range of each. With `--importtime` it runs the
+server once under `python -X importtime` and prints the heaviest top-level
+imports, so a regression can be traced to the module that brought it.
+
+`--bare` also times bare_app.py for comparison. The runs use a parse cache
+(spec/parsecache.py) of their own, warmed by one spawn first; `--no-cache`
+times `serve --no-cache` instead. Note: with
+PYTHONDONTWRITEBYTECODE=1 and an editable install, every start compiles
+specmock's sources (about 100 ms); a wheel install ships them compiled, and
+`python -m compileall src` does the same for a checkout. This is a measurement, not a test: it
+exits 0 whatever the figures are (1 only when a server cannot be started).
+
+Run:  python benchmarks/bench_startup.py [--runs 10] [--bare] [--no-cache] [--importtime]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+AUTH = {"Authorization": "Bearer x"}
+TIMEOUT = 60.0
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_ms(pid: int) -> float:
+    """User + system CPU of `pid` so far, in ms (0 where /proc is missing)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) * 1000 / TICKS
+
+
+def first_200(argv: list[str], env: dict[str, str], path: str = "/connectors") -> tuple[float, float]:
+    """Spawn `argv` (which prints "... listening on http://HOST:PORT"), poll `path`; (wall ms, cpu ms)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # printed once the socket listens
+        if "listening on http://" not in line:
+            raise RuntimeError(f"{argv[0]} did not start: {line!r}")
+        host_port = line.split("http://", 1)[1].split()[0]
+        host, port = host_port.rsplit(":", 1)
+        while time.perf_counter() - started < TIMEOUT:
+            conn = http.client.HTTPConnection(host, int(port), timeout=5)
+            try:
+                conn.request("GET", path, headers=AUTH)
+                response = conn.getresponse()
+                response.read()
+                if response.status == 200:
+                    return (time.perf_counter() - started) * 1000, cpu_ms(proc.pid)
+            except OSError:
+                pass
+            finally:
+                conn.close()
+            time.sleep(0.001)
+        raise RuntimeError(f"no 200 on GET {path} within {TIMEOUT} s")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def specmock_argv() -> list[str]:
+    """`specmock serve` as a user runs it (the console script), bundled specs, default scenario."""
+    script = Path(sys.executable).parent / "specmock"
+    base = [str(script)] if script.exists() else [sys.executable, "-m", "specmock"]
+    return [*base, "serve", "--scenario", "default", "--port", "0", "--log-level", "warning"]
+
+
+def bare_argv(tmp: Path) -> list[str]:
+    (tmp / "list.json").write_text(json.dumps({"data": []}))
+    (tmp / "create.json").write_text("{}")
+    return [sys.executable, str(HERE / "bare_app.py"), "--list-body", str(tmp / "list.json"),
+            "--create-body", str(tmp / "create.json"), "--port", "0"]  # fmt: skip
+
+
+def summary(name: str, figures: list[tuple[float, float]]) -> str:
+    walls = [w for w, _ in figures]
+    cpus = [c for _, c in figures]
+    return (
+        f"{name:<28} wall median {statistics.median(walls):6.0f} ms  range {min(walls):.0f}-{max(walls):.0f} ms"
+        f"  | cpu median {statistics.median(cpus):6.0f} ms  range {min(cpus):.0f}-{max(cpus):.0f} ms"
+    )
+
+
+def import_split(env: dict[str, str]) -> str:
+    """The heaviest imports of one `serve` start (cumulative µs), from python -X importtime."""
+    argv = [sys.executable, "-X", "importtime", "-m", "specmock", *specmock_argv()[-7:]]
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log, env=env, text=True)
+        assert proc.stdout is not None
+        proc.stdout.readline()  # listening: every start-up import is done
+        proc.terminate()
+        proc.communicate(timeout=30)
+        log.seek(0)
+        err = log.read()
+    rows = []
+    for line in err.splitlines():
+        if not line.startswith("import time:") or "cumulative" in line:
+            continue
+        _, cumulative, name = line.removeprefix("import time:").split("|")
+        if not name.startswith("  "):  # one space: a top-level import, the rest are nested in it
+            rows.append((int(cumulative), name.strip()))
+    rows.sort(reverse=True)
+    total = sum(c for c, _ in rows)
+    lines = [f"imports at start-up: {total / 1000:.0f} ms in total; top-level ones:"]
+    lines += [f"  {c / 1000:7.1f} ms  {n}" for c, n in rows[:15]]
+    return "\n".join(lines)
+
+
+def uncompiled_sources() -> bool:
+    """Whether specmock's modules lack bytecode they could reuse (PYTHONDONTWRITEBYTECODE on a checkout)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("specmock.spec.model")
+    if spec is None or not spec.origin:
+        return False
+    return not Path(importlib.util.cache_from_source(spec.origin)).exists()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--bare", action="store_true", help="also time bare_app.py")
+    parser.add_argument("--no-cache", action="store_true", help="serve --no-cache: parse every spec each start")
+    parser.add_argument("--importtime", action="store_true", help="print the import-time split of one start")
+    args = parser.parse_args(argv)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPECMOCK_")}
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        if uncompiled_sources():
+            print("note: specmock's sources have no bytecode cache, so every start compiles them (about 100 ms);")
+            print("      run `python -m compileall -q src` (or unset PYTHONDONTWRITEBYTECODE) to time it as installed")
+        try:
+            env["SPECMOCK_CACHE_DIR"] = str(Path(tmp) / "cache")  # its own parse cache, never the user's
+            argv = [*specmock_argv(), "--no-cache"] if args.no_cache else specmock_argv()
+            first_200(argv, env)  # warms the parse cache (and the OS's file cache)
+            figures = [first_200(argv, env) for _ in range(args.runs)]
+            print(summary("specmock" + (" --no-cache" if args.no_cache else " (parse cache warm)"), figures))
+            if args.bare:
+                bare = [first_200(bare_argv(Path(tmp)), env) for _ in range(args.runs)]
+                print(summary("bare Starlette", bare))
+        except RuntimeError as exc:
+            print(f"bench_startup: {exc}", file=sys.stderr)
+            return 1
+        if args.importtime:
+            print(import_split(env))
+        print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
