@@ -54,6 +54,7 @@ SERVER_CPU, CLIENT_CPU = 1, 0
 SEED_CONNECTORS = 10
 STACKS = {"uvloop + httptools": ("uvloop", "httptools"), "asyncio + h11": ("asyncio", "h11")}
 TARGET_RATIO = 0.75
+BENCH_MAX_ITEMS = 10_000_000
 AUTH = {"Authorization": "Bearer x"}
 START_TIMEOUT = 120.0  # WireMock on a loaded 2-core machine can take most of a minute
 
@@ -133,7 +134,9 @@ class Server:
                 return (time.perf_counter() - started) * 1000
             time.sleep(0.002)
         output = self.output()[-2000:]
-        raise RuntimeError(f"{self.name} did not answer 200 on GET {path}: {output}")
+        code = self.proc.poll()
+        why = f"exited with {code}" if code is not None else f"no 200 within {START_TIMEOUT:.0f} s"
+        raise RuntimeError(f"{self.name} did not answer 200 on GET {path} ({why}): {output}")
 
     def output(self) -> str:
         self.log.seek(0)
@@ -257,6 +260,8 @@ def specmock_argv(port: int, loop: str, http_impl: str) -> list[str]:
         "--log-level",
         "warning",
         "--no-access-log",
+        "--max-items",  # the default (100k) would answer the store phase's last POSTs 507
+        str(BENCH_MAX_ITEMS),
         "--loop",
         loop,
         "--http",
@@ -307,7 +312,10 @@ def measure_specmock(
             chunk = 0
             while (count := SEED_CONNECTORS + server.created) < args.store_items:
                 chunk += 1
+                before = server.created
                 wrk(server, "post", f"fill{chunk}{tag}", max(1, min(10, (args.store_items - count) // 4000 + 1)))
+                if server.created == before:  # nothing stored: never loop on refusals
+                    raise RuntimeError(f"specmock stored nothing while filling the store (at {count:,} items)")
             figures["rss_big"] = server.rss_mb()
             big_get = warm_then_measure(server, "get", tag, 1, args.p99_seconds, f"/connectors/{item_id}")
             big_post = warm_then_measure(server, "post", f"b{tag}", 1, args.p99_seconds)
@@ -524,13 +532,12 @@ def run(args: argparse.Namespace) -> int:
                 if args.out:  # what is measured so far survives an interrupted run
                     args.out.write_text(table(list(rows.values()), list(stores.values()), args, header))
             if args.peers:
-                port = free_port()
-                for name, argv in peer_argvs(port).items():
+                for name in peer_argvs(0):
+                    port = free_port()  # a port of its own: the last peer's process may still hold its port
                     try:
-                        fig = measure_plain(name, argv, port, args, repeat)
+                        fig = measure_plain(name, peer_argvs(port)[name], port, args, repeat)
                     except RuntimeError as exc:  # a peer that does not come up costs its row, not the run
                         print(f"  run {repeat + 1} {name}: skipped: {str(exc)[:300]}", flush=True)
-                        port = free_port()
                         continue
                     r = row(name, "its own")
                     r.get_rps.append(fig["get"].rps)
