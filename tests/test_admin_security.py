@@ -36,9 +36,7 @@ def test_the_admin_api_grants_no_cors_to_any_page() -> None:
     read = api.get("/__specmock/state", headers={"Origin": EVIL})
     assert read.status_code == 200  # same-machine tools still work
     assert "access-control-allow-origin" not in read.headers
-    preflight = api.options(
-        "/__specmock/reset", headers={"Origin": EVIL, "Access-Control-Request-Method": "POST"}
-    )
+    preflight = api.options("/__specmock/reset", headers={"Origin": EVIL, "Access-Control-Request-Method": "POST"})
     assert "access-control-allow-origin" not in preflight.headers
     # The API keeps its documented any-origin CORS.
     listed = api.get("/connectors", headers={**BEARER, "Origin": EVIL})

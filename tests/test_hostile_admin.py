@@ -116,12 +116,19 @@ def test_a_misshapen_state_import_is_refused_before_anything_changes(api: httpx.
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
-        ('{"format":"specmock-state","version":2,"store":{"collections":{},"counters":{"appsecplus.applications":"1"}}}',
-         "whole numbers"),
-        ('{"format":"specmock-state","version":2,"store":{"collections":{},"counters":{"nope":1}}}',
-         "names no collection"),
-        ('{"format":"specmock-state","version":2,"store":{"collections":{"appsecplus.connectors":'
-         '[{"scope":[],"key":["a"],"item":{"id":["a"]}}]},"counters":{}}}', "malformed"),
+        (
+            '{"format":"specmock-state","version":2,"store":{"collections":{},"counters":{"appsecplus.applications":"1"}}}',
+            "whole numbers",
+        ),
+        (
+            '{"format":"specmock-state","version":2,"store":{"collections":{},"counters":{"nope":1}}}',
+            "names no collection",
+        ),
+        (
+            '{"format":"specmock-state","version":2,"store":{"collections":{"appsecplus.connectors":'
+            '[{"scope":[],"key":["a"],"item":{"id":["a"]}}]},"counters":{}}}',
+            "malformed",
+        ),
         ("[" * 100_000, "nested too deeply"),
     ],
 )

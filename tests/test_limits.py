@@ -44,8 +44,11 @@ def input_patterns() -> list[str]:
     compiled = [v.pattern for m in modules for v in vars(m).values() if isinstance(v, re.Pattern)]
     routes = [regex.pattern for regex in app.router._dynamic.patterns()]
     specs = [p for family in app.families for p in _schema_patterns(family.document)]
-    return [p if isinstance(p, str) else p.decode("latin-1") for p in compiled] + routes + specs + _schema_patterns(
-        SCENARIO_SCHEMA
+    return (
+        [p if isinstance(p, str) else p.decode("latin-1") for p in compiled]
+        + routes
+        + specs
+        + _schema_patterns(SCENARIO_SCHEMA)
     )
 
 

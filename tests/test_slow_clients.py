@@ -71,7 +71,7 @@ def test_a_body_that_never_arrives_gets_408(strict: Served) -> None:
     sock = connect(strict)
     head = (
         b"POST /connectors HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n"
-        b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"type\": "
+        b'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"type": '
     )
     sock.sendall(head)
     answer = read_all(sock)

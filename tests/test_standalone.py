@@ -144,9 +144,7 @@ def test_the_admin_api_has_its_own_valid_openapi_document_covering_every_route()
 
     document = yaml.safe_load(ADMIN_SPEC.read_text())
     validate(document)
-    documented = {
-        (m.upper(), PREFIX + p) for p, item in document["paths"].items() for m in item if m != "parameters"
-    }
+    documented = {(m.upper(), PREFIX + p) for p, item in document["paths"].items() for m in item if m != "parameters"}
     mock = MockApp()
     routes = [*admin_routes(mock), *dashboard_routes(mock)]
     # `{seq:int}` is Starlette's converter for OpenAPI's `{seq}` with an integer schema.

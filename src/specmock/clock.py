@@ -100,9 +100,7 @@ def to_datetime(moment: datetime | str | float) -> datetime:
             return datetime.fromtimestamp(moment, UTC)
         except (OverflowError, OSError, ValueError):
             raise ValueError(f"epoch seconds out of range: {moment!r}") from None
-    raise TypeError(
-        f"a clock is set to a datetime, an ISO 8601 string or epoch seconds, not {type(moment).__name__}"
-    )
+    raise TypeError(f"a clock is set to a datetime, an ISO 8601 string or epoch seconds, not {type(moment).__name__}")
 
 
 def isoformat(moment: datetime) -> str:

@@ -275,9 +275,7 @@ class Engine:
             given = item.get(lifecycle.field) if given_id_ok else None
             if given is not None and given not in lifecycle.states:
                 raise ValueError(f"{given!r} is not a state of the {coll.label} lifecycle")
-            lifecycle.start(
-                item, now, self._rng_for(coll, key), self.fake.faker, state=given, given=frozenset(fields)
-            )
+            lifecycle.start(item, now, self._rng_for(coll, key), self.fake.faker, state=given, given=frozenset(fields))
         self._check_unique(family, coll, scope, item, exclude=None)  # first: its message is the API's
         if self.store.get(coll.key, scope, key) is not None:
             raise Problem(409, family.errors.message("conflict"), kind="conflict")

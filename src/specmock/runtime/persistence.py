@@ -122,7 +122,10 @@ def _batch_problem(batch: Any) -> str | None:
         return "not a batch of changes"
     puts, dels = batch.get("put", []), batch.get("del", [])
     if not isinstance(puts, list) or not all(
-        isinstance(p, list) and len(p) == 4 and isinstance(p[0], str) and isinstance(p[1], list)
+        isinstance(p, list)
+        and len(p) == 4
+        and isinstance(p[0], str)
+        and isinstance(p[1], list)
         and isinstance(p[3], dict)
         for p in puts
     ):

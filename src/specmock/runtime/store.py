@@ -48,9 +48,7 @@ class UniqueIndex:
             if item.get(name) not in allowed:
                 return None
         # Every create and write asks: plain (undotted) names are read directly.
-        return tuple(
-            _hashable(item.get(path) if "." not in path else get_field(item, path)) for path in self.fields
-        )
+        return tuple(_hashable(item.get(path) if "." not in path else get_field(item, path)) for path in self.fields)
 
 
 def get_field(item: Any, dotted: str) -> Any:

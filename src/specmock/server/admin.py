@@ -83,6 +83,7 @@ class JSONResponse(_StarletteJSONResponse):
     def render(self, content: Any) -> bytes:
         return encode(content)
 
+
 ADMIN_SPEC = Path(__file__).with_name("admin-openapi.yaml")
 
 
@@ -170,9 +171,7 @@ def scenario_sources(raw: str, name: str = "PUT /__specmock/scenario") -> list[A
     return source if isinstance(source, list) else [source]
 
 
-def guard(
-    mock: Controls, handler: Any, open_always: bool = False, write_types: frozenset[str] = JSON_TYPES
-) -> Any:
+def guard(mock: Controls, handler: Any, open_always: bool = False, write_types: frozenset[str] = JSON_TYPES) -> Any:
     """`handler` as an admin endpoint: behind the one gate (`admin_refusal`), AdminError answered
     in JSON with its status, a state that cannot be written answered 503 with Retry-After."""
 

@@ -30,7 +30,10 @@ DEFAULT_MAX_CONNECTIONS = 1000
 _TIMEOUT_BODY = b'{"error":"request timeout: the request was not received in time"}'
 _TIMEOUT_RESPONSE = (
     b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\nconnection: close\r\n"
-    + b"content-length: " + str(len(_TIMEOUT_BODY)).encode() + b"\r\n\r\n" + _TIMEOUT_BODY
+    + b"content-length: "
+    + str(len(_TIMEOUT_BODY)).encode()
+    + b"\r\n\r\n"
+    + _TIMEOUT_BODY
 )
 
 

@@ -49,9 +49,7 @@ class Catalog:
         """The operations an `operationId` or `family:operationId` names (several families may share an id)."""
         family, operation_id = split_reference(reference)
         return [
-            op
-            for op in self.operations
-            if op.operation_id == operation_id and (not family or op.family.name == family)
+            op for op in self.operations if op.operation_id == operation_id and (not family or op.family.name == family)
         ]
 
 

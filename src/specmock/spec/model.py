@@ -41,6 +41,7 @@ class Action(StrEnum):
         """Whether it changes state when it succeeds (reads may too, as lifecycles advance)."""
         return self not in (Action.LIST, Action.GET, Action.EXAMPLE)
 
+
 @dataclass(frozen=True)
 class UniqueRule:
     """Items of a collection (in one scope) may not share these field values."""

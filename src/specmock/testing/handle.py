@@ -67,9 +67,7 @@ class Handle:
         self.url = url
         target = asgi if asgi is not None else app
         self.client = httpx.Client(transport=SyncASGITransport(target), base_url=BASE_URL, trust_env=False)
-        self.async_client = httpx.AsyncClient(
-            transport=AsyncASGITransport(target), base_url=BASE_URL, trust_env=False
-        )
+        self.async_client = httpx.AsyncClient(transport=AsyncASGITransport(target), base_url=BASE_URL, trust_env=False)
         self.journal = JournalView(app)
         self.allow_unmatched = False
         self.allow_invalid = False
