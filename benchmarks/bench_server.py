@@ -41,7 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -232,6 +232,16 @@ class Row:
     post_ratio: list[float] = field(default_factory=list)
     wrong: int = 0
 
+    def add(self, figures: dict[str, Any]) -> None:
+        """One repeat's figures for this server (as measure_plain and measure_specmock return them)."""
+        self.get_rps.append(figures["get"].rps)
+        self.get_p99.append(figures["get"].p99_ms)
+        self.post_rps.append(figures["post"].rps)
+        self.post_p99.append(figures["post"].p99_ms)
+        self.startup_ms.append(figures["startup_ms"])
+        self.rss_mb.append(figures["rss_mb"])
+        self.wrong += figures["wrong"]
+
 
 @dataclass
 class StoreRow:
@@ -359,16 +369,18 @@ def bare_argv(port: int, list_file: Path, create_file: Path, loop: str, http_imp
     ]
 
 
-def peer_argvs(port: int) -> dict[str, list[str]]:
-    """Prism and WireMock command lines, for those installed under benchmarks/.peers."""
-    out: dict[str, list[str]] = {}
+def peer_commands() -> dict[str, Callable[[int], list[str]]]:
+    """The command line for a port, of Prism and WireMock, for those installed under benchmarks/.peers."""
+    out: dict[str, Callable[[int], list[str]]] = {}
     prism = PEERS / "node_modules" / ".bin" / "prism"
     if prism.exists():
-        out["Prism"] = [str(prism), "mock", "-h", "127.0.0.1", "-p", str(port), "-v", "silent", str(PEER_SPEC)]
+        out["Prism"] = lambda port: [
+            str(prism), "mock", "-h", "127.0.0.1", "-p", str(port), "-v", "silent", str(PEER_SPEC)
+        ]  # fmt: skip
     jars = sorted((PEERS / "node_modules" / "wiremock").glob("**/wiremock*standalone*.jar"))
     if jars and shutil.which("java"):
         mappings = write_wiremock_mappings()
-        out["WireMock"] = [
+        out["WireMock"] = lambda port: [
             "java",
             "-jar",
             str(jars[-1]),
@@ -503,16 +515,9 @@ def run(args: argparse.Namespace) -> int:
                 bare = measure_plain(
                     "bare Starlette", bare_argv(port, list_file, create_file, loop, http_impl), port, args, repeat
                 )
-                for name, fig in (("bare Starlette", bare), ("specmock", spec)):
-                    r = row(name, stack)
-                    r.get_rps.append(fig["get"].rps)
-                    r.get_p99.append(fig["get"].p99_ms)
-                    r.post_rps.append(fig["post"].rps)
-                    r.post_p99.append(fig["post"].p99_ms)
-                    r.startup_ms.append(fig["startup_ms"])
-                    r.rss_mb.append(fig["rss_mb"])
-                    r.wrong += fig["wrong"]
+                row("bare Starlette", stack).add(bare)
                 r = row("specmock", stack)
+                r.add(spec)
                 r.get_ratio.append(spec["get"].rps / bare["get"].rps)
                 r.post_ratio.append(spec["post"].rps / bare["post"].rps)
                 if "big" in spec:
@@ -532,27 +537,19 @@ def run(args: argparse.Namespace) -> int:
                 if args.out:  # what is measured so far survives an interrupted run
                     args.out.write_text(table(list(rows.values()), list(stores.values()), args, header))
             if args.peers:
-                for name in peer_argvs(0):
+                for name, argv_for in peer_commands().items():
                     port = free_port()  # a port of its own: the last peer's process may still hold its port
                     try:
-                        fig = measure_plain(name, peer_argvs(port)[name], port, args, repeat)
+                        fig = measure_plain(name, argv_for(port), port, args, repeat)
                     except RuntimeError as exc:  # a peer that does not come up costs its row, not the run
                         print(f"  run {repeat + 1} {name}: skipped: {str(exc)[:300]}", flush=True)
                         continue
-                    r = row(name, "its own")
-                    r.get_rps.append(fig["get"].rps)
-                    r.get_p99.append(fig["get"].p99_ms)
-                    r.post_rps.append(fig["post"].rps)
-                    r.post_p99.append(fig["post"].p99_ms)
-                    r.startup_ms.append(fig["startup_ms"])
-                    r.rss_mb.append(fig["rss_mb"])
-                    r.wrong += fig["wrong"]
+                    row(name, "its own").add(fig)
                     print(
                         f"  run {repeat + 1} {name}: GET {fig['get'].rps:,.0f}, POST {fig['post'].rps:,.0f}", flush=True
                     )
                     if args.out:
                         args.out.write_text(table(list(rows.values()), list(stores.values()), args, header))
-                    port = free_port()
     header.append(f"load average after: {load_average()}")
     text = table(list(rows.values()), list(stores.values()), args, header)
     print()
