@@ -79,7 +79,7 @@ class Store:
         self._indexes: dict[str, list[UniqueIndex]] = {}
         self._owners: dict[tuple[UniqueIndex, Scope], dict[tuple[Any, ...], Any]] = {}
         self._indexed: dict[tuple[UniqueIndex, Scope], dict[Any, tuple[Any, ...]]] = {}
-        # What readers derive from an item (its public view, its JSON), dropped whenever it changes.
+        # What readers derive from an item (its public JSON), dropped whenever it changes.
         self._derived: dict[tuple[str, Scope, Any], Any] = {}
         self._watchers: list[Watcher] = []
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LoadError
-from .yamlload import Document, JsonPath, load_yaml
+from .yamlload import Document, JsonPath, load_yaml, read_source
 
 
 class LazyLines(dict[JsonPath, int]):
@@ -70,12 +70,7 @@ def load_document(path: Path | str) -> Document:
     path = Path(path)
     if path.suffix.lower() != ".json":
         return load_yaml(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise LoadError(path, None, f"cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise LoadError(path, None, f"not UTF-8 text: {exc.reason}") from None
+    text = read_source(path)
     try:
         data = json.loads(text, object_pairs_hook=_no_duplicates(path))
     except json.JSONDecodeError as exc:

@@ -58,17 +58,22 @@ def parse_yaml(text: str, path: Path | str) -> Document:
     return Document(path=path, data=data, lines=lines)
 
 
+def read_source(path: Path) -> str:
+    """A spec or scenario file's text; a LoadError naming the file when it cannot be read as UTF-8."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise LoadError(path, None, f"cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise LoadError(path, None, f"not UTF-8 text: {exc.reason}") from None
+
+
 def load_yaml(path: Path | str) -> Document:
     """Read and parse a YAML or JSON file; its parse is kept in the parse cache (parsecache.py),
     so an unchanged file is read back without PyYAML (files only: text from a request is never
     written to disk)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise LoadError(path, None, f"cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise LoadError(path, None, f"not UTF-8 text: {exc.reason}") from None
+    text = read_source(path)
     cached = parsecache.load(text)
     if cached is not None:
         return Document(path=path, data=cached[0], lines=cached[1])
