@@ -9,9 +9,10 @@ function message(text, isError = false) {
   span.className = isError ? "errors" : "";
 }
 
+// Redraws the collections and the open one; false (with the error shown) when it could not.
 export async function loadCollections() {
   const {ok, data} = await api("collections");
-  if (!ok) { message(data.error, true); return; }
+  if (!ok) { message(data.error, true); return false; }
   const list = document.getElementById("collections");
   list.replaceChildren(...data.collections.map((c) => {
     const label = `${c.family}.${c.name}`;
@@ -20,6 +21,7 @@ export async function loadCollections() {
       onclick: () => openCollection(c.family, c.name)}, label, h("span", {class: "count"}, c.count)));
   }));
   if (current) await openCollection(current.family, current.name);
+  return true;
 }
 
 function scopeQuery(scope) {
@@ -44,13 +46,14 @@ function itemEditor(entry) {
       errors.append(h("li", {}, `not JSON: ${error.message}`)); return;
     }
     const {ok, data} = await api(path, {method: "PUT", json: item});
-    if (ok) { message(`saved ${entry.key}`); await loadCollections(); return; }
+    if (ok) { if (await loadCollections()) message(`saved ${entry.key}`); return; }
     const problems = data.errors ?? [{path: "", message: data.error}];
     errors.replaceChildren(...problems.map((p) => h("li", {}, p.path ? `${p.path}: ${p.message}` : p.message)));
   };
   const remove = async () => {
     const {ok, data} = await api(path, {method: "DELETE"});
-    if (ok) { message(`deleted ${entry.key}`); await loadCollections(); } else message(data.error, true);
+    if (!ok) { message(data.error, true); return; }
+    if (await loadCollections()) message(`deleted ${entry.key}`);
   };
   return h("details", {class: "item", "data-key": entry.key},
     h("summary", {}, String(entry.key), title(entry.item), entry.scope.length ? h("small", {}, ` in ${entry.scope.join(" / ")}`) : null),
@@ -70,7 +73,7 @@ function addForm() {
       errors.append(h("li", {}, `not JSON: ${error.message}`)); return;
     }
     const {ok, data} = await api(`collections/${family}/${name}/items`, {method: "POST", json: item});
-    if (ok) { message(`added ${data.key}`); await loadCollections(); return; }
+    if (ok) { if (await loadCollections()) message(`added ${data.key}`); return; }
     const problems = data.errors ?? [{path: "", message: data.error}];
     errors.replaceChildren(...problems.map((p) => h("li", {}, p.path ? `${p.path}: ${p.message}` : p.message)));
   };
@@ -96,7 +99,7 @@ export function startState() {
   document.getElementById("state-refresh").addEventListener("click", loadCollections);
   document.getElementById("state-reset").addEventListener("click", async () => {
     const {ok, data} = await api("reset", {method: "POST", json: {}});
-    message(ok ? "reset to the fixtures" : data.error, !ok);
-    await loadCollections();
+    if (!ok) { message(data.error, true); return; }
+    if (await loadCollections()) message("reset to the fixtures");
   });
 }
