@@ -27,6 +27,7 @@ from .infer import Inference, infer
 from .model import Family
 from .openapi_versions import detect, normalise
 from .overlay import apply_overlay, overlay_target
+from .refbudget import check_ref_budget
 from .refs import bundle
 from .repairs import repair
 from .yamlload import Document, load_yaml
@@ -42,17 +43,23 @@ class LoadedSpec:
     diagnostics: Diagnostics | None = None
 
 
-def read_document(path: Path | str, diagnostics: Diagnostics | None = None) -> Document:
-    """A spec file as one 3.1-style document: external refs bundled, what a real document gets
-    wrong repaired (each repair a line in `diagnostics`), 3.0 schemas converted."""
+def read_document(
+    path: Path | str, diagnostics: Diagnostics | None = None, ref_root: Path | str | None = None
+) -> Document:
+    """A spec file as one 3.1-style document: external refs bundled (read within `ref_root`, by
+    default the document's folder tree), what a real document gets wrong repaired (each repair
+    a line in `diagnostics`), references checked against the expansion budget, 3.0 schemas
+    converted."""
     doc = load_document(path)
     version = detect(doc)
-    doc = bundle(doc)
+    doc = bundle(doc, ref_root)
     if diagnostics is None:
         diagnostics = Diagnostics(doc)
     else:
         diagnostics.document = doc
-    return normalise(repair(doc, diagnostics, version))
+    repair(doc, diagnostics, version)
+    check_ref_budget(doc)
+    return normalise(doc)
 
 
 def inferred(doc: Document) -> Inference | None:
@@ -83,11 +90,23 @@ def with_inference(doc: Document, inference: Inference) -> Document:
     return Document(path=doc.path, data=data, lines=doc.lines)
 
 
-def load_spec(path: Path | str, overlays: Sequence[Document] = (), *, strict: bool = False) -> LoadedSpec:
+def load_spec(
+    path: Path | str, overlays: Sequence[Document] = (), *, strict: bool = False, ref_root: Path | str | None = None
+) -> LoadedSpec:
     """Read, infer when needed, apply `overlays` in order, and compile one spec. Lenient unless
-    `strict`: the warnings are logged and kept on the LoadedSpec (and its Family)."""
+    `strict`: the warnings are logged and kept on the LoadedSpec (and its Family). `ref_root`:
+    where external `$ref`s may read (default: the document's folder tree)."""
     diagnostics = Diagnostics(Document(path=Path(path), data=None, lines={}), strict=strict)
-    doc = read_document(path, diagnostics)
+    try:
+        return _load_spec(path, overlays, diagnostics, ref_root)
+    except RecursionError:  # a safety net: depth is bounded at parse and by the reference budget
+        raise LoadError(path, None, "nested too deeply to load") from None
+
+
+def _load_spec(
+    path: Path | str, overlays: Sequence[Document], diagnostics: Diagnostics, ref_root: Path | str | None
+) -> LoadedSpec:
+    doc = read_document(path, diagnostics, ref_root)
     inference = inferred(doc)
     if inference is not None:
         doc = with_inference(doc, inference)
@@ -100,16 +119,21 @@ def load_spec(path: Path | str, overlays: Sequence[Document] = (), *, strict: bo
 
 
 def load_specs(
-    paths: Iterable[Path | str], overlay_files: Iterable[Path | str] = (), *, strict: bool = False
+    paths: Iterable[Path | str],
+    overlay_files: Iterable[Path | str] = (),
+    *,
+    strict: bool = False,
+    ref_root: Path | str | None = None,
 ) -> list[LoadedSpec]:
     """Load several specs with their overlays; refuse a family or a route declared twice.
-    `strict`: refuse a document for anything a lenient load would only warn about."""
+    `strict`: refuse a document for anything a lenient load would only warn about.
+    `ref_root`: where external `$ref`s may read (default: each document's folder tree)."""
     files = [Path(p) for p in paths]
     overlays = [load_yaml(p) for p in overlay_files]
     assigned: dict[int, list[Document]] = {i: [] for i in range(len(files))}
     for overlay in overlays:
         assigned[_spec_for(overlay, files)].append(overlay)
-    loaded = [load_spec(f, assigned[i], strict=strict) for i, f in enumerate(files)]
+    loaded = [load_spec(f, assigned[i], strict=strict, ref_root=ref_root) for i, f in enumerate(files)]
     check_unique_families([spec.family for spec in loaded])
     check_route_clashes(loaded)
     return loaded

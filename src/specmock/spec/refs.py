@@ -7,11 +7,20 @@ A target that (directly or not) refers to itself is hoisted once into
 `components/schemas` and referred to locally, so recursion survives bundling.
 Invariant: after `bundle`, every `$ref` in the document starts with `#`.
 Remote (http) references are refused at load: a mock must not fetch at start-up.
+
+Third-party documents are what users feed in, so a reference reads only a
+regular file (no FIFO, device or /dev/zero) of at most MAX_REF_BYTES inside the
+reference root: the document's folder tree unless the loader is given a wider
+one (`ref_root`, or SPECMOCK_REF_ROOT). A symlink counts where it leads. A
+reference is followed wherever it is written (an `example: {$ref: pet.json}`
+is common practice), so `example: {$ref: /etc/passwd}` is refused like any other.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +31,24 @@ from .yamlload import Document, JsonPath
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
+#: The largest file a `$ref` may read (GitHub's whole description is 13 MB).
+MAX_REF_BYTES = 32 * 1024 * 1024
+#: Widens the reference root for every load (`specmock serve` reads it too).
+REF_ROOT_ENV = "SPECMOCK_REF_ROOT"
+
+
+def ref_root_for(document: Path, ref_root: Path | str | None = None) -> Path:
+    """Where `document`'s external references may read: `ref_root`, SPECMOCK_REF_ROOT, else its folder."""
+    chosen = ref_root if ref_root is not None else os.environ.get(REF_ROOT_ENV) or document.resolve().parent
+    return Path(chosen).resolve()
+
 
 class _Bundler:
     """Walks one root document, pulling in the files its references name."""
 
-    def __init__(self, root: Document) -> None:
+    def __init__(self, root: Document, ref_root: Path) -> None:
         self.root = root
+        self.ref_root = ref_root
         self.files: dict[Path, Any] = {root.path.resolve(): root.data}
         self.hoisted: dict[tuple[Path, str], str] = {}
         self.components: dict[str, Any] = {}
@@ -48,6 +69,23 @@ class _Bundler:
             return self.follow(ref, node, base, at, stack)
         return {key: self.walk(value, base, (*at, key), stack) for key, value in node.items()}
 
+    def readable(self, target: Path, ref: str, at: JsonPath) -> None:
+        """Refuse a target outside the reference root, not a regular file, or too large."""
+        if not target.is_relative_to(self.ref_root):
+            raise self.root.error(
+                at,
+                f"$ref {ref!r} reads {target}, outside {self.ref_root} (the document's folder tree); "
+                f"a wider root is given with ref_root= or {REF_ROOT_ENV}",
+            )
+        try:
+            info = os.stat(target)
+        except OSError as exc:
+            raise self.root.error(at, f"$ref {ref!r}: cannot read {target}: {exc.strerror or exc}") from None
+        if not stat.S_ISREG(info.st_mode):
+            raise self.root.error(at, f"$ref {ref!r}: {target} is not a regular file")
+        if info.st_size > MAX_REF_BYTES:
+            raise self.root.error(at, f"$ref {ref!r}: {target} is larger than {MAX_REF_BYTES // 2**20} MB")
+
     def follow(
         self, ref: str, node: dict[str, Any], base: Path, at: JsonPath, stack: tuple[tuple[Path, str], ...]
     ) -> Any:
@@ -60,6 +98,8 @@ class _Bundler:
             return {**node, "$ref": "#" + pointer}
         if key in stack or key in self.hoisted:
             return {"$ref": self.hoist(key, at, stack)}
+        if target_file.resolve() not in self.files:
+            self.readable(target_file, ref, at)
         try:
             data = self.load(target_file)
             target = resolve_pointer(data, "#" + pointer) if pointer else data
@@ -85,11 +125,12 @@ class _Bundler:
         return self.hoisted[key]
 
 
-def bundle(doc: Document) -> Document:
-    """`doc` with every external local `$ref` replaced by what it names."""
+def bundle(doc: Document, ref_root: Path | str | None = None) -> Document:
+    """`doc` with every external local `$ref` replaced by what it names (read within `ref_root`,
+    by default the document's folder tree)."""
     if not _has_external(doc.data):
         return doc
-    bundler = _Bundler(doc)
+    bundler = _Bundler(doc, ref_root_for(doc.path, ref_root))
     data = bundler.walk(doc.data, doc.path.resolve(), (), ())
     if bundler.components:
         components = data.setdefault("components", {})
