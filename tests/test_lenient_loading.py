@@ -10,6 +10,7 @@ line the warning must name.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import httpx
@@ -174,6 +175,16 @@ TRAILING_SLASH = """\
         '200': {description: the same}
 """
 
+SAME_SHAPE = """\
+  /items/{itemId}:
+    get:
+      operationId: getItemAgain  # HERE
+      parameters:
+        - {name: itemId, in: path, required: true, schema: {type: string}}
+      responses:
+        '200': {description: the same}
+"""
+
 NO_SUCCESS = """\
   /broken:
     get:
@@ -198,6 +209,7 @@ BAD_BODY = """\
 
 LEFT_OUT = [
     ("trailing-slash-duplicate", TRAILING_SLASH, "GET /items/ (listItemsAgain) left out: GET /items/ is the same"),
+    ("same-shape-duplicate", SAME_SHAPE, "GET /items/{itemId} (getItemAgain) left out: GET /items/{itemId} is the"),
     ("invalid-parameter-schema", NO_SUCCESS, "GET /broken (broken) left out: invalid query parameter schema"),
     ("invalid-body-schema", BAD_BODY, "POST /bad (badBody) left out: badBody: invalid body schema"),
 ]
@@ -271,3 +283,28 @@ def test_the_vendor_documents_quirks_load_with_zero_configuration() -> None:
         assert started.status_code == 200, started.text
         created = http.post(f"/o/{org}/store/s/kv", json={"key": "k", "value": "v", "expiresAt": None})
         assert created.status_code == 201, created.text
+
+
+def test_the_commands_in_the_loading_page_run_as_it_says() -> None:
+    """docs/loading.md's shell commands, run from the repository root."""
+    import re
+    import shlex
+
+    root = Path(__file__).parent.parent
+    page = (root / "docs" / "loading.md").read_text()
+    commands = [line for block in re.findall(r"```sh\n(.*?)```", page, re.S) for line in block.splitlines()]
+    assert len(commands) == 2
+    outcomes = []
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        for command in commands:
+            argv = shlex.split(command)
+            assert argv[0] == "specmock"
+            outcomes.append(run_cli(*argv[1:]))
+    finally:
+        os.chdir(cwd)
+    listed, strict = outcomes
+    assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 5
+    assert strict.returncode == 2 and strict.stderr.count("versori-like.yaml:") == 3
+    assert all("Traceback" not in outcome.stderr for outcome in outcomes)

@@ -11,6 +11,7 @@ mistake in `x-specmock` (the author's own declarations) still refuses the load.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,7 +45,8 @@ class Unservable(LoadError):
 
 
 def _route_key(template: str, method: str) -> tuple[str, str]:
-    return (method, template.rstrip("/") or "/")
+    """One route per method and shape: `/a/` is `/a`, `/a/{id}` is `/a/{petId}` (the router's reading)."""
+    return (method, re.sub(r"\{[^/}]*\}", "{}", template.rstrip("/") or "/"))
 
 
 def load_family(path: Path | str) -> Family:
@@ -146,7 +148,7 @@ def compile_family(doc: Document, diagnostics: Diagnostics | None = None) -> Fam
                         doc.path,
                         doc.line_of(at),
                         f"{method.upper()} {path_template} is the same route as {routes[route]} "
-                        "(a trailing slash is optional)",
+                        "(a trailing slash is optional, parameter names do not count)",
                     )
             except Unservable as exc:
                 if diagnostics is None:
