@@ -264,3 +264,30 @@ def test_schema_names_are_never_fetched(tmp_path: Path, silent_server: str, sche
     assert time.perf_counter() - started < 15
     assert result.returncode == 0, result.stderr
     assert "is a name, never fetched" in result.stderr
+
+
+def test_the_validators_never_retrieve_a_reference(silent_server: str) -> None:
+    """Beyond the repairs (which drop `$schema`/`$id`): jsonschema resolves in a registry that never
+    retrieves, jsonschema-rs runs offline, and its meta-schema check is skipped for a `$schema`."""
+    from referencing.exceptions import Unresolvable
+
+    from specmock.spec.fastvalidation import compile_fast
+    from specmock.spec.patterns import VALIDATOR, no_retrieval
+    from specmock.spec.schema_check import surely_valid_schema
+
+    remote = {"type": "object", "properties": {"a": {"$ref": f"{silent_server}/a.json"}}}
+    started = time.perf_counter()
+    validator = VALIDATOR(remote, registry=no_retrieval())
+    with pytest.raises(Unresolvable):
+        list(validator.iter_errors({"a": 1}))
+    assert compile_fast(remote) is None  # jsonschema-rs refuses to build it offline
+    assert surely_valid_schema({"$schema": f"{silent_server}/schema", "type": "string"}) is False
+    assert time.perf_counter() - started < 2
+
+
+def test_serve_strict_refuses_before_listening(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text((HOSTILE / "lookaround-pattern.yaml").read_text())
+    result = run_cli("serve", "--strict", "--port", "0", "--spec", str(spec), timeout=30)
+    assert result.returncode == 2
+    assert f"specmock: {spec}:" in result.stderr and "not a linear-time regular expression" in result.stderr
