@@ -98,13 +98,77 @@ def _additional_properties(
             yield ValidationError(f"Additional properties are not allowed ({names} {were} unexpected)")
 
 
-#: Draft 2020-12 with `pattern`, `patternProperties` and `additionalProperties` matched by RE2.
+def _valid(errors: Iterator[ValidationError]) -> bool:
+    return next(errors, None) is None
+
+
+def _evaluated_keys(validator: Any, instance: dict[str, Any], schema: Any) -> set[str]:
+    """jsonschema's keys evaluated by `schema` (for unevaluatedProperties), patterns through RE2."""
+    if not isinstance(schema, dict):
+        return set()
+    keys: set[str] = set()
+    for keyword in ("$ref", "$dynamicRef"):
+        ref = schema.get(keyword)
+        if ref is not None:
+            resolved = validator._resolver.lookup(ref)
+            evolved = validator.evolve(schema=resolved.contents, _resolver=resolved.resolver)
+            keys |= _evaluated_keys(evolved, instance, resolved.contents)
+    properties = schema.get("properties")
+    if isinstance(properties, dict):
+        keys |= properties.keys() & instance.keys()
+    for keyword in ("additionalProperties", "unevaluatedProperties"):
+        if (subschema := schema.get(keyword)) is not None:
+            keys |= {k for k, v in instance.items() if _valid(validator.descend(v, subschema))}
+    for pattern in schema.get("patternProperties", ()):
+        keys |= {k for k in instance if _search(pattern, k)}
+    for name, subschema in (schema.get("dependentSchemas") or {}).items():
+        if name in instance:
+            keys |= _evaluated_keys(validator, instance, subschema)
+    for keyword in ("allOf", "oneOf", "anyOf"):
+        for subschema in schema.get(keyword, ()):
+            if _valid(validator.descend(instance, subschema)):
+                keys |= _evaluated_keys(validator, instance, subschema)
+    if "if" in schema:
+        if validator.evolve(schema=schema["if"]).is_valid(instance):
+            keys |= _evaluated_keys(validator, instance, schema["if"])
+            keys |= _evaluated_keys(validator, instance, schema.get("then"))
+        else:
+            keys |= _evaluated_keys(validator, instance, schema.get("else"))
+    return keys
+
+
+def _unevaluated_properties(
+    validator: Any, unevaluated: Any, instance: Any, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
+    """jsonschema's own, with the evaluated keys found through RE2."""
+    if not validator.is_type(instance, "object"):
+        return
+    evaluated = _evaluated_keys(validator, instance, schema)
+    bad = [
+        key
+        for key in instance
+        if key not in evaluated and not _valid(validator.descend(instance[key], unevaluated, path=key))
+    ]
+    if bad:
+        names = ", ".join(repr(key) for key in (sorted(bad, key=str) if unevaluated is False else bad))
+        were = "was" if len(bad) == 1 else "were"
+        if unevaluated is False:
+            yield ValidationError(f"Unevaluated properties are not allowed ({names} {were} unexpected)")
+        else:
+            yield ValidationError(
+                f"Unevaluated properties are not valid under the given schema ({names} {were} unevaluated and invalid)"
+            )
+
+
+#: Draft 2020-12 with every keyword that matches a regular expression (`pattern`,
+#: `patternProperties`, `additionalProperties`, `unevaluatedProperties`) matching through RE2.
 VALIDATOR: type[Draft202012Validator] = validators.extend(  # type: ignore[no-untyped-call]
     Draft202012Validator,
     {
         "pattern": _pattern,
         "patternProperties": _pattern_properties,
         "additionalProperties": _additional_properties,
+        "unevaluatedProperties": _unevaluated_properties,
     },
 )
 
