@@ -36,7 +36,6 @@ def marked(path: Path, mark: str) -> int:
 REFUSED = [
     ("passwd-example.yaml", "$ref '/etc/passwd' reads /etc/passwd, outside"),
     ("dotdot-ref.yaml", "reads /etc/passwd, outside"),
-    ("remote-ref.yaml", "remote $ref 'http://127.0.0.1:9/user.json' is not supported"),
     ("alias-bomb.yaml", "through aliases (a YAML alias bomb?)"),
     ("doubling-refs.yaml", "expands to more than 200,000 nodes; refused"),
     ("deep-refs.yaml", "references nest more than 128 levels deep; refused"),
@@ -291,3 +290,13 @@ def test_serve_strict_refuses_before_listening(tmp_path: Path) -> None:
     result = run_cli("serve", "--strict", "--port", "0", "--spec", str(spec), timeout=30)
     assert result.returncode == 2
     assert f"specmock: {spec}:" in result.stderr and "not a linear-time regular expression" in result.stderr
+
+
+def test_a_remote_ref_is_warned_never_fetched() -> None:
+    path = HOSTILE / "remote-ref.yaml"
+    app = MockApp([path], seed=1)
+    (warning,) = app.families[0].warnings
+    assert warning.startswith(f"{path}:{marked(path, '# SERVED')}: #/paths/~1users/get/responses/200/content/")
+    assert "remote $ref 'http://127.0.0.1:9/user.json' is not fetched" in warning
+    with client(app) as http:
+        assert http.get("/users").status_code == 200

@@ -52,11 +52,11 @@ def read_document(
     converted."""
     doc = load_document(path)
     version = detect(doc)
-    doc = bundle(doc, ref_root)
     if diagnostics is None:
         diagnostics = Diagnostics(doc)
     else:
         diagnostics.document = doc
+    doc = bundle(doc, ref_root, diagnostics)
     repair(doc, diagnostics, version)
     check_ref_budget(doc)
     return normalise(doc)
