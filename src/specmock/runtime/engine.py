@@ -538,12 +538,13 @@ class Engine:
 
 
 def _dependency_order(family: Family) -> list[Collection]:
-    """Collections after those they reference or live under, so fixtures resolve."""
+    """Collections after those they reference or live under, so fixtures resolve (linear: each
+    collection is visited once, by name; a list membership test made it quadratic)."""
     ordered: list[Collection] = []
     visiting: set[str] = set()
 
     def visit(coll: Collection) -> None:
-        if coll in ordered or coll.name in visiting:
+        if coll.name in visiting:
             return
         visiting.add(coll.name)
         for dep in [coll.parent, *(r.collection for r in coll.references)]:

@@ -11,6 +11,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from .auth import Authenticator
+from .diagnostics import LeftOut
 from .error_styles import ErrorStyle
 from .fastvalidation import BodyValidator
 from .lifecycle import Lifecycle, override_lifecycle
@@ -176,6 +177,10 @@ class Family:
     errors: ErrorStyle
     collections: dict[str, Collection] = field(default_factory=dict)
     operations: list[Operation] = field(default_factory=list)
+    #: Operations the document declares that cannot be served (a lenient load), and why.
+    left_out: list[LeftOut] = field(default_factory=list)
+    #: The load's warning lines, `file:line: #/pointer: reason` (a lenient load).
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
