@@ -330,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for label, count in list(t["documents_per_failing_class"].items())[:8]:
             print(f"          {count:>3} documents: {label}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    settings = {k: v for k, v in vars(args).items() if k != "out"}
+    settings = {k: [str(p) for p in v] if k == "docs" else v for k, v in vars(args).items() if k != "out"}
     args.out.write_text(json.dumps({"settings": settings, "checks": CHECKS, "totals": summary,
                                     "documents": [asdict(d) for d in results]}, indent=1) + "\n")  # fmt: skip
     print(f"written {args.out}")
