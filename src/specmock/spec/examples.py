@@ -1,9 +1,12 @@
 """Answers for operations that fit no collection: what the document shows.
 
 Like Prism, such an operation answers its success response's documented
-example (the media type's `example`, else its first `examples` entry, else the
-schema's own `examples`), else data generated from the schema. The request is
-validated all the same; only the answer is canned. Compiled once per operation.
+example (the media type's `example`, else its `examples` entries in order, else the
+schema's own `examples`), else data generated from the schema. Unlike Prism, an
+example that breaks its own schema (an enum value the schema lacks, a missing
+required field: vendor documents have them) is passed over for the next one, else
+for generated data, so the answer validates. The request is validated all the
+same; only the answer is canned. Compiled once per operation.
 
 Every answer goes out in a media type its response declares (`response_media_type`):
 application/json where declared, else the first JSON one (`application/hal+json`,
@@ -22,6 +25,7 @@ from typing import Any
 
 from .model import Collection, Family
 from .schematools import inline_refs
+from .validation import compile_validator
 
 _JSON = re.compile(r"^application/([a-z0-9.+-]*\+)?json($|;)", re.IGNORECASE)
 _ABSENT = object()
@@ -116,15 +120,27 @@ def compile_example(document: dict[str, Any], responses: dict[str, Any], status:
     media_obj = content[media]
     if not _JSON.match(_sent(media)):
         return ExampleResponse(status=status, has_body=False, example=_ABSENT, raw=_text_example(media_obj))
-    example: Any = _ABSENT
     schema = media_obj.get("schema")
+    candidates: list[Any] = []
     if "example" in media_obj:
-        example = media_obj["example"]
-    elif isinstance(media_obj.get("examples"), dict):
-        for named in media_obj["examples"].values():
-            if isinstance(named, dict) and "value" in named:
-                example = named["value"]
-                break
-    elif isinstance(schema, dict) and isinstance(schema.get("examples"), list) and schema["examples"]:
-        example = schema["examples"][0]
+        candidates.append(media_obj["example"])
+    if isinstance(media_obj.get("examples"), dict):
+        candidates += [e["value"] for e in media_obj["examples"].values() if isinstance(e, dict) and "value" in e]
+    if isinstance(schema, dict) and isinstance(schema.get("examples"), list):
+        candidates += schema["examples"]
+    example = _first_valid(candidates, schema, document)
     return ExampleResponse(status=status, has_body=True, example=example, schema=schema or {})
+
+
+def _first_valid(candidates: list[Any], schema: Any, document: dict[str, Any]) -> Any:
+    """The first example that validates against `schema` (_ABSENT when none does). A schema that
+    cannot be compiled vouches for nothing and refutes nothing: the first example stands."""
+    if not candidates:
+        return _ABSENT
+    if not isinstance(schema, dict) or not schema:
+        return candidates[0]
+    try:
+        validator = compile_validator(schema, document)
+        return next((c for c in candidates if validator.is_valid(c)), _ABSENT)
+    except Exception:  # a broken schema is the loader's to report, not the example's
+        return candidates[0]
