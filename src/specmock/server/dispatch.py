@@ -271,19 +271,21 @@ class Dispatcher:
         except Problem as problem:
             if outcome == Outcome.OK:
                 outcome = Outcome.INVALID if problem.kind in _INVALID_KINDS else Outcome.REFUSED
-            response = self.problem_response(family, problem)
+            response = self.problem_response(family, op, problem)
         except StateUnavailable as exc:  # a shared state that cannot be reached
             outcome = Outcome.REFUSED
             headers = {"Retry-After": str(exc.retry_after)}
             unavailable = Problem(503, family.errors.message("unavailable"), kind="unavailable", headers=headers)
-            response = self.problem_response(family, unavailable)
+            response = self.problem_response(family, op, unavailable)
         except ClientDisconnect:
             outcome = Outcome.DISCONNECTED
             response = Response(status_code=499)
         except Exception:
             log.exception("internal error answering %s %s", request.method, path)
             outcome = Outcome.ERROR
-            response = self.problem_response(family, Problem(500, family.errors.message("internal"), kind="internal"))
+            response = self.problem_response(
+                family, op, Problem(500, family.errors.message("internal"), kind="internal")
+            )
         if decision is not None and (decision.reset or decision.truncate):
             outcome = Outcome.DROPPED
         self._record(request, family, op, response, body, perf_counter() - started, decision, outcome)
@@ -393,7 +395,7 @@ class Dispatcher:
         )
         if "{" in message:  # the wording needs details a forced response does not have
             message = HTTPStatus(forced.status).phrase + "."
-        return self.problem_response(family, Problem(forced.status, message, kind="forced", headers=headers))
+        return self.problem_response(family, op, Problem(forced.status, message, kind="forced", headers=headers))
 
     # -- steps ------------------------------------------------------------------
 
@@ -504,9 +506,17 @@ class Dispatcher:
             response.body = b""
         return response
 
-    def problem_response(self, family: Family, problem: Problem) -> Response:
-        """`problem` as the family's error body."""
-        return JsonResponse(family.errors.render(problem), problem.status, problem.headers)
+    def problem_response(self, family: Family, op: Operation | None, problem: Problem) -> Response:
+        """`problem` in the body the document declares for its status (spec/error_bodies.py)."""
+        bodies = (op.error_bodies if op is not None else None) or family.error_bodies
+        if bodies is None:
+            return JsonResponse(family.errors.render(problem), problem.status, problem.headers)
+        content, media = bodies.render(problem)
+        if media is None:
+            return Response(status_code=problem.status, headers=problem.headers or None)
+        if media == JSON:
+            return JsonResponse(content, problem.status, problem.headers)
+        return JsonResponse(content, problem.status, {**problem.headers, "content-type": media})
 
 
 class _Absent:

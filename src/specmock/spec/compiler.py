@@ -16,6 +16,7 @@ from jsonschema.exceptions import SchemaError
 
 from ..errors import LoadError
 from .auth import Authenticator, SecurityScheme
+from .error_bodies import ErrorBodyCompiler
 from .error_styles import ErrorStyle
 from .examples import compile_example, example_collection, json_body_schema
 from .extension_schema import COLLECTION_SCHEMA, FAMILY_SCHEMA, OPERATION_SCHEMA
@@ -92,6 +93,7 @@ def compile_family(doc: Document) -> Family:
     if "body" in raw_errors:
         style.body = raw_errors["body"]
     style.fields_body = raw_errors.get("fieldsBody")
+    error_bodies = ErrorBodyCompiler(doc, style)
 
     family = Family(
         name=ext["family"],
@@ -100,6 +102,7 @@ def compile_family(doc: Document) -> Family:
         prefix=_prefix(doc),
         document=data,
         errors=style,
+        error_bodies=error_bodies.family_bodies,
     )
     for name, raw in (ext.get("collections") or {}).items():
         family.collections[name] = _collection(doc, name, raw)
@@ -119,13 +122,14 @@ def compile_family(doc: Document) -> Family:
             if method not in item:
                 continue
             at: JsonPath = ("paths", path_template, method)
-            op = _operation(doc, family, schemes, path_template, method, item, at)
+            op = _operation(doc, family, schemes, path_template, method, item, at, error_bodies)
             if op.operation_id in seen:
                 raise doc.error(at, f"operationId {op.operation_id!r} is used twice")
             seen[op.operation_id] = at
             family.operations.append(op)
     if not family.operations:
         raise doc.error(("paths",), "the spec declares no operations")
+    error_bodies.finish()
     return family
 
 
@@ -255,6 +259,7 @@ def _operation(
     method: str,
     item: dict[str, Any],
     at: JsonPath,
+    error_bodies: ErrorBodyCompiler,
 ) -> Operation:
     raw = item[method]
     op_id = raw.get("operationId")
@@ -358,6 +363,7 @@ def _operation(
         header_params=_param_set(doc, "header", params, at),
         body_validator=body_validator,
         body_required=body_required,
+        error_bodies=error_bodies.operation(op_id, responses, at),
         strip_read_only=read_only,
         merged_validator=merged_validator,
         id_param=id_param,

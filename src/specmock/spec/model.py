@@ -11,6 +11,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from .auth import Authenticator
+from .error_bodies import ErrorBodies
 from .error_styles import ErrorStyle
 from .fastvalidation import BodyValidator
 from .lifecycle import Lifecycle, override_lifecycle
@@ -158,6 +159,8 @@ class Operation:
     responses: dict[str, Any] = field(default_factory=dict)  # status -> raw response object
     #: For `action: example`: what to answer (the documented example, else data from the schema).
     example: Any = None
+    #: Its refusals' bodies, by status, in the shapes the document declares (spec/error_bodies.py).
+    error_bodies: ErrorBodies | None = None
 
     @property
     def qualified_id(self) -> str:
@@ -176,6 +179,8 @@ class Family:
     errors: ErrorStyle
     collections: dict[str, Collection] = field(default_factory=dict)
     operations: list[Operation] = field(default_factory=list)
+    #: Bodies of refusals no operation shapes (unrouted requests, undocumented statuses).
+    error_bodies: ErrorBodies | None = None
 
 
 @dataclass(frozen=True)
