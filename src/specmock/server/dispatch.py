@@ -13,7 +13,6 @@ import json
 import logging
 import random
 import re
-import time
 from sys import intern
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
@@ -27,7 +26,7 @@ from ..clock import MockClock
 from ..encoding import encode
 from ..errors import FieldError, Problem
 from ..runtime.engine import Call, Engine, Result
-from ..runtime.journal import Entry, Journal, Outcome
+from ..runtime.journal import Journal, Outcome, refusal
 from ..runtime.persistence import StateUnavailable
 from ..scenario.chaos import IN_PROCESS, Sleep, deliver
 from ..scenario.loader import AuthPolicy, Scenario
@@ -37,6 +36,7 @@ from ..scenario.tokens import check_token
 from ..spec.model import Family, Operation
 from ..spec.nesting import nested_deeper
 from ..spec.validation import field_error, format_path
+from .journaling import record
 from .refusals import forced_response, preferred, problem_response, unrouted
 from .router import Router
 from .wire import ApiRequest, JsonResponse
@@ -45,7 +45,6 @@ if TYPE_CHECKING:
     from ..runtime.persistence import StatePersister
 
 log = logging.getLogger("specmock")
-access_log = logging.getLogger("specmock.access")
 
 JSON = "application/json"
 DEFAULT_MAX_BODY = 1024 * 1024
@@ -64,6 +63,16 @@ def _lenient_json(raw: bytes) -> Any:
         return json.loads(raw)
     except ValueError:
         return None
+
+
+def _as_received(raw: bytes | None) -> Any:
+    """A refused body for the journal: its JSON when it parses, else its text; None when empty."""
+    if not raw or not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return raw.decode("utf-8", "replace")
 
 
 class _DuplicateKey(ValueError):
@@ -189,6 +198,7 @@ class Dispatcher:
         decision: Decision | None = None
         body: Any = None
         outcome = Outcome.OK
+        reason: dict[str, Any] | None = None
         try:
             scenario = self._scenario(request, family)
             if op is None:
@@ -231,8 +241,12 @@ class Dispatcher:
             if outcome == Outcome.OK:
                 outcome = Outcome.INVALID if problem.kind in _INVALID_KINDS else Outcome.REFUSED
             response = problem_response(family, op, problem)
+            reason = refusal(problem.kind, problem.message, [(f.field, f.message) for f in problem.fields])
+            if body is None and problem.kind != "payload_too_large" and isinstance(request, ApiRequest):
+                body = _as_received(await request.received(self.journal.body_limit))  # as the client sent it
         except StateUnavailable as exc:  # a shared state that cannot be reached
             outcome = Outcome.REFUSED
+            reason = refusal("unavailable", str(exc), [])
             headers = {"Retry-After": str(exc.retry_after)}
             unavailable = Problem(503, family.errors.message("unavailable"), kind="unavailable", headers=headers)
             response = problem_response(family, op, unavailable)
@@ -242,60 +256,24 @@ class Dispatcher:
         except Exception:
             log.exception("internal error answering %s %s", request.method, path)
             outcome = Outcome.ERROR
+            reason = refusal("internal", "an error in the mock (logged)", [])
             response = problem_response(family, op, Problem(500, family.errors.message("internal"), kind="internal"))
         if decision is not None and (decision.reset or decision.truncate):
             outcome = Outcome.DROPPED
-        self._record(request, family, op, response, body, perf_counter() - started, decision, outcome)
-        return response, decision
-
-    def _record(
-        self,
-        request: Request,
-        family: Family,
-        op: Operation | None,
-        response: Response,
-        body: Any,
-        seconds: float,
-        decision: Decision | None,
-        outcome: Outcome,
-    ) -> None:
-        """The last step of every request: the journal entry, and the access log line when asked for.
-        Bodies over the journal's body limit keep their head only (and their size)."""
-        limit = self.journal.body_limit
-        raw = response.body
-        declared = request.headers.get("content-length", "")
-        request_bytes = min(int(declared), limit) if declared.isdigit() else 0
-        if declared.isdigit() and int(declared) > limit:
-            body = f"[request body of {declared} bytes: over the journal's body limit of {limit}]"
-        entry = Entry(
-            seq=self.journal.next_seq(),
-            timestamp=time.time(),
-            method=request.method,
-            path=request.scope["path"],
-            query=request.scope.get("query_string", b"").decode("latin-1"),
-            family=family.name,
-            operation_id=op.operation_id if op else None,
-            status=response.status_code,
-            request_body=body,
-            response_raw=bytes(raw[:limit]) if len(raw) > limit else bytes(raw),
-            response_bytes=len(raw),
-            request_bytes=request_bytes,
-            duration_ms=seconds * 1000,
-            rule=decision.label if decision else None,
+        record(
+            self.journal,
+            request,
+            family,
+            op,
+            response,
+            body=body,
+            seconds=perf_counter() - started,
+            decision=decision,
             outcome=outcome,
+            reason=reason,
+            log_access=self.access_log,
         )
-        self.journal.add(entry)
-        if self.access_log and access_log.isEnabledFor(logging.INFO):  # no line built for a logger that is off
-            line = {
-                "method": entry.method,
-                "path": entry.path,
-                "operationId": entry.operation_id,
-                "status": entry.status,
-                "ms": round(entry.duration_ms, 3),
-                "rule": entry.rule,
-                "outcome": entry.outcome,
-            }
-            access_log.info(json.dumps(line, separators=(",", ":")))
+        return response, decision
 
     async def _handle(self, call: Call) -> Result:
         """Run the operation; with a state file, answer only once its change is on disk.
@@ -389,6 +367,8 @@ class Dispatcher:
                 raise Problem(413, errors.message("payload_too_large", limit=self.max_body), kind="payload_too_large")
             chunks.append(chunk)
         raw = b"".join(chunks)
+        if isinstance(request, ApiRequest):
+            request.keep_body(raw)
         if not raw.strip():
             if op.body_required:
                 raise Problem(

@@ -9,6 +9,7 @@ a forced 401 looks like a real one.
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 
 from starlette.responses import Response
@@ -19,6 +20,7 @@ from ..scenario.loader import Forced
 from ..spec.model import Family, Operation
 from .wire import JsonResponse
 
+log = logging.getLogger("specmock")
 JSON = "application/json"
 
 #: The kind of problem a forced status stands for: its wording and enum values are that kind's.
@@ -42,7 +44,11 @@ def problem_response(family: Family, op: Operation | None, problem: Problem) -> 
     bodies = (op.error_bodies if op is not None else None) or family.error_bodies
     if bodies is None:
         return JsonResponse(family.errors.render(problem), problem.status, problem.headers)
-    content, media = bodies.render(problem)
+    try:
+        content, media = bodies.render(problem)
+    except Exception:  # a refusal is never a 500: the family's own template, which always renders
+        log.exception("could not shape the %s of %s in its documented schema", problem.status, family.name)
+        return JsonResponse(family.errors.render(problem), problem.status, problem.headers)
     if media is None:
         return Response(status_code=problem.status, headers=problem.headers or None)
     if media == JSON:

@@ -80,7 +80,7 @@ def _pointer(field: str) -> str:
 
 def _loc(field: str) -> list[Any]:
     parts = [p for p in field.replace("[", ".").replace("]", "").split(".") if p]
-    return ["body", *(int(p) if p.isdigit() else p for p in parts)]
+    return ["body", *(int(p) if p.isascii() and p.isdigit() else p for p in parts)]
 
 
 def _now() -> str:
