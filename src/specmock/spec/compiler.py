@@ -28,6 +28,7 @@ from .routing_trie import template_params
 from .schema_check import check_document
 from .schematools import Stripper, compile_stripper, flagged_paths, inline_refs, resolve_pointer
 from .templates import template_errors
+from .undeclared import compile_projector, then
 from .validation import ParameterSet, compile_validator, locate, make_parameter
 from .yamlload import Document, JsonPath, load_yaml
 
@@ -320,6 +321,9 @@ def _operation(
             raise doc.error((*at, "requestBody"), f"{op_id}: invalid body schema: {exc.message}") from None
         body_required = bool(body.get("required"))
         read_only = compile_stripper(frozenset(flagged_paths(schema, "readOnly")))
+        undeclared = ext.get("undeclaredFields", doc.data["x-specmock"].get("undeclaredFields", "keep"))
+        if undeclared == "ignore" and schema is not None:
+            read_only = then(compile_projector(schema), read_only)
 
     merged_validator = _merged_validator(doc, ext, op_id, action, (*at, "x-specmock", "mergedSchema"))
 

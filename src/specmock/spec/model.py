@@ -140,6 +140,8 @@ class Operation:
     header_params: ParameterSet
     body_validator: BodyValidator | None = None
     body_required: bool = False
+    #: Removes what the server ignores from a request body: readOnly fields and, with
+    #: `undeclaredFields: ignore`, properties the body's schema does not declare.
     strip_read_only: Stripper | None = None
     #: Checks the item an update would store (`x-specmock.mergedSchema`); None when undeclared.
     merged_validator: Draft202012Validator | None = None
