@@ -268,12 +268,13 @@ class ErrorBodyCompiler:
             ErrorBody(style, t, MISSING, media, "schema") for t in schema_templates(inlined, status, _phrase(status))
         ]
         candidates += [ErrorBody(style, example, MISSING, media, "example") for example in _examples(media_obj)]
-        reason = ""
+        reasons: dict[str, str] = {}
         for candidate in candidates:
             errors = [e for p in problems for e in validator.iter_errors(candidate.data(p))]
             if not errors:
                 return candidate
-            reason = reason or errors[0].message
+            reasons.setdefault(candidate.source, errors[0].message)
+        reason = reasons.get("schema") or reasons.get("template", "")  # the closest attempt's
         line = self.doc.line_of(at) if at else None
         where = f"{self.doc.path}:{line}" if line else str(self.doc.path)
         log.warning("%s: %s: no error body fits its schema (%s); refusals use the family's format", where, what, reason)
