@@ -4,7 +4,7 @@ For every operation of every bundled and vendored document (and the small docume
 under tests/refusal_documents/, written here to reproduce public documents' error
 schemas), the test provokes each refusal the mock gives: missing credentials, a body
 of the wrong type, malformed JSON, the wrong media type, an unknown id, and every
-documented error status through `Prefer: code=`. Each answer whose status the
+documented error status through `Prefer: code=`, a body over the size limit. Each answer whose status the
 operation documents must validate against that response's schema (in its declared
 media type). Documents are served in-process: a document's sweep takes well under a second.
 """
@@ -32,7 +32,8 @@ DOCUMENTS = sorted(
         *(ROOT / "tests" / "refusal_documents").glob("*.yaml"),
     ]
 )
-REFUSALS = ("no_credentials", "wrong_body", "malformed", "media_type", "unknown_id", "prefer")
+#: The body size limit of the mocks under test: small, so a 413 is cheap to provoke.
+MAX_BODY = 256
 
 
 def credentials(op: Operation) -> dict[str, Any]:
@@ -83,6 +84,8 @@ def provocations(op: Operation) -> Iterator[tuple[str, dict[str, Any]]]:
         yield "malformed", {**base, **creds, "headers": json_headers, "content": b'{"a": '}
         text = {**creds["headers"], "Content-Type": "text/plain"}
         yield "media_type", {**base, **creds, "headers": text, "content": b"hello"}
+        large = b'{"name": "' + b"x" * MAX_BODY + b'"}'
+        yield "too_large", {**base, **creds, "headers": json_headers, "content": large}
     if op.action.needs_id and op.action is not Action.EXAMPLE:
         body = {"content": b"{}", "headers": {**creds["headers"], "Content-Type": "application/json"}}
         yield "unknown_id", {**base, **creds, **(body if op.body_validator is not None else {})}
@@ -93,7 +96,7 @@ def provocations(op: Operation) -> Iterator[tuple[str, dict[str, Any]]]:
 
 @pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: p.name)
 def test_every_refusal_fits_the_documents_schema_for_its_status(document: Path) -> None:
-    app = MockApp([document], seed=1)
+    app = MockApp([document], seed=1, max_body=MAX_BODY)
     checker = ResponseChecker(app.router)
     failures: list[str] = []
     checked = 0
@@ -178,3 +181,160 @@ def test_an_error_schema_nothing_fits_is_reported_once_at_start_up(
         MockApp([spec], seed=1)
     warnings = [r.getMessage() for r in caplog.records if "no error body fits" in r.getMessage()]
     assert len(warnings) == 1 and f"{spec}:" in warnings[0] and "getWidget's default" in warnings[0]
+
+
+# -- the class of error schemas: each public style gets a body that fits ------------------------------------
+
+_STR = {"type": "string"}
+ERROR_SCHEMAS: dict[str, dict[str, Any]] = {
+    "rfc7807": {
+        "type": "object",
+        "required": ["type", "title", "status"],
+        "properties": {"type": {"type": "string", "format": "uri"}, "title": _STR, "status": {"type": "integer"}},
+    },
+    "rfc7807-invalid-params": {
+        "type": "object",
+        "required": ["title", "invalid-params"],
+        "properties": {
+            "title": _STR,
+            "invalid-params": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["name", "reason"],
+                    "properties": {"name": _STR, "reason": _STR},
+                },
+            },
+        },
+    },
+    "google": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message", "status"],
+                "properties": {
+                    "code": {"type": "integer"},
+                    "message": _STR,
+                    "status": {"enum": ["INVALID_ARGUMENT", "UNAUTHENTICATED", "PERMISSION_DENIED", "NOT_FOUND"]},
+                },
+            }
+        },
+    },
+    "microsoft": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": _STR,
+                    "message": _STR,
+                    "details": {
+                        "type": "array",
+                        "items": {"type": "object", "properties": {"code": _STR, "message": _STR, "target": _STR}},
+                    },
+                },
+            }
+        },
+    },
+    "fastapi": {
+        "type": "object",
+        "properties": {
+            "detail": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["loc", "msg", "type"],
+                    "properties": {"loc": {"type": "array"}, "msg": _STR, "type": _STR},
+                },
+            }
+        },
+    },
+    "jsonapi": {
+        "type": "object",
+        "required": ["errors"],
+        "properties": {
+            "errors": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "required": ["status", "detail"],
+                    "properties": {"status": _STR, "title": _STR, "detail": _STR},
+                },
+            }
+        },
+    },
+    "string-list": {
+        "type": "object",
+        "required": ["errors"],
+        "properties": {"errors": {"type": "array", "items": _STR}},
+    },
+    "field-map": {
+        "type": "object",
+        "required": ["message"],
+        "properties": {
+            "message": _STR,
+            "errors": {"type": "object", "additionalProperties": {"type": "array", "items": _STR}},
+        },
+    },
+    "closed-with-const": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["success", "error"],
+        "properties": {"success": {"const": False}, "error": _STR},
+    },
+    "integer-code-enum": {
+        "type": "object",
+        "required": ["code", "message"],
+        "properties": {"code": {"type": "integer", "enum": [1001, 1002]}, "message": _STR},
+    },
+    "timestamped": {
+        "type": "object",
+        "required": ["timestamp", "path", "error", "status"],
+        "properties": {
+            "timestamp": {"type": "string", "format": "date-time"},
+            "path": _STR,
+            "error": _STR,
+            "status": {"type": "integer"},
+        },
+    },
+    "one-of": {
+        "oneOf": [
+            {
+                "type": "object",
+                "required": ["fault"],
+                "properties": {"fault": {"const": "x"}},
+                "additionalProperties": False,
+            },
+            {"type": "object", "required": ["message"], "properties": {"message": _STR}},
+        ]
+    },
+    "plain-string": {"type": "string"},
+}
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 409, 415])
+@pytest.mark.parametrize("name", list(ERROR_SCHEMAS))
+def test_each_style_of_error_schema_gets_a_body_that_fits(name: str, status: int) -> None:
+    from jsonschema import Draft202012Validator
+
+    from specmock.errors import FieldError, Problem
+    from specmock.spec.error_bodies import ErrorBodyCompiler
+    from specmock.spec.error_styles import ErrorStyle
+    from specmock.spec.yamlload import Document
+
+    schema = ERROR_SCHEMAS[name]
+    response = {"description": "refused", "content": {"application/json": {"schema": schema}}}
+    data = {"openapi": "3.1.0", "paths": {}}
+    compiler = ErrorBodyCompiler(Document(path=Path("doc.yaml"), data=data, lines={}), ErrorStyle())
+    body = compiler.operation("op", {str(status): response}, ("paths", "/x", "post")).for_status(status)
+    assert body.source in ("template", "schema"), body.source
+    problem = Problem(status, "Refused.", kind="validation", fields=[FieldError("items[0].name", "is required")])
+    rendered = body.data(problem)
+    assert not list(Draft202012Validator(schema).iter_errors(rendered)), rendered
+    if status == 400 and "items[0].name" not in str(rendered) and "/items/0/name" not in str(rendered):
+        assert name in ("rfc7807", "closed-with-const", "integer-code-enum", "one-of") or "name" in str(rendered)

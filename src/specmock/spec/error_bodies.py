@@ -128,6 +128,7 @@ class ErrorBody:
             "$detail": detail,
             "$title": _phrase(problem.status),
             "$status": problem.status,
+            "$statusText": str(problem.status),
             "$kind": problem.kind,
             "$now": _now(),
             "$fields": [{"field": f.field, "message": f.message} for f in fields] or MISSING,

@@ -108,6 +108,8 @@ _ITEM_FIELD_NAMES = {
 _ITEM_POINTER_NAMES = {"pointer", "json_pointer", "jsonpointer"}
 _ITEM_LOC_NAMES = {"loc"}
 _ITEM_MESSAGE_NAMES = _MESSAGE_NAMES | {"title", "error"}
+#: The placeholders that name a failing field.
+_FIELD_PLACES = {"$field", "$fieldPointer", "$fieldLoc", "$fieldLine"}
 _FORMAT_VALUES = {
     "uuid": "00000000-0000-0000-0000-000000000000",
     "uri": "about:blank",
@@ -230,6 +232,11 @@ def _flat(schema: Any) -> dict[str, Any]:
     return out
 
 
+def constrained_string(schema: dict[str, Any]) -> bool:
+    """Whether a string schema limits its values beyond a type (a value written here may not fit)."""
+    return any(k in schema for k in ("format", "pattern", "enum", "const"))
+
+
 def _type(schema: dict[str, Any]) -> str | None:
     kind = schema.get("type")
     if isinstance(kind, list):
@@ -269,6 +276,8 @@ class _Builder:
         if isinstance(schema.get("enum"), list) and schema["enum"]:
             return self.enum(schema["enum"])
         kind = _type(schema)
+        if kind == "string" and lowered in _STATUS_NAMES - {"code"} and not constrained_string(schema):
+            return "$statusText"
         if kind in ("integer", "number"):
             if lowered in _STATUS_NAMES or (required and ("code" in lowered or "status" in lowered)):
                 return "$status"
@@ -326,7 +335,9 @@ class _Builder:
         for name, sub in (schema.get("properties") or {}).items():
             lowered = name.lower().replace("-", "_")
             sub_kind = _type(_flat(sub))
-            if lowered in _ITEM_POINTER_NAMES and sub_kind in ("string", None):
+            if sub_kind == "object" and _FIELD_PLACES & set(placeholders(self.item(sub))):
+                out[name] = self.item(sub)  # JSON:API's `source: {pointer}`
+            elif lowered in _ITEM_POINTER_NAMES and sub_kind in ("string", None):
                 out[name] = "$fieldPointer"
             elif lowered in _ITEM_LOC_NAMES and sub_kind == "array":
                 out[name] = "$fieldLoc"
@@ -338,6 +349,10 @@ class _Builder:
                 value = self.field(name, sub, name in required)
                 if value is not MISSING:
                     out[name] = value
+        if not _FIELD_PLACES & set(placeholders(out)):  # no place for the field: name it in the message
+            message = next((k for k, v in out.items() if v == "$fieldMessage"), None)
+            if message is not None:
+                out[message] = "$fieldLine"
         return out
 
     def object(self, schema: dict[str, Any]) -> dict[str, Any] | None:
