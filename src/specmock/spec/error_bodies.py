@@ -265,10 +265,11 @@ class ErrorBodyCompiler:
         problems = samples(style, status)
         candidates = [ErrorBody(style, _style_template(style.body), _style_fields(style), media, "template")]
         inlined = inline_refs(schema, self.document)
-        candidates += [
-            ErrorBody(style, t, MISSING, media, "schema") for t in schema_templates(inlined, status, _phrase(status))
-        ]
+        templates = schema_templates(inlined, status, _phrase(status))
+        built = [ErrorBody(style, t, MISSING, media, "schema") for t in templates]
+        candidates += [b for b in built if b.template != {}]
         candidates += [ErrorBody(style, example, MISSING, media, "example") for example in _examples(media_obj)]
+        candidates += [b for b in built if b.template == {}]  # says nothing: the last resort
         reasons: dict[str, str] = {}
         for candidate in candidates:
             errors = [e for p in problems for e in validator.iter_errors(candidate.data(p))]

@@ -293,8 +293,7 @@ class _Builder:
             if lowered in _FIELD_LISTS and isinstance(schema.get("additionalProperties"), dict):
                 return "$fieldMap"
             if required or lowered in ("error", "problem"):
-                built = self.object(schema)
-                return built if built is not None else MISSING
+                return self.object(schema)
             return MISSING
         if kind == "boolean":
             documented = _documented(schema)
@@ -320,6 +319,8 @@ class _Builder:
             return MISSING
         if documented is not MISSING:
             return documented
+        if lowered.endswith(("url", "uri", "href", "link")) and not constrained_string(schema):
+            return "about:blank"
         return _FORMAT_VALUES.get(str(schema.get("format")), "$message")
 
     def item(self, raw: Any) -> Any:
@@ -355,7 +356,7 @@ class _Builder:
                 out[message] = "$fieldLine"
         return out
 
-    def object(self, schema: dict[str, Any]) -> dict[str, Any] | None:
+    def object(self, schema: dict[str, Any]) -> dict[str, Any]:
         props = schema.get("properties") or {}
         required = set(schema.get("required") or [])
         out: dict[str, Any] = {}
@@ -377,8 +378,6 @@ class _Builder:
                 out[room] = "$detail"
             elif not props and schema.get("additionalProperties") is not False:
                 out["message"] = "$detail"
-            elif not out:
-                return None
         return out
 
 
@@ -397,8 +396,21 @@ def schema_templates(schema: Any, status: int, phrase: str) -> list[Any]:
     for shape in shapes:
         if _type(shape) == "object":
             built = builder.object(shape)
-            if built is not None:
-                candidates.append(built)
+            candidates.append(built)
+            with_one = _with_an_item(built)
+            if with_one != built:  # a oneOf may tell its branches apart only by a list's items
+                candidates.append(with_one)
         elif _type(shape) == "string":
             candidates.append("$detail")
     return candidates
+
+
+def _with_an_item(template: Any) -> Any:
+    """`template` with every field list holding at least one item (the problem itself)."""
+    if isinstance(template, Each):
+        return Each(_with_an_item(template.item), max(1, template.at_least))
+    if isinstance(template, dict):
+        return {key: _with_an_item(sub) for key, sub in template.items()}
+    if isinstance(template, list):
+        return [_with_an_item(sub) for sub in template]
+    return template
