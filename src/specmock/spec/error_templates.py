@@ -400,8 +400,10 @@ def schema_templates(schema: Any, status: int, phrase: str) -> list[Any]:
             with_one = _with_an_item(built)
             if with_one != built:  # a oneOf may tell its branches apart only by a list's items
                 candidates.append(with_one)
-        elif _type(shape) == "string":
-            candidates.append("$detail")
+        else:  # a bare value: a string gets the message, an enum its fitting value, a const itself
+            value = builder.field("message", shape, True)
+            if value is not MISSING:
+                candidates.append(value)
     return candidates
 
 
