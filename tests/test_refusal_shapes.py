@@ -315,6 +315,27 @@ ERROR_SCHEMAS: dict[str, dict[str, Any]] = {
     },
     "plain-string": {"type": "string"},
     "bare-enum": {"type": "string", "enum": ["EMAIL", "USERNAME"]},  # openapi.space's 409
+    "source-names-one-thing": {  # Amadeus's JSON:API issues
+        "type": "object",
+        "required": ["errors"],
+        "properties": {
+            "errors": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "status": {"type": "integer"},
+                        "detail": _STR,
+                        "source": {
+                            "type": "object",
+                            "maxProperties": 1,
+                            "properties": {"parameter": _STR, "pointer": _STR, "example": _STR},
+                        },
+                    },
+                },
+            }
+        },
+    },
     # GitHub's: an empty closed object (a 404 that says nothing), and a oneOf whose branches
     # differ only in their lists' items (a body with no items would match both).
     "empty-closed": {"type": "object", "properties": {}, "additionalProperties": False},

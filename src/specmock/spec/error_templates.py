@@ -354,6 +354,10 @@ class _Builder:
             message = next((k for k, v in out.items() if v == "$fieldMessage"), None)
             if message is not None:
                 out[message] = "$fieldLine"
+        limit = schema.get("maxProperties")
+        if isinstance(limit, int) and len(out) > limit:  # JSON:API's `source` names one thing
+            ranked = sorted(out, key=lambda k: (k not in required, out[k] not in _FIELD_PLACES))
+            out = {k: out[k] for k in ranked[:limit]}
         return out
 
     def object(self, schema: dict[str, Any]) -> dict[str, Any]:
