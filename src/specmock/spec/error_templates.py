@@ -246,6 +246,10 @@ def _type(schema: dict[str, Any]) -> str | None:
     return kind if isinstance(kind, str) else None
 
 
+def _or(value: Any, fallback: Any) -> Any:
+    return fallback if value is MISSING else value
+
+
 def _documented(schema: dict[str, Any]) -> Any:
     """The value the schema itself shows: const, default, first example, else MISSING."""
     for key in ("const", "default", "example"):
@@ -269,6 +273,7 @@ class _Builder:
         return ByKind(values, pick(enum, "forced", self.status, self.phrase))
 
     def field(self, name: str, raw: Any, required: bool) -> Any:
+        """The template of one property: MISSING to leave an optional one out."""
         schema = _flat(raw)
         lowered = name.lower().replace("-", "_")
         if "const" in schema:
@@ -276,47 +281,46 @@ class _Builder:
         if isinstance(schema.get("enum"), list) and schema["enum"]:
             return self.enum(schema["enum"])
         kind = _type(schema)
-        if kind == "string" and lowered in _STATUS_NAMES - {"code"} and not constrained_string(schema):
-            return "$statusText"
         if kind in ("integer", "number"):
-            if lowered in _STATUS_NAMES or (required and ("code" in lowered or "status" in lowered)):
-                return "$status"
-            documented = _documented(schema)
-            if documented is MISSING and required:
-                return schema.get("minimum", 0)
-            return documented if required else MISSING
+            return self._number(lowered, schema, required)
         if kind == "array":
             if lowered in _FIELD_LISTS:
                 return Each(self.item(schema.get("items")), int(schema.get("minItems") or 0))
-            return (_documented(schema) if _documented(schema) is not MISSING else []) if required else MISSING
+            return _or(_documented(schema), []) if required else MISSING
         if kind == "object":
             if lowered in _FIELD_LISTS and isinstance(schema.get("additionalProperties"), dict):
                 return "$fieldMap"
-            if required or lowered in ("error", "problem"):
-                return self.object(schema)
-            return MISSING
+            return self.object(schema) if required or lowered in ("error", "problem") else MISSING
         if kind == "boolean":
-            documented = _documented(schema)
-            return (False if documented is MISSING else documented) if required else MISSING
-        if kind not in ("string", None):
-            return _documented(schema) if required else MISSING
-        constrained = any(k in schema for k in ("format", "pattern"))
-        if not constrained:
+            return _or(_documented(schema), False) if required else MISSING
+        if kind in ("string", None):
+            return self._string(lowered, schema, required)
+        return _documented(schema) if required else MISSING
+
+    def _number(self, lowered: str, schema: dict[str, Any], required: bool) -> Any:
+        if lowered in _STATUS_NAMES or (required and ("code" in lowered or "status" in lowered)):
+            return "$status"
+        return _or(_documented(schema), schema.get("minimum", 0)) if required else MISSING
+
+    def _string(self, lowered: str, schema: dict[str, Any], required: bool) -> Any:
+        if not constrained_string(schema):
             if lowered in _MESSAGE_NAMES:
                 return "$detail"
             if lowered in _TITLE_NAMES:
                 return "$message"
+            if lowered in _STATUS_NAMES - {"code"}:
+                return "$statusText"
             if lowered == "type":
                 return "about:blank"
             if lowered in _CODE_NAMES:
                 return "$code"
-        if schema.get("format") == "date-time" or lowered in ("timestamp", "time"):
+        if schema.get("format") == "date-time" or (lowered in ("timestamp", "time") and "format" not in schema):
             return "$now"
         if schema.get("format") in ("uri", "uri-reference") and lowered == "type":
             return "about:blank"
-        documented = _documented(schema)
         if not required:
             return MISSING
+        documented = _documented(schema)
         if documented is not MISSING:
             return documented
         if lowered.endswith(("url", "uri", "href", "link")) and not constrained_string(schema):
