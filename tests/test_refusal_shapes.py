@@ -315,6 +315,40 @@ ERROR_SCHEMAS: dict[str, dict[str, Any]] = {
     },
     "plain-string": {"type": "string"},
     "bare-enum": {"type": "string", "enum": ["EMAIL", "USERNAME"]},  # openapi.space's 409
+    "meta-and-a-map": {  # journy.io's: a nested required object, and failing fields as a map of strings
+        "allOf": [
+            {
+                "type": "object",
+                "required": ["meta", "message"],
+                "properties": {
+                    "meta": {
+                        "type": "object",
+                        "required": ["requestId", "status"],
+                        "properties": {"requestId": _STR, "status": {"type": "number"}},
+                    },
+                    "message": _STR,
+                },
+            },
+            {
+                "type": "object",
+                "required": ["errors"],
+                "properties": {
+                    "errors": {
+                        "type": "object",
+                        "properties": {"fields": {"type": "object", "additionalProperties": _STR}},
+                    }
+                },
+            },
+        ]
+    },
+    "pattern-without-example": {  # OPTIMADE's: a required semver string, no example
+        "type": "object",
+        "required": ["api_version", "detail"],
+        "properties": {
+            "api_version": {"type": "string", "pattern": r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$"},
+            "detail": _STR,
+        },
+    },
     "source-names-one-thing": {  # Amadeus's JSON:API issues
         "type": "object",
         "required": ["errors"],
@@ -390,3 +424,32 @@ def test_each_style_of_error_schema_gets_a_body_that_fits(name: str, status: int
         assert name in ("rfc7807", "closed-with-const", "integer-code-enum", "one-of", "empty-closed", "bare-enum") or (
             "name" in str(rendered)
         )
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+)?$",
+        r"^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$",
+        r"^[A-Z]{3}-\d{4}$",
+        r"^[^abc]+$",
+        r"^\w+@\w+\.com$",
+        r"[a-z]{2,}",
+        r"^(?:foo|bar)_[0-9a-f]{8}$",
+        r"^\S+\s\S+$",
+    ],
+)
+def test_a_pattern_gets_a_string_it_matches(pattern: str) -> None:
+    import re
+
+    from specmock.spec.regex_sample import sample
+
+    found = sample(pattern)
+    assert found is not None and re.search(pattern, found), found
+
+
+@pytest.mark.parametrize("pattern", [r"(?=x)y", r"(a)\1", r"^[^\s\S]$", r"(?<=a)b"])
+def test_a_pattern_it_cannot_satisfy_gives_none_never_a_wrong_value(pattern: str) -> None:
+    from specmock.spec.regex_sample import sample
+
+    assert sample(pattern) is None

@@ -83,6 +83,13 @@ def _loc(field: str) -> list[Any]:
     return ["body", *(int(p) if p.isascii() and p.isdigit() else p for p in parts)]
 
 
+def _field_lists(fields: list[FieldError]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for f in fields:
+        out.setdefault(f.field, []).append(f.message)
+    return out
+
+
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
@@ -133,6 +140,9 @@ class ErrorBody:
             "$now": _now(),
             "$fields": [{"field": f.field, "message": f.message} for f in fields] or MISSING,
             "$fieldMap": field_map(fields) if fields else MISSING,
+            "$fieldTree": field_map(fields),
+            "$fieldDict": {f.field: f.message for f in fields},
+            "$fieldLists": _field_lists(fields),
             "$fieldItems": items,
             "$selfItem": self_item,
         }

@@ -1,7 +1,10 @@
 """Error body templates built from a document's own error schema.
 
 A template is plain JSON data with ``$`` placeholders (the ones a family's
-``x-specmock.errors.body`` uses, plus ``$detail``, ``$title`` and ``$now``) and two
+``x-specmock.errors.body`` uses, plus ``$detail``: the message naming the failing
+fields, ``$title``, ``$statusText``, ``$now``, the field maps ``$fieldTree``,
+``$fieldDict`` and ``$fieldLists``, and in a field's item ``$field``,
+``$fieldMessage``, ``$fieldPointer``, ``$fieldLoc``, ``$fieldLine``) and two
 internal nodes: ``Each`` (one item per failing field) and ``ByKind`` (an enum's
 value chosen by the kind of problem). `schema_templates` reads a schema the way a
 person fills in a form: the message goes where the schema says ``message`` or
@@ -19,6 +22,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from .regex_sample import sample
 
 MISSING: Any = object()
 
@@ -108,6 +113,10 @@ _ITEM_FIELD_NAMES = {
 _ITEM_POINTER_NAMES = {"pointer", "json_pointer", "jsonpointer"}
 _ITEM_LOC_NAMES = {"loc"}
 _ITEM_MESSAGE_NAMES = _MESSAGE_NAMES | {"title", "error"}
+#: A map of failing fields by the type of its values: `{"a.b": "why"}`, `{"a.b": ["why"]}`, else nested
+#: (`{"a": {"b": ["why"]}}`); each `{}` when no field failed.
+_FIELD_MAPS = {"string": "$fieldDict", "array": "$fieldLists"}
+_ID_SUFFIXES = ("_id", "requestid", "traceid", "correlationid", "errorid")
 #: The placeholders that name a failing field.
 _FIELD_PLACES = {"$field", "$fieldPointer", "$fieldLoc", "$fieldLine"}
 _FORMAT_VALUES = {
@@ -288,9 +297,10 @@ class _Builder:
                 return Each(self.item(schema.get("items")), int(schema.get("minItems") or 0))
             return _or(_documented(schema), []) if required else MISSING
         if kind == "object":
-            if lowered in _FIELD_LISTS and isinstance(schema.get("additionalProperties"), dict):
-                return "$fieldMap"
-            return self.object(schema) if required or lowered in ("error", "problem") else MISSING
+            values = schema.get("additionalProperties")
+            if lowered in _FIELD_LISTS and isinstance(values, dict):
+                return _FIELD_MAPS.get(str(_type(_flat(values))), "$fieldTree")
+            return self.object(schema, top=False) if required or lowered in ("error", "problem") else MISSING
         if kind == "boolean":
             return _or(_documented(schema), False) if required else MISSING
         if kind in ("string", None):
@@ -323,8 +333,14 @@ class _Builder:
         documented = _documented(schema)
         if documented is not MISSING:
             return documented
+        if isinstance(schema.get("pattern"), str):
+            matching = sample(schema["pattern"])
+            if matching is not None:
+                return matching
         if lowered.endswith(("url", "uri", "href", "link")) and not constrained_string(schema):
             return "about:blank"
+        if (lowered == "id" or lowered.endswith(_ID_SUFFIXES)) and not constrained_string(schema):
+            return _FORMAT_VALUES["uuid"]
         return _FORMAT_VALUES.get(str(schema.get("format")), "$message")
 
     def item(self, raw: Any) -> Any:
@@ -364,7 +380,9 @@ class _Builder:
             out = {k: out[k] for k in ranked[:limit]}
         return out
 
-    def object(self, schema: dict[str, Any]) -> dict[str, Any]:
+    def object(self, schema: dict[str, Any], top: bool = True) -> dict[str, Any]:
+        """An object's template; at the `top`, the message goes in the first free string when
+        no property is named for it."""
         props = schema.get("properties") or {}
         required = set(schema.get("required") or [])
         out: dict[str, Any] = {}
@@ -373,7 +391,7 @@ class _Builder:
             if value is not MISSING:
                 out[name] = value
         used = set(placeholders(out))
-        if not used & {"$detail", "$fields", "$fieldMap"}:
+        if top and not used & {"$detail", "$fields", "$fieldMap", "$fieldTree", "$fieldDict", "$fieldLists"}:
             room = next(
                 (
                     n
