@@ -55,7 +55,11 @@ KINDS_BY_STATUS: dict[int, tuple[str, ...]] = {
     507: ("insufficient_storage",),
 }
 _FIELD_KINDS = {"validation"}
-_SAMPLE_FIELDS = [FieldError("items[0].name", "is required"), FieldError("size", "must be at most 10")]
+_SAMPLE_FIELDS = [
+    FieldError("items[0].name", "is required"),
+    FieldError("size", "must be at most 10"),
+    FieldError("", "is not of type 'object'"),  # the body itself
+]
 _SAMPLE_VALUES = {
     "label": "Item",
     "method": "PATCH",
@@ -110,15 +114,15 @@ class ErrorBody:
         fields = problem.fields
         detail = problem.message
         if fields:
-            named = "; ".join(f"{f.field}: {f.message}" for f in fields)
+            named = "; ".join(f"{f.field or 'body'}: {f.message}" for f in fields)
             detail = f"{detail.rstrip('.')}: {named}"
         items = [
             {
-                "$field": f.field,
+                "$field": f.field or "body",  # "" is the body itself
                 "$fieldMessage": f.message,
                 "$fieldPointer": _pointer(f.field),
                 "$fieldLoc": _loc(f.field),
-                "$fieldLine": f"{f.field}: {f.message}",
+                "$fieldLine": f"{f.field or 'body'}: {f.message}",
             }
             for f in fields
         ]

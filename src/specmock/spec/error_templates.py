@@ -260,14 +260,15 @@ def _or(value: Any, fallback: Any) -> Any:
 
 
 def _documented(schema: dict[str, Any]) -> Any:
-    """The value the schema itself shows: const, default, first example, else MISSING."""
-    for key in ("const", "default", "example"):
-        if key in schema:
-            return schema[key]
+    """The value the schema itself shows: const, default, first example, else MISSING. A null
+    the schema's type does not allow (nexmo's `examples: [null]` on a string) is no example."""
+    shown: list[Any] = [schema[key] for key in ("const", "default", "example") if key in schema]
     examples = schema.get("examples")
-    if isinstance(examples, list) and examples:
-        return examples[0]
-    return MISSING
+    if isinstance(examples, list):
+        shown += examples
+    kind = schema.get("type")
+    nullable = kind is None or kind == "null" or (isinstance(kind, list) and "null" in kind)
+    return next((value for value in shown if value is not None or nullable), MISSING)
 
 
 class _Builder:
@@ -293,8 +294,10 @@ class _Builder:
         if kind in ("integer", "number"):
             return self._number(lowered, schema, required)
         if kind == "array":
-            if lowered in _FIELD_LISTS:
-                return Each(self.item(schema.get("items")), int(schema.get("minItems") or 0))
+            items = schema.get("items")
+            recursive = isinstance(items, dict) and "$ref" in items  # items we cannot read
+            if lowered in _FIELD_LISTS and not recursive:
+                return Each(self.item(items), int(schema.get("minItems") or 0))
             return _or(_documented(schema), []) if required else MISSING
         if kind == "object":
             values = schema.get("additionalProperties")
@@ -390,6 +393,8 @@ class _Builder:
             value = self.field(name, sub, name in required)
             if value is not MISSING:
                 out[name] = value
+        for name in sorted(required - set(props)):  # required but never described (nexmo's `title`)
+            out[name] = self.field(str(name), {}, True)
         used = set(placeholders(out))
         if top and not used & {"$detail", "$fields", "$fieldMap", "$fieldTree", "$fieldDict", "$fieldLists"}:
             room = next(
