@@ -21,6 +21,8 @@ import pytest
 
 from specmock import MockApp
 from specmock.spec.model import Action, Operation
+from specmock.spec.schematools import inline_refs
+from specmock.spec.validation import compile_validator
 from specmock.testing.conformance import ResponseChecker
 from specmock.testing.transport import SyncASGITransport
 
@@ -116,8 +118,31 @@ def test_every_refusal_fits_the_documents_schema_for_its_status(document: Path) 
                     problems = [p for p in problems if "does not document status" not in p]
                     checked += 1
                     failures += [f"{refusal}: {p} (body {response.text[:200]})" for p in problems]
+        failures += wrong_methods(app, client)
     assert checked > 0
     assert not failures, "\n".join(failures)
+
+
+def wrong_methods(app: MockApp, client: httpx.Client) -> list[str]:
+    """A method a path does not have is a 405 in the document's usual 405 shape, when it has one."""
+    failures: list[str] = []
+    for family in app.families:
+        declared = next((op.responses["405"] for op in family.operations if "405" in op.responses), None)
+        schema = None
+        if declared is not None:
+            content = inline_refs(declared, family.document).get("content") or {}
+            schema = next((m.get("schema") for t, m in content.items() if "json" in t), None)
+        paths = {op.path: op for op in family.operations}
+        for path, op in paths.items():
+            methods = {o.method for o in family.operations if o.path == path}
+            method = next(m for m in ("PATCH", "PUT", "DELETE", "POST") if m not in methods)
+            response = client.request(method, concrete(op), **credentials(op))
+            if response.status_code != 405:
+                continue  # another path of the same shape has the method
+            if schema is not None:
+                errors = compile_validator(schema, family.document).iter_errors(response.json())
+                failures += [f"405 on {method} {path}: {e.message}" for e in errors]
+    return failures
 
 
 def client_of(document: Path) -> httpx.Client:
