@@ -7,6 +7,7 @@ action. Any inconsistency is a LoadError naming the file and line.
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,12 +23,14 @@ from .extension_schema import COLLECTION_SCHEMA, FAMILY_SCHEMA, OPERATION_SCHEMA
 from .fastvalidation import BodyValidator
 from .lifecycle import Lifecycle, compile_lifecycle
 from .model import Action, Collection, Family, Filter, Operation, Reference, UniqueRule
+from .patterns import sample_pattern
 from .readonly import compile_filler, generated_defaults, request_schema
 from .routing_trie import template_params
 from .schema_check import check_document
 from .schematools import Stripper, compile_stripper, flagged_paths, inline_refs, resolve_pointer
 from .templates import template_errors
 from .validation import ParameterSet, compile_validator, locate, make_parameter
+from .variants import item_variants
 from .yamlload import Document, JsonPath, load_yaml
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
@@ -158,7 +161,10 @@ def _collection(doc: Document, name: str, raw: dict[str, Any]) -> Collection:
         id_width=id_spec.get("width", 0),
         id_field=id_spec.get("field", "id"),
         key_field=raw.get("key", id_spec.get("field", "id")),
+        id_pattern=_id_pattern(doc, (*at, "id"), id_spec),
+        client_chosen_id=id_spec.get("clientChosen", False),
         schema=schema,
+        variants=item_variants(schema) if any(k in schema for k in ("allOf", "oneOf", "anyOf")) else (),
         scope=raw.get("scope", {}),
         parent=raw.get("parent"),
         created_field=timestamps.get("created"),
@@ -192,6 +198,20 @@ def _collection(doc: Document, name: str, raw: dict[str, Any]) -> Collection:
         fill_generated=compile_filler(generated_defaults(schema)),
         lifecycle=lifecycle,
     )
+
+
+def _id_pattern(doc: Document, at: JsonPath, id_spec: dict[str, Any]) -> str:
+    """The regular expression of a `pattern` id, checked to be one ids can be drawn from."""
+    if id_spec["style"] != "pattern":
+        return ""
+    pattern = id_spec.get("pattern")
+    if not isinstance(pattern, str):
+        raise doc.error(at, "id style 'pattern' needs a 'pattern'")
+    try:
+        sample_pattern(pattern, random.Random(0))
+    except ValueError as exc:
+        raise doc.error((*at, "pattern"), f"cannot draw ids from pattern {pattern!r}: {exc}") from None
+    return pattern
 
 
 def _lifecycle(doc: Document, at: JsonPath, raw: Any, schema: dict[str, Any]) -> Lifecycle:
@@ -279,7 +299,10 @@ def _operation(
 
     id_param: str | None = None
     scope_params = tuple(in_template)
-    if action.needs_id:
+    id_in_body = bool(ext.get("idInBody"))
+    if id_in_body and not action.needs_id:
+        raise doc.error((*at, "x-specmock", "idInBody"), f"{op_id}: action {action.value!r} names no item")
+    if action.needs_id and not id_in_body:
         id_param = ext.get("idParam") or (in_template[-1] if in_template else None)
         if id_param not in in_template:
             raise doc.error((*at, "x-specmock"), f"{op_id}: action {action.value!r} needs a path parameter for the id")
@@ -361,6 +384,10 @@ def _operation(
         strip_read_only=read_only,
         merged_validator=merged_validator,
         id_param=id_param,
+        id_in_body=id_in_body,
+        upsert=bool(ext.get("upsert")),
+        created_status=201 if "201" in responses else success[0],
+        counts=tuple(ext.get("counts", ())),
         scope_params=scope_params,
         set_fields=ext.get("set", {}),
         fill_fields=ext.get("fill", {}),
