@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator
 from conftest import conformance_hook
 from specmock import MockApp
 from specmock.clock import MockClock
+from specmock.errors import LoadError
 from specmock.spec.extension_schema import FAMILY_SCHEMA, OPERATION_SCHEMA
 from specmock.spec.infer import infer
 from specmock.spec.loader import read_document
@@ -430,3 +431,56 @@ def test_inferred_extensions_pass_the_extension_schema(spec: Path) -> None:
     assert not list(Draft202012Validator(FAMILY_SCHEMA).iter_errors(inferred.family))
     for ext in inferred.operations.values():
         assert not list(Draft202012Validator(OPERATION_SCHEMA).iter_errors(ext)), ext
+
+
+# -- overlays are checked against the document -----------------------------------------------------
+
+PETSTORE = TESTS / "thirdparty" / "petstore-expanded.yaml"  # pets: integer ids, no timestamps
+PLAIN_BAD = {
+    "uuid on an integer id": "x-specmock:\n  collections:\n    pets:\n      id: {style: uuid}\n",
+    "sequential on an integer id": "x-specmock:\n  collections:\n    pets:\n      id:\n        style: sequential\n",
+    "a timestamp on an integer field": "x-specmock:\n  collections:\n    pets:\n      timestamps: {created: id}\n",
+    "a default of the wrong type": "x-specmock:\n  collections:\n    pets:\n      defaults: {name: 7}\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(PLAIN_BAD))
+def test_an_overlay_breaking_the_documents_items_is_refused_at_its_line(tmp_path: Path, case: str) -> None:
+    overlay = tmp_path / "o.yaml"
+    overlay.write_text(PLAIN_BAD[case])
+    with pytest.raises(LoadError) as caught:
+        MockApp([PETSTORE], overlays=[overlay])
+    message = str(caught.value)
+    assert message.startswith((f"{overlay}:4:", f"{overlay}:5:")), message
+    assert "would break the document's schema" in message and "'pets'" in message
+
+
+def test_an_overlay_document_action_is_refused_at_the_action_that_declared_it(tmp_path: Path) -> None:
+    overlay = tmp_path / "o.yaml"
+    overlay.write_text(
+        "overlay: 1.0.0\ninfo: {title: t, version: '1'}\nactions:\n"
+        "  - target: $['x-specmock'].collections.pets\n    update: {label: Pet}\n"
+        "  - target: $['x-specmock'].collections.pets\n    update:\n      id: {style: ulid}\n"
+    )
+    with pytest.raises(LoadError, match=r"o\.yaml:8: collection 'pets': a ulid id"):
+        MockApp([PETSTORE], overlays=[overlay])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x-specmock:\n  collections:\n    pets:\n      label: Animal\n      defaults: {tag: none}\n",
+        "x-specmock:\n  collections:\n    pets:\n      id: {style: integer}\n",
+    ],
+)
+def test_an_overlay_that_fits_the_document_is_served(tmp_path: Path, text: str) -> None:
+    overlay = tmp_path / "o.yaml"
+    overlay.write_text(text)
+    with serve_with(PETSTORE, overlay) as c:
+        pet = c.post("/api/pets", json={"name": "Rex"}).json()
+        assert isinstance(pet["id"], int)
+
+
+def serve_with(spec: Path, overlay: Path) -> httpx.Client:
+    app = MockApp([spec], seed=1, overlays=[overlay])
+    return httpx.Client(transport=SyncASGITransport(app), base_url="http://testserver")

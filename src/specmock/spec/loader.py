@@ -21,6 +21,7 @@ from .infer import Inference, infer
 from .model import Family
 from .openapi_versions import detect, normalise
 from .overlay import apply_overlay, overlay_target
+from .overlay_check import check_overlaid
 from .refs import bundle
 from .yamlload import Document, load_yaml
 
@@ -77,6 +78,7 @@ def load_spec(path: Path | str, overlays: Sequence[Document] = ()) -> LoadedSpec
         doc = with_inference(doc, inference)
     for overlay in overlays:
         doc = Document(path=doc.path, data=apply_overlay(doc.data, overlay), lines=doc.lines)
+        check_overlaid(doc.data, overlay)
     return LoadedSpec(document=doc, family=compile_family(doc), inference=inference)
 
 
