@@ -165,6 +165,35 @@ def test_a_discriminated_item_is_filled_as_the_branch_it_is(mock: Any) -> None:
     assert c.get(f"/things/{b['id']}").json() == b
 
 
+@pytest.mark.parametrize(
+    ("method", "sub_path"),
+    [("put", "/things/{thing_id}/tags"), ("post", "/things/{thing_id}"), ("get", "/things/{thing_id}/stats")],
+)
+def test_what_hangs_under_a_deleted_item_is_gone_with_it(mock: Any, method: str, sub_path: str) -> None:
+    answer = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
+    op: dict[str, Any] = {"responses": ok(answer)}
+    if method != "get":
+        op["requestBody"] = body({"type": "object"})
+    params = [param(p) for p in re.findall(r"\{(\w+)\}", sub_path)]
+    paths = {
+        "/things": {"post": {"requestBody": body(thing()), "responses": ok(ref("Thing"), "201")}},
+        "/things/{thing_id}": {
+            "parameters": [param("thing_id")],
+            "get": {"responses": ok(ref("Thing"))},
+            "delete": {"responses": {"204": {"description": "gone"}}},
+        },
+    }
+    paths.setdefault(sub_path, {"parameters": params})[method] = op
+    c = mock(document(paths, {"Thing": thing()}))
+    item = c.post("/things", json={"name": "one"}).json()
+    url = sub_path.replace("{thing_id}", item["id"])
+    kwargs: dict[str, Any] = {} if method == "get" else {"json": {}}
+    assert c.request(method.upper(), url, **kwargs).status_code == 200
+    assert c.request(method.upper(), url.replace(item["id"], "nope", 1), **kwargs).status_code == 404
+    assert c.delete(f"/things/{item['id']}").status_code == 204
+    assert c.request(method.upper(), url, **kwargs).status_code == 404
+
+
 # -- upserts, client-chosen keys, the id in the body -----------------------------------------------
 
 

@@ -260,6 +260,8 @@ class Engine:
         """An operation that fits no collection: the documented example, else data generated
         from the schema, the same for the same request (seeded by the seed, method and path)."""
         answer = call.operation.example
+        if call.operation.id_param is not None:  # under an item: only while it exists
+            self._existing(call, coll, family)
         if not answer.has_body:
             return Result(answer.status)
         if answer.fixed:

@@ -302,6 +302,13 @@ def _operation(
     id_in_body = bool(ext.get("idInBody"))
     if id_in_body and not action.needs_id:
         raise doc.error((*at, "x-specmock", "idInBody"), f"{op_id}: action {action.value!r} names no item")
+    if action is Action.EXAMPLE and "idParam" in ext and ext.get("collection") in family.collections:
+        id_param = ext["idParam"]  # an example under an item: answered while the item exists
+        if id_param not in in_template:
+            raise doc.error((*at, "x-specmock", "idParam"), f"{op_id}: idParam {id_param!r} is not in the path")
+        scope_params = tuple(in_template[: in_template.index(id_param)])
+        if len(scope_params) != scope_depth(family, collection):
+            raise doc.error((*at, "x-specmock"), f"{op_id}: the path does not lead to a {collection.name!r} item")
     if action.needs_id and not id_in_body:
         id_param = ext.get("idParam") or (in_template[-1] if in_template else None)
         if id_param not in in_template:

@@ -20,7 +20,8 @@ operation is mapped onto a generic action:
 - a create body that holds a field named as the item's path parameter (`username`
   for `/user/{username}`) chooses the item's id.
 
-Everything else answers its documented example (`action: example`).
+Everything else answers its documented example (`action: example`); one under an item's
+path names that item (`collection`, `idParam`) and answers 404 once the item is gone.
 
 Invariant: the result is plain data (what `specmock infer` prints and an
 overlay carries); it never changes the document it reads. Its output always
@@ -124,7 +125,7 @@ class _Mapper:
                 action = Action.CREATE
                 self.create_bodies.setdefault(coll.name, []).append(body)
         if coll is None:
-            example: dict[str, Any] = {"action": Action.EXAMPLE.value}
+            example: dict[str, Any] = {"action": Action.EXAMPLE.value, **self._within(path)}
             return example if status is not None else {**example, "status": 200}
         out: dict[str, Any] = {"action": action.value, "collection": coll.name, **ext}
         if action.needs_id and "idInBody" not in out and coll.id_param != template_params(path)[-1]:
@@ -206,6 +207,20 @@ class _Mapper:
         if named and (matching or (schema is not None and named[0].id_field in self.reader.props(schema))):
             return named[0]
         return matching[0] if matching else None
+
+    def _within(self, path: str) -> dict[str, Any]:
+        """For an example under an item's path (`/connectors/{id}/tags`): that item's collection
+        and id parameter, so it answers 404 once the item is gone; else nothing."""
+        segments = path.rstrip("/").split("/")
+        owners = [
+            c
+            for c in self.candidates
+            if segments[: len(c.item_path.rstrip("/").split("/"))] == c.item_path.rstrip("/").split("/")
+        ]
+        if not owners:
+            return {}
+        owner = max(owners, key=lambda c: len(c.item_path))
+        return {"collection": owner.name, "idParam": owner.id_param}
 
     def _holds_id(self, body: Any, coll: Candidate) -> bool:
         return body is not None and coll.id_field in self.reader.props(body)
