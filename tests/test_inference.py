@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +16,7 @@ import httpx
 import pytest
 from jsonschema import Draft202012Validator
 
-from conftest import conformance_hook
+from conftest import conformance_hook, run_cli, start_server, stop_server
 from specmock import MockApp
 from specmock.clock import MockClock
 from specmock.errors import LoadError
@@ -163,6 +164,38 @@ def test_a_discriminated_item_is_filled_as_the_branch_it_is(mock: Any) -> None:
     b = c.post("/kinds/b/things", json={"name": "b", "table": "t"}).json()
     assert (a["kind"], b["kind"]) == ("a", "b")
     assert c.get(f"/things/{b['id']}").json() == b
+
+
+@pytest.mark.parametrize("kind", ["a", "b"])
+def test_a_create_gives_its_item_the_branch_it_answers(mock: Any, kind: str) -> None:
+    named = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+    paths = {
+        "/things/{thing_id}": {"parameters": [param("thing_id")], "get": {"responses": ok(ref("Thing"))}},
+        f"/kinds/{kind}/things": {"post": {"requestBody": body(named), "responses": ok(ref(kind.upper()), "201")}},
+    }
+    c = mock(document(paths, ITEM_SHAPES["oneOf"]))
+    made = c.post(f"/kinds/{kind}/things", json={"name": "x"}).json()
+    assert made["kind"] == kind and c.get(f"/things/{made['id']}").json() == made
+
+
+@pytest.mark.parametrize(("field", "bad"), [("tags", None), ("tags", "red"), ("size", "big"), ("at", "yesterday")])
+def test_a_body_value_the_body_schema_leaves_open_is_stored_only_if_the_item_allows_it(
+    mock: Any, field: str, bad: Any
+) -> None:
+    item = thing(
+        tags={"type": "array", "items": {"type": "string"}},
+        size={"type": "integer"},
+        at={"type": "string", "format": "date-time"},
+    )
+    item["required"] = ["id", "name", field]
+    create = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name", field]}
+    paths = {
+        "/things": {"post": {"requestBody": body(create), "responses": ok(ref("Thing"), "201")}},
+        "/things/{id}": {"parameters": [param("id")], "get": {"responses": ok(ref("Thing"))}},
+    }
+    c = mock(document(paths, {"Thing": item}))
+    made = c.post("/things", json={"name": "x", field: bad}).json()  # the hook checks the item's schema
+    assert made[field] != bad
 
 
 @pytest.mark.parametrize(
@@ -513,3 +546,32 @@ def test_an_overlay_that_fits_the_document_is_served(tmp_path: Path, text: str) 
 def serve_with(spec: Path, overlay: Path) -> httpx.Client:
     app = MockApp([spec], seed=1, overlays=[overlay])
     return httpx.Client(transport=SyncASGITransport(app), base_url="http://testserver")
+
+
+# -- the documentation's commands ------------------------------------------------------------------
+
+
+def test_the_commands_in_docs_inference_md_run(tmp_path: Path) -> None:
+    """Every `specmock` line of docs/inference.md's sh blocks, on Petstore 3 as the user's openapi.yaml."""
+    text = (TESTS.parent / "docs" / "inference.md").read_text(encoding="utf-8")
+    lines = [line for block in re.findall(r"```sh\n(.*?)```", text, re.S) for line in block.splitlines() if line]
+    assert lines and all(line.startswith("specmock ") for line in lines)
+    (tmp_path / "openapi.yaml").write_text(PETSTORE3.read_text(encoding="utf-8"), encoding="utf-8")
+    for line in lines:
+        args = shlex.split(line)[1:]
+        target = args[args.index(">") + 1] if ">" in args else None
+        args = args[: args.index(">")] if ">" in args else args
+        args = [str(tmp_path / a) if a.endswith(".yaml") else a for a in args]
+        if args[0] == "serve":
+            served = start_server(*args[1:])
+            try:
+                answer = httpx.post(f"{served.url}/api/v3/user", json={"username": "jdoe"}, timeout=10)
+                assert answer.json()["username"] == "jdoe"
+            finally:
+                stop_server(served)
+            continue
+        done = run_cli(*args)
+        assert done.returncode == 0, done.stderr
+        assert "x-specmock" in done.stdout
+        if target:
+            (tmp_path / target).write_text(done.stdout, encoding="utf-8")

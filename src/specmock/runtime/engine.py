@@ -167,6 +167,8 @@ class Engine:
         fields = _writable(op, call.body)
         left_out = {name: value for name, value in op.fill_fields.items() if name not in fields}
         fields = {**self._resolve(left_out, now, call.caller), **fields, **self._resolve(op.set_fields, now)}
+        for name, value in op.branch_consts.items():
+            fields.setdefault(name, value)
         if named is not None:
             fields[coll.id_field] = named
         if self.max_items is not None and self.store.size(coll.key) >= self.max_items:
@@ -638,8 +640,11 @@ def _check_merged(op: Operation, item: Item) -> None:
 
 
 def _writable(op: Operation, body: Any) -> dict[str, Any]:
-    """The request body without readOnly fields: OpenAPI says a server ignores them."""
+    """The request body without readOnly fields (OpenAPI says a server ignores them), nor values
+    of fields its schema leaves undeclared that would break the item's own schema."""
     fields = body if isinstance(body, dict) else {}
+    if op.undeclared and any(name in op.undeclared for name in fields):
+        fields = {k: v for k, v in fields.items() if k not in op.undeclared or op.undeclared[k].is_valid(v)}
     return op.strip_read_only(fields) if op.strip_read_only is not None else fields
 
 

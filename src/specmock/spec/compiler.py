@@ -30,7 +30,7 @@ from .schema_check import check_document
 from .schematools import Stripper, compile_stripper, flagged_paths, inline_refs, resolve_pointer
 from .templates import template_errors
 from .validation import ParameterSet, compile_validator, locate, make_parameter
-from .variants import item_variants
+from .variants import all_properties, consts_of, item_variants
 from .yamlload import Document, JsonPath, load_yaml
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
@@ -346,6 +346,8 @@ def _operation(
         body_required = bool(body.get("required"))
         read_only = compile_stripper(frozenset(flagged_paths(schema, "readOnly")))
 
+    undeclared = _undeclared(doc, collection, schema if body is not None else None, action, at)
+    branch_consts = _branch_consts(doc, collection, responses, success[0]) if action is Action.CREATE else {}
     merged_validator = _merged_validator(doc, ext, op_id, action, (*at, "x-specmock", "mergedSchema"))
 
     security = raw.get("security", doc.data.get("security", []))
@@ -395,6 +397,8 @@ def _operation(
         upsert=bool(ext.get("upsert")),
         created_status=201 if "201" in responses else success[0],
         counts=tuple(ext.get("counts", ())),
+        branch_consts=branch_consts,
+        undeclared=undeclared,
         scope_params=scope_params,
         set_fields=ext.get("set", {}),
         fill_fields=ext.get("fill", {}),
@@ -409,6 +413,35 @@ def _operation(
         responses=responses,
         example=compile_example(doc.data, responses, success[0]) if action is Action.EXAMPLE else None,
     )
+
+
+def _undeclared(
+    doc: Document, collection: Collection, body_schema: Any, action: Action, at: JsonPath
+) -> dict[str, Draft202012Validator]:
+    """Checks for the item fields a writing body may carry without its schema saying what they are."""
+    if action not in (Action.CREATE, Action.REPLACE, Action.UPDATE) or not isinstance(body_schema, dict):
+        return {}
+    sent = item_variants(body_schema)
+    if all(shape.get("additionalProperties") is False for shape in sent):
+        return {}
+    declared = all_properties(sent)
+    item = all_properties(collection.variants or (collection.schema,))
+    checks = {}
+    for name, prop in item.items():
+        if name not in declared and isinstance(prop, dict) and prop:
+            try:
+                checks[name] = compile_validator(prop, doc.data)
+            except SchemaError as exc:
+                raise doc.error(at, f"invalid schema of item field {name!r}: {exc.message}") from None
+    return checks
+
+
+def _branch_consts(doc: Document, collection: Collection, responses: dict[str, Any], status: int) -> dict[str, Any]:
+    """A create's answered oneOf branch, as the consts it fixes (`protocol: bigquery`)."""
+    if len(collection.variants) < 2:
+        return {}
+    schema = json_body_schema(inline_refs(responses.get(str(status)) or {}, doc.data))
+    return consts_of(schema) if isinstance(schema, dict) else {}
 
 
 def _merged_validator(

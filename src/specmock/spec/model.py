@@ -161,6 +161,11 @@ class Operation:
     created_status: int = 201
     #: list: envelope fields that hold the number of items matched.
     counts: tuple[str, ...] = ()
+    #: create of a oneOf item: the consts of the branch it answers (its discriminator), set on the item.
+    branch_consts: dict[str, Any] = field(default_factory=dict)
+    #: Item fields the body schema leaves undeclared, with a check of the item's own schema for them:
+    #: a body value that fails it is ignored rather than stored (the item would break its document).
+    undeclared: dict[str, Draft202012Validator] = field(default_factory=dict)
     scope_params: tuple[str, ...] = ()
     set_fields: dict[str, Any] = field(default_factory=dict)
     #: Templates for the fields a create leaves out (`x-specmock.fill`).

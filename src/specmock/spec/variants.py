@@ -50,6 +50,21 @@ def pick_variant(shapes: tuple[dict[str, Any], ...], item: dict[str, Any]) -> di
     return best
 
 
+def all_properties(shapes: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+    """Every field any shape declares (the first shape's schema of it)."""
+    found: dict[str, Any] = {}
+    for shape in shapes:
+        for name, prop in (shape.get("properties") or {}).items():
+            found.setdefault(name, prop)
+    return found
+
+
+def consts_of(schema: dict[str, Any]) -> dict[str, Any]:
+    """The fields an (inlined) object schema fixes with `const`: what says which branch it is."""
+    merged = _merged(schema)
+    return {n: p["const"] for n, p in (merged.get("properties") or {}).items() if isinstance(p, dict) and "const" in p}
+
+
 def _merged(schema: Any, depth: int = 0) -> dict[str, Any]:
     """`schema` with its allOf pieces merged into one object schema."""
     if not isinstance(schema, dict) or depth > _MAX_DEPTH:
