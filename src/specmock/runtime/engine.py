@@ -20,7 +20,7 @@ from ..encoding import encode, encode_list, encode_with_list
 from ..errors import FieldError, Problem
 from ..spec.lifecycle import META, Lifecycle
 from ..spec.model import Action, Collection, Family, Operation
-from ..spec.patterns import sample_pattern
+from ..spec.regex_sample import sample_pattern
 from ..spec.templates import render
 from ..spec.validation import field_error
 from .fakedata import FakeData

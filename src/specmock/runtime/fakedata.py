@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from ..clock import isoformat
-from ..spec.patterns import sample_pattern
+from ..spec.regex_sample import sample_pattern
 from .ids import ulid
 
 if TYPE_CHECKING:

@@ -23,8 +23,8 @@ from .extension_schema import COLLECTION_SCHEMA, FAMILY_SCHEMA, OPERATION_SCHEMA
 from .fastvalidation import BodyValidator
 from .lifecycle import Lifecycle, compile_lifecycle
 from .model import Action, Collection, Family, Filter, Operation, Reference, UniqueRule
-from .patterns import sample_pattern
 from .readonly import compile_filler, generated_defaults, request_schema
+from .regex_sample import sample_pattern
 from .routing_trie import template_params
 from .schema_check import check_document
 from .schematools import Stripper, compile_stripper, flagged_paths, inline_refs, resolve_pointer

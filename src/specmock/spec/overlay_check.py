@@ -19,7 +19,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 
 from .overlay import is_overlay_document, parse_path
-from .patterns import sample_pattern
+from .regex_sample import sample_pattern
 from .schematools import inline_refs, resolve_pointer
 from .variants import item_variants
 from .yamlload import Document, JsonPath
