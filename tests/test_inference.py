@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +15,7 @@ import httpx
 import pytest
 from jsonschema import Draft202012Validator
 
-from conftest import conformance_hook, run_cli, start_server, stop_server
+from conftest import conformance_hook
 from specmock import MockApp
 from specmock.clock import MockClock
 from specmock.errors import LoadError
@@ -546,32 +545,3 @@ def test_an_overlay_that_fits_the_document_is_served(tmp_path: Path, text: str) 
 def serve_with(spec: Path, overlay: Path) -> httpx.Client:
     app = MockApp([spec], seed=1, overlays=[overlay])
     return httpx.Client(transport=SyncASGITransport(app), base_url="http://testserver")
-
-
-# -- the documentation's commands ------------------------------------------------------------------
-
-
-def test_the_commands_in_docs_inference_md_run(tmp_path: Path) -> None:
-    """Every `specmock` line of docs/inference.md's sh blocks, on Petstore 3 as the user's openapi.yaml."""
-    text = (TESTS.parent / "docs" / "inference.md").read_text(encoding="utf-8")
-    lines = [line for block in re.findall(r"```sh\n(.*?)```", text, re.S) for line in block.splitlines() if line]
-    assert lines and all(line.startswith("specmock ") for line in lines)
-    (tmp_path / "openapi.yaml").write_text(PETSTORE3.read_text(encoding="utf-8"), encoding="utf-8")
-    for line in lines:
-        args = shlex.split(line)[1:]
-        target = args[args.index(">") + 1] if ">" in args else None
-        args = args[: args.index(">")] if ">" in args else args
-        args = [str(tmp_path / a) if a.endswith(".yaml") else a for a in args]
-        if args[0] == "serve":
-            served = start_server(*args[1:])
-            try:
-                answer = httpx.post(f"{served.url}/api/v3/user", json={"username": "jdoe"}, timeout=10)
-                assert answer.json()["username"] == "jdoe"
-            finally:
-                stop_server(served)
-            continue
-        done = run_cli(*args)
-        assert done.returncode == 0, done.stderr
-        assert "x-specmock" in done.stdout
-        if target:
-            (tmp_path / target).write_text(done.stdout, encoding="utf-8")

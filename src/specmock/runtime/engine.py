@@ -264,6 +264,8 @@ class Engine:
         answer = call.operation.example
         if call.operation.id_param is not None:  # under an item: only while it exists
             self._existing(call, coll, family)
+        if answer.raw is not None:  # a non-JSON media type: its documented text, sent as is
+            return Result(answer.status, encoded=answer.raw)
         if not answer.has_body:
             return Result(answer.status)
         if answer.fixed:
@@ -584,12 +586,13 @@ class Engine:
 
 
 def _dependency_order(family: Family) -> list[Collection]:
-    """Collections after those they reference or live under, so fixtures resolve."""
+    """Collections after those they reference or live under, so fixtures resolve (linear: each
+    collection is visited once, by name; a list membership test made it quadratic)."""
     ordered: list[Collection] = []
     visiting: set[str] = set()
 
     def visit(coll: Collection) -> None:
-        if coll in ordered or coll.name in visiting:
+        if coll.name in visiting:
             return
         visiting.add(coll.name)
         for dep in [coll.parent, *(r.collection for r in coll.references)]:
