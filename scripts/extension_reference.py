@@ -70,7 +70,7 @@ DESCRIPTIONS: dict[str, str] = {
     "operation.status": "The success status, when the document declares several.",
     "operation.collection": "The collection the action works on (every action but `example`).",
     "operation.idParam": "The path parameter that names the item (default: the last one); on an `example`, with `collection`, the item it answers under (404 once gone).",
-    "operation.idInBody": "The item is named by the body's id field, not the path (`PUT /pet` with `{\"id\": 7}`).",
+    "operation.idInBody": 'The item is named by the body\'s id field, not the path (`PUT /pet` with `{"id": 7}`).',
     "operation.upsert": "For `replace`: an absent item is created with the path's id (201 if documented) instead of a 404.",
     "operation.counts": "For `list`: envelope fields that hold the number of items the list matched (`totalCount`, `total`).",
     "operation.set": "For `set`: the fields to change and their values (templates such as `$now`).",
