@@ -403,6 +403,105 @@ def test_a_list_envelope_counts_and_pages_its_items(mock: Any, paging: str) -> N
         assert all(second[name] == 5 for name in counts if name in ("totalCount", "total", "count"))
 
 
+@pytest.mark.parametrize(
+    ("name", "fields", "expected"),
+    [
+        ("broker-id", ["BrokerId", "BrokerName"], "BrokerId"),
+        ("thingIdentity", ["thingId", "name"], "thingId"),
+        ("username", ["username", "id"], "username"),
+        ("connector_id", ["id", "name"], "id"),
+        ("sku", ["name", "price"], "name"),
+    ],
+)
+def test_the_id_field_is_the_one_the_path_parameter_names(
+    mock: Any, name: str, fields: list[str], expected: str
+) -> None:
+    schema = {"type": "object", "properties": {f: {"type": "string"} for f in fields}}
+    new = {"type": "object", "properties": {"note": {"type": "string"}}}
+    paths = {
+        "/things": {"post": {"requestBody": body(new), "responses": ok(schema)}},
+        f"/things/{{{name}}}": {"parameters": [param(name)], "get": {"responses": ok(schema)}},
+    }
+    data = document(paths, {})
+    assert infer(data).family["collections"]["things"]["id"].get("field", "id") == expected
+    c = mock(data)
+    made = c.post("/things", json={"note": "n"}).json()
+    assert c.get(f"/things/{made[expected]}").json() == made
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"status_code": {"type": "integer", "example": 200}},
+        {"status": {"type": "string"}, "service": {"type": "string", "example": "crm"}},
+        {"meta": {"type": "object", "properties": {"page": {"type": "integer"}}, "required": ["page"]}},
+    ],
+)
+def test_a_list_envelope_answers_its_other_required_fields(mock: Any, extra: dict[str, Any]) -> None:
+    page = {"type": "object", "properties": {"data": {"type": "array", "items": ref("Thing")}, **extra}}
+    page["required"] = ["data", *extra]
+    paths = {
+        "/things": {
+            "get": {"responses": ok(page)},
+            "post": {"requestBody": body(thing()), "responses": ok(ref("Thing"), "201")},
+        },
+        "/things/{id}": {"parameters": [param("id")], "get": {"responses": ok(ref("Thing"))}},
+    }
+    c = mock(document(paths, {"Thing": thing()}))
+    first = c.get("/things").json()
+    made = c.post("/things", json={"name": "a"}).json()
+    second = c.get("/things").json()
+    assert second == {**first, "data": [made]}
+    for name, schema in extra.items():
+        if "example" in schema:
+            assert first[name] == schema["example"]
+
+
+@pytest.mark.parametrize("wrapper", ["data", "result", "item"])
+def test_an_item_wrapped_in_its_answer_is_stored_unwrapped(mock: Any, wrapper: str) -> None:
+    def wrapped(schema: Any, status: int) -> dict[str, Any]:
+        code = {"type": "integer", "example": status}
+        return {
+            "type": "object",
+            "properties": {"status_code": code, wrapper: schema},
+            "required": ["status_code", wrapper],
+        }
+
+    page = {"type": "object", "properties": {wrapper: {"type": "array", "items": ref("Lead")}}, "required": [wrapper]}
+    paths = {
+        "/leads": {
+            "get": {"responses": ok(page)},
+            "post": {"requestBody": body(ref("Lead")), "responses": ok(wrapped(ref("Lead"), 201), "201")},
+        },
+        "/leads/{id}": {
+            "parameters": [param("id")],
+            "get": {
+                "responses": ok(
+                    {
+                        "type": "object",
+                        "properties": {"status_code": {"type": "integer"}, wrapper: ref("Lead")},
+                        "required": ["status_code", wrapper],
+                    }
+                )
+            },
+            "delete": {"responses": {"204": {"description": "gone"}}},
+        },
+    }
+    lead = {
+        "type": "object",
+        "properties": {"id": {"type": "string", "readOnly": True}, "name": {"type": "string"}},
+        "required": ["id", "name"],
+    }
+    c = mock(document(paths, {"Lead": lead}))
+    made = c.post("/leads", json={"name": "x"}).json()
+    assert made["status_code"] == 201 and made[wrapper]["name"] == "x"
+    lead_id = made[wrapper]["id"]
+    assert c.get(f"/leads/{lead_id}").json() == {"status_code": 200, wrapper: made[wrapper]}
+    assert c.get("/leads").json() == {wrapper: [made[wrapper]]}
+    assert c.delete(f"/leads/{lead_id}").status_code == 204
+    assert c.get(f"/leads/{lead_id}").status_code == 404
+
+
 # -- generated answers -----------------------------------------------------------------------------
 
 

@@ -177,7 +177,7 @@ class Engine:
         item = self._new_item(family, coll, scope, fields, now, keep_id=named is not None)
         self._insert(family, coll, scope, item)
         status = op.created_status if named is not None else op.success_status
-        return Result(status, self._present(family, coll, scope, item, op))
+        return Result(status, self._wrapped(op, self._present(family, coll, scope, item, op)))
 
     def _list(self, call: Call, coll: Collection, family: Family) -> Result:
         op = call.operation
@@ -199,6 +199,8 @@ class Engine:
             body = {envelope: items} if op.envelope else items
         if op.counts and isinstance(body, dict):
             body = {**dict.fromkeys(op.counts, len(items)), **body}
+        if op.envelope_fill and isinstance(body, dict):
+            body = {**self._envelope_fields(op), **body}
         page: list[Item] = body[envelope] if isinstance(body, dict) else body
         if _cacheable(coll):
             parts = [self._encoded(coll, scope, item) for item in page]
@@ -212,6 +214,9 @@ class Engine:
 
     def _get(self, call: Call, coll: Collection, family: Family) -> Result:
         scope, item = self._existing(call, coll, family)
+        if call.operation.wrap:
+            shown = self._present(family, coll, scope, item, call.operation)
+            return Result(call.operation.success_status, self._wrapped(call.operation, shown))
         if _cacheable(coll):
             return Result(call.operation.success_status, encoded=self._encoded(coll, scope, item))
         return Result(call.operation.success_status, self._present(family, coll, scope, item, call.operation))
@@ -339,7 +344,7 @@ class Engine:
             self.store.put(coll.key, scope, sibling_key, sibling)
         self._touch_parent(family, coll, scope, now)
         body = self._present(family, coll, scope, new, op)
-        return Result(op.success_status, {op.wrap: body} if op.wrap else body)
+        return Result(op.success_status, self._wrapped(op, body))
 
     def _exclusive_changes(
         self, op: Operation, coll: Collection, scope: Scope, key: Any, new: Item, now: datetime
@@ -516,6 +521,24 @@ class Engine:
             raise Problem(404, family.errors.message("not_found", label=coll.label), kind="not_found")
         return scope, self._advanced(coll, scope, [item], read=True)[0]
 
+    def _wrapped(self, op: Operation, body: Any) -> Any:
+        """The answer holding the item under `op.wrap` (with the wrapper's other fields), else the item."""
+        if not op.wrap:
+            return body
+        return {**self._envelope_fields(op), op.wrap: body} if op.envelope_fill else {op.wrap: body}
+
+    def _envelope_fields(self, op: Operation) -> dict[str, Any]:
+        """A list envelope's other required fields: documented examples, else values drawn from
+        a source fixed by the operation (the same in every answer)."""
+        self._example_fake.reseed_for(f"{self.seed}:{op.qualified_id}:envelope")
+        fields = {}
+        for name, schema in op.envelope_fill.items():
+            status_like = name.lower().replace("_", "") in _STATUS_FIELDS and schema.get("type") == "integer"
+            fields[name] = op.success_status if status_like and "example" not in schema else None
+            if fields[name] is None:
+                fields[name] = _documented(schema, name, self._example_fake, self._example_moment)
+        return fields
+
     def _named_key(self, call: Call, coll: Collection) -> Any:
         """The key of the item a call names: a path value, or the body's id field (`PUT /pet`)."""
         op = call.operation
@@ -606,6 +629,8 @@ def _dependency_order(family: Family) -> list[Collection]:
 
 
 _SCALARS = (str, int, float, bool)
+#: Integer envelope fields that hold the answer's HTTP status (`status_code: 200`).
+_STATUS_FIELDS = ("status", "statuscode", "httpstatus", "httpcode", "code")
 
 
 def _fresh(defaults: dict[str, Any]) -> Item:
@@ -640,6 +665,17 @@ def _check_merged(op: Operation, item: Item) -> None:
     if errors:
         unique = list(dict.fromkeys(errors))
         raise Problem(400, op.family.errors.message("validation"), kind="validation", fields=unique)
+
+
+def _documented(schema: dict[str, Any], name: str, fake: FakeData, now: datetime) -> Any:
+    """The value a schema documents (`example`, `examples`, `default`), else one drawn for it."""
+    if "example" in schema:
+        return copy.deepcopy(schema["example"])
+    if isinstance(schema.get("examples"), list) and schema["examples"]:
+        return copy.deepcopy(schema["examples"][0])
+    if "default" in schema:
+        return copy.deepcopy(schema["default"])
+    return fake.value(schema, name, now)
 
 
 def _writable(op: Operation, body: Any) -> dict[str, Any]:

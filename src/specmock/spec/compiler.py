@@ -446,6 +446,7 @@ def _operation(
         created_status=201 if "201" in responses else success[0],
         counts=tuple(ext.get("counts", ())),
         branch_consts=branch_consts,
+        envelope_fill=_envelope_fill(doc, ext, responses, success[0]),
         undeclared=undeclared,
         scope_params=scope_params,
         set_fields=ext.get("set", {}),
@@ -481,6 +482,25 @@ def _undeclared(
             with contextlib.suppress(SchemaError):  # a broken field schema: the field goes unchecked
                 checks[name] = compile_validator(prop, doc.data)
     return checks
+
+
+#: Envelope fields the paging styles write themselves.
+_PAGING_FIELDS = {"totalCount", "next", "prev", "count", "previous"}
+
+
+def _envelope_fill(doc: Document, ext: dict[str, Any], responses: dict[str, Any], status: int) -> dict[str, Any]:
+    """A list envelope's (or an item wrapper's) required fields beyond its items, counts and
+    paging: each with its schema."""
+    envelope = ext.get("envelope") or ext.get("wrap")
+    if not envelope:
+        return {}
+    schema = json_body_schema(inline_refs(responses.get(str(status)) or {}, doc.data))
+    if not isinstance(schema, dict):
+        return {}
+    shape = item_variants(schema)[0]
+    props = shape.get("properties") or {}
+    taken = {envelope, *ext.get("counts", ()), *(_PAGING_FIELDS if ext.get("paging", "none") != "none" else ())}
+    return {name: props.get(name) or {} for name in shape.get("required", []) if name not in taken}
 
 
 def _branch_consts(doc: Document, collection: Collection, responses: dict[str, Any], status: int) -> dict[str, Any]:

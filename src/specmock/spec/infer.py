@@ -128,6 +128,8 @@ class _Mapper:
             example: dict[str, Any] = {"action": Action.EXAMPLE.value, **self._within(path)}
             return example if status is not None else {**example, "status": 200}
         out: dict[str, Any] = {"action": action.value, "collection": coll.name, **ext}
+        if coll.wrap and action is not Action.LIST and coll.wrap in reader.props(schema):
+            out["wrap"] = coll.wrap
         if action.needs_id and "idInBody" not in out and coll.id_param != template_params(path)[-1]:
             out["idParam"] = coll.id_param
         if action is Action.REPLACE:

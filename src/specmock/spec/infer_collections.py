@@ -39,6 +39,7 @@ class Candidate:
     fingerprints: frozenset[str]
     props: dict[str, dict[str, Any]] = field(default_factory=dict)  # every field an item may have
     extension: dict[str, Any] = field(default_factory=dict)
+    wrap: str | None = None  # the answer field holding the item (`data` of `{status_code, data}`)
 
     @property
     def segment(self) -> str:
@@ -86,6 +87,13 @@ def find_collections(reader: Reader) -> list[Candidate]:
             continue
         base = "/".join(segments[:-1])
         pointer = schema["$ref"] if isinstance(schema.get("$ref"), str) else f"#/paths/{escape(path)}/get/{suffix}"
+        wrap = wrapper_field(reader, schema, segments[-1][1:-1])
+        if wrap is not None:
+            inner = reader.flat(schema, branches=True)["properties"][wrap]
+            pointer = (
+                inner["$ref"] if isinstance(inner.get("$ref"), str) else _inner_pointer(reader, schema, pointer, wrap)
+            )
+            schema, props = inner, reader.props(inner)
         name = _unique_name(segments[:-1], names)
         names.add(name)
         found.append(
@@ -98,12 +106,38 @@ def find_collections(reader: Reader) -> list[Candidate]:
                 schema_ref=pointer,
                 fingerprints=reader.fingerprints(schema),
                 props=props,
+                wrap=wrap,
             )
         )
     by_item = {c.item_path.rstrip("/"): c for c in found}
     for cand in found:
         cand.extension = _collection_extension(reader, cand, by_item)
     return found
+
+
+#: Answer fields that commonly hold the resource itself (`{"status_code": 200, "data": {...}}`).
+_WRAPPERS = ("data", "result", "item", "resource", "payload", "record", "object")
+
+
+def wrapper_field(reader: Reader, schema: Any, param: str) -> str | None:
+    """The field of an answer that holds the item, when the answer wraps it: a wrapper-named
+    object field, the answer itself naming no id. None when the answer is the item."""
+    props = reader.props(schema)
+    if any(_squash(name) in (_squash(param), "id") or _squash(name).endswith("id") for name in props):
+        return None
+    objects = [name for name, sub in props.items() if sub.get("properties") and name.lower() in _WRAPPERS]
+    return objects[0] if len(objects) == 1 else None
+
+
+def _inner_pointer(reader: Reader, schema: Any, pointer: str, wrap: str) -> str:
+    """A JSON pointer to the wrapped item's schema, for an answer schema written inline."""
+    target = reader.deref(schema)
+    if isinstance(target, dict) and wrap in (target.get("properties") or {}):
+        return f"{pointer}/properties/{escape(wrap)}"
+    for index, piece in enumerate(target.get("allOf") or [] if isinstance(target, dict) else []):
+        if wrap in (reader.deref(piece).get("properties") or {}) and not isinstance(piece.get("$ref"), str):
+            return f"{pointer}/allOf/{index}/properties/{escape(wrap)}"
+    return pointer
 
 
 def _unique_name(segments: list[str], taken: set[str]) -> str:
@@ -143,13 +177,17 @@ def _collection_extension(reader: Reader, cand: Candidate, by_item: dict[str, Ca
 
 
 def _id_field(param: str, props: dict[str, Any], name: str) -> str:
+    """The item field the path parameter names: the parameter itself (`username`), the same name
+    spelt otherwise (`BrokerId` for `broker-id`), the parameter less the collection's stem
+    (`connector_id` -> `id`), the stem's id (`jobId` for `/jobs/{jobIdentity}`), then `id`, `name` ..."""
     stem = singular(name).lower()
-    candidates = [param]
+    candidates = [param, *(p for p in props if _squash(p) == _squash(param))]
     lowered = param.lower()
     for prefix in (stem + "_", stem, singular(stem)):
         if lowered.startswith(prefix) and len(param) > len(prefix):
             rest = param[len(prefix) :]
             candidates.append(rest[0].lower() + rest[1:])
+    candidates += [p for p in props if _squash(p) == _squash(stem) + "id"]
     candidates += ["id", "name", "slug", "key"]
     for candidate in candidates:
         if candidate in props:

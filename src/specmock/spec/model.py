@@ -162,6 +162,8 @@ class Operation:
     created_status: int = 201
     #: list: envelope fields that hold the number of items matched.
     counts: tuple[str, ...] = ()
+    #: list (or an answer with `wrap`): the envelope's other required fields, with their schemas.
+    envelope_fill: dict[str, Any] = field(default_factory=dict)
     #: create of a oneOf item: the consts of the branch it answers (its discriminator), set on the item.
     branch_consts: dict[str, Any] = field(default_factory=dict)
     #: Item fields the body schema leaves undeclared, with a check of the item's own schema for them:
