@@ -502,6 +502,30 @@ def test_an_item_wrapped_in_its_answer_is_stored_unwrapped(mock: Any, wrapper: s
     assert c.get(f"/leads/{lead_id}").status_code == 404
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"type": "array", "items": {"$ref": "#/components/schemas/Thing"}},
+        {"type": "object", "properties": {"id": {"type": "string"}, "uploadUrl": {"type": "string"}}},
+    ],
+    ids=["a bulk create", "an upload ticket"],
+)
+def test_a_post_on_the_list_path_answering_something_else_creates_nothing(mock: Any, answer: Any) -> None:
+    paths = {
+        "/things": {
+            "get": {"responses": ok({"type": "array", "items": ref("Thing")})},
+            "post": {
+                "requestBody": body({"type": "object", "properties": {"name": {"type": "string"}}}),
+                "responses": ok(answer),
+            },
+        },
+        "/things/{id}": {"parameters": [param("id")], "get": {"responses": ok(ref("Thing"))}},
+    }
+    c = mock(document(paths, {"Thing": thing()}))
+    assert c.post("/things", json={"name": "a"}).status_code == 200
+    assert c.get("/things").json() == []
+
+
 # -- generated answers -----------------------------------------------------------------------------
 
 

@@ -120,7 +120,8 @@ class _Mapper:
             coll, action = self.by_base[path], _BODY_ACTIONS[method]
             ext["idInBody"] = True
         elif method == "post" and body is not None and base_type(reader.flat(body)) in ("object", None):
-            coll = self.by_base.get(path) or self._created_by(schema, path)
+            coll = self.by_base.get(path)
+            coll = (coll if self._answers_item(schema, coll) else None) if coll else self._created_by(schema, path)
             if coll is not None:
                 action = Action.CREATE
                 self.create_bodies.setdefault(coll.name, []).append(body)
@@ -212,17 +213,27 @@ class _Mapper:
 
     def _within(self, path: str) -> dict[str, Any]:
         """For an example under an item's path (`/connectors/{id}/tags`): that item's collection
-        and id parameter, so it answers 404 once the item is gone; else nothing."""
-        segments = path.rstrip("/").split("/")
-        owners = [
-            c
-            for c in self.candidates
-            if segments[: len(c.item_path.rstrip("/").split("/"))] == c.item_path.rstrip("/").split("/")
-        ]
+        and id parameter (as this path names it), so it answers 404 once the item is gone."""
+        shape = _shape(path)
+        owners = [c for c in self.candidates if shape[: len(_shape(c.item_path))] == _shape(c.item_path)]
         if not owners:
             return {}
-        owner = max(owners, key=lambda c: len(c.item_path))
-        return {"collection": owner.name, "idParam": owner.id_param}
+        owner = max(owners, key=lambda c: len(_shape(c.item_path)))
+        at = len(_shape(owner.item_path)) - 1
+        return {"collection": owner.name, "idParam": path.rstrip("/").split("/")[at][1:-1]}
+
+    def _answers_item(self, schema: Any, coll: Candidate) -> bool:
+        """Whether a POST answering `schema` answers an item of `coll` (no body says nothing
+        against it): its schema, or an object whose fields are all the item's. An array, or an
+        object with fields of its own (an upload's `url`), is something else the POST makes."""
+        if schema is None:
+            return True
+        if self.reader.fingerprints(schema) & coll.fingerprints:
+            return True
+        props = self.reader.props(schema)
+        if coll.wrap and coll.wrap in props:
+            return True
+        return base_type(self.reader.flat(schema)) in ("object", None) and bool(props) and set(props) <= set(coll.props)
 
     def _holds_id(self, body: Any, coll: Candidate) -> bool:
         return body is not None and coll.id_field in self.reader.props(body)
@@ -236,6 +247,11 @@ class _Mapper:
             for name, sub in coll.props.items()
             if name not in skip and (name not in sendable or sendable[name].get("readOnly") or sub.get("readOnly"))
         ]
+
+
+def _shape(path: str) -> list[str]:
+    """A path's segments with parameter names erased (`/a/{id}` and `/a/{aId}` are one shape)."""
+    return [re.sub(r"^\{[^{}]*\}$", "{}", part) for part in path.rstrip("/").split("/")]
 
 
 def _squash(name: str) -> str:
