@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -39,8 +38,9 @@ from ..scenario.registry import bundled_scenario_files
 from ..spec.lifecycle import META
 from ..spec.model import Collection, Family
 from ..spec.validation import compile_validator, format_path
-from .admin import PREFIX, AdminError, Controls, JSONResponse, guard, settled
+from .admin import PREFIX, AdminError, Controls, JSONResponse, guard, parse_json, read_body, settled
 from .admin_guard import TOKEN_COOKIE, admin_refusal
+from .body import API_MAX_DEPTH
 
 if TYPE_CHECKING:
     from ..runtime.engine import Engine
@@ -270,7 +270,7 @@ def dashboard_routes(mock: DashboardControls) -> list[BaseRoute]:
 
     async def replace_item(request: Request) -> Response:
         family, coll = _find_collection(mock, request)
-        body = await _json_body(request)
+        body = await _json_body(request, mock.admin.max_body)
         with mock.store.lock:
             scope, key, old = stored(coll, request)
             if body.get(coll.key_field, key) != key:
@@ -287,7 +287,7 @@ def dashboard_routes(mock: DashboardControls) -> list[BaseRoute]:
 
     async def add_item(request: Request) -> Response:
         family, coll = _find_collection(mock, request)
-        body = await _json_body(request)
+        body = await _json_body(request, mock.admin.max_body)
         fields = {k: v for k, v in body.items() if k != "_scope"}
         errors = _schema_errors(family, coll, fields, partial=True)
         if errors:
@@ -323,7 +323,7 @@ def dashboard_routes(mock: DashboardControls) -> list[BaseRoute]:
         return JSONResponse({"scenarios": listed})
 
     async def toggle_rule(request: Request) -> Response:
-        body = await _json_body(request)
+        body = await _json_body(request, mock.admin.max_body)
         if set(body) != {"enabled"} or not isinstance(body["enabled"], bool):
             raise AdminError('send {"enabled": true} or {"enabled": false}')
         rules = mock.scenario.rules if mock.scenario is not None else []
@@ -373,12 +373,11 @@ def dashboard_routes(mock: DashboardControls) -> list[BaseRoute]:
     ]
 
 
-async def _json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    try:
-        data = json.loads(raw) if raw.strip() else None
-    except ValueError as exc:
-        raise AdminError(f"malformed JSON: {exc}") from None
+async def _json_body(request: Request, limit: int) -> dict[str, Any]:
+    """An item edit's body, through the one reader: the admin size limit, and the API's nesting
+    limit (an item nested deeper than the API would accept would be one no API call could write)."""
+    raw = await read_body(request, limit)
+    data = parse_json(raw, API_MAX_DEPTH) if raw.strip() else None
     if not isinstance(data, dict):
         raise AdminError("the body must be a JSON object")
     return data
