@@ -6,9 +6,11 @@ read timeouts. A client that sends its headers a byte at a time, or announces a
 body and never sends it, would hold a connection (a file descriptor) forever.
 
 Invariants: a connection's request headers are complete within `header_timeout`
-seconds of its first byte (or of the connection); while a request body is
-pending, some of it arrives at least every `body_timeout` seconds. Otherwise the
-client gets a 408 (when nothing was answered yet) and the connection is closed.
+seconds of its first byte (or of the connection); a request body is complete
+within `body_timeout` seconds of its headers, however it trickles (a byte every
+few seconds used to extend the deadline forever). Otherwise the client gets a 408
+(when nothing was answered yet) and the connection is closed, freeing its place
+under --max-connections.
 The accept loop's "too many open files" errors are logged once per burst, not
 once per retry.
 """
@@ -71,7 +73,8 @@ def guarded_protocol(base: type, header_timeout: float, body_timeout: float) -> 
                 if self._phase != "headers":  # an absolute deadline: trickled bytes do not extend it
                     self._arm("headers", header_timeout)
             elif phase == "body":
-                self._arm("body", body_timeout)  # reset by every chunk
+                if self._phase != "body":  # absolute too: a body trickled a byte at a time does not extend it
+                    self._arm("body", body_timeout)
             else:
                 self._disarm()
 
