@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
+
+from conftest import Served, start_server, stop_server
 
 
 def serving_line(*args: str) -> str:
@@ -43,3 +48,57 @@ def test_the_fallback_stack_when_asked_for() -> None:
 )
 def test_auto_is_the_fast_stack_where_it_is_installed() -> None:
     assert serving_line() == "serving on uvloop + httptools"
+
+
+# -- request framing: every stack refuses what could smuggle a request ----------------------------
+
+
+@pytest.fixture(scope="module", params=["h11", "httptools"])
+def stack(request: pytest.FixtureRequest) -> Iterator[Served]:
+    if request.param == "httptools" and not importlib.util.find_spec("httptools"):
+        pytest.skip("httptools has no wheel here")
+    served = start_server("--http", request.param, "--no-access-log")
+    try:
+        yield served
+    finally:
+        stop_server(served)
+
+
+def exchange(served: Served, raw: bytes) -> bytes:
+    """Send `raw` on one connection and read until the server closes it (or 3 s of silence)."""
+    url = urlsplit(served.url)
+    with socket.create_connection((url.hostname, url.port), timeout=3) as sock:
+        sock.sendall(raw)
+        chunks = []
+        try:
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+        except (TimeoutError, ConnectionResetError):
+            pass
+    return b"".join(chunks)
+
+
+AMBIGUOUS = {
+    "content-length first": b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+    "transfer-encoding first": b"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n",
+    "zero length": b"Content-Length: 0\r\nTransfer-Encoding: chunked\r\n",
+}
+NEXT = b"GET /connectors HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n\r\n"
+
+
+@pytest.mark.parametrize("method", ["POST", "BREW"])  # BREW: the request httptools hands over to h11
+@pytest.mark.parametrize("framing", list(AMBIGUOUS))
+def test_a_request_with_both_length_and_chunked_framing_is_refused_and_ends_the_connection(
+    stack: Served, method: str, framing: str
+) -> None:
+    head = f"{method} /connectors HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n".encode()
+    answer = exchange(stack, head + AMBIGUOUS[framing] + b"\r\n0\r\n\r\n" + NEXT)
+    assert answer.startswith(b"HTTP/1.1 400"), answer
+    assert answer.count(b"HTTP/1.1 ") == 1, answer  # the pipelined GET was not served
+
+
+@pytest.mark.parametrize("method", ["GET", "BREW"])
+def test_pipelined_requests_with_plain_framing_are_all_served(stack: Served, method: str) -> None:
+    first = f"{method} /connectors HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n\r\n".encode()
+    answer = exchange(stack, first + NEXT + b"GET /connectors HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert answer.count(b"HTTP/1.1 ") == 3, answer

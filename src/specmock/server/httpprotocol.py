@@ -9,11 +9,19 @@ a method at the start of a request, and no earlier request of the connection is
 still in flight, the connection is handed to h11 with the bytes received, as
 uvicorn itself hands a connection to its WebSocket protocol on an upgrade; h11
 serves it from then on. Every other request stays on httptools.
+
+h11 frames a request carrying both Content-Length and Transfer-Encoding by the
+latter and serves what follows; httptools refuses it, as a proxy that framed it by
+the former would be smuggled a request. So the h11 protocol here (`--http h11`,
+and the hand-over) refuses it too: 400 and the connection closed.
 """
 
 from __future__ import annotations
 
 import importlib.util
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 HTTPTOOLS = importlib.util.find_spec("httptools") is not None
 
@@ -21,10 +29,42 @@ HTTPTOOLS = importlib.util.find_spec("httptools") is not None
 def http_protocol(choice: str) -> type:
     """uvicorn's HTTP protocol class for `--http` auto, h11 or httptools."""
     if choice == "h11" or (choice == "auto" and not HTTPTOOLS):
-        from uvicorn.protocols.http.h11_impl import H11Protocol
-
-        return H11Protocol
+        return strict_h11_protocol()
     return _fallback_protocol()
+
+
+_AMBIGUOUS_BODY = b"Invalid HTTP request received."
+
+
+def refuse_ambiguous_framing(app: ASGIApp) -> ASGIApp:
+    """`app`, but a request with both Content-Length and Transfer-Encoding is a 400 that closes
+    the connection (so nothing pipelined after it is served)."""
+
+    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            names = {name for name, _ in scope["headers"]}
+            if b"content-length" in names and b"transfer-encoding" in names:
+                headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"connection", b"close")]
+                await send({"type": "http.response.start", "status": 400, "headers": headers})
+                await send({"type": "http.response.body", "body": _AMBIGUOUS_BODY})
+                return
+        await app(scope, receive, send)
+
+    return guarded
+
+
+def strict_h11_protocol() -> type:
+    """uvicorn's h11 protocol, refusing the framing httptools refuses (see the module docstring)."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class StrictH11Protocol(H11Protocol):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            # uvicorn calls `self.app` for each request (H11Protocol.handle_events): checked by
+            # tests/test_framework_pins.py on every uvicorn version we allow.
+            self.app = refuse_ambiguous_framing(self.app)
+
+    return StrictH11Protocol
 
 
 def _fallback_protocol() -> type:
@@ -74,10 +114,8 @@ def _fallback_protocol() -> type:
 
         def _hand_over_to_h11(self, data: bytes) -> None:
             # Imported here, on the rare refused method: h11 is not needed to start serving.
-            from uvicorn.protocols.http.h11_impl import H11Protocol
-
             self.connections.discard(self)
-            protocol = H11Protocol(self.config, self.server_state, self.app_state, self.loop)
+            protocol = strict_h11_protocol()(self.config, self.server_state, self.app_state, self.loop)
             protocol.connection_made(self.transport)
             self.transport.set_protocol(protocol)
             protocol.data_received(data)
