@@ -11,7 +11,7 @@ import gc
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse as _StarletteJSONResponse
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -162,7 +162,8 @@ def scenario_sources(raw: str, name: str = "PUT /__specmock/scenario") -> list[A
 
 def guard(mock: Controls, handler: Any, open_always: bool = False, write_types: frozenset[str] = JSON_TYPES) -> Any:
     """`handler` as an admin endpoint: behind the one gate (`admin_refusal`), AdminError answered
-    in JSON with its status, a state that cannot be written answered 503 with Retry-After."""
+    in JSON with its status, a state that cannot be written answered 503 with Retry-After, and a
+    client gone before its body arrived left quietly (nothing was applied, no one is listening)."""
 
     async def endpoint(request: Request) -> Response:
         refused = admin_refusal(mock.admin, request, write_types=write_types, public=open_always)
@@ -175,6 +176,8 @@ def guard(mock: Controls, handler: Any, open_always: bool = False, write_types: 
         except StateUnavailable as exc:
             retry = {"Retry-After": str(exc.retry_after)}
             return JSONResponse({"error": exc.reason}, status_code=503, headers=retry)
+        except ClientDisconnect:
+            return Response(status_code=499)  # never sent: the connection is gone
         return response
 
     return endpoint
