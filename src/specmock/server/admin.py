@@ -160,13 +160,21 @@ def scenario_sources(raw: str, name: str = "PUT /__specmock/scenario") -> list[A
     return source if isinstance(source, list) else [source]
 
 
-def guard(mock: Controls, handler: Any, open_always: bool = False, write_types: frozenset[str] = JSON_TYPES) -> Any:
+def guard(
+    mock: Controls,
+    handler: Any,
+    open_always: bool = False,
+    write_types: frozenset[str] = JSON_TYPES,
+    token_param: bool = False,
+) -> Any:
     """`handler` as an admin endpoint: behind the one gate (`admin_refusal`), AdminError answered
     in JSON with its status, a state that cannot be written answered 503 with Retry-After, and a
-    client gone before its body arrived left quietly (nothing was applied, no one is listening)."""
+    client gone before its body arrived left quietly (nothing was applied, no one is listening).
+    `token_param`: the token may come as `?token=` (an EventSource cannot send a header)."""
 
     async def endpoint(request: Request) -> Response:
-        refused = admin_refusal(mock.admin, request, write_types=write_types, public=open_always)
+        presented = request.query_params.get("token") if token_param else None
+        refused = admin_refusal(mock.admin, request, write_types=write_types, public=open_always, presented=presented)
         if refused is not None:
             return refused
         try:
