@@ -7,12 +7,14 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 
 from conftest import Served, start_server, stop_server
+from specmock.server.httpprotocol import HTTPTOOLS_METHODS, foreign_method
 
 
 def serving_line(*args: str) -> str:
@@ -102,3 +104,63 @@ def test_pipelined_requests_with_plain_framing_are_all_served(stack: Served, met
     first = f"{method} /connectors HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n\r\n".encode()
     answer = exchange(stack, first + NEXT + b"GET /connectors HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert answer.count(b"HTTP/1.1 ") == 3, answer
+
+
+# -- the hand-over from httptools to h11 ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", [m.decode() for m in HTTPTOOLS_METHODS])
+def test_the_methods_httptools_serves_stay_on_it(method: str) -> None:
+    data = f"{method} /connectors HTTP/1.1\r\n".encode()
+    assert not foreign_method(data)
+    assert not any(foreign_method(data[:n]) for n in range(1, len(method) + 1))  # still arriving
+    assert not foreign_method(b"\r\n" + data)
+
+
+@pytest.mark.parametrize("method", ["BREW", "PROPFIND", "get", "GETS", "POSTPOSTPOST", "M-SEARCH", "X"])
+def test_any_other_method_goes_to_h11(method: str) -> None:
+    assert foreign_method(f"{method} /connectors HTTP/1.1\r\n".encode())
+
+
+@pytest.fixture(scope="module")
+def strict_httptools() -> Iterator[Served]:
+    if not importlib.util.find_spec("httptools"):
+        pytest.skip("httptools has no wheel here")
+    served = start_server("--http", "httptools", "--header-timeout", "1", "--body-timeout", "1", "--no-access-log")
+    try:
+        yield served
+    finally:
+        stop_server(served)
+
+
+def test_a_connection_handed_to_h11_keeps_the_read_timeouts(strict_httptools: Served) -> None:
+    url = urlsplit(strict_httptools.url)
+    with socket.create_connection((url.hostname, url.port), timeout=5) as sock:
+        sock.sendall(b"BREW /connectors HTTP/1.1\r\nHost: x\r\n")  # handed over; the headers never end
+        started = time.monotonic()
+        answer = sock.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 408"), answer
+        assert time.monotonic() - started < 3
+
+
+def test_a_connection_handed_to_h11_is_not_cut_by_httptools_deadline(strict_httptools: Served) -> None:
+    url = urlsplit(strict_httptools.url)
+    with socket.create_connection((url.hostname, url.port), timeout=5) as sock:
+        statuses = []
+        for method in ["BREW", "GET", "GET", "GET", "GET", "GET"]:  # 2.4 s in all, past the 1 s deadline
+            sock.sendall(f"{method} /connectors HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n\r\n".encode())
+            statuses.append(read_response(sock))
+            time.sleep(0.4)
+        assert statuses == [405, 200, 200, 200, 200, 200]
+
+
+def read_response(sock: socket.socket) -> int:
+    """The status of one response read from `sock` (it carries a Content-Length)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(re.search(rb"(?i)content-length: (\d+)", head).group(1))  # type: ignore[union-attr]
+    while len(body) < length:
+        body += sock.recv(65536)
+    return int(head.split(b" ", 2)[1])
