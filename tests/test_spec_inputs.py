@@ -180,16 +180,21 @@ def test_external_local_refs_are_followed_relative_to_their_file(tmp_path: Path)
 
 
 def test_a_missing_external_file_names_itself(tmp_path: Path) -> None:
+    """Lenient: one warning naming the file, the reference matches any value; strict: refused."""
     spec = write(tmp_path, "api.yaml", doc("3.1.0", THINGS.replace("'#/components/schemas/Thing'", "'gone.yaml'")))
+    (warning, *_) = MockApp([spec]).families[0].warnings
+    assert "gone.yaml" in warning and warning.endswith("; any value matches it")
     with pytest.raises(LoadError, match=r"gone\.yaml"):
-        MockApp([spec])
+        MockApp([spec], strict=True)
 
 
-def test_remote_refs_are_refused_at_load(tmp_path: Path) -> None:
+def test_remote_refs_are_never_fetched(tmp_path: Path) -> None:
     remote = "'https://example.com/thing.yaml'"
     spec = write(tmp_path, "api.yaml", doc("3.1.0", THINGS.replace("'#/components/schemas/Thing'", remote)))
+    (warning, *_) = MockApp([spec]).families[0].warnings
+    assert "remote $ref 'https://example.com/thing.yaml' is not fetched" in warning
     with pytest.raises(LoadError, match="remote \\$ref"):
-        MockApp([spec])
+        MockApp([spec], strict=True)
 
 
 # -- several specs ---------------------------------------------------------------------------------

@@ -240,6 +240,8 @@ class Engine:
     def _example(self, call: Call, coll: Collection, family: Family) -> Result:
         """An operation that fits no collection: the documented example, else generated data."""
         answer = call.operation.example
+        if answer.raw is not None:  # a non-JSON media type: its documented text, sent as is
+            return Result(answer.status, encoded=answer.raw)
         if not answer.has_body:
             return Result(answer.status)
         body = answer.example if answer.fixed else self.fake.value(answer.schema, "", self.clock.now())
@@ -538,12 +540,13 @@ class Engine:
 
 
 def _dependency_order(family: Family) -> list[Collection]:
-    """Collections after those they reference or live under, so fixtures resolve."""
+    """Collections after those they reference or live under, so fixtures resolve (linear: each
+    collection is visited once, by name; a list membership test made it quadratic)."""
     ordered: list[Collection] = []
     visiting: set[str] = set()
 
     def visit(coll: Collection) -> None:
-        if coll in ordered or coll.name in visiting:
+        if coll.name in visiting:
             return
         visiting.add(coll.name)
         for dep in [coll.parent, *(r.collection for r in coll.references)]:

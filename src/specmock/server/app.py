@@ -45,10 +45,18 @@ if TYPE_CHECKING:
 EXPOSED_HEADERS = ["Retry-After", "Location", "Preference-Applied", "WWW-Authenticate", "Allow"]
 
 
-def load_specs(paths: Iterable[Path | str] | None = None, overlays: Iterable[Path | str] = ()) -> list[Family]:
-    """Compile the given spec files (with their overlays), or the bundled ones."""
+def load_specs(
+    paths: Iterable[Path | str] | None = None,
+    overlays: Iterable[Path | str] = (),
+    *,
+    strict: bool = False,
+    ref_root: Path | str | None = None,
+) -> list[Family]:
+    """Compile the given spec files (with their overlays), or the bundled ones. Lenient unless
+    `strict`: what a document gets wrong is a warning (kept in each Family's `warnings`).
+    `ref_root`: where external `$ref`s may read (default: each document's folder tree)."""
     files = [Path(p) for p in paths] if paths is not None else bundled_specs()
-    return [spec.family for spec in loader.load_specs(files, overlays)]
+    return [spec.family for spec in loader.load_specs(files, overlays, strict=strict, ref_root=ref_root)]
 
 
 class MockApp:
@@ -71,13 +79,19 @@ class MockApp:
         admin: AdminSettings | None = None,
         access_log: bool = False,
         overlays: Iterable[Path | str] = (),
+        strict: bool = False,
+        ref_root: Path | str | None = None,
     ) -> None:
         """`seed`: an explicit seed, which wins over a scenario's; None: the scenario's seed, else 0.
         `cors_origins`: origins browsers may call from ("*" for any, with credentials; None: no CORS).
         `admin`: who may use /__specmock (default: open, as in-process nobody else can reach it).
         `access_log`: log one JSON line per request to the `specmock.access` logger.
-        `overlays`: Overlay 1.0 (or plain x-specmock) files applied to the specs."""
-        self.families = families if families is not None else load_specs(specs, overlays)
+        `overlays`: Overlay 1.0 (or plain x-specmock) files applied to the specs.
+        `strict`: refuse a spec for what a lenient load only warns about (docs/loading.md).
+        `ref_root`: where a spec's external `$ref`s may read (default: its folder tree)."""
+        self.families = (
+            families if families is not None else load_specs(specs, overlays, strict=strict, ref_root=ref_root)
+        )
         try:
             self.router = Router(self.families)
         except ValueError as exc:

@@ -60,6 +60,9 @@ def _list(raw: str) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
+STRICT_HELP = "refuse a spec for anything a lenient load only warns about (docs/loading.md)"
+
+
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="specmock", description="A stateful mock server driven by OpenAPI specs.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -163,12 +166,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="BYTES",
         help="larger admin request bodies are refused with 413 (default 10 MiB)",
     )
-    serve.add_argument(
-        "--no-cache",
-        action="store_true",
-        default=_env("NO_CACHE", False, _flag),
-        help="parse every spec anew: no parse cache (default: kept in $SPECMOCK_CACHE_DIR, else ~/.cache/specmock)",
-    )
+    serve.add_argument("--strict", action="store_true", default=_env("STRICT", False, _flag), help=STRICT_HELP)
     serve.add_argument("--no-cors", action="store_true", default=_env("NO_CORS", False, _flag), help="no CORS headers")
     serve.add_argument(
         "--max-body",
@@ -252,10 +250,12 @@ def parser() -> argparse.ArgumentParser:
     routes = sub.add_parser("routes", help="list every operation served")
     routes.add_argument("--spec", action="append", metavar="FILE", help="a spec to load instead of the bundled ones")
     routes.add_argument("--overlay", action="append", metavar="FILE", help="an overlay applied to the spec")
+    routes.add_argument("--strict", action="store_true", help=STRICT_HELP)
 
     validate = sub.add_parser("validate", help="check specs and scenarios; exit 1 with file:line: reason if broken")
     validate.add_argument("--spec", action="append", metavar="FILE", help="a spec to check instead of the bundled ones")
     validate.add_argument("--overlay", action="append", metavar="FILE", help="an overlay applied to the spec")
+    validate.add_argument("--strict", action="store_true", help=STRICT_HELP)
     validate.add_argument("scenario", nargs="*", metavar="SCENARIO", help="scenario files (default: the bundled ones)")
 
     infer = sub.add_parser(
@@ -334,12 +334,15 @@ def _routes(args: argparse.Namespace) -> int:
     from .app import MockApp
 
     try:
-        app = MockApp(args.spec, overlays=args.overlay or ())
+        app = MockApp(args.spec, overlays=args.overlay or (), strict=args.strict)
     except LoadError as exc:
         print(f"specmock: {exc}", file=sys.stderr)
         return 2
     for op in app.operations:
         print(f"{op.family.name:<12} {op.method:<7} {op.path:<72} {op.operation_id}")
+    for family in app.families:
+        for out in family.left_out:
+            print(f"{family.name:<12} {out.method:<7} {out.path:<72} {out.operation_id or '-'} LEFT OUT: {out.reason}")
     return 0
 
 
@@ -348,7 +351,7 @@ def _validate(args: argparse.Namespace) -> int:
     from .app import MockApp
 
     try:
-        app = MockApp(args.spec, overlays=args.overlay or ())
+        app = MockApp(args.spec, overlays=args.overlay or (), strict=args.strict)
     except LoadError as exc:
         print(f"specmock: {exc}", file=sys.stderr)
         return 1
@@ -417,14 +420,10 @@ def served_app(app: MockApp) -> Any:
 
 def build_app(args: argparse.Namespace) -> MockApp:
     """The MockApp that `serve` runs for these arguments (with its state restored); LoadError if broken."""
-    from ..runtime.fakedata import save_tapes
     from ..runtime.persistence import StatePersister
-    from ..spec import parsecache
     from .admin_guard import AdminSettings, served_hosts
     from .app import MockApp
 
-    if args.no_cache:
-        parsecache.disable()
     app = MockApp(
         args.spec,
         seed=args.seed,
@@ -445,6 +444,7 @@ def build_app(args: argparse.Namespace) -> MockApp:
         ),
         access_log=args.access_log,
         overlays=args.overlay or (),
+        strict=args.strict,
     )
     if args.state_debounce is not None:
         log.warning("--state-debounce is ignored: every change is on disk before it is acknowledged")
@@ -460,7 +460,6 @@ def build_app(args: argparse.Namespace) -> MockApp:
         log.info("state %s %s", "restored from" if restored else "will be kept in", args.state_file)
     if not app.admin.open and not app.admin.token:
         log.warning("the admin API is off: %s is not loopback and no --admin-token was given", args.host)
-    save_tapes()  # start-up's generated values, so the next start needs no Faker for them
     return app
 
 

@@ -2,11 +2,16 @@
 
 Everything the request path needs is prepared here, once: parameter and body
 validators, authenticators, the collections' rules and each operation's
-action. Any inconsistency is a LoadError naming the file and line.
+action. Any inconsistency is a LoadError naming the file and line; with
+Diagnostics (the lenient load), an operation the OpenAPI part of the document
+makes unservable (an Unservable error: a broken schema, no 2xx response, a
+route declared twice) is left out with a warning instead, the rest served. A
+mistake in `x-specmock` (the author's own declarations) still refuses the load.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,8 +21,9 @@ from jsonschema.exceptions import SchemaError
 
 from ..errors import LoadError
 from .auth import Authenticator, SecurityScheme
+from .diagnostics import Diagnostics
 from .error_styles import ErrorStyle
-from .examples import compile_example, example_collection, json_body_schema
+from .examples import compile_example, example_collection, json_body_schema, response_media_type
 from .extension_schema import COLLECTION_SCHEMA, FAMILY_SCHEMA, OPERATION_SCHEMA
 from .fastvalidation import BodyValidator
 from .lifecycle import Lifecycle, compile_lifecycle
@@ -31,6 +37,16 @@ from .validation import ParameterSet, compile_validator, locate, make_parameter
 from .yamlload import Document, JsonPath, load_yaml
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+
+
+class Unservable(LoadError):
+    """The document's OpenAPI part makes this one operation unservable (its own schema,
+    parameters or responses); the lenient load leaves the operation out."""
+
+
+def _route_key(template: str, method: str) -> tuple[str, str]:
+    """One route per method and shape: `/a/` is `/a`, `/a/{id}` is `/a/{petId}` (the router's reading)."""
+    return (method, re.sub(r"\{[^/}]*\}", "{}", template.rstrip("/") or "/"))
 
 
 def load_family(path: Path | str) -> Family:
@@ -70,7 +86,9 @@ def _check(doc: Document, at: JsonPath, value: Any, schema: dict[str, Any], what
         raise doc.error(where, f"invalid {what} at '{'.'.join(map(str, where))}': {message}")
 
 
-def compile_family(doc: Document) -> Family:
+def compile_family(doc: Document, diagnostics: Diagnostics | None = None) -> Family:
+    """The Family `doc` describes. Without `diagnostics` any problem is a LoadError; with them
+    an Unservable operation is left out (recorded there and on the Family) and the rest served."""
     data = doc.data
     if not isinstance(data, dict):
         raise doc.error((), "a spec must be a mapping")
@@ -112,6 +130,7 @@ def compile_family(doc: Document) -> Family:
     }
     check_document(data)
     seen: dict[str, JsonPath] = {}
+    routes: dict[tuple[str, str], str] = {}
     for path_template, item in (data.get("paths") or {}).items():
         if not isinstance(item, dict):
             raise doc.error(("paths", path_template), "a path item must be a mapping")
@@ -119,11 +138,31 @@ def compile_family(doc: Document) -> Family:
             if method not in item:
                 continue
             at: JsonPath = ("paths", path_template, method)
-            op = _operation(doc, family, schemes, path_template, method, item, at)
-            if op.operation_id in seen:
-                raise doc.error(at, f"operationId {op.operation_id!r} is used twice")
+            try:
+                op = _operation(doc, family, schemes, path_template, method, item, at)
+                if op.operation_id in seen:
+                    raise Unservable(doc.path, doc.line_of(at), f"operationId {op.operation_id!r} is used twice")
+                route = _route_key(path_template, method)
+                if route in routes:
+                    raise Unservable(
+                        doc.path,
+                        doc.line_of(at),
+                        f"{method.upper()} {path_template} is the same route as {routes[route]} "
+                        "(a trailing slash is optional, parameter names do not count)",
+                    )
+            except Unservable as exc:
+                if diagnostics is None:
+                    raise
+                raw = item[method]
+                op_id = raw.get("operationId") if isinstance(raw, dict) else None
+                diagnostics.leave_out(method, family.prefix + path_template, op_id, exc)
+                continue
             seen[op.operation_id] = at
+            routes[route] = f"{method.upper()} {path_template}"
             family.operations.append(op)
+    if diagnostics is not None:
+        family.left_out = list(diagnostics.left_out)
+        family.warnings = list(diagnostics.lines)
     if not family.operations:
         raise doc.error(("paths",), "the spec declares no operations")
     return family
@@ -234,7 +273,7 @@ def _parameters(doc: Document, item: dict[str, Any], op: dict[str, Any], at: Jso
         for raw in source:
             resolved = inline_refs(raw, doc.data)
             if not isinstance(resolved, dict) or "name" not in resolved or "in" not in resolved:
-                raise doc.error(at, "a parameter needs 'name' and 'in'")
+                raise Unservable(doc.path, doc.line_of(at), "a parameter needs 'name' and 'in'")
             merged[(resolved["name"], resolved["in"])] = resolved
     return list(merged.values())
 
@@ -244,7 +283,7 @@ def _param_set(doc: Document, location: str, params: list[dict[str, Any]], at: J
     try:
         return ParameterSet(location, compiled, doc.data)
     except SchemaError as exc:
-        raise doc.error(at, f"invalid {location} parameter schema: {exc.message}") from None
+        raise Unservable(doc.path, doc.line_of(at), f"invalid {location} parameter schema: {exc.message}") from None
 
 
 def _operation(
@@ -275,7 +314,9 @@ def _operation(
     path_names = [p["name"] for p in params if p["in"] == "path"]
     in_template = template_params(template)
     if sorted(path_names) != sorted(in_template):
-        raise doc.error(at, f"{op_id}: path parameters {path_names} do not match the template {template}")
+        raise Unservable(
+            doc.path, doc.line_of(at), f"{op_id}: path parameters {path_names} do not match the template {template}"
+        )
 
     id_param: str | None = None
     scope_params = tuple(in_template)
@@ -297,7 +338,7 @@ def _operation(
     if "status" in ext:
         success = [ext["status"]]
     if not success:
-        raise doc.error((*at, "responses"), f"{op_id}: no 2xx response is declared")
+        raise Unservable(doc.path, doc.line_of((*at, "responses")), f"{op_id}: no 2xx response is declared")
 
     body_validator = None
     body_required = False
@@ -307,12 +348,16 @@ def _operation(
         body = inline_refs(body, doc.data)
         schema = json_body_schema(body)
         if schema is None and action is not Action.EXAMPLE:
-            raise doc.error((*at, "requestBody"), f"{op_id}: only application/json bodies are supported")
+            raise Unservable(
+                doc.path, doc.line_of((*at, "requestBody")), f"{op_id}: only application/json bodies are supported"
+            )
         try:
             validator = compile_validator(request_schema(schema), doc.data) if schema is not None else None
             body_validator = BodyValidator(validator) if validator is not None else None
         except SchemaError as exc:
-            raise doc.error((*at, "requestBody"), f"{op_id}: invalid body schema: {exc.message}") from None
+            raise Unservable(
+                doc.path, doc.line_of((*at, "requestBody")), f"{op_id}: invalid body schema: {exc.message}"
+            ) from None
         body_required = bool(body.get("required"))
         read_only = compile_stripper(frozenset(flagged_paths(schema, "readOnly")))
 
@@ -324,7 +369,9 @@ def _operation(
         names = list(requirement)
         unknown = [n for n in names if n not in schemes]
         if unknown:
-            raise doc.error((*at, "security"), f"{op_id}: unknown security scheme {unknown[0]!r}")
+            raise Unservable(
+                doc.path, doc.line_of((*at, "security")), f"{op_id}: unknown security scheme {unknown[0]!r}"
+            )
         alternatives.append(tuple(schemes[n] for n in names))
     if any(len(a) == 0 for a in alternatives):
         alternatives = []  # `{}` in the list makes authentication optional
@@ -374,6 +421,7 @@ def _operation(
         filters=filters,
         responses=responses,
         example=compile_example(doc.data, responses, success[0]) if action is Action.EXAMPLE else None,
+        media_type=response_media_type(doc.data, responses, success[0]),
     )
 
 

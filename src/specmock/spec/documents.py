@@ -5,7 +5,9 @@ take minutes and its alias-bomb limit is meant for hand-written YAML. JSON has
 no aliases, so it is parsed by the json module (duplicate keys refused, as in
 YAML) and the path-to-line table that error messages need is built only if an
 error is ever reported. Invariant: `load_document` gives the same data and the
-same lines as `load_yaml` would, for any JSON document.
+same lines as `load_yaml` would, for any JSON document; like YAML, a JSON
+document nested more than MAX_DEPTH levels is refused (with the line of the
+first value that deep) before anything else recurses into it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from typing import Any
 
 from ..errors import LoadError
 from .yamlload import Document, JsonPath, load_yaml, read_source
+
+#: As for YAML (yamlparse.py): no spec nests deeper, and loading recurses per level.
+MAX_DEPTH = 64
 
 
 class LazyLines(dict[JsonPath, int]):
@@ -77,7 +82,25 @@ def load_document(path: Path | str) -> Document:
         raise LoadError(path, exc.lineno, f"invalid JSON: {exc.msg}") from None
     except RecursionError:
         raise LoadError(path, None, "invalid JSON: nested too deeply") from None
-    return Document(path=path, data=data, lines=LazyLines(lambda: json_lines(text)))
+    document = Document(path=path, data=data, lines=LazyLines(lambda: json_lines(text)))
+    too_deep = _deeper_than(data, MAX_DEPTH)
+    if too_deep is not None:
+        raise document.error(too_deep, f"invalid JSON: nested more than {MAX_DEPTH} levels deep")
+    return document
+
+
+def _deeper_than(data: Any, limit: int) -> JsonPath | None:
+    """The path of the first value nested more than `limit` levels, or None (recursion bounded by `limit`)."""
+    if not isinstance(data, (dict, list)):
+        return None
+    if limit <= 0:
+        return ()
+    for key, value in data.items() if isinstance(data, dict) else enumerate(data):
+        if isinstance(value, (dict, list)):
+            below = _deeper_than(value, limit - 1)
+            if below is not None:
+                return (key, *below)
+    return None
 
 
 _TOKEN = re.compile(

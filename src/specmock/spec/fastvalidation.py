@@ -66,7 +66,7 @@ def compile_fast(schema: dict[str, Any]) -> FastCheck | None:
     formats: dict[str, Callable[[str], bool]] = dict.fromkeys(used, _accept)
     formats.update(ours)
     try:
-        compiled = jsonschema_rs.Draft202012Validator(schema, formats=formats, validate_formats=True)
+        compiled = jsonschema_rs.Draft202012Validator(schema, formats=formats, validate_formats=True, offline=True)
     except Exception:  # a schema it cannot compile: jsonschema alone, as before
         return None
     is_valid: FastCheck = compiled.is_valid

@@ -5,6 +5,11 @@ The one door every spec goes through. A document that carries `x-specmock`
 extension. Overlays are applied last, so they refine either. Several specs
 load side by side: a method and path declared by two of them is a LoadError
 naming both files and lines, before any server starts.
+
+Loading is lenient by default: what a document gets wrong without it stopping an
+operation is repaired or ignored with one warning line (repairs.py), an operation
+that cannot be served is left out with one (compiler.py), the rest is served.
+`strict=True` turns every such line into the LoadError instead.
 """
 
 from __future__ import annotations
@@ -16,12 +21,15 @@ from pathlib import Path
 
 from ..errors import LoadError
 from .compiler import HTTP_METHODS, check_unique_families, compile_family
+from .diagnostics import Diagnostics
 from .documents import load_document
 from .infer import Inference, infer
 from .model import Family
 from .openapi_versions import detect, normalise
 from .overlay import apply_overlay, overlay_target
+from .refbudget import check_ref_budget
 from .refs import bundle
+from .repairs import repair
 from .yamlload import Document, load_yaml
 
 
@@ -32,13 +40,26 @@ class LoadedSpec:
     document: Document
     family: Family
     inference: Inference | None
+    diagnostics: Diagnostics | None = None
 
 
-def read_document(path: Path | str) -> Document:
-    """A spec file as one 3.1-style document: external refs bundled, 3.0 schemas converted."""
+def read_document(
+    path: Path | str, diagnostics: Diagnostics | None = None, ref_root: Path | str | None = None
+) -> Document:
+    """A spec file as one 3.1-style document: external refs bundled (read within `ref_root`, by
+    default the document's folder tree), what a real document gets wrong repaired (each repair
+    a line in `diagnostics`), references checked against the expansion budget, 3.0 schemas
+    converted."""
     doc = load_document(path)
-    detect(doc)
-    return normalise(bundle(doc))
+    version = detect(doc)
+    if diagnostics is None:
+        diagnostics = Diagnostics(doc)
+    else:
+        diagnostics.document = doc
+    doc = bundle(doc, ref_root, diagnostics)
+    repair(doc, diagnostics, version)
+    check_ref_budget(doc)
+    return normalise(doc)
 
 
 def inferred(doc: Document) -> Inference | None:
@@ -69,25 +90,50 @@ def with_inference(doc: Document, inference: Inference) -> Document:
     return Document(path=doc.path, data=data, lines=doc.lines)
 
 
-def load_spec(path: Path | str, overlays: Sequence[Document] = ()) -> LoadedSpec:
-    """Read, infer when needed, apply `overlays` in order, and compile one spec."""
-    doc = read_document(path)
+def load_spec(
+    path: Path | str, overlays: Sequence[Document] = (), *, strict: bool = False, ref_root: Path | str | None = None
+) -> LoadedSpec:
+    """Read, infer when needed, apply `overlays` in order, and compile one spec. Lenient unless
+    `strict`: the warnings are logged and kept on the LoadedSpec (and its Family). `ref_root`:
+    where external `$ref`s may read (default: the document's folder tree)."""
+    diagnostics = Diagnostics(Document(path=Path(path), data=None, lines={}), strict=strict)
+    try:
+        return _load_spec(path, overlays, diagnostics, ref_root)
+    except RecursionError:  # a safety net: depth is bounded at parse and by the reference budget
+        raise LoadError(path, None, "nested too deeply to load") from None
+
+
+def _load_spec(
+    path: Path | str, overlays: Sequence[Document], diagnostics: Diagnostics, ref_root: Path | str | None
+) -> LoadedSpec:
+    doc = read_document(path, diagnostics, ref_root)
     inference = inferred(doc)
     if inference is not None:
         doc = with_inference(doc, inference)
     for overlay in overlays:
         doc = Document(path=doc.path, data=apply_overlay(doc.data, overlay), lines=doc.lines)
-    return LoadedSpec(document=doc, family=compile_family(doc), inference=inference)
+    diagnostics.document = doc
+    family = compile_family(doc, diagnostics)
+    diagnostics.raise_if_strict()
+    return LoadedSpec(document=doc, family=family, inference=inference, diagnostics=diagnostics)
 
 
-def load_specs(paths: Iterable[Path | str], overlay_files: Iterable[Path | str] = ()) -> list[LoadedSpec]:
-    """Load several specs with their overlays; refuse a family or a route declared twice."""
+def load_specs(
+    paths: Iterable[Path | str],
+    overlay_files: Iterable[Path | str] = (),
+    *,
+    strict: bool = False,
+    ref_root: Path | str | None = None,
+) -> list[LoadedSpec]:
+    """Load several specs with their overlays; refuse a family or a route declared twice.
+    `strict`: refuse a document for anything a lenient load would only warn about.
+    `ref_root`: where external `$ref`s may read (default: each document's folder tree)."""
     files = [Path(p) for p in paths]
     overlays = [load_yaml(p) for p in overlay_files]
     assigned: dict[int, list[Document]] = {i: [] for i in range(len(files))}
     for overlay in overlays:
         assigned[_spec_for(overlay, files)].append(overlay)
-    loaded = [load_spec(f, assigned[i]) for i, f in enumerate(files)]
+    loaded = [load_spec(f, assigned[i], strict=strict, ref_root=ref_root) for i, f in enumerate(files)]
     check_unique_families([spec.family for spec in loaded])
     check_route_clashes(loaded)
     return loaded

@@ -11,6 +11,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from .auth import Authenticator
+from .diagnostics import LeftOut
 from .error_styles import ErrorStyle
 from .fastvalidation import BodyValidator
 from .lifecycle import Lifecycle, override_lifecycle
@@ -158,6 +159,8 @@ class Operation:
     responses: dict[str, Any] = field(default_factory=dict)  # status -> raw response object
     #: For `action: example`: what to answer (the documented example, else data from the schema).
     example: Any = None
+    #: The Content-Type of a success answer: a media type the success response declares.
+    media_type: str = "application/json"
 
     @property
     def qualified_id(self) -> str:
@@ -176,6 +179,10 @@ class Family:
     errors: ErrorStyle
     collections: dict[str, Collection] = field(default_factory=dict)
     operations: list[Operation] = field(default_factory=list)
+    #: Operations the document declares that cannot be served (a lenient load), and why.
+    left_out: list[LeftOut] = field(default_factory=list)
+    #: The load's warning lines, `file:line: #/pointer: reason` (a lenient load).
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -94,11 +94,12 @@ def convert_schema(schema: Any) -> Any:
         example = out.pop("example")
         out.setdefault("examples", [example])
     if out.pop("nullable", False) is True:
-        out = _nullable(out)
+        out = nullable_schema(out)
     return out
 
 
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+def nullable_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` also allowing null (what 3.0's `nullable: true` means)."""
     kind = schema.get("type")
     if isinstance(kind, str):
         schema = {**schema, "type": [kind, "null"]}

@@ -15,12 +15,11 @@ Invariant: a document is marked only after every schema in it passed.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from .patterns import check_schema, compiled
 from .schematools import resolve_pointer
 
 _checked: set[str] = set()
@@ -36,7 +35,7 @@ def check_document(document: dict[str, Any]) -> bool:
             key = json.dumps(schema, sort_keys=True, default=str)
             if key not in _checked:
                 if not surely_valid_schema(schema):  # jsonschema-rs vouches, else jsonschema decides
-                    Draft202012Validator.check_schema(schema)
+                    check_schema(schema)
                 _checked.add(key)
     except SchemaError:
         return False
@@ -48,7 +47,7 @@ def check_document(document: dict[str, Any]) -> bool:
 
 def surely_valid_schema(root: Any) -> bool:
     """Whether jsonschema-rs finds `root` valid against the 2020-12 meta-schema and every
-    regex in it compiles in Python: then jsonschema's own check (a third of start-up) is
+    regex in it compiles in RE2: then jsonschema's own check (a third of start-up) is
     skipped. Anything else goes to jsonschema, whose SchemaError is the one reported.
     Shared by the document check here and the per-validator one (validation.py)."""
     try:
@@ -58,18 +57,19 @@ def surely_valid_schema(root: Any) -> bool:
     try:
         _compile_patterns(root)
         return bool(jsonschema_rs.meta.is_valid(root))
-    except Exception:  # re.error, or a value jsonschema-rs cannot take
+    except Exception:  # a pattern RE2 refuses, a `$schema` it would fetch, or a value it cannot take
         return False
 
 
 def _compile_patterns(node: Any) -> None:
     if isinstance(node, dict):
         for key, value in node.items():
-            if key == "pattern" and isinstance(value, str):
-                re.compile(value)
-            elif key == "patternProperties" and isinstance(value, dict):
-                for regex in value:
-                    re.compile(regex)
+            if key == "pattern" and isinstance(value, str) and compiled(value) is None:
+                raise ValueError(value)
+            if key == "patternProperties" and isinstance(value, dict) and any(compiled(r) is None for r in value):
+                raise ValueError(value)
+            if key == "$schema":  # jsonschema-rs' meta check would fetch it (30 s on a silent server)
+                raise ValueError(value)
             _compile_patterns(value)
     elif isinstance(node, list):
         for value in node:

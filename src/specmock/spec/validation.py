@@ -18,17 +18,19 @@ from jsonschema.exceptions import ValidationError
 from ..errors import FieldError
 from .fastvalidation import BodyValidator
 from .formats import format_checker
+from .patterns import VALIDATOR, check_schema, no_retrieval
 from .schema_check import is_trusted, surely_valid_schema
 from .schematools import validator_root
 
 
 def compile_validator(schema: Any, document: dict[str, Any]) -> Draft202012Validator:
-    """A Draft 2020-12 validator (OpenAPI 3.1's dialect) with our format checks."""
+    """A Draft 2020-12 validator (OpenAPI 3.1's dialect) with our format checks and RE2 patterns."""
     root = validator_root(schema, document)
     # A document whose every schema passed needs no check per use; else jsonschema-rs may vouch for it.
     if not is_trusted(document) and not surely_valid_schema(root):
-        Draft202012Validator.check_schema(root)  # raises SchemaError, worded by jsonschema
-    return Draft202012Validator(root, format_checker=format_checker)
+        check_schema(root)  # raises SchemaError, worded by jsonschema
+    # Patterns run in RE2 (patterns.py); a reference is never fetched (no_retrieval).
+    return VALIDATOR(root, format_checker=format_checker, registry=no_retrieval())
 
 
 @dataclass(frozen=True)
