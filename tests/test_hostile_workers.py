@@ -145,10 +145,21 @@ def test_connections_beyond_the_limit_get_503(server: Served) -> None:
             sock.close()
 
 
+ADMIN_WRITES = [
+    "PUT /__specmock/scenario",
+    "PUT /__specmock/state",
+    "POST /__specmock/reset",
+    "POST /__specmock/collections/appsecplus/applications/items",
+]
+
+
+@pytest.mark.parametrize("write", ADMIN_WRITES)
 @pytest.mark.parametrize("framing", ["content-length", "chunked"])
-def test_an_admin_write_from_a_refused_host_is_403_before_its_body_is_read(server: Served, framing: str) -> None:
+def test_an_admin_write_from_a_refused_host_is_403_before_its_body_is_read(
+    server: Served, framing: str, write: str
+) -> None:
     size = b"Content-Length: 104857600" if framing == "content-length" else b"Transfer-Encoding: chunked"
-    head = b"PUT /__specmock/scenario HTTP/1.1\r\nHost: attacker.example\r\nContent-Type: application/json\r\n"
+    head = f"{write} HTTP/1.1\r\nHost: attacker.example\r\nContent-Type: application/json\r\n".encode()
     with connect(server) as sock:
         sock.sendall(head + size + b"\r\n\r\n" + (b"1000\r\n" if framing == "chunked" else b"") + b"{" * 4096)
         started = time.monotonic()
