@@ -21,7 +21,7 @@ from packaging.requirements import Requirement
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
-from specmock.server.httpprotocol import HTTPTOOLS, strict_h11_protocol
+from specmock.server.httpprotocol import HTTPTOOLS, HTTPTOOLS_METHODS, strict_h11_protocol
 
 ROOT = Path(__file__).resolve().parent.parent
 #: slow_clients reads the first three of both protocols; the hand-over (httptools only) all of them.
@@ -132,4 +132,24 @@ def test_uvicorn_h11_still_calls_the_protocols_app_per_request() -> None:
     version = importlib.metadata.version("uvicorn")
     assert "app = self.app" in source, RECHECK.format(
         version=version, what="H11Protocol.handle_events no longer reads self.app (StrictH11Protocol wraps it)"
+    )
+
+
+@pytest.mark.skipif(not HTTPTOOLS, reason="httptools has no wheel here")
+@pytest.mark.parametrize("method", sorted(HTTPTOOLS_METHODS))
+def test_httptools_still_parses_every_method_specmock_leaves_on_it(method: bytes) -> None:
+    import httptools
+
+    class Sink:
+        done = False
+
+        def on_message_complete(self) -> None:
+            self.done = True
+
+    sink = Sink()
+    parser = httptools.HttpRequestParser(sink)
+    parser.feed_data(method + b" /x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+    assert sink.done and parser.get_method() == method, (
+        f"httptools {importlib.metadata.version('httptools')} no longer parses {method!r}: remove it from "
+        "HTTPTOOLS_METHODS in src/specmock/server/httpprotocol.py (h11 then serves it)"
     )
