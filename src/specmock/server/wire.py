@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from starlette.datastructures import Headers, QueryParams
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 _EMPTY_QUERY = QueryParams(b"")
@@ -54,6 +54,8 @@ class ApiRequest(Request):
 
     _specmock_headers: IndexedHeaders | None = None
     _specmock_query: QueryParams | None = None
+    #: The body as the one reader (server/body.py) took it from the stream.
+    kept_body: bytes | None = None
 
     @property
     def headers(self) -> Headers:
@@ -61,6 +63,36 @@ class ApiRequest(Request):
         if headers is None:
             headers = self._specmock_headers = IndexedHeaders(list(self.scope["headers"]))
         return headers
+
+    def keep_body(self, raw: bytes) -> None:
+        """Keep the body a streaming reader took from the stream, so a scenario rule and the
+        validation read it once, and a refusal's journal entry can still show it."""
+        self.kept_body = raw
+
+    async def received(self, limit: int) -> bytes | None:
+        """The body as received, at most `limit` bytes: kept, else read now (a request refused
+        before its body was read); None when the client went away or a reader took it unkept."""
+        kept = self.kept_body
+        if kept is not None:
+            return kept[:limit]
+        declared = self.headers.get("content-length")
+        if declared is None and "transfer-encoding" not in self.headers:
+            return None
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            return None  # never read a body the journal would not keep (a 413's least of all)
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            stream = self.stream()
+            async for chunk in stream:
+                chunks.append(chunk)
+                size += len(chunk)
+                if size >= limit:
+                    break
+            await stream.aclose()
+        except (ClientDisconnect, RuntimeError):  # gone, or the stream was read and not kept
+            return None
+        return b"".join(chunks)[:limit]
 
     @property
     def query_params(self) -> QueryParams:
