@@ -160,3 +160,11 @@ def test_a_fixture_scope_of_one_path_value_per_level_is_where_the_item_is_stored
     assert added.json()["scope"] == ["org-abc"]
     listed = api.get("/__specmock/collections/versori/connectors").json()["items"]
     assert [(i["scope"], i["item"]["name"]) for i in listed] == [(["org-abc"], "Scoped")]
+
+
+def test_a_scenario_fixture_with_a_misshapen_scope_is_refused_at_load_with_its_line(tmp_path: Path) -> None:
+    scenario = tmp_path / "bad-scope.yaml"
+    scenario.write_text("name: bad-scope\nfixtures:\n  appsecplus:\n    applications:\n      - {id: a, _scope: abc}\n")
+    with pytest.raises(LoadError) as refused:
+        MockApp(scenarios=[scenario])
+    assert "bad-scope.yaml:5:" in str(refused.value) and "_scope must be a list" in str(refused.value)
