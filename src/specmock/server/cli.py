@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import LoadError
 from .admin_guard import DEFAULT_ADMIN_MAX_BODY
+from .workers import WORKER_PROTOCOL, hand_over, served_protocol, server_options, worker_argv
 
 if TYPE_CHECKING:
     from .app import MockApp
@@ -214,7 +215,7 @@ def parser() -> argparse.ArgumentParser:
         type=float,
         default=_env("BODY_TIMEOUT", 30.0, float),
         metavar="SECONDS",
-        help="a pending request body must progress at least this often (default 30); else 408 and close",
+        help="a request body must arrive whole within this (default 30); else 408 and close",
     )
     serve.add_argument(
         "--max-connections",
@@ -368,8 +369,6 @@ def _validate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-#: Where `serve --workers N` hands its command line to the worker processes it starts.
-WORKER_ARGV = "SPECMOCK_WORKER_ARGV"
 SHARED_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
@@ -399,8 +398,13 @@ def state_problem(args: argparse.Namespace) -> str | None:
 
 def worker_app() -> Any:
     """The app of one `serve --workers N` worker (uvicorn calls this in each process)."""
-    args = parse_args(json.loads(os.environ[WORKER_ARGV]))
+    import asyncio
+
+    from .slow_clients import BurstLogger
+
+    args = parse_args(worker_argv())
     logging.basicConfig(level=args.log_level.upper(), format="%(message)s", stream=sys.stderr)
+    asyncio.get_running_loop().set_exception_handler(BurstLogger())  # uvicorn loads the app in its loop
     return served_app(build_app(args))
 
 
@@ -464,17 +468,15 @@ def _serve_workers(args: argparse.Namespace, argv: list[str]) -> int:
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    os.environ[WORKER_ARGV] = json.dumps(argv)
+    hand_over(args, argv)
     config = uvicorn.Config(
         f"{__name__}:worker_app",
         factory=True,
         workers=args.workers,
         host=args.host,
         port=args.port,
-        log_level=args.log_level,
-        access_log=False,
-        lifespan="off",
-        timeout_graceful_shutdown=8,
+        http=WORKER_PROTOCOL,  # the same protocol and read timeouts as one process, built in each worker
+        **server_options(args),
     )
     sock = config.bind_socket()
     host, port = sock.getsockname()[:2]
@@ -503,8 +505,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from .httpprotocol import http_protocol
-    from .slow_clients import BurstLogger, guarded_protocol
+    from .slow_clients import BurstLogger
 
     logging.basicConfig(level=args.log_level.upper(), format="%(message)s", stream=sys.stderr)
     problem = state_problem(args)
@@ -542,17 +543,7 @@ def _serve(args: argparse.Namespace) -> int:
                 persister.stop()  # before uvicorn re-raises SIGTERM and the process ends
 
     config = uvicorn.Config(
-        served_app(app),
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        access_log=False,  # ours is structured, and names the operation
-        lifespan="off",
-        loop=args.loop,
-        http=guarded_protocol(http_protocol(args.http), args.header_timeout, args.body_timeout),
-        timeout_graceful_shutdown=8,  # under `docker stop`'s 10 s, so the state is flushed before SIGKILL
-        limit_concurrency=args.max_connections,
-        timeout_keep_alive=5,
+        served_app(app), host=args.host, port=args.port, http=served_protocol(args), **server_options(args)
     )
     if persister is not None:
         persister.start()
