@@ -46,6 +46,7 @@ class Outcome(StrEnum):
     DROPPED = "dropped"  # chaos cut the connection (reset or truncate)
     DISCONNECTED = "disconnected"  # the client went away before its body arrived
     ERROR = "error"  # a bug: answered 500 in the family's format and logged
+    UPSTREAM = "upstream"  # `specmock proxy`: the provider gave no usable answer (502/504 in the family's format)
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,8 @@ class Entry:
     response_bytes: int = -1
     #: The request body's size, as far as it is known (its Content-Length).
     request_bytes: int = 0
+    #: `specmock proxy`: how the exchange differs from the spec (contract.check.Finding.as_dict()).
+    findings: tuple[dict[str, Any], ...] = ()
 
     @property
     def cost(self) -> int:
@@ -110,6 +113,7 @@ class Entry:
             "durationMs": round(self.duration_ms, 3),
             "rule": self.rule,
             "outcome": self.outcome,
+            **({"findings": list(self.findings)} if self.findings else {}),
         }
 
 

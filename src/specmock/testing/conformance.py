@@ -1,20 +1,17 @@
 """Check a response against its own spec: the contract the mock promises.
 
 Used by specmock's tests on every response, and available to users who want
-to check a recorded exchange. Validators are compiled on first use per
-(operation, status) and cached.
+to check a recorded exchange. It words the findings of the one checker that
+`specmock proxy`, `verify` and `replay` use (specmock.contract.check), so the
+mock is held to exactly the rules it holds a provider to.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
+from ..contract.check import AnswerChecker
 from ..server.router import Router
-from ..spec.model import Operation
-from ..spec.schematools import inline_refs
-from ..spec.validation import compile_validator, format_path
 
 
 class ResponseChecker:
@@ -22,36 +19,14 @@ class ResponseChecker:
 
     def __init__(self, router: Router) -> None:
         self.router = router
-        self._cache: dict[tuple[int, str], Draft202012Validator | None] = {}
+        self._checker = AnswerChecker(router)
 
     def problems(self, method: str, raw_path: str, status: int, body: Any, content_type: str | None) -> list[str]:
         """Why this response breaks the spec; empty when it conforms."""
-        match = self.router.match(method, raw_path)
-        if match.operation is None:
+        op = self._checker.operation(method, raw_path)
+        if op is None:
             return []  # unrouted answers (404/405) are checked against the family's error style elsewhere
-        op = match.operation
-        response = (
-            op.responses.get(str(status)) or op.responses.get(f"{str(status)[0]}XX") or op.responses.get("default")
-        )
-        if response is None:
-            return [f"{op.operation_id} does not document status {status}"]
-        response = inline_refs(response, op.family.document)
-        content = response.get("content") or {}
-        if not content:
-            return [] if body in (None, b"", "") else [f"{op.operation_id} {status} has no body in the spec"]
-        if content_type is None or not content_type.startswith("application/json"):
-            return [f"{op.operation_id} {status}: content type {content_type!r} is not application/json"]
-        validator = self._validator(op, status, content)
-        if validator is None:
-            return []
         return [
-            f"{op.operation_id} {status} at {format_path(e.absolute_path) or '<root>'}: {e.message}"
-            for e in validator.iter_errors(body)
+            f"{f.operation_id} {status} at {f.pointer or '<root>'}: {f.kind}: {f.detail}"
+            for f in self._checker.check(op, status, content_type, body)
         ]
-
-    def _validator(self, op: Operation, status: int, content: dict[str, Any]) -> Draft202012Validator | None:
-        key = (id(op), str(status))
-        if key not in self._cache:
-            schema = (content.get("application/json") or {}).get("schema")
-            self._cache[key] = compile_validator(schema, op.family.document) if schema is not None else None
-        return self._cache[key]

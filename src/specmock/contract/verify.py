@@ -1,0 +1,222 @@
+"""`specmock verify`: the spec as stateful contract tests against a live provider.
+
+Per family, collections parents first: create (a body from the spec's examples,
+the fixtures, or the schema), read it back, list, update; a collection with a
+lifecycle is polled until its item reaches a final state (within --poll-timeout,
+on the provider's clock). Then, children first: delete, and read the deleted item
+(which must be gone). Operations that fit no collection are called once when their
+path can be filled. Every answer is checked as `proxy` checks it (contract.check);
+a step that did not do what it asked (no success, a deleted item still there) is a
+finding of kind `expectation`. A step whose path needs a value nothing provided is
+skipped, with the reason. Exit 0: every step passed; 1: any finding; 2: usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from ..errors import LoadError
+from ..spec.model import Action, Collection, Family, Operation
+from .check import AnswerChecker, Finding, Kind
+from .report import CheckResult, describe, junit_xml, report_json, write_atomically
+from .samples import request_body
+from .upstream import Answer, Upstream, UpstreamFailure
+from .usage import UsageError
+
+_PARAM = re.compile(r"\{([^{}]+)\}")
+POLL_INTERVAL = 0.25
+
+
+class Session:
+    """Sends the steps, checks the answers, keeps the results and the ids the provider gave."""
+
+    def __init__(self, upstream: Upstream, checker: AnswerChecker, headers: list[tuple[str, str]]) -> None:
+        self.upstream = upstream
+        self.checker = checker
+        self.headers = headers
+        self.ids: dict[str, str] = {}
+        self.results: list[CheckResult] = []
+
+    def path(self, op: Operation) -> str | None:
+        """The operation's path with every parameter filled, or None when one has no value."""
+        values = []
+        for name in _PARAM.findall(op.path):
+            if name not in self.ids:
+                return None
+            values.append(name)
+        return _PARAM.sub(lambda m: quote(self.ids[m.group(1)], safe=""), op.path)
+
+    async def step(self, op: Operation, name: str, body: Any = None, expect: str = "2xx") -> Answer | None:
+        """One request; its result is kept. `expect`: "2xx", or "gone" (404 or 410)."""
+        path = self.path(op)
+        label = f"{name} {op.method} {op.path}"
+        if path is None:
+            missing = [p for p in _PARAM.findall(op.path) if p not in self.ids]
+            self.results.append(CheckResult(label, op.family.name, skipped=f"no value for {', '.join(missing)}"))
+            return None
+        headers = list(self.headers)
+        raw = None
+        if body is not None:
+            raw = json.dumps(body).encode()
+            headers.append(("content-type", "application/json"))
+        started = time.perf_counter()
+        result = CheckResult(label, op.family.name)
+        self.results.append(result)
+        try:
+            answer = await self.upstream.send(op.method, path, headers, raw)
+        except UpstreamFailure as failure:
+            result.findings.append(
+                Finding(op.operation_id, op.method, op.path, None, Kind.UPSTREAM, "", failure.reason)
+            )
+            result.seconds = time.perf_counter() - started
+            return None
+        result.seconds = time.perf_counter() - started
+        findings, _data = self.checker.check_answer(op.method, path, answer.status, answer.header_map(), answer.body)
+        result.findings += findings
+        ok = 200 <= answer.status < 300 if expect == "2xx" else answer.status in (404, 410)
+        if not ok:
+            wanted = "a success (2xx)" if expect == "2xx" else "404 or 410 (the item was deleted)"
+            detail = f"expected {wanted}, got {answer.status}"
+            result.findings.append(
+                Finding(op.operation_id, op.method, op.path, answer.status, Kind.EXPECTATION, "", detail)
+            )
+        result.status = answer.status
+        return answer if ok else None
+
+
+def _data(answer: Answer | None) -> Any:
+    if answer is None or not answer.body:
+        return None
+    try:
+        return json.loads(answer.body)
+    except ValueError:
+        return None
+
+
+def _item(op: Operation, data: Any) -> dict[str, Any] | None:
+    if op.wrap and isinstance(data, dict) and isinstance(data.get(op.wrap), dict):
+        data = data[op.wrap]
+    return data if isinstance(data, dict) else None
+
+
+def _by_action(family: Family, coll: Collection) -> dict[Action, Operation]:
+    found: dict[Action, Operation] = {}
+    for op in family.operations:
+        if op.collection is coll and op.action not in found:
+            found[op.action] = op
+    return found
+
+
+def _id_params(family: Family, coll: Collection) -> set[str]:
+    return {op.id_param for op in family.operations if op.collection is coll and op.id_param}
+
+
+async def _poll(session: Session, op: Operation, coll: Collection, timeout: float) -> None:
+    """Read the item until its lifecycle is in a final state, on the provider's clock."""
+    lifecycle = coll.lifecycle
+    if lifecycle is None:
+        return
+    deadline = time.monotonic() + timeout
+    while True:
+        data = _item(op, _data(await session.step(op, f"{op.operation_id} (until final)")))
+        state = lifecycle.states.get(str(data.get(lifecycle.field))) if data else None
+        if data is None or state is None or state.terminal:
+            return
+        session.results.pop()  # only the last read of a poll is reported
+        if time.monotonic() > deadline:
+            detail = f"still {data.get(lifecycle.field)!r} after {timeout:g} s"
+            finding = Finding(op.operation_id, op.method, op.path, 200, Kind.EXPECTATION, f"/{lifecycle.field}", detail)
+            session.results.append(CheckResult(f"{op.operation_id} (until final)", op.family.name, [finding]))
+            return
+        await asyncio.sleep(POLL_INTERVAL)
+
+
+async def _family(session: Session, family: Family, fixtures: dict[str, list[dict[str, Any]]], poll: float) -> None:
+    collections = sorted((c for c in family.collections.values() if c.name != "_example"), key=lambda c: len(c.scope))
+    created: list[tuple[Collection, dict[Action, Operation]]] = []
+    for coll in collections:
+        ops = _by_action(family, coll)
+        create = ops.get(Action.CREATE)
+        if create is None:
+            continue
+        answer = await session.step(create, create.operation_id, request_body(create, fixtures.get(coll.key, [])))
+        item = _item(create, _data(answer))
+        if item is None or item.get(coll.key_field) is None:
+            continue
+        for param in _id_params(family, coll):
+            session.ids[param] = str(item[coll.key_field])
+        created.append((coll, ops))
+        if Action.GET in ops:
+            await session.step(ops[Action.GET], ops[Action.GET].operation_id)
+            await _poll(session, ops[Action.GET], coll, poll)
+        if Action.LIST in ops:
+            await session.step(ops[Action.LIST], ops[Action.LIST].operation_id)
+        for action in (Action.UPDATE, Action.REPLACE):
+            if action in ops:
+                op = ops[action]
+                await session.step(op, op.operation_id, request_body(op, fixtures.get(coll.key, [])))
+    for op in family.operations:
+        if op.action is Action.EXAMPLE and op.method == "GET":
+            await session.step(op, op.operation_id)
+    for _coll, ops in reversed(created):
+        if Action.DELETE in ops:
+            deleted = await session.step(ops[Action.DELETE], ops[Action.DELETE].operation_id)
+            if deleted is not None and Action.GET in ops:
+                get = ops[Action.GET]
+                await session.step(get, f"{get.operation_id} (after delete)", expect="gone")
+
+
+def print_table(results: Sequence[CheckResult]) -> None:
+    for result in results:
+        mark = "SKIP" if result.skipped else "PASS" if result.passed else "FAIL"
+        status = "" if result.status is None else str(result.status)
+        print(f"{mark}  {result.group:<14} {result.name:<64} {status:>4} {result.seconds * 1000:7.1f} ms")
+        if result.skipped:
+            print(f"      skipped: {result.skipped}")
+        for finding in result.findings:
+            print(f"      {describe(finding)}")
+    failed = sum(1 for r in results if r.findings)
+    skipped = sum(1 for r in results if r.skipped)
+    print(f"{len(results)} checks, {failed} failed, {skipped} skipped")
+
+
+def write_outputs(args: argparse.Namespace, suite: str, results: Sequence[CheckResult]) -> None:
+    findings = [(f, 1) for r in results for f in r.findings]
+    if args.report:
+        write_atomically(Path(args.report), report_json(findings, results))
+    if args.junit:
+        write_atomically(Path(args.junit), junit_xml(suite, results))
+
+
+async def verify(args: argparse.Namespace, specs: list[Path] | None, headers: list[tuple[str, str]]) -> int:
+    from ..server.app import MockApp
+
+    try:
+        mock = MockApp(specs, overlays=args.overlay or (), scenarios=args.scenario or [])
+        upstream = Upstream(args.target, args.timeout)
+    except (LoadError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    fixtures: dict[str, list[dict[str, Any]]] = {}
+    for family in mock.families:
+        for coll in family.collections.values():
+            fixtures[coll.key] = list(coll.fixtures)
+    if mock.scenario is not None:
+        for fam, coll_name, item, _ in mock.scenario.fixtures:
+            fixtures.setdefault(f"{fam}.{coll_name}", []).insert(0, item)
+    session = Session(upstream, AnswerChecker(mock.router), headers)
+    try:
+        for family in mock.families:
+            await _family(session, family, fixtures, args.poll_timeout)
+    finally:
+        await upstream.aclose()
+    print_table(session.results)
+    write_outputs(args, "specmock verify", session.results)
+    return 1 if any(r.findings for r in session.results) else 0
