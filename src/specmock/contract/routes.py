@@ -2,7 +2,8 @@
 
 - `GET /__specmock/pact?consumer=NAME&provider=NAME`: the journal as a Pact v4 file;
 - `POST /__specmock/pact/state`: the Pact verifier's provider-state call; the state
-  `pact.FRESH_STATE` resets the mock (a fresh provider holds only its fixtures);
+  `pact.FRESH_STATE` resets the mock (a fresh provider holds only its fixtures), no
+  state does nothing, another is refused (400);
 - `GET /__specmock/drift` (proxy only): the findings so far; `DELETE` forgets them.
 
 Invariant: each is behind the admin API's one gate (loopback or the admin token),
@@ -43,6 +44,8 @@ class ContractRoutes:
         async def provider_state(request: Request) -> Response:
             data: Any = await request.json() if (await request.body()).strip() else {}
             state = data.get("state") if isinstance(data, dict) else None
+            if not state:  # an interaction without a state: the verifier asks all the same (name "")
+                return JSONResponse({})
             if state != FRESH_STATE:
                 raise AdminError(f"unknown provider state {state!r} (known: {FRESH_STATE!r})")
             if data.get("action", "setup") == "setup":
