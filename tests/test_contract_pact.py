@@ -62,3 +62,33 @@ def test_the_pact_verifier_accepts_the_export_against_a_fresh_provider(tmp_path:
         fresh.stop()
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "7 interactions" in verified.stdout or "OK" in verified.stdout
+
+
+def test_the_pytest_plugin_writes_a_pact_and_a_journal_per_session(pytester: pytest.Pytester):
+    pytester.makepyfile(
+        f"""
+        import pytest
+
+        @pytest.mark.specmock(spec={str(WIDGETS)!r})
+        def test_create_and_read(specmock):
+            headers = {{"Authorization": "Bearer t"}}
+            created = specmock.client.post("/widgets", json={{"name": "a", "color": "red"}}, headers=headers)
+            assert specmock.client.get(f"/widgets/{{created.json()['id']}}", headers=headers).status_code == 200
+
+        @pytest.mark.specmock(spec={str(WIDGETS)!r})
+        def test_list(specmock):
+            assert specmock.client.get("/widgets", headers={{"Authorization": "Bearer t"}}).status_code == 200
+        """
+    )
+    result = pytester.runpytest(
+        "-p", "no:xdist", "--specmock-pact", "out/pact.json", "--specmock-pact-consumer", "shop",
+        "--specmock-journal", "out/journal.json",
+    )  # fmt: skip
+    result.assert_outcomes(passed=2)
+    pact = json.loads((pytester.path / "out" / "pact.json").read_text())
+    assert pact["consumer"]["name"] == "shop"
+    assert [i["request"]["method"] for i in pact["interactions"]] == ["POST", "GET", "GET"]
+    # each test starts from a fresh provider: its first interaction carries the state that resets one
+    assert ["providerStates" in i for i in pact["interactions"]] == [True, False, True]
+    journal = json.loads((pytester.path / "out" / "journal.json").read_text())
+    assert [e["operationId"] for e in journal["entries"]] == ["createWidget", "getWidget", "listWidgets"]
