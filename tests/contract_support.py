@@ -21,6 +21,8 @@ HERE = Path(__file__).resolve().parent
 WIDGETS = HERE / "contract" / "widgets.yaml"
 PROVIDER = HERE / "contract" / "provider.py"
 SECRET = "Bearer s3cret-7d1f-token"
+#: The Pact Foundation's verifier, from PyPI pact-python-cli (the test extra).
+PACT_BIN = str(Path(sys.executable).with_name("pact"))
 WRITE_ONLY = "write-only-93ab-key"
 
 
