@@ -97,3 +97,27 @@ def test_replay_ignores_what_an_ignore_pointer_names(tmp_path: Path):
         drifted.stop()
     assert strict.returncode == 1
     assert lenient.returncode == 0, lenient.stdout
+
+
+def test_verify_and_proxy_take_bundled_family_names_and_pass_a_faithful_mock(tmp_path: Path):
+    faithful = specmock(tmp_path, "bundled", "serve")
+    proxy = specmock(tmp_path, "proxy", "proxy", "--spec", "appsecplus", "--upstream", faithful.url)
+    try:
+        bearer = run(
+            "verify", "--spec", "appsecplus", "--spec", "versori-connect", "--target", faithful.url,
+            "--header", "Authorization: Bearer x", "--poll-timeout", "5",
+        )  # fmt: skip
+        token = run(
+            "verify", "--spec", "sdelements", "--target", faithful.url,
+            "--header", 'Authorization: Token "YOUR SDE ACCESS TOKEN"',
+        )  # fmt: skip
+        listed = httpx.get(f"{proxy.url}/connectors", headers={"Authorization": "Bearer x"})
+        drift = httpx.get(f"{proxy.url}/__specmock/drift").json()["findings"]
+    finally:
+        proxy.stop()
+        faithful.stop()
+    assert bearer.returncode == 0, bearer.stdout + bearer.stderr
+    assert "TriggerScan" in bearer.stdout and "GetScan (until final)" in bearer.stdout
+    assert "CreateConnectorVersion" in bearer.stdout and "SKIP" not in bearer.stdout
+    assert token.returncode == 0, token.stdout + token.stderr
+    assert listed.status_code == 200 and drift == []

@@ -51,9 +51,39 @@ def request_body(op: Operation, fixtures: list[dict[str, Any]]) -> Any:
         return example
     schema = json_body_schema(raw)
     if fixtures:
-        read_only = _read_only_names(inline_refs(schema, op.family.document))
-        return {k: v for k, v in fixtures[0].items() if k != META and k not in read_only}
+        resolved = inline_refs(schema, op.family.document)
+        read_only = _read_only_names(resolved)
+        allowed = _property_names(resolved)
+        return {
+            k: v for k, v in fixtures[0].items() if k != META and k not in read_only and (not allowed or k in allowed)
+        }
     return build(schema, op.family.document)
+
+
+def update_body(op: Operation, item: dict[str, Any], fixtures: list[dict[str, Any]]) -> Any:
+    """What `verify` sends to replace or update `item`: the item as the provider answered it (only the
+    fields the request schema names, none readOnly), with the documented example laid over it."""
+    raw = inline_refs(raw_operation(op).get("requestBody"), op.family.document)
+    if not isinstance(raw, dict):
+        return None
+    schema = inline_refs(json_body_schema(raw), op.family.document)
+    allowed, read_only = _property_names(schema), _read_only_names(schema)
+    if not allowed:
+        return request_body(op, fixtures)
+    base = {k: v for k, v in item.items() if k in allowed and k not in read_only}
+    example = documented_example(op)
+    return {**base, **example} if isinstance(example, dict) else base
+
+
+def _property_names(schema: Any) -> set[str]:
+    """Every property the body schema (with its allOf/oneOf/anyOf branches) names."""
+    if not isinstance(schema, dict):
+        return set()
+    names = set(schema.get("properties") or {})
+    for key in ("allOf", "oneOf", "anyOf"):
+        for branch in schema.get(key) or ():
+            names |= _property_names(branch)
+    return names
 
 
 def _read_only_names(schema: Any) -> set[str]:
@@ -118,3 +148,29 @@ def _string(schema: dict[str, Any]) -> str:
     if fmt in ("uri", "url"):
         return "https://example.com/verify"
     return "verify".ljust(int(schema.get("minLength", 1)), "x")
+
+
+def parameter_examples(op: Operation) -> dict[str, str]:
+    """Path parameters' documented values: the parameter's `example`, else its schema's
+    `example`, first `examples` entry or `default` (a tenant id a provider already has)."""
+    document = op.family.document
+    raw = raw_operation(op)
+    found: dict[str, str] = {}
+    for item in (document.get("paths") or {}).values():
+        if not isinstance(item, dict) or raw not in item.values():
+            continue
+        for param in [*(item.get("parameters") or []), *(raw.get("parameters") or [])]:
+            param = inline_refs(param, document)
+            if not isinstance(param, dict) or param.get("in") != "path":
+                continue
+            schema = inline_refs(param.get("schema"), document)
+            schema = schema if isinstance(schema, dict) else {}
+            for value in (param.get("example"), schema.get("example"), *(schema.get("examples") or [None])[:1]):
+                if value is not None and not isinstance(value, (dict, list)):
+                    found[str(param.get("name"))] = str(value)
+                    break
+            else:
+                if schema.get("default") is not None:
+                    found[str(param.get("name"))] = str(schema["default"])
+        break
+    return found

@@ -27,7 +27,7 @@ from ..errors import LoadError
 from ..spec.model import Action, Collection, Family, Operation
 from .check import AnswerChecker, Finding, Kind
 from .report import CheckResult, describe, junit_xml, report_json, write_atomically
-from .samples import request_body
+from .samples import parameter_examples, request_body, update_body
 from .upstream import Answer, Upstream, UpstreamFailure
 from .usage import UsageError
 
@@ -42,24 +42,39 @@ class Session:
         self.upstream = upstream
         self.checker = checker
         self.headers = headers
+        #: Path parameter values: a parent's key (by the child's scope parameter), or a fixture's.
         self.ids: dict[str, str] = {}
+        #: The key of the item created in each collection (by Collection.key).
+        self.keys: dict[str, str] = {}
         self.results: list[CheckResult] = []
+
+    def values(self, op: Operation) -> dict[str, str]:
+        """The value of each of the operation's path parameters that has one: its own item's key
+        for its id parameter (two collections may both call theirs `id`), else the shared ones."""
+        found = {}
+        for name in _PARAM.findall(op.path):
+            if name == op.id_param and op.collection.key in self.keys:
+                found[name] = self.keys[op.collection.key]
+            elif name in self.ids:
+                found[name] = self.ids[name]
+        for name, value in parameter_examples(op).items():
+            if name != op.id_param:
+                found.setdefault(name, value)
+        return found
 
     def path(self, op: Operation) -> str | None:
         """The operation's path with every parameter filled, or None when one has no value."""
-        values = []
-        for name in _PARAM.findall(op.path):
-            if name not in self.ids:
-                return None
-            values.append(name)
-        return _PARAM.sub(lambda m: quote(self.ids[m.group(1)], safe=""), op.path)
+        values = self.values(op)
+        if any(name not in values for name in _PARAM.findall(op.path)):
+            return None
+        return _PARAM.sub(lambda m: quote(values[m.group(1)], safe=""), op.path)
 
     async def step(self, op: Operation, name: str, body: Any = None, expect: str = "2xx") -> Answer | None:
         """One request; its result is kept. `expect`: "2xx", or "gone" (404 or 410)."""
         path = self.path(op)
         label = f"{name} {op.method} {op.path}"
         if path is None:
-            missing = [p for p in _PARAM.findall(op.path) if p not in self.ids]
+            missing = [p for p in _PARAM.findall(op.path) if p not in self.values(op)]
             self.results.append(CheckResult(label, op.family.name, skipped=f"no value for {', '.join(missing)}"))
             return None
         headers = list(self.headers)
@@ -107,16 +122,28 @@ def _item(op: Operation, data: Any) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def unique(coll: Collection, body: Any) -> Any:
+    """`body` with the string values of the collection's unique fields made its own, so an example
+    or a fixture does not collide with the item it came from."""
+    if not isinstance(body, dict):
+        return body
+    props = coll.schema.get("properties") or {}
+    references = {r.field for r in coll.references}
+    fields = {
+        f
+        for rule in coll.unique
+        for f in rule.fields
+        if f not in references and not ({"enum", "format", "pattern", "const"} & set(props.get(f) or {}))
+    }
+    return {k: f"{v} (verify)" if k in fields and isinstance(v, str) else v for k, v in body.items()}
+
+
 def _by_action(family: Family, coll: Collection) -> dict[Action, Operation]:
     found: dict[Action, Operation] = {}
     for op in family.operations:
         if op.collection is coll and op.action not in found:
             found[op.action] = op
     return found
-
-
-def _id_params(family: Family, coll: Collection) -> set[str]:
-    return {op.id_param for op in family.operations if op.collection is coll and op.id_param}
 
 
 async def _poll(session: Session, op: Operation, coll: Collection, timeout: float) -> None:
@@ -140,19 +167,30 @@ async def _poll(session: Session, op: Operation, coll: Collection, timeout: floa
 
 
 async def _family(session: Session, family: Family, fixtures: dict[str, list[dict[str, Any]]], poll: float) -> None:
-    collections = sorted((c for c in family.collections.values() if c.name != "_example"), key=lambda c: len(c.scope))
+    def depth(coll: Collection) -> int:
+        parent = family.collections.get(coll.parent or "")
+        return len(coll.scope) + (1 + depth(parent) if parent is not None and parent is not coll else 0)
+
+    collections = sorted((c for c in family.collections.values() if c.name != "_example"), key=depth)
     created: list[tuple[Collection, dict[Action, Operation]]] = []
     for coll in collections:
         ops = _by_action(family, coll)
         create = ops.get(Action.CREATE)
         if create is None:
             continue
-        answer = await session.step(create, create.operation_id, request_body(create, fixtures.get(coll.key, [])))
+        for field, param in coll.scope.items():  # a parent no step created: a fixture's, if any
+            known = [f[field] for f in fixtures.get(coll.key, []) if f.get(field) is not None]
+            if param not in session.ids and known:
+                session.ids[param] = str(known[0])
+        body = unique(coll, request_body(create, fixtures.get(coll.key, [])))
+        answer = await session.step(create, create.operation_id, body)
         item = _item(create, _data(answer))
         if item is None or item.get(coll.key_field) is None:
             continue
-        for param in _id_params(family, coll):
-            session.ids[param] = str(item[coll.key_field])
+        session.keys[coll.key] = str(item[coll.key_field])
+        for op in family.operations:  # children's paths name this item by its id parameter
+            if op.collection is coll and op.id_param:
+                session.ids[op.id_param] = str(item[coll.key_field])
         created.append((coll, ops))
         if Action.GET in ops:
             await session.step(ops[Action.GET], ops[Action.GET].operation_id)
@@ -162,7 +200,10 @@ async def _family(session: Session, family: Family, fixtures: dict[str, list[dic
         for action in (Action.UPDATE, Action.REPLACE):
             if action in ops:
                 op = ops[action]
-                await session.step(op, op.operation_id, request_body(op, fixtures.get(coll.key, [])))
+                await session.step(op, op.operation_id, update_body(op, item, fixtures.get(coll.key, [])))
+        for op in family.operations:
+            if op.collection is coll and op.action is Action.SET:
+                await session.step(op, op.operation_id, request_body(op, []))
     for op in family.operations:
         if op.action is Action.EXAMPLE and op.method == "GET":
             await session.step(op, op.operation_id)
