@@ -70,7 +70,14 @@ def forwardable(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
 class Upstream:
     """The provider at `base_url` (its path, if any, prefixes every request path)."""
 
-    def __init__(self, base_url: str, timeout: float = DEFAULT_TIMEOUT, max_body: int = DEFAULT_MAX_UPSTREAM_BODY):
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_body: int = DEFAULT_MAX_UPSTREAM_BODY,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        """`transport`: where requests go instead of the network (an in-process provider, in tests)."""
         url = httpx.URL(base_url)
         if url.scheme not in ("http", "https") or not url.host:
             raise ValueError(f"the provider's URL must be http(s)://HOST[:PORT][/PATH], not {base_url!r}")
@@ -78,7 +85,9 @@ class Upstream:
         self.timeout = timeout
         self.max_body = max_body
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
-        self.client = httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False, limits=limits)
+        self.client = httpx.AsyncClient(
+            timeout=timeout, follow_redirects=False, trust_env=False, limits=limits, transport=transport
+        )
 
     async def send(
         self, method: str, raw_target: str, headers: Iterable[tuple[str, str]], body: bytes | None = None
