@@ -8,8 +8,9 @@ the response declares; a JSON body parses; the body fits the declared schema.
 Every difference is a `Finding` with a JSON pointer into the body, so a report
 can say where, not only what.
 
-Invariants: validators are compiled once per (operation, status, media type)
-and cached; a finding never quotes a header value or a body value (the detail
+Invariants: response objects are resolved and validators compiled once per
+(operation, status, media type) and cached (a conforming body is answered by the
+compiled jsonschema-rs check, as request bodies are); a finding never quotes a header value or a body value (the detail
 names the field and the rule it breaks), so no credential or write-only value
 reaches a report, a journal or a log through it.
 """
@@ -23,10 +24,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from ..server.router import Router
+from ..spec.fastvalidation import BodyValidator
 from ..spec.model import Operation
 from ..spec.schematools import inline_refs
 from ..spec.validation import compile_validator
@@ -150,7 +151,8 @@ class AnswerChecker:
 
     def __init__(self, router: Router) -> None:
         self.router = router
-        self._validators: dict[tuple[int, str, str], Draft202012Validator | None] = {}
+        self._validators: dict[tuple[int, str, str], BodyValidator | None] = {}
+        self._responses: dict[tuple[int, int], dict[str, Any] | None] = {}
 
     def operation(self, method: str, raw_path: str) -> Operation | None:
         return self.router.match(method, raw_path).operation
@@ -193,7 +195,10 @@ class AnswerChecker:
         has_body: bool | None = None,
     ) -> list[Finding]:
         """Findings for an answer of `op` whose body is already data (None: no body)."""
-        response = declared_response(op, status)
+        key = (id(op), status)
+        if key not in self._responses:  # refs inlined once per (operation, status), not per answer
+            self._responses[key] = declared_response(op, status)
+        response = self._responses[key]
         if response is None:
             declared = ", ".join(sorted(op.responses))
             return [self._finding(op, status, Kind.UNDECLARED_STATUS, "", f"the spec declares only {declared}")]
@@ -237,11 +242,11 @@ class AnswerChecker:
     def _finding(self, op: Operation, status: int, kind: Kind, where: str, detail: str) -> Finding:
         return Finding(op.operation_id, op.method, op.path, status, kind, where, detail)
 
-    def _validator(
-        self, op: Operation, status: int, media: str, content: Mapping[str, Any]
-    ) -> Draft202012Validator | None:
+    def _validator(self, op: Operation, status: int, media: str, content: Mapping[str, Any]) -> BodyValidator | None:
+        """The body's validator: jsonschema-rs answers a conforming body, jsonschema words the rest."""
         key = (id(op), str(status), media)
         if key not in self._validators:
             schema = (content.get(media) or {}).get("schema")
-            self._validators[key] = compile_validator(schema, op.family.document) if schema is not None else None
+            compiled = compile_validator(schema, op.family.document) if schema is not None else None
+            self._validators[key] = BodyValidator(compiled) if compiled is not None else None
         return self._validators[key]
