@@ -49,6 +49,12 @@ def test_verify_usage_errors_exit_2(tmp_path: Path):
     assert bad_header.returncode == 2 and "no colon here" not in bad_header.stderr
     no_target = run("verify", "--spec", str(WIDGETS))
     assert no_target.returncode == 2
+    workers = run("proxy", "--spec", str(WIDGETS), "--upstream", "http://127.0.0.1:9", "--workers", "2")
+    assert workers.returncode == 2 and "--workers" in workers.stderr
+    bad_upstream = run("proxy", "--spec", str(WIDGETS), "--upstream", "not a url")
+    assert bad_upstream.returncode == 2
+    not_a_journal = run("replay", str(WIDGETS), "--target", "http://127.0.0.1:9")
+    assert not_a_journal.returncode == 2 and "not a journal" in not_a_journal.stderr
 
 
 def test_replay_of_a_journal_fails_a_drifted_provider_and_passes_a_faithful_one(tmp_path: Path):

@@ -162,6 +162,8 @@ def run_proxy(args: argparse.Namespace, build_app: Callable[[Any], MockApp], ser
     from .routes import ContractRoutes
     from .upstream import Upstream
 
+    if args.workers != 1 or args.state is not None:
+        return _fail("proxy runs in one process with its own journal: --workers and --state are for serve")
     try:
         upstream = Upstream(args.upstream, args.timeout, args.max_upstream_body)
     except ValueError as exc:

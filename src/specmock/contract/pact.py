@@ -141,8 +141,9 @@ class PactWriter:
             first = True
             for entry in run:
                 op = self.router.match(entry.method, entry.path).operation
-                if op is None or entry.outcome not in ("ok", "invalid", "refused"):
-                    continue  # unmatched, forced by a rule, dropped by chaos: not the provider's contract
+                if op is None or entry.outcome not in ("ok", "invalid"):
+                    continue  # unmatched, forced by a rule, chaos, or refused for its credentials (the
+                    # verifier sends its own): not what a provider can be held to
                 interactions.append(self.interaction(entry, op, first))
                 first = False
         return {
