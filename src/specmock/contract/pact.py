@@ -46,24 +46,25 @@ def _json_path(parts: Sequence[str | int]) -> str:
     return out
 
 
-def _properties(schema: Any) -> dict[str, Any]:
+def properties_of(schema: Any) -> dict[str, Any]:
     """Every property a schema (and its allOf/oneOf/anyOf branches) names."""
     if not isinstance(schema, dict):
         return {}
     found = dict(schema.get("properties") or {})
     for key in _COMBINATORS:
         for branch in schema.get(key) or ():
-            for name, sub in _properties(branch).items():
+            for name, sub in properties_of(branch).items():
                 found.setdefault(name, sub)
     return found
 
 
-def _chosen(schema: Any) -> bool:
+def provider_chosen(schema: Any) -> bool:
+    """Whether the provider picks this value: readOnly, or a date-time, date, time or uuid."""
     if not isinstance(schema, dict):
         return False
     if schema.get("readOnly") is True or schema.get("format") in _CHOSEN_FORMATS:
         return True
-    return any(_chosen(b) for key in _COMBINATORS for b in schema.get(key) or ())
+    return any(provider_chosen(b) for key in _COMBINATORS for b in schema.get(key) or ())
 
 
 def chosen_paths(
@@ -76,10 +77,10 @@ def chosen_paths(
         for index, value in enumerate(data):
             found += chosen_paths(items, value, names, (*at, index))
     elif isinstance(data, dict):
-        properties = _properties(schema)
+        properties = properties_of(schema)
         for name, value in data.items():
             sub = properties.get(name)
-            if (name in names or _chosen(sub)) and not isinstance(value, (dict, list)):
+            if (name in names or provider_chosen(sub)) and not isinstance(value, (dict, list)):
                 found.append((*at, name))
                 continue
             found += chosen_paths(sub, value, names, (*at, name))

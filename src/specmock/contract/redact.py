@@ -18,8 +18,6 @@ from ..spec.model import Family, Operation
 from ..spec.schematools import FlagPath, Stripper, compile_stripper, flagged_paths, inline_refs
 
 REDACTED = "REDACTED"
-#: Header names that carry credentials: never forwarded into anything kept, never logged.
-CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
 
 
 def _query_secrets(family: Family) -> frozenset[str]:
@@ -29,17 +27,6 @@ def _query_secrets(family: Family) -> frozenset[str]:
         for s in schemes.values()
         if isinstance(s, dict) and s.get("type") == "apiKey" and s.get("in") == "query"
     )
-
-
-def credential_headers(family: Family) -> frozenset[str]:
-    """Header names (lowercase) that carry credentials in this family: the usual ones and its API key headers."""
-    schemes = ((family.document.get("components") or {}).get("securitySchemes")) or {}
-    named = {
-        str(s.get("name")).lower()
-        for s in schemes.values()
-        if isinstance(s, dict) and s.get("type") == "apiKey" and s.get("in") == "header"
-    }
-    return CREDENTIAL_HEADERS | named
 
 
 class Redactor:

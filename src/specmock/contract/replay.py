@@ -24,11 +24,10 @@ from ..errors import LoadError
 from ..spec.model import Action, Operation
 from ..spec.schematools import inline_refs
 from .check import Finding, Kind, declared_response, pointer
-from .pact import _chosen, _properties
-from .report import CheckResult
+from .pact import properties_of, provider_chosen
+from .report import CheckResult, print_table, write_outputs
 from .upstream import Upstream, UpstreamFailure
 from .usage import UsageError
-from .verify import print_table, write_outputs
 
 REPLAYED = ("ok", "invalid", "refused")
 
@@ -75,7 +74,7 @@ class Comparison:
             self.differ(at, f"the mock answered {_type(mock)}, the provider {_type(real)}")
             return
         if isinstance(mock, dict):
-            props = _properties(schema)
+            props = properties_of(schema)
             for name in mock:
                 if name not in real and not self.ignored([*at, name]):
                     self.differ([*at, name], "a field the mock answers is missing")
@@ -84,7 +83,7 @@ class Comparison:
                     self.differ([*at, name], "a field the mock does not answer")
             for name in mock:
                 if name in real:
-                    chosen = name in self.names or _chosen(props.get(name))
+                    chosen = name in self.names or provider_chosen(props.get(name))
                     self.compare(mock[name], real[name], props.get(name), [*at, name], values and not chosen)
         elif isinstance(mock, list):
             items = schema.get("items") if isinstance(schema, dict) else None

@@ -11,6 +11,7 @@ target), and hold only what findings hold: no header, no body value.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import tempfile
@@ -109,3 +110,25 @@ def checks_by_operation(findings: Iterable[tuple[Finding, int]], operations: Ite
         name = finding.operation_id or f"{finding.method} {finding.path}"
         by_operation.setdefault(name, CheckResult(name, "proxy")).findings.append(finding)
     return list(by_operation.values())
+
+
+def print_table(results: Sequence[CheckResult]) -> None:
+    for result in results:
+        mark = "SKIP" if result.skipped else "PASS" if result.passed else "FAIL"
+        status = "" if result.status is None else str(result.status)
+        print(f"{mark}  {result.group:<14} {result.name:<64} {status:>4} {result.seconds * 1000:7.1f} ms")
+        if result.skipped:
+            print(f"      skipped: {result.skipped}")
+        for finding in result.findings:
+            print(f"      {describe(finding)}")
+    failed = sum(1 for r in results if r.findings)
+    skipped = sum(1 for r in results if r.skipped)
+    print(f"{len(results)} checks, {failed} failed, {skipped} skipped")
+
+
+def write_outputs(args: argparse.Namespace, suite: str, results: Sequence[CheckResult]) -> None:
+    findings = [(f, 1) for r in results for f in r.findings]
+    if args.report:
+        write_atomically(Path(args.report), report_json(findings, results))
+    if args.junit:
+        write_atomically(Path(args.junit), junit_xml(suite, results))

@@ -18,7 +18,6 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -26,7 +25,7 @@ from urllib.parse import quote
 from ..errors import LoadError
 from ..spec.model import Action, Collection, Family, Operation
 from .check import AnswerChecker, Finding, Kind
-from .report import CheckResult, describe, junit_xml, report_json, write_atomically
+from .report import CheckResult, print_table, write_outputs
 from .samples import parameter_examples, request_body, update_body
 from .upstream import Answer, Upstream, UpstreamFailure
 from .usage import UsageError
@@ -213,28 +212,6 @@ async def _family(session: Session, family: Family, fixtures: dict[str, list[dic
             if deleted is not None and Action.GET in ops:
                 get = ops[Action.GET]
                 await session.step(get, f"{get.operation_id} (after delete)", expect="gone")
-
-
-def print_table(results: Sequence[CheckResult]) -> None:
-    for result in results:
-        mark = "SKIP" if result.skipped else "PASS" if result.passed else "FAIL"
-        status = "" if result.status is None else str(result.status)
-        print(f"{mark}  {result.group:<14} {result.name:<64} {status:>4} {result.seconds * 1000:7.1f} ms")
-        if result.skipped:
-            print(f"      skipped: {result.skipped}")
-        for finding in result.findings:
-            print(f"      {describe(finding)}")
-    failed = sum(1 for r in results if r.findings)
-    skipped = sum(1 for r in results if r.skipped)
-    print(f"{len(results)} checks, {failed} failed, {skipped} skipped")
-
-
-def write_outputs(args: argparse.Namespace, suite: str, results: Sequence[CheckResult]) -> None:
-    findings = [(f, 1) for r in results for f in r.findings]
-    if args.report:
-        write_atomically(Path(args.report), report_json(findings, results))
-    if args.junit:
-        write_atomically(Path(args.junit), junit_xml(suite, results))
 
 
 async def verify(args: argparse.Namespace, specs: list[Path] | None, headers: list[tuple[str, str]]) -> int:
