@@ -127,3 +127,18 @@ def test_verify_and_proxy_take_bundled_family_names_and_pass_a_faithful_mock(tmp
     assert "CreateConnectorVersion" in bearer.stdout and "SKIP" not in bearer.stdout
     assert token.returncode == 0, token.stdout + token.stderr
     assert listed.status_code == 200 and drift == []
+
+
+def test_verify_reports_a_lifecycle_that_does_not_finish_in_time(tmp_path: Path):
+    appsecplus = str(WIDGETS.parent.parent.parent / "specs" / "appsecplus.yaml")
+    slow = specmock(tmp_path, "slow", "serve", "--spec", appsecplus, "--scenario", "slow-scans")
+    try:
+        done = run(
+            "verify", "--spec", "appsecplus", "--target", slow.url, "--header", "Authorization: Bearer x",
+            "--poll-timeout", "1",
+        )  # fmt: skip
+    finally:
+        slow.stop()
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "GetScan (until final)" in done.stdout
+    assert "expectation at /status: still 'queued' after 1 s" in done.stdout

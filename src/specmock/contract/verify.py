@@ -4,8 +4,9 @@ Per family, collections parents first: create (a body from the spec's examples,
 the fixtures, or the schema), read it back, list, update; a collection with a
 lifecycle is polled until its item reaches a final state (within --poll-timeout,
 on the provider's clock). Then, children first: delete, and read the deleted item
-(which must be gone). Operations that fit no collection are called once when their
-path can be filled. Every answer is checked as `proxy` checks it (contract.check);
+(which must be gone). Read-only operations that fit no collection (GETs answering
+an example) are called once when their path can be filled; other such operations are
+not, as their effect is unknown. Every answer is checked as `proxy` checks it (contract.check);
 a step that did not do what it asked (no success, a deleted item still there) is a
 finding of kind `expectation`. A step whose path needs a value nothing provided is
 skipped, with the reason. Exit 0: every step passed; 1: any finding; 2: usage.
