@@ -51,9 +51,10 @@ class Process:
             return self.process.wait()
 
 
-def specmock(logs: Path, name: str, *args: str) -> Process:
-    """`specmock COMMAND ARGS` on port 0, quiet."""
-    argv = [sys.executable, "-m", "specmock", *args, "--port", "0", "--log-level", "warning", "--no-access-log"]
+def specmock(logs: Path, name: str, *args: str, quiet: bool = True) -> Process:
+    """`specmock COMMAND ARGS` on port 0; `quiet`: no access log, warnings only (else every line, to its log)."""
+    noise = ["--log-level", "warning", "--no-access-log"] if quiet else ["--log-level", "debug", "--access-log"]
+    argv = [sys.executable, "-m", "specmock", *args, "--port", "0", *noise]
     return Process(argv, logs, name)
 
 

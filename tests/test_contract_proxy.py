@@ -42,6 +42,7 @@ def test_proxy_reports_exactly_the_planted_differences(tmp_path: Path):
         str(junit),
         "--record",
         str(record),
+        quiet=False,  # every log line goes to a file in tmp_path too, and is grepped for the secret
     )
     try:
         answers = consumer_run(proxy.url)
@@ -65,6 +66,7 @@ def test_proxy_reports_exactly_the_planted_differences(tmp_path: Path):
     assert _seen(written["findings"]) == planted()
     assert set(written["findings"][0]) >= {"operationId", "method", "path", "status", "kind", "pointer", "detail"}
     assert 'failures="3"' in junit.read_text()
+    assert proxy.log.stat().st_size > 0  # the log was written, and holds no secret either
     assert files_holding(tmp_path, SECRET.split()[1], WRITE_ONLY) == []
 
     mock = specmock(tmp_path, "replayed", "serve", "--spec", str(WIDGETS), "--scenario", str(record))
