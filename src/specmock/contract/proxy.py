@@ -36,7 +36,8 @@ if TYPE_CHECKING:
     from ..spec.model import Family, Operation
     from .record import Recorder
 
-log = logging.getLogger("specmock.proxy")
+#: The same logger, and the same line, as the mock's own access log (server.dispatch), plus the findings.
+access_log = logging.getLogger("specmock.access")
 
 
 class ProxyApp:
@@ -167,6 +168,18 @@ class ProxyApp:
     ) -> None:
         """The exchange in the journal, as the mock journals its own: no header, no write-only field."""
         journal = self.mock.journal
+        duration_ms = (time.perf_counter() - started) * 1000
+        if self.mock.dispatcher.access_log and access_log.isEnabledFor(logging.INFO):
+            line = {
+                "method": scope["method"],
+                "path": scope["path"],
+                "operationId": op.operation_id if op else None,
+                "status": answer.status,
+                "ms": round(duration_ms, 3),
+                "outcome": outcome,
+                "findings": [f"{f.kind} {f.pointer}".strip() for f in findings],
+            }
+            access_log.info(json.dumps(line, separators=(",", ":")))
         if answer_data is not None and not isinstance(answer_data, bytes):
             raw = encode(self.redactor.body(op, answer_data))
         else:
@@ -185,7 +198,7 @@ class ProxyApp:
                 request_body=self.redactor.body(op, request_data),
                 response_raw=raw[:limit],
                 response_bytes=len(raw),
-                duration_ms=(time.perf_counter() - started) * 1000,
+                duration_ms=duration_ms,
                 rule=None,
                 outcome=outcome,
                 findings=tuple(f.as_dict() for f in findings),
