@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .upstream import DEFAULT_MAX_UPSTREAM_BODY, DEFAULT_TIMEOUT
+from .limits import DEFAULT_MAX_UPSTREAM_BODY, DEFAULT_TIMEOUT
 from .usage import UsageError
 
 if TYPE_CHECKING:
@@ -154,7 +154,8 @@ def _fail(message: str) -> int:
     return 2
 
 
-def run_proxy(args: argparse.Namespace, build_app: Callable[[Any], MockApp], serve: Callable[..., int]) -> int:
+def run_proxy(args: argparse.Namespace, serve: Callable[..., int]) -> int:
+    """`specmock proxy`: `serve` (the command line's) runs the mock with the proxy in front."""
     from .drift import DriftLog
     from .proxy import ProxyApp
     from .record import Recorder

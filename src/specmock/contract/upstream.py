@@ -17,9 +17,8 @@ from dataclasses import dataclass
 
 import httpx
 
-DEFAULT_TIMEOUT = 10.0
-#: Bytes of one answer the proxy reads at most; a larger one is a 502 and a finding.
-DEFAULT_MAX_UPSTREAM_BODY = 8 * 1024 * 1024
+from .limits import DEFAULT_MAX_UPSTREAM_BODY, DEFAULT_TIMEOUT
+
 HOP_BY_HOP = frozenset(
     {
         "connection",

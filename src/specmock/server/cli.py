@@ -319,7 +319,7 @@ def _main(argv: Sequence[str] | None) -> int:
         return _infer(args)
     if args.command == "serve":
         return _serve(args, contract_cli.serve_front)
-    return int(args.contract(args, build_app, _serve))
+    return int(args.contract(args, _serve))
 
 
 def _infer(args: argparse.Namespace) -> int:
