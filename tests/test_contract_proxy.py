@@ -4,6 +4,7 @@ the recording serves as a scenario; no secret reaches any file; hostile provider
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -90,6 +91,22 @@ def test_proxy_finds_nothing_on_a_faithful_provider(tmp_path: Path):
         upstream.stop()
 
 
+@pytest.fixture(scope="module")
+def hostile_proxies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A proxy in front of the hostile provider (it misbehaves as each request's X-Mode asks),
+    and one in front of a port where nothing listens."""
+    logs = tmp_path_factory.mktemp("hostile")
+    upstream = provider(logs, "hostile")
+    limits = ("--timeout", "1", "--max-upstream-body", "1000000")
+    hostile = specmock(logs, "proxy", "proxy", "--spec", str(WIDGETS), "--upstream", upstream.url, *limits)
+    nowhere = specmock(logs, "refused", "proxy", "--spec", str(WIDGETS), "--upstream", "http://127.0.0.1:9", *limits)
+    try:
+        yield {"hostile": hostile.url, "refused": nowhere.url}
+    finally:
+        for process in (hostile, nowhere, upstream):
+            process.stop()
+
+
 @pytest.mark.parametrize(
     ("mode", "status", "detail"),
     [
@@ -101,24 +118,15 @@ def test_proxy_finds_nothing_on_a_faithful_provider(tmp_path: Path):
     ],
 )
 def test_a_hostile_provider_gets_the_client_a_502_or_504_and_a_finding(
-    tmp_path: Path, mode: str, status: int, detail: str
+    hostile_proxies: dict[str, str], mode: str, status: int, detail: str
 ):
-    upstream = provider(tmp_path, mode) if mode != "refused" else None
-    url = upstream.url if upstream is not None else "http://127.0.0.1:9"  # discard port: nothing listens
-    proxy = specmock(
-        tmp_path, "proxy", "proxy", "--spec", str(WIDGETS), "--upstream", url, "--timeout", "1",
-        "--max-upstream-body", "1000000",
-    )  # fmt: skip
-    try:
-        answer = httpx.get(f"{proxy.url}/widgets", headers={"Authorization": SECRET}, timeout=10)
-        assert answer.status_code == status
-        assert detail in answer.json()["message"]  # the Widgets family's error format: {"message": ...}
-        findings = httpx.get(f"{proxy.url}/__specmock/drift").json()["findings"]
-        assert [(f["operationId"], f["kind"]) for f in findings] == [
-            ("listWidgets", "invalid-body" if mode in ("badjson", "mislabeled") else "upstream")
-        ]
-        assert httpx.get(f"{proxy.url}/__specmock/health").status_code == 200  # still serving
-    finally:
-        proxy.stop()
-        if upstream is not None:
-            upstream.stop()
+    url = hostile_proxies["refused" if mode == "refused" else "hostile"]
+    httpx.delete(f"{url}/__specmock/drift")
+    answer = httpx.get(f"{url}/widgets", headers={"Authorization": SECRET, "X-Mode": mode}, timeout=10)
+    assert answer.status_code == status
+    assert detail in answer.json()["message"]  # the Widgets family's error format: {"message": ...}
+    findings = httpx.get(f"{url}/__specmock/drift").json()["findings"]
+    assert [(f["operationId"], f["kind"]) for f in findings] == [
+        ("listWidgets", "invalid-body" if mode in ("badjson", "mislabeled") else "upstream")
+    ]
+    assert httpx.get(f"{url}/__specmock/health").status_code == 200  # still serving

@@ -5,9 +5,10 @@
 MODE `drifted` answers like the spec, except for exactly three planted differences:
 `getWidget` leaves out the required `createdAt`, `deleteWidget` answers 200 (the
 spec declares 204), and `listWidgets` gives every widget the color `purple` (not in
-the spec's enum). The hostile modes answer every request badly: `slow` (5 s before
-the headers), `huge` (10 MB of JSON), `badjson` (application/json that does not
-parse), `mislabeled` (an HTML page labelled application/json).
+the spec's enum). MODE `hostile` answers every request badly, as its X-Mode header
+asks: `slow` (5 s before the headers), `huge` (10 MB of JSON), `badjson`
+(application/json that does not parse), `mislabeled` (an HTML page labelled
+application/json).
 """
 
 from __future__ import annotations
@@ -51,12 +52,13 @@ class Handler(BaseHTTPRequestHandler):
         if MODE == "drifted":
             return False
         self._body()
-        if MODE == "slow":
+        mode = self.headers.get("X-Mode", "")
+        if mode == "slow":
             time.sleep(5)
             self._send(200, [])
-        elif MODE == "huge":
+        elif mode == "huge":
             self._send(200, b"[" + b'"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",' * 250_000 + b'""]')
-        elif MODE == "badjson":
+        elif mode == "badjson":
             self._send(200, b'{"id": "1", "name": ')
         else:  # mislabeled
             self._send(200, b"<html><body>Service temporarily moved</body></html>")
