@@ -166,7 +166,18 @@ class AnswerChecker:
         raw_body: bytes,
     ) -> tuple[list[Finding], Any]:
         """Findings for a raw answer, and its body as data (None when it has none or does not parse)."""
-        op = self.operation(method, raw_path)
+        return self.check_raw(self.operation(method, raw_path), method, raw_path, status, headers, raw_body)
+
+    def check_raw(
+        self,
+        op: Operation | None,
+        method: str,
+        raw_path: str,
+        status: int,
+        headers: Mapping[str, str],
+        raw_body: bytes,
+    ) -> tuple[list[Finding], Any]:
+        """As check_answer, for a request already routed to `op` (None: no operation matched)."""
         if op is None:
             detail = "no operation has this method and path"
             return [Finding(None, method, raw_path, status, Kind.UNDECLARED_OPERATION, "", detail)], None

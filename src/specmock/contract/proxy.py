@@ -89,8 +89,8 @@ class ProxyApp:
             answer = self._failure(family, failure.status, failure.reason)
             outcome = Outcome.UPSTREAM
         else:
-            found, answer_data = self.checker.check_answer(
-                method, raw_path, answer.status, answer.header_map(), answer.body
+            found, answer_data = self.checker.check_raw(
+                op, method, raw_path, answer.status, answer.header_map(), answer.body
             )
             findings += found
             if any(f.kind is Kind.INVALID_BODY for f in found):
