@@ -94,7 +94,7 @@ class Session:
             result.seconds = time.perf_counter() - started
             return None
         result.seconds = time.perf_counter() - started
-        findings, _data = self.checker.check_answer(op.method, path, answer.status, answer.header_map(), answer.body)
+        findings, _ = self.checker.check_raw(op, op.method, path, answer.status, answer.header_map(), answer.body)
         result.findings += findings
         ok = 200 <= answer.status < 300 if expect == "2xx" else answer.status in (404, 410)
         if not ok:
