@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..contract import cli as contract_cli
 from ..errors import LoadError
 from .admin_guard import DEFAULT_ADMIN_MAX_BODY
 from .workers import WORKER_PROTOCOL, hand_over, served_protocol, server_options, worker_argv
@@ -267,13 +268,14 @@ def parser() -> argparse.ArgumentParser:
     infer.add_argument("--format", choices=["overlay", "plain"], default="overlay", help="output form")
 
     sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    contract_cli.add_commands(sub, serve)
     return parser
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line; for `serve`, repeatable flags replace their environment variable."""
     args = parser().parse_args(argv)
-    if args.command == "serve":
+    if args.command in ("serve", "proxy"):
         repeatable = (
             ("spec", "SPEC"),
             ("overlay", "OVERLAY"),
@@ -316,7 +318,9 @@ def _main(argv: Sequence[str] | None) -> int:
         return _routes(args)
     if args.command == "infer":
         return _infer(args)
-    return _serve(args)
+    if args.command == "serve":
+        return _serve(args, contract_cli.serve_front)
+    return int(args.contract(args, _serve))
 
 
 def _infer(args: argparse.Namespace) -> int:
@@ -500,7 +504,9 @@ def server_stack(http_protocol: type) -> str:
     return f"{loop} + {http}"
 
 
-def _serve(args: argparse.Namespace) -> int:
+def _serve(args: argparse.Namespace, front: contract_cli.Front | None = None) -> int:
+    """Serve the mock; `front(mock, app)` may put an app in front of it (the proxy, the contract
+    endpoints) and give a coroutine to run once the server has stopped taking requests."""
     import asyncio
 
     import uvicorn
@@ -523,6 +529,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.workers > 1:
         return _serve_workers(args, args.argv)
     persister = app.persister
+    served, on_stop = front(app, served_app(app)) if front is not None else (served_app(app), None)
 
     class AnnouncingServer(uvicorn.Server):
         """Prints the bound address once listening: with --port 0, callers learn the port."""
@@ -539,12 +546,12 @@ def _serve(args: argparse.Namespace) -> int:
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
             app.journal.close_feeds()  # the dashboard's event streams end, or they would hold the shutdown
             await super().shutdown(sockets)  # in-flight requests are done now
+            if on_stop is not None:
+                await on_stop()  # reports and recordings are written before the process ends
             if persister is not None:
                 persister.stop()  # before uvicorn re-raises SIGTERM and the process ends
 
-    config = uvicorn.Config(
-        served_app(app), host=args.host, port=args.port, http=served_protocol(args), **server_options(args)
-    )
+    config = uvicorn.Config(served, host=args.host, port=args.port, http=served_protocol(args), **server_options(args))
     if persister is not None:
         persister.start()
     from .memory import freeze, freeze_survivors
