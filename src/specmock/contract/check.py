@@ -112,12 +112,11 @@ def media_type(content_type: str | None) -> str:
 
 
 def _declared_media(content: Mapping[str, Any], media: str) -> str | None:
-    """The key of `content` that `media` matches (exactly, `type/*`, `*/*`), or None."""
-    if media in content:
-        return media
-    for key in content:
-        if key.lower() == media or key in (media.split("/", 1)[0] + "/*", "*/*"):
-            return str(key)
+    """The key of `content` that `media` matches (itself, parameters aside; else `type/*`; else `*/*`), or None."""
+    declared = {media_type(str(key)): str(key) for key in content}
+    for candidate in (media, media.split("/", 1)[0] + "/*", "*/*"):
+        if candidate in declared:
+            return declared[candidate]
     return None
 
 
