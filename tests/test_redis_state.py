@@ -155,9 +155,9 @@ def test_an_unreachable_redis_stops_the_start_with_the_reason() -> None:
 
 
 def test_a_request_that_read_what_another_process_changed_runs_again(redis_server: RedisServer) -> None:
-    from specmock.runtime.redis_store import RedisStore
-    from specmock.runtime.store import UniqueIndex
-    from specmock.server.redis_state import connect
+    from specmock.runtime.state.redis_shared import connect
+    from specmock.runtime.state.redis_store import RedisStore
+    from specmock.runtime.state.store import UniqueIndex
 
     ns = namespace()
     mine, theirs = RedisStore(connect(redis_server.url), ns), RedisStore(connect(redis_server.url), ns)
@@ -182,8 +182,8 @@ def test_a_request_that_read_what_another_process_changed_runs_again(redis_serve
 
 
 def test_a_refused_request_writes_nothing(redis_server: RedisServer) -> None:
-    from specmock.runtime.redis_store import RedisStore
-    from specmock.server.redis_state import connect
+    from specmock.runtime.state.redis_shared import connect
+    from specmock.runtime.state.redis_store import RedisStore
 
     store = RedisStore(connect(redis_server.url), namespace())
 
@@ -444,8 +444,8 @@ def test_redis_stopped_mid_run_answers_503_then_recovers_losing_nothing(tmp_path
 def test_a_pytest_session_may_keep_the_mock_state_in_redis(
     pytester: pytest.Pytester, redis_server: RedisServer
 ) -> None:
-    from specmock.runtime.redis_store import RedisStore
-    from specmock.server.redis_state import connect
+    from specmock.runtime.state.redis_shared import connect
+    from specmock.runtime.state.redis_store import RedisStore
 
     pytester.makepyfile(
         """
@@ -456,7 +456,7 @@ def test_a_pytest_session_may_keep_the_mock_state_in_redis(
                 json={"type": "jira", "name": "From pytest", "config": {"project": "P"}},
             )
             assert made.status_code == 201
-            assert specmock.app.shared_state is not None
+            assert specmock.app.backend.kind == "redis"
         """
     )
     ns = namespace()
@@ -469,5 +469,5 @@ def test_a_pytest_session_may_keep_the_mock_state_in_redis(
 
 
 def test_the_pytest_plugin_keeps_state_in_memory_by_default(specmock: Any) -> None:
-    assert specmock.app.shared_state is None
+    assert specmock.app.backend.kind == "memory"
     assert type(specmock.app.store).__name__ == "Store"

@@ -26,7 +26,8 @@ from .fakedata import FakeData
 from .ids import sequential, ulid, uuid4
 from .listing import apply_filters, apply_sort, cursor_page, numbered_page
 from .secrets import keep_write_only
-from .store import Item, Scope, Store, UniqueIndex, get_field
+from .state.protocol import Item, Scope, StoreFull, StoreOps
+from .state.store import UniqueIndex, get_field
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -68,13 +69,16 @@ DEFAULT_MAX_ITEMS = 100_000
 
 
 class Engine:
-    """Runs operations against a Store, with the run's clock and random source."""
+    """Runs operations against a state's store, with its clock and random source."""
 
-    def __init__(self, families: list[Family], store: Store, clock: Clock, seed: int = 0) -> None:
+    def __init__(
+        self, families: list[Family], store: StoreOps, clock: Clock, seed: int = 0, rng: random.Random | None = None
+    ) -> None:
+        """`rng`: the random source (a state's, seeded with `seed`); a fresh one from `seed` if None."""
         self.families = families
         self.store = store
         self.clock = clock
-        self.rng = random.Random(seed)
+        self.rng = rng if rng is not None else random.Random(seed)
         self.fake = FakeData(self.rng, seed)
         self.seed = seed
         #: Items one collection may hold; a create beyond is 507 (no client can take all memory).
@@ -106,7 +110,11 @@ class Engine:
     def handle(self, call: Call) -> Result:
         op = call.operation
         action = self._actions[op.action]
-        result: Result = self.store.transaction(lambda: action(call, op.collection, op.family))
+        try:
+            result: Result = self.store.transaction(lambda: action(call, op.collection, op.family))
+        except StoreFull as full:
+            message = f"The mock's store holds its limit of {full.limit} bytes of items; delete some first."
+            raise Problem(507, message, kind="insufficient_storage") from None
         return result
 
     def reseed(self, seed: int) -> None:

@@ -7,6 +7,7 @@ Every `serve` flag has a matching environment variable (`--state-file` is
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import ipaddress
 import json
 import logging
@@ -107,9 +108,10 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--state-namespace",
-        default=_env("STATE_NAMESPACE", "specmock"),
+        default=_env("STATE_NAMESPACE"),
         metavar="NAME",
-        help="prefix of this mock's Redis keys, so several mocks share one Redis (default specmock)",
+        help="prefix of this mock's Redis keys (default: derived from the served documents, so "
+        "mocks of other documents on one Redis never meet)",
     )
     serve.add_argument(
         "--workers",
@@ -203,6 +205,13 @@ def parser() -> argparse.ArgumentParser:
         default=_env("MAX_ITEMS", 100_000, int),
         metavar="N",
         help="items one collection may hold; a create beyond is 507 (default 100000)",
+    )
+    serve.add_argument(
+        "--max-store-bytes",
+        type=int,
+        default=_env("MAX_STORE_BYTES", 256 * 1024 * 1024, int),
+        metavar="BYTES",
+        help="bytes the stored items may take, counted as JSON; a write beyond is 507 (default 256 MiB; 0: no limit)",
     )
     serve.add_argument(
         "--header-timeout",
@@ -386,11 +395,8 @@ def state_problem(args: argparse.Namespace) -> str | None:
             f"--workers {args.workers} needs a shared state (--state redis://HOST:PORT/DB): "
             "workers are separate processes and would each keep their own items"
         )
-    if args.state is not None:
-        try:
-            import redis  # noqa: F401
-        except ImportError:
-            return "--state needs the Redis client: pip install 'specmock[redis]'"
+    if args.state is not None and importlib.util.find_spec("redis") is None:
+        return "--state needs the Redis client: pip install 'specmock[redis]'"
     return None
 
 
@@ -398,29 +404,23 @@ def worker_app() -> Any:
     """The app of one `serve --workers N` worker (uvicorn calls this in each process)."""
     args = parse_args(json.loads(os.environ[WORKER_ARGV]))
     logging.basicConfig(level=args.log_level.upper(), format="%(message)s", stream=sys.stderr)
-    return served_app(build_app(args))
-
-
-def served_app(app: MockApp) -> Any:
-    """What uvicorn serves: the mock, or the mock reading the shared clock per request."""
-    if app.shared_state is None:
-        return app
-    from .redis_state import SharedState, SharedStateApp
-
-    assert isinstance(app.shared_state, SharedState)
-    return SharedStateApp(app, app.shared_state)
+    return build_app(args)
 
 
 def build_app(args: argparse.Namespace) -> MockApp:
     """The MockApp that `serve` runs for these arguments (with its state restored); LoadError if broken."""
     from ..runtime.fakedata import save_tapes
-    from ..runtime.persistence import StatePersister
+    from ..runtime.state import JournalLimits, open_state
     from ..spec import parsecache
     from .admin_guard import AdminSettings, served_hosts
     from .app import MockApp
 
     if args.no_cache:
         parsecache.disable()
+    limits = JournalLimits(args.journal_size, args.journal_body_limit, args.journal_bytes)
+    max_store_bytes = args.max_store_bytes or None
+    where = args.state or args.state_file
+    state = open_state(where, journal=limits, max_store_bytes=max_store_bytes, namespace=args.state_namespace)
     app = MockApp(
         args.spec,
         seed=args.seed,
@@ -441,19 +441,10 @@ def build_app(args: argparse.Namespace) -> MockApp:
         ),
         access_log=args.access_log,
         overlays=args.overlay or (),
+        state=state,
     )
     if args.state_debounce is not None:
         log.warning("--state-debounce is ignored: every change is on disk before it is acknowledged")
-    if args.state is not None:
-        from .redis_state import SharedState
-
-        SharedState(args.state, args.state_namespace).attach(app)
-    if args.state_file is not None:
-        app.persister = StatePersister(app.store, args.state_file, seed=lambda: app.seed, check=app.state_problems)
-        restored = app.persister.load()
-        if restored is not None and restored.seed is not None:
-            app.restore_seed(restored.seed)
-        log.info("state %s %s", "restored from" if restored else "will be kept in", args.state_file)
     if not app.admin.open and not app.admin.token:
         log.warning("the admin API is off: %s is not loopback and no --admin-token was given", args.host)
     save_tapes()  # start-up's generated values, so the next start needs no Faker for them
@@ -517,12 +508,12 @@ def _serve(args: argparse.Namespace) -> int:
     except LoadError as exc:
         print(f"specmock: {exc}", file=sys.stderr)
         return 2
-    except RuntimeError as exc:  # the shared state cannot be reached
+    except RuntimeError as exc:  # the shared state cannot be reached, or another mock owns its namespace
         print(f"specmock: {exc}", file=sys.stderr)
         return 2
     if args.workers > 1:
+        app.close()  # the workers open the state themselves
         return _serve_workers(args, args.argv)
-    persister = app.persister
 
     class AnnouncingServer(uvicorn.Server):
         """Prints the bound address once listening: with --port 0, callers learn the port."""
@@ -539,11 +530,10 @@ def _serve(args: argparse.Namespace) -> int:
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
             app.journal.close_feeds()  # the dashboard's event streams end, or they would hold the shutdown
             await super().shutdown(sockets)  # in-flight requests are done now
-            if persister is not None:
-                persister.stop()  # before uvicorn re-raises SIGTERM and the process ends
+            app.close()  # the state's last changes are kept, before uvicorn re-raises SIGTERM
 
     config = uvicorn.Config(
-        served_app(app),
+        app,
         host=args.host,
         port=args.port,
         log_level=args.log_level,
@@ -555,8 +545,6 @@ def _serve(args: argparse.Namespace) -> int:
         limit_concurrency=args.max_connections,
         timeout_keep_alive=5,
     )
-    if persister is not None:
-        persister.start()
     from .memory import freeze, freeze_survivors
 
     freeze()  # the compiled specs and any restored state: never walked by the collector again
@@ -564,8 +552,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         AnnouncingServer(config).run()  # SIGTERM/SIGINT: stop accepting, finish in-flight requests
     finally:
-        if persister is not None:
-            persister.stop()  # the last changes reach the file
+        app.close()  # the last changes reach the file
     return 0
 
 

@@ -117,18 +117,17 @@ class SpecmockSession:
             from .handle import Handle
 
             paths, overlays = specs
-            app = MockApp(list(paths) or None, overlays=overlays, seed=self.config.getoption("specmock_seed"))
             url = self.config.getoption("specmock_state")
-            asgi: Any = None
+            state: Any = None
             if url:
-                from ..server.redis_state import SharedState, SharedStateApp
+                from ..runtime.state.redis import RedisState
 
                 worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
                 namespace = self.config.getoption("specmock_state_namespace").replace("{worker}", worker)
-                shared = SharedState(url, namespace)
-                shared.attach(app)
-                asgi = SharedStateApp(app, shared)
-            self._handles[specs] = Handle(app, asgi=asgi)
+                state = RedisState(url, namespace)
+            seed = self.config.getoption("specmock_seed")
+            app = MockApp(list(paths) or None, overlays=overlays, seed=seed, state=state)
+            self._handles[specs] = Handle(app)
         return self._handles[specs]
 
     def scenario(self, source: Any) -> Scenario:
@@ -226,13 +225,7 @@ class _ThreadedServer:
     def __init__(self, app: MockApp) -> None:
         import uvicorn
 
-        served: Any = app
-        if app.shared_state is not None:
-            from ..server.redis_state import SharedState, SharedStateApp
-
-            assert isinstance(app.shared_state, SharedState)
-            served = SharedStateApp(app, app.shared_state)
-        config = uvicorn.Config(served, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="specmock-server", daemon=True)
         self._thread.start()
