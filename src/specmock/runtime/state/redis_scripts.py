@@ -64,7 +64,7 @@ for _, w in ipairs(tx.writes) do
     if op == 'put' then
       if redis.call('HSET', ik, k, w[5]) == 1 then redis.call('HINCRBY', ns .. ':count', coll, 1) end
       redis.call('INCRBY', ns .. ':bytes', #w[5] - old)
-      redis.call('HSETNX', ok, k, seq)
+      if redis.call('HEXISTS', ok, k) == 0 then redis.call('HSET', ok, k, redis.call('INCR', ns .. ':order')) end
       redis.call('HSET', ns .. ':scopes', coll .. ':' .. sk, w[6])
       redis.call('SADD', ns .. ':keys', ik, vk, ok)
       redis.call('HSET', vk, k, seq, '*', seq)

@@ -23,7 +23,8 @@ Layout, under the namespace `ns`, with `sk` a scope and `k` a key as JSON text:
   ns:i:<coll>:<sk>  hash k -> item JSON          ns:v:<coll>:<sk>  hash k -> version, "*" -> scope version
   ns:x:<index>:<sk> hash value -> owner k        ns:xr:<index>:<sk> hash k -> indexed value
   ns:n              hash coll -> last id number  ns:scopes          hash "<coll>:<sk>" -> [coll, scope]
-  ns:o:<coll>:<sk>  hash k -> first-stored seq  ns:bytes           encoded size of every item
+  ns:o:<coll>:<sk>  hash k -> first-stored no.  ns:order           first-stored counter
+  ns:bytes          encoded size of every item
   ns:keys           set of the keys above        ns:seq             version counter
   ns:count          hash coll -> items           ns:rules           scenario rule counters
   (the state's own keys, besides: ns:owner, ns:ready, ns:clock, ns:scenario, ns:journal)
@@ -373,18 +374,27 @@ class RedisStore:
     # -- whole state ------------------------------------------------------------------------
 
     def export(self) -> dict[str, Any]:
-        """All state as JSON-ready data, read at one instant."""
+        """All state as JSON-ready data, read at one instant: collections by name, each scope's
+        items in the order they were first stored, scopes in the order they were first filled
+        (as the in-memory store exports them)."""
         scopes, numbers = self._call(lambda: self._export(args=[self.ns]))
-        collections: dict[str, list[dict[str, Any]]] = {}
+        grouped: dict[str, list[tuple[int, list[dict[str, Any]]]]] = {}
         for where, flat, flat_order in scopes:
             coll, scope = json.loads(where)
-            entries = collections.setdefault(coll, [])
             stored = {flat[i]: flat[i + 1] for i in range(0, len(flat), 2)}
             order = {flat_order[i]: flat_order[i + 1] for i in range(0, len(flat_order), 2)}
-            for key, text in _ordered(stored, order):
-                entries.append({"scope": scope, "key": json.loads(key), "item": json.loads(text)})
+            first = min((int(order.get(key, b"0")) for key in stored), default=0)
+            entries = [
+                {"scope": scope, "key": json.loads(key), "item": json.loads(text)}
+                for key, text in _ordered(stored, order)
+            ]
+            grouped.setdefault(coll, []).append((first, entries))
+        collections = {
+            name: [entry for _, entries in sorted(parts, key=lambda part: part[0]) for entry in entries]
+            for name, parts in sorted(grouped.items())
+        }
         counters = {numbers[i].decode(): int(numbers[i + 1]) for i in range(0, len(numbers), 2)}
-        return {"collections": {k: v for k, v in collections.items() if v}, "counters": counters}
+        return {"collections": {k: v for k, v in collections.items() if v}, "counters": dict(sorted(counters.items()))}
 
     def load(self, data: dict[str, Any]) -> None:
         """Replace all state with what `export` produced, in one step."""

@@ -296,18 +296,20 @@ class Store:
         self._replaced_all()
 
     def export(self) -> dict[str, Any]:
-        """All state as JSON-ready data: items with their scope, and the counters."""
+        """All state as JSON-ready data: items with their scope (collections by name, items in
+        the order they were first stored), and the counters."""
         with self.lock:
+            collections = {
+                name: [
+                    {"scope": list(scope), "key": key, "item": copy.deepcopy(item)}
+                    for scope, bucket in scopes.items()
+                    for key, item in bucket.items()
+                ]
+                for name, scopes in sorted(self._items.items())
+            }
             return {
-                "collections": {
-                    name: [
-                        {"scope": list(scope), "key": key, "item": copy.deepcopy(item)}
-                        for scope, bucket in scopes.items()
-                        for key, item in bucket.items()
-                    ]
-                    for name, scopes in self._items.items()
-                },
-                "counters": dict(self._counters),
+                "collections": {name: entries for name, entries in collections.items() if entries},
+                "counters": dict(sorted(self._counters.items())),
             }
 
     def load(self, data: dict[str, Any]) -> None:
