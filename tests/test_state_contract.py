@@ -10,8 +10,12 @@ requests on every backend and compares every answer with memory's.
 from __future__ import annotations
 
 import itertools
+import json
 import os
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -314,3 +318,102 @@ components:
         id: {type: string, readOnly: true}
         name: {type: string}
 """
+
+
+# -- what reaches the state is encoded where it enters -------------------------------------------
+
+DATE_OBJECT_SCENARIO = """
+name: scans-start-with-a-date-object
+lifecycles:
+  appsecplus:
+    scans:
+      states:
+        running:
+          onEnter:
+            startedAt: {$faker: PROVIDER}
+"""
+
+
+@pytest.mark.parametrize("provider", ["date_object", "date_time", "time_object", "pydecimal", "binary", "pyset"])
+def test_a_scenario_that_could_store_a_value_json_cannot_hold_fails_at_load_with_its_line(
+    provider: str, tmp_path: Path
+) -> None:
+    from specmock.errors import LoadError
+
+    app = MockApp()
+    scenario = tmp_path / "dates.yaml"
+    scenario.write_text(DATE_OBJECT_SCENARIO.replace("PROVIDER", provider))
+    with pytest.raises(LoadError) as refused:
+        app.load_scenario(scenario)
+    assert f"{scenario}:9: " in str(refused.value) and provider in str(refused.value), str(refused.value)
+    assert app.scenario is None, "the previous scenario stays"
+
+
+@pytest.mark.parametrize("provider", ["date", "iso8601", "user_name", "pyint", "pyfloat"])
+def test_providers_that_give_json_values_are_accepted(provider: str) -> None:
+    from specmock.scenario.loader import ScenarioText
+
+    app = MockApp()
+    app.load_scenario(ScenarioText(DATE_OBJECT_SCENARIO.replace("PROVIDER", provider), name="ok.yaml"))
+    assert app.scenario is not None
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+@pytest.mark.parametrize("value", [datetime(2025, 1, 1, tzinfo=UTC), {1, 2}, b"bytes", Decimal("1.5"), object()])
+def test_a_value_json_cannot_hold_is_refused_where_it_is_written_on_every_backend(
+    backends: Backends, kind: str, value: Any
+) -> None:
+    from specmock.runtime.state.store import UnstorableValue
+
+    app, client = backends.mock(kind)
+    before = app.state()
+    with pytest.raises(UnstorableValue), app.store.lock:
+        app.store.put("appsecplus.connectors", (), "conn-bad", {"id": "conn-bad", "name": value})
+    assert app.state() == before
+    assert client.get("/connectors").status_code == 200
+    assert client.get("/__specmock/health").json()["status"] == "ok"
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_a_state_import_with_a_lone_surrogate_is_a_clean_400_on_every_backend(backends: Backends, kind: str) -> None:
+    app, client = backends.mock(kind)
+    exported = client.get("/__specmock/state").json()
+    entry = {"scope": [], "key": "conn-009", "item": {"id": "conn-009", "type": "jira", "name": "lone \ud800"}}
+    exported["store"]["collections"]["appsecplus.connectors"].append(entry)
+    before = app.state()
+    refused = client.put(
+        "/__specmock/state",
+        content=json.dumps(exported, ensure_ascii=True),
+        headers={"Content-Type": "application/json"},
+    )
+    assert refused.status_code == 400 and "surrogate" in refused.json()["error"]
+    assert app.state() == before
+
+
+def test_the_state_writer_survives_an_error_it_did_not_expect(
+    backends: Backends, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import specmock.runtime.state.persister as persister_module
+
+    _, client = backends.mock("file")
+    real = persister_module.snapshot_line
+    broken = {"on": True}
+
+    def snapshot_line(seed: int, store: Any) -> bytes:
+        if broken["on"]:
+            raise RuntimeError("something nobody expected")
+        return real(seed, store)
+
+    monkeypatch.setattr(persister_module, "snapshot_line", snapshot_line)
+    refused = client.post("/__specmock/reset", json={})  # a reset rewrites the whole file
+    assert refused.status_code == 503
+    health = client.get("/__specmock/health")
+    assert health.status_code == 503 and "nobody expected" in health.json()["state"]["error"]
+    assert client.post("/connectors", json=connector("while broken")).status_code == 503
+    broken["on"] = False
+    deadline = time.monotonic() + 10
+    while client.get("/__specmock/health").status_code != 200:
+        assert time.monotonic() < deadline, "the writer thread did not come back"
+        time.sleep(0.05)
+    assert client.post("/connectors", json=connector("after")).status_code == 201
+    assert "while broken" not in {c["name"] for c in client.get("/connectors").json()}
