@@ -24,6 +24,7 @@ import pytest
 
 from redis_server import RedisServer
 from specmock import MockApp
+from specmock.runtime.state.file import FileState
 from specmock.runtime.state.redis import RedisState
 from specmock.testing.transport import SyncASGITransport
 
@@ -417,3 +418,39 @@ def test_the_state_writer_survives_an_error_it_did_not_expect(
         time.sleep(0.05)
     assert client.post("/connectors", json=connector("after")).status_code == 201
     assert "while broken" not in {c["name"] for c in client.get("/connectors").json()}
+
+
+def test_a_write_the_disk_is_too_slow_for_is_503_and_not_applied(
+    backends: Backends, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import specmock.runtime.state.persister as persister_module
+
+    app, client = backends.mock("file")
+    monkeypatch.setattr(persister_module, "SETTLE_TIMEOUT", 0.3)
+    real_fsync = os.fsync
+    slow = {"on": True}
+
+    def fsync(fd: int) -> None:
+        if slow["on"]:
+            slow["on"] = False
+            time.sleep(1.0)
+        real_fsync(fd)
+
+    monkeypatch.setattr(persister_module.os, "fsync", fsync)
+    refused = client.post("/connectors", json=connector("too slow"))
+    assert refused.status_code == 503
+    assert "too slow" not in {c["name"] for c in client.get("/connectors").json()}, "a 503 means not applied"
+    deadline = time.monotonic() + 10
+    while client.get("/__specmock/health").status_code != 200:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert client.post("/connectors", json=connector("after")).status_code == 201
+    state = app.backend
+    app.close()
+    assert isinstance(state, FileState)
+    restored = MockApp(state=state.path)
+    try:
+        assert {e["item"]["name"] for e in restored.state()["collections"]["appsecplus.connectors"]} >= {"after"}
+        assert "too slow" not in {e["item"]["name"] for e in restored.state()["collections"]["appsecplus.connectors"]}
+    finally:
+        restored.close()

@@ -73,8 +73,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--specmock-state-namespace",
         metavar="NAME",
-        default="specmock",
-        help="Redis key prefix; {worker} is the pytest-xdist worker (default specmock)",
+        default=None,
+        help="Redis key prefix; {worker} is the pytest-xdist worker (default: derived from the documents)",
     )
     group.addoption("--specmock-coverage", action="store_true", help="report which operations and statuses ran")
     group.addoption("--specmock-coverage-json", metavar="PATH", help="also write the coverage report as JSON")
@@ -123,8 +123,8 @@ class SpecmockSession:
                 from ..runtime.state.redis import RedisState
 
                 worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-                namespace = self.config.getoption("specmock_state_namespace").replace("{worker}", worker)
-                state = RedisState(url, namespace)
+                named = self.config.getoption("specmock_state_namespace")
+                state = RedisState(url, named.replace("{worker}", worker) if named else None)
             seed = self.config.getoption("specmock_seed")
             app = MockApp(list(paths) or None, overlays=overlays, seed=seed, state=state)
             self._handles[specs] = Handle(app)

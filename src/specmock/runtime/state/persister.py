@@ -157,6 +157,11 @@ class StatePersister:
         try:
             await asyncio.wait_for(future, SETTLE_TIMEOUT)
         except TimeoutError:
+            # Too slow counts as refused: what is not on disk yet is taken back before the 503, so
+            # a 503 means not applied; the next write rewrites the file from what memory holds.
+            if not self._was_undone(version):
+                self._failed(TimeoutError(f"the disk took over {SETTLE_TIMEOUT:g} s to save a change"))
+                self._wake.set()
             raise StateUnavailable(f"the state cannot be saved: {self.error or 'the disk is too slow'}") from None
 
     @property

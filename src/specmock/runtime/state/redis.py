@@ -185,7 +185,12 @@ class RedisState:
     def status(self) -> dict[str, Any]:
         """For health: where the state is, whether it answers and whether it holds the state."""
         reason = self.store.ping()
-        ready = reason is None and bool(self.client.exists(self._key("ready")))
+        ready = False
+        if reason is None:
+            try:
+                ready = bool(self.client.exists(self._key("ready")))
+            except UNREACHABLE as exc:
+                reason = f"redis unreachable: {exc}"
         body: dict[str, Any] = {
             "kind": self.kind,
             "ok": reason is None and ready,
