@@ -72,9 +72,16 @@ class Engine:
     """Runs operations against a state's store, with its clock and random source."""
 
     def __init__(
-        self, families: list[Family], store: StoreOps, clock: Clock, seed: int = 0, rng: random.Random | None = None
+        self,
+        families: list[Family],
+        store: StoreOps,
+        clock: Clock,
+        seed: int = 0,
+        rng: random.Random | None = None,
+        max_items: int | None = DEFAULT_MAX_ITEMS,
     ) -> None:
-        """`rng`: the random source (a state's, seeded with `seed`); a fresh one from `seed` if None."""
+        """`rng`: the random source (a state's, seeded with `seed`); a fresh one from `seed` if None.
+        `max_items`: the items one collection may hold (None: no limit)."""
         self.families = families
         self.store = store
         self.clock = clock
@@ -82,7 +89,7 @@ class Engine:
         self.fake = FakeData(self.rng, seed)
         self.seed = seed
         #: Items one collection may hold; a create beyond is 507 (no client can take all memory).
-        self.max_items: int | None = DEFAULT_MAX_ITEMS
+        self.max_items = max_items
         #: Lifecycle overrides in force (a scenario's), by collection key; the compiled specs stay untouched.
         self.lifecycles: dict[str, Lifecycle] = {}
         #: The generic handlers, by action: every operation of every spec runs one of these.
@@ -122,6 +129,17 @@ class Engine:
         self.seed = seed
         self.rng.seed(seed)
         self.fake.reseed(seed)
+
+    def use_lifecycles(self, lifecycles: dict[str, Lifecycle]) -> None:
+        """Lay these overrides (a scenario's, by collection key) over the specs' lifecycles."""
+        self.lifecycles = dict(lifecycles)
+
+    def override_lifecycle(self, key: str, lifecycle: Lifecycle | None) -> None:
+        """Override one collection's lifecycle (None: back to the spec's)."""
+        if lifecycle is None:
+            self.lifecycles.pop(key, None)
+        else:
+            self.lifecycles[key] = lifecycle
 
     def lifecycle_of(self, coll: Collection) -> Lifecycle | None:
         """The lifecycle in force for `coll`: a scenario's override, else the spec's."""

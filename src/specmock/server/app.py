@@ -102,8 +102,8 @@ class MockApp:
         self._refresh = self.backend.refresh
         #: The seed someone chose (flag, environment, marker, admin reset): it wins over a scenario's.
         self.explicit_seed = seed
-        self.engine = Engine(self.families, self.store, self.clock, seed or 0, rng=self.backend.random(seed or 0))
-        self.engine.max_items = max_items
+        rng = self.backend.random(seed or 0)
+        self.engine = Engine(self.families, self.store, self.clock, seed or 0, rng=rng, max_items=max_items)
         self.chaos_rng = random.Random(f"{self.engine.seed}/chaos")
         self.scenarios = ScenarioRegistry(self.catalog)
         self.admin = admin or AdminSettings()
@@ -292,12 +292,14 @@ class MockApp:
 
     def _activate(self, compiled: tuple[Scenario, dict[str, Lifecycle]]) -> None:
         """Make a checked scenario the active one."""
-        self.scenarios.active, self.engine.lifecycles = compiled
+        scenario, lifecycles = compiled
+        self.scenarios.active = scenario
+        self.engine.use_lifecycles(lifecycles)
 
     def clear_scenario(self, reset: bool = True) -> None:
         """Back to the specs alone: no rules, any token, the specs' lifecycles."""
         self.scenarios.active = None
-        self.engine.lifecycles = {}
+        self.engine.use_lifecycles({})
         if reset:
             self.reset()
         self.backend.share_scenario(None)
@@ -308,7 +310,7 @@ class MockApp:
         try:
             if change is None:
                 self.scenarios.active = None
-                self.engine.lifecycles = {}
+                self.engine.use_lifecycles({})
             else:
                 self._activate(self._compiled([_source_of(s) for s in change["sources"]]))
         except (LoadError, ValueError, KeyError, TypeError) as exc:
@@ -325,10 +327,10 @@ class MockApp:
         """
         coll = self.collection(family, collection)
         if override is None:
-            self.engine.lifecycles.pop(coll.key, None)
+            self.engine.override_lifecycle(coll.key, None)
             return
         try:
-            self.engine.lifecycles[coll.key] = coll.overridden_lifecycle(override)
+            self.engine.override_lifecycle(coll.key, coll.overridden_lifecycle(override))
         except InvalidOverride as exc:
             where = " at " + ".".join(map(str, exc.path)) if exc.path else ""
             raise ValueError(f"{family}.{collection} lifecycle{where}: {exc.reason}") from None

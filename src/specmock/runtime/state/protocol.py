@@ -69,25 +69,34 @@ class JournalLimits:
         return Journal(self.size, self.body_limit, self.max_bytes)
 
 
-class UniqueIndexLike(Protocol):
-    collection: str
-
-    def value(self, item: Item) -> tuple[Any, ...] | None: ...
-
-
 class StoreOps(Protocol):
-    """Items by collection, scope and key, with id counters and unique indexes."""
+    """Items by collection, scope and key, with id counters and unique indexes.
 
+    Every backend lists a scope's items in the order they were first stored, encodes
+    each item as it is written (UnstorableValue for what JSON cannot hold) and refuses
+    a write beyond `max_bytes` (StoreFull), in both cases before anything changes.
+    """
+
+    #: Grows with every change this process makes (a durable state waits for it to be kept).
     version: int
-    #: The encoded size of every stored item together, and the most it may be (None: no limit).
+    #: The most the encoded items may take together (None: no limit).
     max_bytes: int | None
 
     @property
-    def lock(self) -> AbstractContextManager[Any]: ...
-    def transaction(self, work: Callable[[], T]) -> T: ...
+    def lock(self) -> AbstractContextManager[Any]:
+        """Several changes applied as one (a reset, fixtures, an import, a dashboard edit)."""
+        ...
+
+    def transaction(self, work: Callable[[], T]) -> T:
+        """Run one request's `work` as one change: all of its writes, or (an exception) none."""
+        ...
+
     def add_index(self, index: Any) -> None: ...
     def owner(self, index: Any, scope: Scope, value: tuple[Any, ...]) -> Any: ...
-    def derived(self, collection: str, scope: Scope, key: Any) -> Any: ...
+    def derived(self, collection: str, scope: Scope, key: Any) -> Any:
+        """What a reader cached for the item's current version (None: nothing, or not cacheable here)."""
+        ...
+
     def set_derived(self, collection: str, scope: Scope, key: Any, value: Any) -> None: ...
     def get(self, collection: str, scope: Scope, key: Any) -> Item | None: ...
     def items(self, collection: str, scope: Scope) -> list[Item]: ...
