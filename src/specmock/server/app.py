@@ -143,7 +143,11 @@ class MockApp:
         scenario_list = list(scenarios)
         if scenario_list:
             self._activate(self._compiled(scenario_list))
-        self.backend.initialise(self)  # the fixtures (fresh_start), or what the state kept
+        try:
+            self.backend.initialise(self)  # the fixtures (fresh_start), or what the state kept
+        except BaseException:
+            self.backend.close()  # its background work (a journal sender) ends with the refused start
+            raise
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":

@@ -118,6 +118,7 @@ class StatePersister:
         if self._thread.is_alive():
             self._thread.join(SETTLE_TIMEOUT)
         self.store.unwatch(self)
+        self.store.keep_undo(False)
 
     # -- the store tells us what changed (under its lock) --------------------------------
 

@@ -250,10 +250,12 @@ class Store:
         """How many items `collection` holds, in every scope (kept up to date, O(1))."""
         return self._sizes.get(collection, 0)
 
-    def keep_undo(self) -> None:
+    def keep_undo(self, keep: bool = True) -> None:
         """From now on, remember what each change replaced until `forget_undo` (a state file's
-        writer takes back what it could not save: a refused write is not applied)."""
-        self._undo = []
+        writer takes back what it could not save: a refused write is not applied); `keep`
+        False: stop remembering."""
+        with self.lock:
+            self._undo = [] if keep else None
 
     def forget_undo(self, durable: int) -> None:
         """Changes up to version `durable` are kept for good: drop what could undo them."""
