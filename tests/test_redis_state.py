@@ -477,9 +477,12 @@ def test_the_pytest_plugin_keeps_state_in_memory_by_default(specmock: Any) -> No
 # -- the dashboard on several workers ---------------------------------------------------------
 
 
+WORKERS2_NAMESPACE = namespace()
+
+
 @pytest.fixture(scope="module")
 def workers2(redis_server: RedisServer) -> Iterator[Served]:
-    served = serve_shared(redis_server.url, namespace(), "--workers", "2")
+    served = serve_shared(redis_server.url, WORKERS2_NAMESPACE, "--workers", "2")
     try:
         yield served
     finally:
@@ -543,3 +546,24 @@ def test_live_events_carry_every_workers_requests(workers2: Served) -> None:
                 break
         sender.join()
     assert wanted <= seen, sorted(wanted - seen)
+
+
+def test_running_workers_whose_redis_lost_the_state_serve_the_fixtures_again(
+    workers2: Served, redis_server: RedisServer
+) -> None:
+    import redis as redis_client
+
+    url = workers2.url
+    made = httpx.post(
+        f"{url}/connectors", headers=BEARER, json={"type": "jira", "name": "lost", "config": {"project": "L"}}
+    )
+    assert made.status_code == 201
+    client = redis_client.Redis.from_url(redis_server.url)
+    client.delete(*client.keys(f"{WORKERS2_NAMESPACE}:*"))  # as a Redis restarted without persistence would
+    for _ in range(6):  # both workers, each on connections of their own
+        health = fresh_get(f"{url}/__specmock/health")
+        assert health.status_code == 200 and health.json()["state"]["ok"] is True, health.json()
+        collections = fresh_get(f"{url}/__specmock/state").json()["store"]["collections"]
+        applications = [entry["key"] for entry in collections.get("appsecplus.applications", [])]
+        assert "app-12345" in applications, "the specs' fixtures are back, not an empty state"
+        assert "lost" not in {c["name"] for c in fresh_get(f"{url}/connectors").json()}
