@@ -209,9 +209,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--max-store-bytes",
         type=int,
-        default=_env("MAX_STORE_BYTES", 256 * 1024 * 1024, int),
+        default=_env("MAX_STORE_BYTES", 64 * 1024 * 1024, int),
         metavar="BYTES",
-        help="bytes the stored items may take, counted as JSON; a write beyond is 507 (default 256 MiB; 0: no limit)",
+        help="bytes the stored items may take, counted as JSON; a write beyond is 507 (default 64 MiB; 0: no limit)",
     )
     serve.add_argument(
         "--header-timeout",

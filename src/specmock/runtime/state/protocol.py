@@ -37,7 +37,7 @@ Item = dict[str, Any]
 
 #: Default of `--max-store-bytes`: the encoded items of every collection together. Far beyond
 #: any test's data, well below what takes a machine's memory (items cost a few times their JSON).
-DEFAULT_MAX_STORE_BYTES = 256 * 1024 * 1024
+DEFAULT_MAX_STORE_BYTES = 64 * 1024 * 1024
 
 
 class StateUnavailable(Exception):

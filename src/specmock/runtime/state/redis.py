@@ -185,11 +185,12 @@ class RedisState:
     def status(self) -> dict[str, Any]:
         """For health: where the state is, whether it answers and whether it holds the state."""
         reason = self.store.ping()
-        ready = False
+        ready, stored = False, 0
         if reason is None:
             try:
                 ready = bool(self.client.exists(self._key("ready")))
-            except UNREACHABLE as exc:
+                stored = self.store.stored_bytes()
+            except (StateUnavailable, *UNREACHABLE) as exc:
                 reason = f"redis unreachable: {exc}"
         body: dict[str, Any] = {
             "kind": self.kind,
@@ -198,6 +199,7 @@ class RedisState:
             "namespace": self.namespace,
             "reachable": reason is None,
             "worker": os.getpid(),
+            "storedBytes": stored,
         }
         if reason is not None:
             body["error"] = reason
