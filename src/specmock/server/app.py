@@ -277,9 +277,10 @@ class MockApp:
         self._activate(compiled)
         if reset:
             self.reset()
-        change = _portable(sources, reset)
-        if change is not None:
-            self.backend.share_scenario(change)
+        if self.backend.shared:
+            change = _portable(sources, reset)
+            if change is not None:
+                self.backend.share_scenario(change)
         return compiled[0]
 
     def _compiled(self, sources: Sequence[ScenarioSource]) -> tuple[Scenario, dict[str, Lifecycle]]:
@@ -306,7 +307,8 @@ class MockApp:
         self.engine.use_lifecycles({})
         if reset:
             self.reset()
-        self.backend.share_scenario(None)
+        if self.backend.shared:
+            self.backend.share_scenario(None)
 
     def follow_scenario(self, change: dict[str, Any] | None) -> None:
         """Another process of a shared state switched the scenario: switch alike, without a
@@ -354,7 +356,7 @@ def _portable(sources: Sequence[ScenarioSource], reset: bool) -> dict[str, Any] 
     portable: list[dict[str, Any]] = []
     for source in sources:
         if isinstance(source, Scenario):
-            log.warning("a compiled Scenario cannot be shared with other processes: pass its file or text")
+            log.warning("a compiled Scenario is not shared with the other processes: pass its file or text")
             return None
         if isinstance(source, ScenarioText):
             portable.append({"text": source.text, "name": source.name})

@@ -36,8 +36,9 @@ def open_state(
     max_store_bytes: int | None = DEFAULT_MAX_STORE_BYTES,
     namespace: str | None = None,
 ) -> State:
-    """The state `where` names: a State as is; None or "memory": memory; a Redis URL: Redis
-    (under `namespace`, by default one derived from the served documents); else a file path."""
+    """The state `where` names: a State as is (its own clock, journal and limits); None or
+    "memory": memory; a Redis URL: Redis (under `namespace`, by default one derived from the
+    served documents); else a file path."""
     if where is None or where == "memory":
         return MemoryState(clock, journal, max_store_bytes)
     if isinstance(where, str) and where.startswith(REDIS_SCHEMES):
@@ -51,4 +52,6 @@ def open_state(
 
         path = where.removeprefix("file:") if isinstance(where, str) else where
         return FileState(path, clock, journal, max_store_bytes)
+    if clock is not None:
+        raise ValueError("a state brings its own clock: give the clock to the state, not to the mock")
     return where

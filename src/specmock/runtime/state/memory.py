@@ -21,6 +21,7 @@ class MemoryState:
 
     kind = "memory"
     durable = False
+    shared = False
     rules: RuleCounts | None = None
 
     def __init__(

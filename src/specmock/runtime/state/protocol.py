@@ -146,6 +146,9 @@ class State(Protocol):
     kind: str
     #: Whether a write is acknowledged only once `settled` returns (a file's fsync).
     durable: bool
+    #: Whether other processes share this state (then scenario switches are shared, and
+    #: `refresh` has work to do at the start of every request).
+    shared: bool
 
     @property
     def store(self) -> StoreOps: ...

@@ -61,6 +61,7 @@ class RedisState:
 
     kind = "redis"
     durable = False
+    shared = True
 
     def __init__(
         self,
