@@ -454,3 +454,12 @@ def test_a_write_the_disk_is_too_slow_for_is_503_and_not_applied(
         assert "too slow" not in {e["item"]["name"] for e in restored.state()["collections"]["appsecplus.connectors"]}
     finally:
         restored.close()
+
+
+def test_a_state_file_over_the_byte_budget_stops_the_start_with_the_reason(tmp_path: Path) -> None:
+    from specmock.errors import LoadError
+
+    path = tmp_path / "state.json"
+    MockApp(state=path, scenarios=["default"]).close()
+    with pytest.raises(LoadError, match=f"{path}: its items take more than --max-store-bytes 100"):
+        MockApp(state=path, max_store_bytes=100)

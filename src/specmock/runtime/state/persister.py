@@ -42,9 +42,10 @@ from pathlib import Path
 from typing import Any
 
 from ...encoding import encode
-from .protocol import Scope, StateUnavailable
+from ...errors import LoadError
+from .protocol import Scope, StateUnavailable, StoreFull
 from .snapshot import Restored, StateCheck, read_state, remove_stale_temporaries, snapshot_line, write_atomically
-from .store import Store
+from .store import Store, UnstorableValue
 
 log = logging.getLogger("specmock")
 
@@ -99,7 +100,13 @@ class StatePersister:
         if found is None:
             return None
         restored, rewrite = found
-        self.store.load(restored.store)
+        try:
+            self.store.load(restored.store)
+        except StoreFull as full:
+            reason = f"its items take more than --max-store-bytes {full.limit}; raise the limit to load it"
+            raise LoadError(self.path, None, reason) from None
+        except UnstorableValue as exc:
+            raise LoadError(self.path, None, f"the state file is corrupt: {exc}") from None
         self.durable_version = self.store.version
         self._rewrite = rewrite
         return restored
