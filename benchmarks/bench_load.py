@@ -22,8 +22,6 @@ from pathlib import Path
 
 PROBE = """
 import json, sys, time
-from specmock.spec import parsecache
-parsecache.disable()
 started = time.perf_counter()
 from specmock import MockApp
 app = MockApp([sys.argv[1]])

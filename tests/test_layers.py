@@ -93,9 +93,47 @@ def test_the_checker_sees_a_cycle_and_an_upward_import():
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}
     assert sorted(map(sorted, (c for c in strongly_connected(graph) if len(c) > 1))) == [["a", "b", "c"]]
     assert "specmock.server.app" in GRAPH["specmock.testing.handle"]  # a real edge is seen
-    assert layer_of("specmock.server.app") > layer_of("specmock.runtime.store")
+    assert layer_of("specmock.server.app") > layer_of("specmock.runtime.state.store")
     assert layer_of("specmock.contract.check") > layer_of("specmock.server.router")
     assert layer_of("specmock.testing.conformance") > layer_of("specmock.contract.check")
+
+
+def third_party_imports(name: str) -> set[str]:
+    """The top-level packages outside specmock that module `name` imports."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(MODULES[name].read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.add(node.module.split(".")[0])
+    return found - {"specmock"}
+
+
+STATE = "specmock.runtime.state"
+BACKENDS = {f"{STATE}.memory", f"{STATE}.file", f"{STATE}.persister", f"{STATE}.redis"}
+
+
+def test_the_redis_feature_lives_in_the_state_package_alone():
+    users = sorted(name for name in MODULES if "redis" in third_party_imports(name))
+    assert users, "the check sees the Redis client imported somewhere"
+    assert all(name.startswith(f"{STATE}.redis") for name in users), users
+
+
+def test_the_request_path_knows_the_state_seam_not_its_backends():
+    """The engine, the dispatcher, the admin API and the dashboard are handed a State: none of
+    them may import a backend (only the package's facade picks one, from what the user asked)."""
+    for name in (
+        "specmock.runtime.engine",
+        "specmock.server.dispatch",
+        "specmock.server.admin",
+        "specmock.server.dashboard",
+    ):
+        backends = sorted(m for m in GRAPH[name] if m in BACKENDS or m.startswith(f"{STATE}.redis"))
+        assert not backends, f"{name} imports state backends {backends}"
+    assert layer_of(STATE) == layer_of("specmock.runtime.engine")
+    assert not any(
+        m.startswith(("specmock.scenario", "specmock.server")) for n in MODULES if n.startswith(STATE) for m in GRAPH[n]
+    )
 
 
 def strongly_connected(graph: dict[str, set[str]]) -> list[set[str]]:

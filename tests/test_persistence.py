@@ -22,10 +22,11 @@ from typing import Any
 import httpx
 import pytest
 
-import specmock.runtime.persistence
+import specmock.runtime.state.persister
 from conftest import BEARER, run_cli, start_server, stop_server
 from specmock import MockApp
-from specmock.runtime.persistence import StatePersister
+from specmock.runtime.state.file import FileState
+from specmock.runtime.state.persister import StatePersister
 from specmock.testing.transport import SyncASGITransport
 
 CONNECTOR = {"type": "github", "config": {"apiUrl": "https://api.github.com"}}
@@ -44,18 +45,13 @@ def names(api: httpx.Client) -> set[str]:
 @contextlib.contextmanager
 def persisted_app(path: Path) -> Iterator[tuple[MockApp, StatePersister, httpx.Client]]:
     """An in-process mock whose state file writer runs, as under `specmock serve --state-file`."""
-    app = MockApp()
-    persister = StatePersister(app.store, path, seed=lambda: app.seed, check=app.state_problems)
-    restored = persister.load()
-    if restored is not None and restored.seed is not None:
-        app.restore_seed(restored.seed)
-    app.persister = persister
-    persister.start()
+    app = MockApp(state=path)
+    assert isinstance(app.backend, FileState) and app.backend.persister is not None
     try:
         with httpx.Client(transport=SyncASGITransport(app), base_url="http://mock") as api:
-            yield app, persister, api
+            yield app, app.backend.persister, api
     finally:
-        persister.stop()
+        app.close()
 
 
 def wait_for(condition: Any, timeout: float = 10.0) -> None:
@@ -81,7 +77,7 @@ def test_while_the_disk_fails_writes_are_503_reads_work_and_recovery_is_automati
             raise OSError(errno.ENOSPC, "No space left on device")
         real_fsync(fd)
 
-    monkeypatch.setattr(specmock.runtime.persistence.os, "fsync", fsync)
+    monkeypatch.setattr(specmock.runtime.state.persister.os, "fsync", fsync)
     with persisted_app(path) as (_, persister, api):
         assert create(api, "before").status_code == 201
         failing["on"] = True
@@ -91,11 +87,11 @@ def test_while_the_disk_fails_writes_are_503_reads_work_and_recovery_is_automati
         assert refused.json()["error"]["code"] == "ServiceUnavailableException"
         again = create(api, "still full")
         assert again.status_code == 503
-        assert names(api) == {"before", "while full"}, "reads work; the unsaved change waits in memory"
+        assert names(api) == {"before"}, "reads work; a 503 means the change was not applied"
         health = api.get("/__specmock/health")
         assert health.status_code == 503
         assert health.json()["status"] == "degraded"
-        assert health.json()["persistence"]["error"] == "No space left on device"
+        assert health.json()["state"]["error"] == "No space left on device"
 
         failing["on"] = False
         wait_for(lambda: persister.error is None)
@@ -105,9 +101,8 @@ def test_while_the_disk_fails_writes_are_503_reads_work_and_recovery_is_automati
     StatePersister(restored.store, path, seed=lambda: 0).load()
     assert {e["item"]["name"] for e in restored.state()["collections"]["appsecplus.connectors"]} == {
         "before",
-        "while full",
         "after",
-    }, "the change refused while the disk was full was written once it recovered"
+    }, "the change answered 503 while the disk was full was never saved"
 
 
 def test_each_acknowledged_write_is_a_line_on_disk_before_its_answer(tmp_path: Path) -> None:
@@ -125,14 +120,19 @@ def test_each_acknowledged_write_is_a_line_on_disk_before_its_answer(tmp_path: P
 
 def test_a_state_that_utf8_cannot_hold_is_still_written(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
-    with persisted_app(path) as (_, persister, api):
+    with persisted_app(path) as (app, persister, api):
         exported = api.get("/__specmock/state").json()
         item = {"id": "conn-009", "type": "github", "name": "lone \ud800", "status": "active", "config": {"a": 1}}
         exported["store"]["collections"]["appsecplus.connectors"] = [{"scope": [], "key": "conn-009", "item": item}]
         body = json.dumps(exported, ensure_ascii=True)
         as_json = {"Content-Type": "application/json"}
-        assert api.put("/__specmock/state", content=body, headers=as_json).status_code == 200
+        refused = api.put("/__specmock/state", content=body, headers=as_json)
+        assert refused.status_code == 400, "an import that UTF-8 cannot hold is refused at the door"
+        assert "surrogate" in refused.json()["error"]
+        with app.store.lock:  # from Python, around every door: still stored, listed and saved
+            app.store.put("appsecplus.connectors", (), "conn-009", item)
         assert api.get("/connectors", headers=BEARER).status_code == 200
+        wait_for(lambda: persister.up_to_date)
         assert persister.error is None
     assert "lone \ud800" in path.read_text(encoding="utf-8", errors="surrogatepass") or "\\ud800" in path.read_text()
 
@@ -242,7 +242,7 @@ def test_a_full_then_read_only_disk_loses_nothing_acknowledged(small_disk: Path)
             assert all(r.status_code in (201, 503) for r in refused)
             assert all(r.headers.get("Retry-After") for r in refused if r.status_code == 503)
             assert api.get("/connectors", headers=BEARER).status_code == 200, "reads keep working"
-            assert api.get("/__specmock/health").json()["persistence"]["error"] == "No space left on device"
+            assert api.get("/__specmock/health").json()["state"]["error"] == "No space left on device"
 
             filler.unlink()  # space again: the writer recovers by itself
             wait_for(lambda: api.get("/__specmock/health").json()["status"] == "ok")
@@ -252,7 +252,7 @@ def test_a_full_then_read_only_disk_loses_nothing_acknowledged(small_disk: Path)
             subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
             try:
                 assert create(api, "read-only").status_code == 503
-                assert api.get("/__specmock/health").json()["persistence"]["error"] == "Read-only file system"
+                assert api.get("/__specmock/health").json()["state"]["error"] == "Read-only file system"
             finally:
                 subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
             wait_for(lambda: api.get("/__specmock/health").json()["status"] == "ok")

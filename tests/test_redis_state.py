@@ -8,6 +8,7 @@ namespace, so they can share one Redis without seeing each other.
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import signal
 import threading
@@ -155,9 +156,9 @@ def test_an_unreachable_redis_stops_the_start_with_the_reason() -> None:
 
 
 def test_a_request_that_read_what_another_process_changed_runs_again(redis_server: RedisServer) -> None:
-    from specmock.runtime.redis_store import RedisStore
-    from specmock.runtime.store import UniqueIndex
-    from specmock.server.redis_state import connect
+    from specmock.runtime.state.redis_shared import connect
+    from specmock.runtime.state.redis_store import RedisStore
+    from specmock.runtime.state.store import UniqueIndex
 
     ns = namespace()
     mine, theirs = RedisStore(connect(redis_server.url), ns), RedisStore(connect(redis_server.url), ns)
@@ -182,8 +183,8 @@ def test_a_request_that_read_what_another_process_changed_runs_again(redis_serve
 
 
 def test_a_refused_request_writes_nothing(redis_server: RedisServer) -> None:
-    from specmock.runtime.redis_store import RedisStore
-    from specmock.server.redis_state import connect
+    from specmock.runtime.state.redis_shared import connect
+    from specmock.runtime.state.redis_store import RedisStore
 
     store = RedisStore(connect(redis_server.url), namespace())
 
@@ -444,8 +445,8 @@ def test_redis_stopped_mid_run_answers_503_then_recovers_losing_nothing(tmp_path
 def test_a_pytest_session_may_keep_the_mock_state_in_redis(
     pytester: pytest.Pytester, redis_server: RedisServer
 ) -> None:
-    from specmock.runtime.redis_store import RedisStore
-    from specmock.server.redis_state import connect
+    from specmock.runtime.state.redis_shared import connect
+    from specmock.runtime.state.redis_store import RedisStore
 
     pytester.makepyfile(
         """
@@ -456,7 +457,7 @@ def test_a_pytest_session_may_keep_the_mock_state_in_redis(
                 json={"type": "jira", "name": "From pytest", "config": {"project": "P"}},
             )
             assert made.status_code == 201
-            assert specmock.app.shared_state is not None
+            assert specmock.app.backend.kind == "redis"
         """
     )
     ns = namespace()
@@ -469,5 +470,100 @@ def test_a_pytest_session_may_keep_the_mock_state_in_redis(
 
 
 def test_the_pytest_plugin_keeps_state_in_memory_by_default(specmock: Any) -> None:
-    assert specmock.app.shared_state is None
+    assert specmock.app.backend.kind == "memory"
     assert type(specmock.app.store).__name__ == "Store"
+
+
+# -- the dashboard on several workers ---------------------------------------------------------
+
+
+WORKERS2_NAMESPACE = namespace()
+
+
+@pytest.fixture(scope="module")
+def workers2(redis_server: RedisServer) -> Iterator[Served]:
+    served = serve_shared(redis_server.url, WORKERS2_NAMESPACE, "--workers", "2")
+    try:
+        yield served
+    finally:
+        stop_server(served)
+
+
+def fresh_get(url: str) -> httpx.Response:
+    """On a connection of its own: with several workers, any of them may answer."""
+    return httpx.get(url, headers=BEARER, timeout=10)
+
+
+def test_the_dashboard_is_whole_on_two_workers(workers2: Served) -> None:
+    url = workers2.url
+    assert len(worker_pids(url, 2)) == 2
+    for _ in range(6):
+        collections = fresh_get(f"{url}/__specmock/collections")
+        assert collections.status_code == 200, collections.text
+        counted = {(c["family"], c["name"]): c["count"] for c in collections.json()["collections"]}
+        assert counted[("appsecplus", "connectors")] >= 0
+    bodies = [{"type": "jira", "name": f"dash {i}", "config": {"project": "D"}} for i in range(8)]
+    made = [httpx.post(f"{url}/connectors", headers=BEARER, json=body) for body in bodies]
+    assert all(m.status_code == 201 for m in made)
+    seqs: list[int] = []
+    deadline = time.monotonic() + 5
+    while len(seqs) < 8 and time.monotonic() < deadline:  # each worker sends its entries every 50 ms
+        entries = fresh_get(f"{url}/__specmock/journal").json()["entries"]
+        seqs = [e["seq"] for e in entries if e["method"] == "POST" and e["path"] == "/connectors"]
+    assert len(seqs) == 8, seqs
+    for seq in seqs:  # whichever worker recorded it, whichever answers
+        found = fresh_get(f"{url}/__specmock/journal/{seq}")
+        assert found.status_code == 200 and found.json()["seq"] == seq
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        report = [fresh_get(f"{url}/__specmock/coverage").json() for _ in range(4)]
+        if all(r["appsecplus"]["operations"]["RegisterConnector"]["called"] for r in report):
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("coverage does not count the other worker's requests")
+
+
+def test_live_events_carry_every_workers_requests(workers2: Served) -> None:
+    url = workers2.url
+    wanted = {f"/connectors/live-{i}" for i in range(12)}
+    seen: set[str] = set()
+    with httpx.stream("GET", f"{url}/__specmock/events", timeout=15) as stream:
+        assert stream.status_code == 200
+
+        def requests() -> None:
+            time.sleep(0.3)
+            for path in sorted(wanted):
+                fresh_get(f"{url}{path}")  # 404s, journaled by whichever worker answers
+
+        sender = threading.Thread(target=requests)
+        sender.start()
+        deadline = time.monotonic() + 12
+        for line in stream.iter_lines():
+            if line.startswith("data:"):
+                seen.add(json.loads(line[5:])["path"])
+            if wanted <= seen or time.monotonic() > deadline:
+                break
+        sender.join()
+    assert wanted <= seen, sorted(wanted - seen)
+
+
+def test_running_workers_whose_redis_lost_the_state_serve_the_fixtures_again(
+    workers2: Served, redis_server: RedisServer
+) -> None:
+    import redis as redis_client
+
+    url = workers2.url
+    made = httpx.post(
+        f"{url}/connectors", headers=BEARER, json={"type": "jira", "name": "lost", "config": {"project": "L"}}
+    )
+    assert made.status_code == 201
+    client = redis_client.Redis.from_url(redis_server.url)
+    client.delete(*client.keys(f"{WORKERS2_NAMESPACE}:*"))  # as a Redis restarted without persistence would
+    for _ in range(6):  # both workers, each on connections of their own
+        health = fresh_get(f"{url}/__specmock/health")
+        assert health.status_code == 200 and health.json()["state"]["ok"] is True, health.json()
+        collections = fresh_get(f"{url}/__specmock/state").json()["store"]["collections"]
+        applications = [entry["key"] for entry in collections.get("appsecplus.applications", [])]
+        assert "app-12345" in applications, "the specs' fixtures are back, not an empty state"
+        assert "lost" not in {c["name"] for c in fresh_get(f"{url}/connectors").json()}

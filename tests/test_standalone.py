@@ -162,7 +162,7 @@ def test_the_admin_api_has_its_own_valid_openapi_document_covering_every_route()
 def wait_persisted(url: str) -> None:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        if httpx.get(url + "/__specmock/health").json().get("persisted"):
+        if httpx.get(url + "/__specmock/health").json()["state"].get("upToDate"):
             return
         time.sleep(0.05)
     raise AssertionError("the state file was not written within 10 s")

@@ -27,7 +27,8 @@ from .fakedata import FakeData
 from .ids import sequential, ulid, uuid4
 from .listing import apply_filters, apply_sort, cursor_page, numbered_page, offset_page
 from .secrets import keep_write_only
-from .store import Item, Scope, Store, UniqueIndex, get_field
+from .state.protocol import Item, Scope, StoreFull, StoreOps
+from .state.store import UniqueIndex, get_field
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -69,20 +70,30 @@ DEFAULT_MAX_ITEMS = 100_000
 
 
 class Engine:
-    """Runs operations against a Store, with the run's clock and random source."""
+    """Runs operations against a state's store, with its clock and random source."""
 
-    def __init__(self, families: list[Family], store: Store, clock: Clock, seed: int = 0) -> None:
+    def __init__(
+        self,
+        families: list[Family],
+        store: StoreOps,
+        clock: Clock,
+        seed: int = 0,
+        rng: random.Random | None = None,
+        max_items: int | None = DEFAULT_MAX_ITEMS,
+    ) -> None:
+        """`rng`: the random source (a state's, seeded with `seed`); a fresh one from `seed` if None.
+        `max_items`: the items one collection may hold (None: no limit)."""
         self.families = families
         self.store = store
         self.clock = clock
-        self.rng = random.Random(seed)
+        self.rng = rng if rng is not None else random.Random(seed)
         self.fake = FakeData(self.rng, seed)
         self.seed = seed
         #: Generates `example` answers: reseeded per request, so a path answers the same every time.
         self._example_fake = FakeData(random.Random(seed), seed)
         self._example_moment = clock.now()
         #: Items one collection may hold; a create beyond is 507 (no client can take all memory).
-        self.max_items: int | None = DEFAULT_MAX_ITEMS
+        self.max_items = max_items
         #: Lifecycle overrides in force (a scenario's), by collection key; the compiled specs stay untouched.
         self.lifecycles: dict[str, Lifecycle] = {}
         #: The generic handlers, by action: every operation of every spec runs one of these.
@@ -110,7 +121,11 @@ class Engine:
     def handle(self, call: Call) -> Result:
         op = call.operation
         action = self._actions[op.action]
-        result: Result = self.store.transaction(lambda: action(call, op.collection, op.family))
+        try:
+            result: Result = self.store.transaction(lambda: action(call, op.collection, op.family))
+        except StoreFull as full:
+            message = f"The mock's store holds its limit of {full.limit} bytes of items; delete some first."
+            raise Problem(507, message, kind="insufficient_storage") from None
         return result
 
     def reseed(self, seed: int) -> None:
@@ -118,6 +133,17 @@ class Engine:
         self.seed = seed
         self.rng.seed(seed)
         self.fake.reseed(seed)
+
+    def use_lifecycles(self, lifecycles: dict[str, Lifecycle]) -> None:
+        """Lay these overrides (a scenario's, by collection key) over the specs' lifecycles."""
+        self.lifecycles = dict(lifecycles)
+
+    def override_lifecycle(self, key: str, lifecycle: Lifecycle | None) -> None:
+        """Override one collection's lifecycle (None: back to the spec's)."""
+        if lifecycle is None:
+            self.lifecycles.pop(key, None)
+        else:
+            self.lifecycles[key] = lifecycle
 
     def lifecycle_of(self, coll: Collection) -> Lifecycle | None:
         """The lifecycle in force for `coll`: a scenario's override, else the spec's."""

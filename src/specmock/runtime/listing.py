@@ -15,7 +15,8 @@ from urllib.parse import urlencode
 
 from ..errors import FieldError, Problem
 from ..spec.model import Filter
-from .store import Item, get_field
+from .state.protocol import Item
+from .state.store import get_field
 
 
 def _tags_match(tags: Any, query: str) -> bool:

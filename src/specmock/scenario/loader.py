@@ -20,7 +20,7 @@ from jsonschema import Draft202012Validator
 from ..clock import MockClock
 from ..errors import LoadError, Problem
 from ..runtime.engine import Engine
-from ..runtime.store import Store
+from ..runtime.state.store import Store
 from ..spec.catalog import Catalog
 from ..spec.formats import format_checker
 from ..spec.lifecycle import InvalidOverride, merge_lifecycle, parse_duration

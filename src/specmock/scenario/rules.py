@@ -11,18 +11,11 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
+from ..runtime.state.protocol import RuleCounts
 from ..spec.model import Operation
 from .loader import Chaos, Forced, Rule, Scenario
-
-
-class RuleCounter(Protocol):
-    """Counts rule matches where several processes see the same counts (a shared state)."""
-
-    def fires(self, scenario: Scenario, index: int, rule: Rule, lucky: bool) -> bool:
-        """Count one match of `rule` atomically; whether it fires (`lucky`: its probability allowed it)."""
-        ...
 
 
 @dataclass
@@ -70,7 +63,7 @@ def decide(
     headers: Mapping[str, str],
     body: Any,
     rng: random.Random,
-    counter: RuleCounter | None = None,
+    counter: RuleCounts | None = None,
 ) -> Decision | None:
     """Count the matching rules and combine those that fire; None when none fires.
     `counter`: where the counts live when several processes share them (default: the rules)."""
@@ -88,7 +81,10 @@ def decide(
             continue
         if counter is not None:
             lucky = rule.probability is None or rng.random() < rule.probability
-            if not counter.fires(scenario, index, rule, lucky):
+            name = f"{scenario.source}#{scenario.name}#{index}#{rule.label}"
+            times = -1 if rule.times is None else rule.times
+            rule.matched, rule.fired, fires = counter.count(name, rule.after or 0, rule.every or 0, times, lucky)
+            if not fires:
                 continue
         else:
             rule.matched += 1

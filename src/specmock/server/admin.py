@@ -19,7 +19,9 @@ from starlette.routing import BaseRoute, Route
 from ..clock import isoformat
 from ..encoding import encode
 from ..errors import LoadError
-from ..runtime.persistence import StateUnavailable, shape_problem, snapshot
+from ..runtime.state import StateUnavailable, StoreFull
+from ..runtime.state.snapshot import shape_problem, snapshot
+from ..runtime.state.store import UnstorableValue
 from ..scenario.loader import ScenarioText
 from ..scenario.registry import bundled_scenario_files
 from ..spec.validation import format_path
@@ -30,8 +32,8 @@ from .scenario_files import ScenarioFileRefused, read_scenario_file, resolve_use
 if TYPE_CHECKING:
     from ..clock import MockClock
     from ..runtime.journal import Journal
-    from ..runtime.persistence import StatePersister
-    from ..runtime.store import Store
+    from ..runtime.state import State
+    from ..runtime.state.protocol import StoreOps
     from ..scenario.loader import Scenario
     from ..scenario.registry import ScenarioSource
     from ..spec.model import Family, Operation
@@ -42,12 +44,6 @@ PREFIX = "/__specmock"
 ADMIN_MAX_DEPTH = 64
 
 
-class SharedStatus(Protocol):
-    """A state shared by several processes, as health reports it."""
-
-    def status(self) -> dict[str, Any]: ...
-
-
 class Controls(Protocol):
     """What the admin API drives: the controls a Python user has on `MockApp`, and no more.
 
@@ -55,20 +51,19 @@ class Controls(Protocol):
     """
 
     admin: AdminSettings
-    clock: MockClock
     families: list[Family]
-    journal: Journal
-    store: Store
+    backend: State
 
     @property
-    def shared_state(self) -> SharedStatus | None: ...
-
+    def store(self) -> StoreOps: ...
+    @property
+    def clock(self) -> MockClock: ...
+    @property
+    def journal(self) -> Journal: ...
     @property
     def seed(self) -> int: ...
     @property
     def scenario(self) -> Scenario | None: ...
-    @property
-    def persister(self) -> StatePersister | None: ...
     @property
     def operations(self) -> list[Operation]: ...
     def reset(self, seed: int | None = None) -> None: ...
@@ -140,10 +135,10 @@ async def json_object(request: Request, limit: int, max_depth: int = ADMIN_MAX_D
 
 
 async def settled(mock: Controls) -> None:
-    """With a state file, wait until what an admin call changed is on disk (StateUnavailable if
-    it cannot be): an acknowledged reset or import survives a crash like any API write."""
-    if mock.persister is not None:
-        await mock.persister.settled(mock.store.version)
+    """On a durable state (a file), wait until what an admin call changed is kept (StateUnavailable,
+    and taken back, if it cannot be): an acknowledged reset or import survives a crash like any API write."""
+    if mock.backend.durable:
+        await mock.backend.settled()
 
 
 def scenario_sources(raw: str, name: str = "PUT /__specmock/scenario") -> list[Any]:
@@ -186,6 +181,10 @@ def guard(
             return JSONResponse({"error": exc.reason}, status_code=503, headers=retry)
         except ClientDisconnect:
             return Response(status_code=499)  # never sent: the connection is gone
+        except StoreFull as exc:
+            return _error(507, str(exc))
+        except UnstorableValue as exc:
+            return _error(400, str(exc))
         return response
 
     return endpoint
@@ -205,17 +204,11 @@ def admin_routes(mock: Controls) -> list[BaseRoute]:
             "seed": mock.seed,
         }
         status = 200
-        if mock.persister is not None:
-            body["persisted"] = mock.persister.up_to_date
-            body["persistence"] = mock.persister.status()
-            if mock.persister.error is not None:
-                body["status"] = "degraded"  # writes are refused until the state file can be written
-                status = 503
-        if mock.shared_state is not None:
-            body["state"] = mock.shared_state.status()
-            if not body["state"]["reachable"]:
-                body["status"] = "degraded"  # requests are answered 503 until Redis is back
-                status = 503
+        body["state"] = mock.backend.status()
+        if not body["state"]["ok"]:
+            # a file that cannot be written, Redis away or emptied: writes are refused or not kept
+            body["status"] = "degraded"
+            status = 503
         if request.query_params.get("memory") == "true":
             # For soak tests: live objects say whether memory is flat; RSS also moves with
             # allocator fragmentation. Collecting first costs milliseconds: ask only when needed.

@@ -3,25 +3,34 @@
 One object is the mock, however it is used: served by uvicorn (`specmock
 serve`), driven in-process by httpx, or controlled from a test. It is itself
 an ASGI app. Every control the admin API offers is a method here first.
+
+Its state (memory, a file or Redis: `state=`) is built once and handed to the
+engine and the dispatcher; the mock reads the state's parts and never replaces
+them. A scenario switch is told to the state, which shares it with the other
+processes of a shared state; they follow it through `follow_scenario`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import random
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..clock import MockClock
+from ..encoding import encode
 from ..errors import LoadError
 from ..runtime.engine import DEFAULT_MAX_ITEMS, Engine
 from ..runtime.journal import DEFAULT_BODY_LIMIT, DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE, Journal
-from ..runtime.store import Store
-from ..scenario.loader import Scenario
+from ..runtime.state import DEFAULT_MAX_STORE_BYTES, JournalLimits, State, open_state
+from ..runtime.state.protocol import StoreOps
+from ..scenario.loader import Scenario, ScenarioText
 from ..scenario.registry import ScenarioRegistry, ScenarioSource
 from ..spec import loader
 from ..spec.bundled import bundled_specs
@@ -30,16 +39,14 @@ from ..spec.compiler import scope_depth as _scope_depth
 from ..spec.lifecycle import InvalidOverride, Lifecycle
 from ..spec.model import Collection, Family, Operation
 from .admin import PREFIX as ADMIN_PREFIX
-from .admin import SharedStatus, admin_routes
+from .admin import admin_routes
 from .admin_guard import AdminSettings
 from .dashboard import dashboard_routes
 from .dispatch import DEFAULT_MAX_BODY, Dispatcher
 from .router import Router
 from .slash_redirect import RelativeSlashRedirect
 
-if TYPE_CHECKING:
-    from ..runtime.persistence import StatePersister
-
+log = logging.getLogger("specmock")
 
 #: Response headers a browser may read cross-origin (retry logic needs Retry-After).
 EXPOSED_HEADERS = ["Retry-After", "Location", "Preference-Applied", "WWW-Authenticate", "Allow"]
@@ -81,6 +88,8 @@ class MockApp:
         overlays: Iterable[Path | str] = (),
         strict: bool = False,
         ref_root: Path | str | None = None,
+        state: State | Path | str | None = None,
+        max_store_bytes: int | None = DEFAULT_MAX_STORE_BYTES,
     ) -> None:
         """`seed`: an explicit seed, which wins over a scenario's; None: the scenario's seed, else 0.
         `cors_origins`: origins browsers may call from ("*" for any, with credentials; None: no CORS).
@@ -88,7 +97,10 @@ class MockApp:
         `access_log`: log one JSON line per request to the `specmock.access` logger.
         `overlays`: Overlay 1.0 (or plain x-specmock) files applied to the specs.
         `strict`: refuse a spec for what a lenient load only warns about (docs/loading.md).
-        `ref_root`: where a spec's external `$ref`s may read (default: its folder tree)."""
+        `ref_root`: where a spec's external `$ref`s may read (default: its folder tree).
+        `state`: where the state lives: None (memory), a file path (kept across restarts), a Redis
+        URL (shared by every worker and replica), or a State. `max_store_bytes`: the most the
+        encoded items may take together (a create beyond is 507; None: no limit)."""
         self.families = (
             families if families is not None else load_specs(specs, overlays, strict=strict, ref_root=ref_root)
         )
@@ -97,24 +109,23 @@ class MockApp:
         except ValueError as exc:
             raise LoadError(self.families[0].source, None, str(exc)) from None
         self.catalog = Catalog(self.families)
-        self.clock = clock or MockClock()
-        self.store = Store()
+        limits = JournalLimits(journal_size, journal_body_limit, journal_bytes)
+        #: Where the state lives; its parts (store, clock, journal) are read from it, never replaced.
+        self.backend: State = open_state(state, clock=clock, journal=limits, max_store_bytes=max_store_bytes)
+        self.backend.connect(lambda: documents_identity(self.families))
+        self._refresh = self.backend.refresh
         #: The seed someone chose (flag, environment, marker, admin reset): it wins over a scenario's.
         self.explicit_seed = seed
-        self.engine = Engine(self.families, self.store, self.clock, seed or 0)
-        self.journal = Journal(journal_size, journal_body_limit, journal_bytes)
-        self.engine.max_items = max_items
+        rng = self.backend.random(seed or 0)
+        self.engine = Engine(self.families, self.store, self.clock, seed or 0, rng=rng, max_items=max_items)
         self.chaos_rng = random.Random(f"{self.engine.seed}/chaos")
         self.scenarios = ScenarioRegistry(self.catalog)
         self.admin = admin or AdminSettings()
-        #: Set when the state lives in Redis (`specmock serve --state redis://...`).
-        self.shared_state: SharedStatus | None = None
         self.dispatcher = Dispatcher(
             self.router,
             self.engine,
             self.scenarios,
-            self.journal,
-            clock=self.clock,
+            self.backend,
             chaos_rng=self.chaos_rng,
             max_body=max_body,
             access_log=access_log,
@@ -145,17 +156,22 @@ class MockApp:
         self._admin = CORSMiddleware(admin_app, **admin_cors) if admin_cors else admin_app
         scenario_list = list(scenarios)
         if scenario_list:
-            self.load_scenario(*scenario_list)
-        else:
-            self.reset()
+            self._activate(self._compiled(scenario_list))
+        try:
+            self.backend.initialise(self)  # the fixtures (fresh_start), or what the state kept
+        except BaseException:
+            self.backend.close()  # its background work (a journal sender) ends with the refused start
+            raise
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not scope["path"].startswith(ADMIN_PREFIX):
-            # Only browsers send Origin; everyone else skips the CORS layer.
-            cross_origin = any(name == b"origin" for name, _ in scope["headers"])
-            await (self._api if cross_origin else self.dispatcher)(scope, receive, send)
-        else:
-            await self._admin(scope, receive, send)
+        if scope["type"] == "http":
+            self._refresh()  # a shared state: the clock now, another process's scenario switch
+            if not scope["path"].startswith(ADMIN_PREFIX):
+                # Only browsers send Origin; everyone else skips the CORS layer.
+                cross_origin = any(name == b"origin" for name, _ in scope["headers"])
+                await (self._api if cross_origin else self.dispatcher)(scope, receive, send)
+                return
+        await self._admin(scope, receive, send)
 
     # -- what is served -----------------------------------------------------------
 
@@ -169,13 +185,23 @@ class MockApp:
         return self.scenarios.active
 
     @property
-    def persister(self) -> StatePersister | None:
-        """The state file's writer, when the state is saved (`specmock serve --state-file`)."""
-        return self.dispatcher.persister
+    def store(self) -> StoreOps:
+        """The state's items."""
+        return self.backend.store
 
-    @persister.setter
-    def persister(self, persister: StatePersister | None) -> None:
-        self.dispatcher.persister = persister
+    @property
+    def clock(self) -> MockClock:
+        """The state's mock clock (shared by every process of a Redis state)."""
+        return self.backend.clock
+
+    @property
+    def journal(self) -> Journal:
+        """The state's journal of requests."""
+        return self.backend.journal
+
+    def close(self) -> None:
+        """Make every acknowledged change durable and stop the state's background work."""
+        self.backend.close()
 
     @property
     def operations(self) -> list[Operation]:
@@ -199,6 +225,10 @@ class MockApp:
         if self.scenario is not None and self.scenario.seed is not None:
             return self.scenario.seed
         return 0
+
+    def fresh_start(self) -> None:
+        """Write the fixtures into an empty state (the state asks, when it holds nothing yet)."""
+        self.reset()
 
     def reset(self, seed: int | None = None) -> None:
         """Back to the fixtures (the specs', then the scenario's), as on a fresh start.
@@ -257,6 +287,18 @@ class MockApp:
         Everything is checked before anything changes: a broken scenario raises
         LoadError and the previous one stays in force.
         """
+        compiled = self._compiled(sources)
+        self._activate(compiled)
+        if reset:
+            self.reset()
+        if self.backend.shared:
+            change = _portable(sources, reset)
+            if change is not None:
+                self.backend.share_scenario(change)
+        return compiled[0]
+
+    def _compiled(self, sources: Sequence[ScenarioSource]) -> tuple[Scenario, dict[str, Lifecycle]]:
+        """The scenario `sources` make, and its lifecycles, checked (LoadError if broken)."""
         scenario = Scenario.combine([self.check_scenario(s) for s in sources]).fresh()
         lifecycles = {}
         for (family, name), override in scenario.lifecycles.items():
@@ -265,19 +307,34 @@ class MockApp:
                 lifecycles[coll.key] = coll.overridden_lifecycle(override)
             except ValueError as exc:
                 raise LoadError(scenario.source, None, str(exc)) from None
-        # Everything is checked: only now does anything change.
-        self.engine.lifecycles = lifecycles
+        return scenario, lifecycles
+
+    def _activate(self, compiled: tuple[Scenario, dict[str, Lifecycle]]) -> None:
+        """Make a checked scenario the active one."""
+        scenario, lifecycles = compiled
         self.scenarios.active = scenario
-        if reset:
-            self.reset()
-        return scenario
+        self.engine.use_lifecycles(lifecycles)
 
     def clear_scenario(self, reset: bool = True) -> None:
         """Back to the specs alone: no rules, any token, the specs' lifecycles."""
         self.scenarios.active = None
-        self.engine.lifecycles = {}
+        self.engine.use_lifecycles({})
         if reset:
             self.reset()
+        if self.backend.shared:
+            self.backend.share_scenario(None)
+
+    def follow_scenario(self, change: dict[str, Any] | None) -> None:
+        """Another process of a shared state switched the scenario: switch alike, without a
+        reset (that process reset the shared state already)."""
+        try:
+            if change is None:
+                self.scenarios.active = None
+                self.engine.use_lifecycles({})
+            else:
+                self._activate(self._compiled([_source_of(s) for s in change["sources"]]))
+        except (LoadError, ValueError, KeyError, TypeError) as exc:
+            log.error("cannot follow the scenario another process switched to: %s", exc)
 
     def check_scenario(self, source: ScenarioSource) -> Scenario:
         """Check a scenario against the loaded specs without applying it (LoadError, file:line, if broken)."""
@@ -290,10 +347,48 @@ class MockApp:
         """
         coll = self.collection(family, collection)
         if override is None:
-            self.engine.lifecycles.pop(coll.key, None)
+            self.engine.override_lifecycle(coll.key, None)
             return
         try:
-            self.engine.lifecycles[coll.key] = coll.overridden_lifecycle(override)
+            self.engine.override_lifecycle(coll.key, coll.overridden_lifecycle(override))
         except InvalidOverride as exc:
             where = " at " + ".".join(map(str, exc.path)) if exc.path else ""
             raise ValueError(f"{family}.{collection} lifecycle{where}: {exc.reason}") from None
+
+
+def documents_identity(families: Sequence[Family]) -> str:
+    """A hash of the served documents (after overlays): the mocks of the same documents share it."""
+    digest = hashlib.sha256()
+    for family in families:
+        digest.update(encode([family.name, family.document]))
+    return digest.hexdigest()
+
+
+def _portable(sources: Sequence[ScenarioSource], reset: bool) -> dict[str, Any] | None:
+    """`sources` as data another process can load again; None for a compiled Scenario (which
+    only this process holds: other processes keep theirs, with a warning)."""
+    portable: list[dict[str, Any]] = []
+    for source in sources:
+        if isinstance(source, Scenario):
+            log.warning("a compiled Scenario is not shared with the other processes: pass its file or text")
+            return None
+        if isinstance(source, ScenarioText):
+            portable.append({"text": source.text, "name": source.name})
+        elif isinstance(source, Path):
+            portable.append({"file": str(source)})
+        elif isinstance(source, str):
+            portable.append({"name": source})
+        else:
+            portable.append({"data": source})
+    return {"sources": portable, "reset": reset}
+
+
+def _source_of(portable: dict[str, Any]) -> ScenarioSource:
+    if "text" in portable:
+        return ScenarioText(portable["text"], name=portable["name"])
+    if "file" in portable:
+        return Path(portable["file"])
+    if "name" in portable:
+        return str(portable["name"])
+    data: dict[str, Any] = portable["data"]
+    return data

@@ -7,6 +7,7 @@ Every `serve` flag has a matching environment variable (`--state-file` is
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import ipaddress
 import json
 import logging
@@ -112,9 +113,10 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--state-namespace",
-        default=_env("STATE_NAMESPACE", "specmock"),
+        default=_env("STATE_NAMESPACE"),
         metavar="NAME",
-        help="prefix of this mock's Redis keys, so several mocks share one Redis (default specmock)",
+        help="prefix of this mock's Redis keys (default: derived from the served documents, so "
+        "mocks of other documents on one Redis never meet)",
     )
     serve.add_argument(
         "--workers",
@@ -203,6 +205,13 @@ def parser() -> argparse.ArgumentParser:
         default=_env("MAX_ITEMS", 100_000, int),
         metavar="N",
         help="items one collection may hold; a create beyond is 507 (default 100000)",
+    )
+    serve.add_argument(
+        "--max-store-bytes",
+        type=int,
+        default=_env("MAX_STORE_BYTES", 64 * 1024 * 1024, int),
+        metavar="BYTES",
+        help="bytes the stored items may take, counted as JSON; a write beyond is 507 (default 64 MiB; 0: no limit)",
     )
     serve.add_argument(
         "--header-timeout",
@@ -392,11 +401,8 @@ def state_problem(args: argparse.Namespace) -> str | None:
             f"--workers {args.workers} needs a shared state (--state redis://HOST:PORT/DB): "
             "workers are separate processes and would each keep their own items"
         )
-    if args.state is not None:
-        try:
-            import redis  # noqa: F401
-        except ImportError:
-            return "--state needs the Redis client: pip install 'specmock[redis]'"
+    if args.state is not None and importlib.util.find_spec("redis") is None:
+        return "--state needs the Redis client: pip install 'specmock[redis]'"
     return None
 
 
@@ -409,25 +415,19 @@ def worker_app() -> Any:
     args = parse_args(worker_argv())
     logging.basicConfig(level=args.log_level.upper(), format="%(message)s", stream=sys.stderr)
     asyncio.get_running_loop().set_exception_handler(BurstLogger())  # uvicorn loads the app in its loop
-    return served_app(build_app(args))
-
-
-def served_app(app: MockApp) -> Any:
-    """What uvicorn serves: the mock, or the mock reading the shared clock per request."""
-    if app.shared_state is None:
-        return app
-    from .redis_state import SharedState, SharedStateApp
-
-    assert isinstance(app.shared_state, SharedState)
-    return SharedStateApp(app, app.shared_state)
+    return build_app(args)
 
 
 def build_app(args: argparse.Namespace) -> MockApp:
     """The MockApp that `serve` runs for these arguments (with its state restored); LoadError if broken."""
-    from ..runtime.persistence import StatePersister
+    from ..runtime.state import JournalLimits, open_state
     from .admin_guard import AdminSettings, served_hosts
     from .app import MockApp
 
+    limits = JournalLimits(args.journal_size, args.journal_body_limit, args.journal_bytes)
+    max_store_bytes = args.max_store_bytes or None
+    where = args.state or args.state_file
+    state = open_state(where, journal=limits, max_store_bytes=max_store_bytes, namespace=args.state_namespace)
     app = MockApp(
         args.spec,
         seed=args.seed,
@@ -449,19 +449,10 @@ def build_app(args: argparse.Namespace) -> MockApp:
         access_log=args.access_log,
         overlays=args.overlay or (),
         strict=args.strict,
+        state=state,
     )
     if args.state_debounce is not None:
         log.warning("--state-debounce is ignored: every change is on disk before it is acknowledged")
-    if args.state is not None:
-        from .redis_state import SharedState
-
-        SharedState(args.state, args.state_namespace).attach(app)
-    if args.state_file is not None:
-        app.persister = StatePersister(app.store, args.state_file, seed=lambda: app.seed, check=app.state_problems)
-        restored = app.persister.load()
-        if restored is not None and restored.seed is not None:
-            app.restore_seed(restored.seed)
-        log.info("state %s %s", "restored from" if restored else "will be kept in", args.state_file)
     if not app.admin.open and not app.admin.token:
         log.warning("the admin API is off: %s is not loopback and no --admin-token was given", args.host)
     return app
@@ -523,13 +514,13 @@ def _serve(args: argparse.Namespace, front: contract_cli.Front | None = None) ->
     except LoadError as exc:
         print(f"specmock: {exc}", file=sys.stderr)
         return 2
-    except RuntimeError as exc:  # the shared state cannot be reached
+    except RuntimeError as exc:  # the shared state cannot be reached, or another mock owns its namespace
         print(f"specmock: {exc}", file=sys.stderr)
         return 2
     if args.workers > 1:
+        app.close()  # the workers open the state themselves
         return _serve_workers(args, args.argv)
-    persister = app.persister
-    served, on_stop = front(app, served_app(app)) if front is not None else (served_app(app), None)
+    served, on_stop = front(app, app) if front is not None else (app, None)
 
     class AnnouncingServer(uvicorn.Server):
         """Prints the bound address once listening: with --port 0, callers learn the port."""
@@ -548,12 +539,9 @@ def _serve(args: argparse.Namespace, front: contract_cli.Front | None = None) ->
             await super().shutdown(sockets)  # in-flight requests are done now
             if on_stop is not None:
                 await on_stop()  # reports and recordings are written before the process ends
-            if persister is not None:
-                persister.stop()  # before uvicorn re-raises SIGTERM and the process ends
+            app.close()  # the state's last changes are kept, before uvicorn re-raises SIGTERM
 
     config = uvicorn.Config(served, host=args.host, port=args.port, http=served_protocol(args), **server_options(args))
-    if persister is not None:
-        persister.start()
     from .memory import freeze, freeze_survivors
 
     freeze()  # the compiled specs and any restored state: never walked by the collector again
@@ -561,8 +549,7 @@ def _serve(args: argparse.Namespace, front: contract_cli.Front | None = None) ->
     try:
         AnnouncingServer(config).run()  # SIGTERM/SIGINT: stop accepting, finish in-flight requests
     finally:
-        if persister is not None:
-            persister.stop()  # the last changes reach the file
+        app.close()  # the last changes reach the file
     return 0
 
 

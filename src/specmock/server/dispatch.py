@@ -13,23 +13,22 @@ import json
 import logging
 import random
 from time import perf_counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from ..clock import MockClock
 from ..encoding import encode
 from ..errors import FieldError, Problem
 from ..runtime.engine import Call, Engine, Result
-from ..runtime.journal import Journal, Outcome, refusal
-from ..runtime.persistence import StateUnavailable
+from ..runtime.journal import Outcome, refusal
+from ..runtime.state import State, StateUnavailable
 from ..scenario.chaos import IN_PROCESS, Sleep, deliver
 from ..scenario.loader import AuthPolicy, Scenario
 from ..scenario.registry import ScenarioRegistry
-from ..scenario.rules import Decision, RuleCounter, decide, needs_body
+from ..scenario.rules import Decision, decide, needs_body
 from ..scenario.tokens import check_token
 from ..spec.model import Family, Operation
 from ..spec.validation import field_error, format_path
@@ -38,9 +37,6 @@ from .journaling import record
 from .refusals import forced_response, preferred, problem_response, unrouted
 from .router import Router
 from .wire import ApiRequest, JsonResponse
-
-if TYPE_CHECKING:
-    from ..runtime.persistence import StatePersister
 
 log = logging.getLogger("specmock")
 
@@ -75,8 +71,8 @@ class Dispatcher:
     """The ASGI app behind every API path.
 
     It is handed the few objects a request touches: the router, the engine (with
-    its store), the mock clock, the scenarios, the journal, chaos's random source and,
-    when the state is saved, the persister. It owns none of them.
+    its store), the scenarios, the state (its clock, journal, rule counts, and
+    whether a write waits to be durable) and chaos's random source. It owns none of them.
     """
 
     def __init__(
@@ -84,25 +80,23 @@ class Dispatcher:
         router: Router,
         engine: Engine,
         scenarios: ScenarioRegistry,
-        journal: Journal,
+        state: State,
         *,
-        clock: MockClock,
         chaos_rng: random.Random,
         max_body: int = DEFAULT_MAX_BODY,
         access_log: bool = False,
     ) -> None:
         self.router = router
         self.engine = engine
-        self.clock = clock
+        self.state = state
+        self.clock = state.clock
         self.scenarios = scenarios
-        self.journal = journal
+        self.journal = state.journal
         self.chaos_rng = chaos_rng
         self.max_body = max_body
         self.access_log = access_log
-        #: Set when the state is saved: writes then wait until they are durable.
-        self.persister: StatePersister | None = None
-        #: Set when rule counts are shared by several processes (a Redis state).
-        self.rule_counter: RuleCounter | None = None
+        #: Rule counts shared by several processes (a Redis state), else None.
+        self.rule_counter = state.rules
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = ApiRequest(scope, receive)
@@ -213,21 +207,22 @@ class Dispatcher:
         return response, decision
 
     async def _handle(self, call: Call) -> Result:
-        """Run the operation; with a state file, answer only once its change is on disk.
+        """Run the operation; on a durable state (a file), answer only once its change is kept.
 
-        While the state cannot be saved, operations that write are refused (503 with
-        Retry-After) before they change anything; reads keep working.
+        While the state cannot be kept, operations that write are refused (503 with
+        Retry-After) before they change anything; reads keep working. A change the
+        state could not keep is taken back before its 503.
         """
-        persister = self.persister
-        if persister is None:
+        state = self.state
+        if not state.durable:
             return self.engine.handle(call)
         try:
             if call.operation.action.writes:
-                persister.check_writable()
+                state.check_writable()
             version = self.engine.store.version
             result = self.engine.handle(call)
             if self.engine.store.version != version:
-                await persister.settled(self.engine.store.version)
+                await state.settled()
         except StateUnavailable as exc:
             errors = call.operation.family.errors
             headers = {"Retry-After": str(exc.retry_after)}

@@ -20,6 +20,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from ..clock import isoformat
+from ..encoding import encode
 
 if TYPE_CHECKING:
     from faker import Faker
@@ -47,8 +48,10 @@ def template_errors(template: Any, where: str = "") -> list[str]:
                 errors.append(f"{where}: {op} takes a non-empty list")
             elif op == "$caller" and not (isinstance(arg, str) and arg):
                 errors.append(f"{where}: $caller takes the fallback value, a non-empty string")
-            elif op == "$faker" and not (isinstance(arg, str) and _is_provider(arg)):
-                errors.append(f"{where}: $faker: no Faker provider {arg!r}")
+            elif op == "$faker":
+                problem = _provider_problem(arg) if isinstance(arg, str) else "takes a provider's name"
+                if problem:
+                    errors.append(f"{where}: $faker: {problem}")
         else:
             for key, sub in template.items():
                 errors += template_errors(sub, f"{where}.{key}" if where else key)
@@ -59,11 +62,27 @@ def template_errors(template: Any, where: str = "") -> list[str]:
 
 
 @cache
-def _is_provider(name: str) -> bool:
-    """Whether a Faker has a provider `name` (Faker is imported here, on the first `$faker` met)."""
+def _provider_problem(name: str) -> str | None:
+    """Why `name` is not a Faker provider whose values can be stored, or None. A value is
+    stored as JSON: a provider giving a date object, bytes or a set would make every write
+    of it fail, so it is refused here, at load, with the place that names it. (Faker is
+    imported here, on the first `$faker` met.)"""
     from faker import Faker
 
-    return hasattr(Faker(), name)
+    faker = Faker()
+    if name.startswith("_") or not callable(getattr(faker, name, None)):
+        return f"no Faker provider {name!r}"
+    faker.seed_instance(0)
+    try:
+        sample = getattr(faker, name)()
+    except TypeError:
+        return f"Faker's {name!r} needs arguments a template cannot give"
+    try:
+        encode(sample)
+    except (TypeError, ValueError):
+        kind = type(sample).__name__
+        return f"Faker's {name!r} gives {kind} values, which JSON cannot hold (pick one that gives text or numbers)"
+    return None
 
 
 def render(template: Any, now: datetime, rng: random.Random, faker: Faker, caller: str | None = None) -> Any:

@@ -61,13 +61,11 @@ def describe(entry: Entry) -> str:
 class Handle:
     """An in-process mock with its clients and every control a test needs."""
 
-    def __init__(self, app: MockApp, url: str | None = None, asgi: Any = None) -> None:
-        """`asgi`: what the in-process clients call, when not `app` itself (a wrapper of it)."""
+    def __init__(self, app: MockApp, url: str | None = None) -> None:
         self.app = app
         self.url = url
-        target = asgi if asgi is not None else app
-        self.client = httpx.Client(transport=SyncASGITransport(target), base_url=BASE_URL, trust_env=False)
-        self.async_client = httpx.AsyncClient(transport=AsyncASGITransport(target), base_url=BASE_URL, trust_env=False)
+        self.client = httpx.Client(transport=SyncASGITransport(app), base_url=BASE_URL, trust_env=False)
+        self.async_client = httpx.AsyncClient(transport=AsyncASGITransport(app), base_url=BASE_URL, trust_env=False)
         self.journal = JournalView(app)
         self.allow_unmatched = False
         self.allow_invalid = False

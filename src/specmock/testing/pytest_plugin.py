@@ -75,8 +75,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--specmock-state-namespace",
         metavar="NAME",
-        default="specmock",
-        help="Redis key prefix; {worker} is the pytest-xdist worker (default specmock)",
+        default=None,
+        help="Redis key prefix; {worker} is the pytest-xdist worker (default: derived from the documents)",
     )
     group.addoption("--specmock-coverage", action="store_true", help="report which operations and statuses ran")
     group.addoption("--specmock-coverage-json", metavar="PATH", help="also write the coverage report as JSON")
@@ -131,18 +131,17 @@ class SpecmockSession:
             from .handle import Handle
 
             paths, overlays = specs
-            app = MockApp(list(paths) or None, overlays=overlays, seed=self.config.getoption("specmock_seed"))
             url = self.config.getoption("specmock_state")
-            asgi: Any = None
+            state: Any = None
             if url:
-                from ..server.redis_state import SharedState, SharedStateApp
+                from ..runtime.state.redis import RedisState
 
                 worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-                namespace = self.config.getoption("specmock_state_namespace").replace("{worker}", worker)
-                shared = SharedState(url, namespace)
-                shared.attach(app)
-                asgi = SharedStateApp(app, shared)
-            self._handles[specs] = Handle(app, asgi=asgi)
+                named = self.config.getoption("specmock_state_namespace")
+                state = RedisState(url, named.replace("{worker}", worker) if named else None)
+            seed = self.config.getoption("specmock_seed")
+            app = MockApp(list(paths) or None, overlays=overlays, seed=seed, state=state)
+            self._handles[specs] = Handle(app)
         return self._handles[specs]
 
     def scenario(self, source: Any) -> Scenario:
@@ -277,13 +276,7 @@ class _ThreadedServer:
     def __init__(self, app: MockApp) -> None:
         import uvicorn
 
-        served: Any = app
-        if app.shared_state is not None:
-            from ..server.redis_state import SharedState, SharedStateApp
-
-            assert isinstance(app.shared_state, SharedState)
-            served = SharedStateApp(app, app.shared_state)
-        config = uvicorn.Config(served, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="specmock-server", daemon=True)
         self._thread.start()

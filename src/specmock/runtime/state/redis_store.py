@@ -10,7 +10,11 @@ Invariants:
   processes, and never read-then-write from Python.
 - Versions come from one counter (`<ns>:seq`) that only grows, so a deleted and
   re-created item never looks unchanged.
-- A refused request (an exception inside the transaction) sends nothing.
+- A refused request (an exception inside the transaction) sends nothing. Items are
+  encoded as they are written (a value JSON cannot hold is refused there), and a
+  commit that would take the items over `max_bytes` applies nothing (StoreFull).
+- Lists come in the order items were first stored, as in memory; a removed item
+  leaves no key behind (its scope's keys go with the last item).
 - Redis unreachable: every operation raises StateUnavailable (the server answers 503
   with Retry-After). Commands are not retried by the client library: a commit whose
   answer was lost was not acknowledged, so the client, not we, decides to try again.
@@ -19,8 +23,11 @@ Layout, under the namespace `ns`, with `sk` a scope and `k` a key as JSON text:
   ns:i:<coll>:<sk>  hash k -> item JSON          ns:v:<coll>:<sk>  hash k -> version, "*" -> scope version
   ns:x:<index>:<sk> hash value -> owner k        ns:xr:<index>:<sk> hash k -> indexed value
   ns:n              hash coll -> last id number  ns:scopes          hash "<coll>:<sk>" -> [coll, scope]
+  ns:o:<coll>:<sk>  hash k -> first-stored no.  ns:order           first-stored counter
+  ns:bytes          encoded size of every item
   ns:keys           set of the keys above        ns:seq             version counter
-  ns:rules          scenario rule counters (cleared with the state)
+  ns:count          hash coll -> items           ns:rules           scenario rule counters
+  (the state's own keys, besides: ns:owner, ns:ready, ns:clock, ns:scenario, ns:journal)
 """
 
 from __future__ import annotations
@@ -35,8 +42,9 @@ from typing import Any, TypeVar
 
 import redis
 
-from .persistence import StateUnavailable
-from .store import Item, Scope, UniqueIndex, Watcher
+from .protocol import DEFAULT_MAX_STORE_BYTES, Item, Scope, StateUnavailable, StoreFull
+from .redis_scripts import COMMIT, EXPORT
+from .store import UniqueIndex, Watcher, encoded_item
 
 T = TypeVar("T")
 
@@ -46,69 +54,16 @@ MAX_ATTEMPTS = 200
 #: Errors that mean "Redis cannot answer now" (BusyLoadingError, a restart reading its file, is one).
 UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
-_COMMIT = """
-local ns = ARGV[1]
-local tx = cjson.decode(ARGV[2])
-for _, g in ipairs(tx.guards) do
-  local seen = redis.call('HGET', g[1], g[2])
-  if (seen or '') ~= g[3] then return 0 end
-end
-local seq = redis.call('INCR', ns .. ':seq')
-local function unindex(ixid, sk, k, val)
-  local xk = ns .. ':x:' .. ixid .. ':' .. sk
-  local xr = ns .. ':xr:' .. ixid .. ':' .. sk
-  local old = redis.call('HGET', xr, k)
-  if old and redis.call('HGET', xk, old) == k then redis.call('HDEL', xk, old) end
-  if val ~= '' then
-    redis.call('HSET', xk, val, k)
-    redis.call('HSET', xr, k, val)
-    redis.call('SADD', ns .. ':keys', xk, xr)
-  elseif old then
-    redis.call('HDEL', xr, k)
-  end
-end
-for _, w in ipairs(tx.writes) do
-  local op = w[1]
-  if op == 'clear' then
-    local keys = redis.call('SMEMBERS', ns .. ':keys')
-    for i = 1, #keys, 500 do
-      redis.call('DEL', unpack(keys, i, math.min(i + 499, #keys)))
-    end
-    redis.call('DEL', ns .. ':keys', ns .. ':scopes', ns .. ':n', ns .. ':rules', ns .. ':count')
-  elseif op == 'num' then
-    local current = tonumber(redis.call('HGET', ns .. ':n', w[2]) or '0')
-    if w[3] > current then redis.call('HSET', ns .. ':n', w[2], w[3]) end
-  else
-    local coll, sk, k = w[2], w[3], w[4]
-    local ik = ns .. ':i:' .. coll .. ':' .. sk
-    local vk = ns .. ':v:' .. coll .. ':' .. sk
-    if op == 'put' then
-      if redis.call('HSET', ik, k, w[5]) == 1 then redis.call('HINCRBY', ns .. ':count', coll, 1) end
-      redis.call('HSET', ns .. ':scopes', coll .. ':' .. sk, w[6])
-      redis.call('SADD', ns .. ':keys', ik, vk)
-    else
-      if redis.call('HDEL', ik, k) == 1 then redis.call('HINCRBY', ns .. ':count', coll, -1) end
-    end
-    redis.call('HSET', vk, k, seq, '*', seq)
-    for _, ix in ipairs(w[7]) do unindex(ix[1], sk, k, ix[2]) end
-  end
-end
-return seq
-"""
-
-_EXPORT = """
-local ns = ARGV[1]
-local out = {}
-local scopes = redis.call('HGETALL', ns .. ':scopes')
-for i = 1, #scopes, 2 do
-  table.insert(out, {scopes[i + 1], redis.call('HGETALL', ns .. ':i:' .. scopes[i])})
-end
-return {out, redis.call('HGETALL', ns .. ':n')}
-"""
-
 
 def _text(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    """A key, a scope or an index value as text every process derives alike (ASCII: a lone
+    surrogate in a key is an escape, never a string Redis's client cannot send)."""
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=True)
+
+
+def _ordered(raw: dict[bytes, bytes], order: dict[bytes, bytes]) -> list[tuple[bytes, bytes]]:
+    """A scope's items in the order they were first stored, as the in-memory store lists them."""
+    return sorted(raw.items(), key=lambda pair: int(order.get(pair[0], b"0")))
 
 
 def _scope_text(scope: Scope) -> str:
@@ -128,6 +83,8 @@ class _Transaction:
         # By (collection, scope, key): what was read, and what is to be written (None: removed).
         self.seen: dict[tuple[str, Scope, Any], Item | None] = {}
         self.writes: dict[tuple[str, Scope, Any], Item | None] = {}
+        # The encoded item of each put, made as it was written (what Redis is sent).
+        self.texts: dict[tuple[str, Scope, Any], str] = {}
         self.order: list[Any] = []
         self.numbers: dict[str, int] = {}
         self.cleared = False
@@ -141,7 +98,9 @@ class _Transaction:
 class RedisStore:
     """Items by collection, scope and key in Redis; the interface of `store.Store`."""
 
-    def __init__(self, client: redis.Redis, namespace: str = "specmock") -> None:
+    def __init__(
+        self, client: redis.Redis, namespace: str = "specmock", max_bytes: int | None = DEFAULT_MAX_STORE_BYTES
+    ) -> None:
         self.client: Any = client  # untyped: its answers are bytes here (no decode_responses)
         self.ns = namespace
         self._lock = threading.RLock()
@@ -150,10 +109,12 @@ class RedisStore:
         #: Commits by this process (the in-memory Store's change counter, for the same readers).
         self.version = 0
         self._indexes: dict[str, list[tuple[UniqueIndex, str]]] = {}
-        self._commit = client.register_script(_COMMIT)
-        self._export = client.register_script(_EXPORT)
+        self._commit = client.register_script(COMMIT)
+        self._export = client.register_script(EXPORT)
         #: The last reason Redis could not be reached, None while it answers.
         self.error: str | None = None
+        #: The most bytes the encoded items may take together (None: no limit).
+        self.max_bytes = max_bytes
 
     # -- transactions -----------------------------------------------------------------------
 
@@ -212,12 +173,15 @@ class RedisStore:
             if item is None:
                 writes.append(["del", coll, sk, _text(key), "", "", indexes])
             else:
-                item_text = json.dumps(item, separators=(",", ":"), ensure_ascii=False)  # field order kept
+                item_text = tx.texts[(coll, scope, key)]
                 writes.append(["put", coll, sk, _text(key), item_text, _text([coll, list(scope)]), indexes])
         writes.extend(["num", coll, number] for coll, number in tx.numbers.items())
         guards = [[k, f, seen] for (k, f), seen in tx.guards.items()] if check else []
-        payload = json.dumps({"guards": guards, "writes": writes}, ensure_ascii=False)
+        limit = self.max_bytes or 0
+        payload = json.dumps({"guards": guards, "writes": writes, "max": limit}, ensure_ascii=False)
         seq = self._call(lambda: self._commit(args=[self.ns, payload]))
+        if seq == -1:
+            raise StoreFull(limit)
         if seq == 0:
             return False
         self.version += 1
@@ -261,6 +225,17 @@ class RedisStore:
             tx.seen[ident] = item
             return item
 
+    def stored_bytes(self) -> int:
+        """The encoded size of every item held, as last committed."""
+        raw = self._call(lambda: self.client.get(f"{self.ns}:bytes"))
+        return int(raw) if raw is not None else 0
+
+    def scopes(self, collection: str) -> list[Scope]:
+        """The scopes that hold items of `collection`, as last committed."""
+        raw = self._call(lambda: self.client.hgetall(f"{self.ns}:scopes"))
+        found = [json.loads(value) for value in raw.values()]
+        return [tuple(scope) for coll, scope in found if coll == collection]
+
     def size(self, collection: str) -> int:
         """How many items `collection` holds in every scope, as last committed (for --max-items:
         a cap, not a check-and-change, so it is read outside the transaction)."""
@@ -270,15 +245,17 @@ class RedisStore:
     def items(self, collection: str, scope: Scope) -> list[Item]:
         with self._auto() as tx:
             vkey = self._key("v", collection, scope)
-            raw: dict[bytes, bytes] = {}
+            raw: list[tuple[bytes, bytes]] = []
             if not tx.cleared:
                 pipe = self.client.pipeline(transaction=True)
                 pipe.hgetall(self._key("i", collection, scope))
+                pipe.hgetall(self._key("o", collection, scope))
                 pipe.hget(vkey, "*")
-                raw, version = self._call(pipe.execute)
+                stored, order, version = self._call(pipe.execute)
                 tx.guard(vkey, "*", version)
+                raw = _ordered(stored, order)
             found: dict[Any, Item | None] = {}
-            for k, text in raw.items():
+            for k, text in raw:
                 ident = (collection, scope, json.loads(k))
                 if ident not in tx.seen:
                     tx.seen[ident] = json.loads(text)
@@ -328,11 +305,13 @@ class RedisStore:
     # -- writes -----------------------------------------------------------------------------
 
     def _write(self, collection: str, scope: Scope, key: Any, item: Item | None) -> None:
+        text = encoded_item(item).decode() if item is not None else ""  # refused here, before it is kept
         with self._auto() as tx:
             ident = (collection, scope, key)
             if ident not in tx.writes:
                 tx.order.append(ident)
             tx.writes[ident] = item
+            tx.texts[ident] = text
 
     def put(self, collection: str, scope: Scope, key: Any, item: Item) -> None:
         self._write(collection, scope, key, item)
@@ -369,6 +348,7 @@ class RedisStore:
         with self._auto() as tx:
             tx.cleared = True
             tx.writes.clear()
+            tx.texts.clear()
             tx.order.clear()
             tx.seen.clear()
             tx.numbers.clear()
@@ -394,16 +374,27 @@ class RedisStore:
     # -- whole state ------------------------------------------------------------------------
 
     def export(self) -> dict[str, Any]:
-        """All state as JSON-ready data, read at one instant."""
+        """All state as JSON-ready data, read at one instant: collections by name, each scope's
+        items in the order they were first stored, scopes in the order they were first filled
+        (as the in-memory store exports them)."""
         scopes, numbers = self._call(lambda: self._export(args=[self.ns]))
-        collections: dict[str, list[dict[str, Any]]] = {}
-        for where, flat in scopes:
+        grouped: dict[str, list[tuple[int, list[dict[str, Any]]]]] = {}
+        for where, flat, flat_order in scopes:
             coll, scope = json.loads(where)
-            entries = collections.setdefault(coll, [])
-            for i in range(0, len(flat), 2):
-                entries.append({"scope": scope, "key": json.loads(flat[i]), "item": json.loads(flat[i + 1])})
+            stored = {flat[i]: flat[i + 1] for i in range(0, len(flat), 2)}
+            order = {flat_order[i]: flat_order[i + 1] for i in range(0, len(flat_order), 2)}
+            first = min((int(order.get(key, b"0")) for key in stored), default=0)
+            entries = [
+                {"scope": scope, "key": json.loads(key), "item": json.loads(text)}
+                for key, text in _ordered(stored, order)
+            ]
+            grouped.setdefault(coll, []).append((first, entries))
+        collections = {
+            name: [entry for _, entries in sorted(parts, key=lambda part: part[0]) for entry in entries]
+            for name, parts in sorted(grouped.items())
+        }
         counters = {numbers[i].decode(): int(numbers[i + 1]) for i in range(0, len(numbers), 2)}
-        return {"collections": {k: v for k, v in collections.items() if v}, "counters": counters}
+        return {"collections": {k: v for k, v in collections.items() if v}, "counters": dict(sorted(counters.items()))}
 
     def load(self, data: dict[str, Any]) -> None:
         """Replace all state with what `export` produced, in one step."""

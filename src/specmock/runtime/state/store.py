@@ -1,9 +1,17 @@
-"""The in-memory state: collections of items, each split by scope.
+"""The in-memory store: collections of items, each split by scope.
 
 A scope is the tuple of parent path values (a Versori organisation, or an
 organisation and a connector for versions), so one organisation never sees
 another's items. Every write goes through this class under one lock: the
 server's event loop and a test thread driving it from Python can both touch it.
+
+Invariants:
+- Every item is encoded by the one encoder as it is written (`put`, `load`): a value
+  JSON cannot hold (a date object, a set) is refused there (UnstorableValue), before
+  anything changes, so whatever is stored can always be listed, exported and saved.
+- `stored_bytes()` is the encoded size of every item held; a write that would take it
+  over `max_bytes` is refused (StoreFull) before anything changes.
+- Items list in the order they were first stored (a replace keeps the place).
 """
 
 from __future__ import annotations
@@ -15,9 +23,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-Scope = tuple[Any, ...]
-Item = dict[str, Any]
+from ...encoding import encode
+from .protocol import DEFAULT_MAX_STORE_BYTES, Item, Scope, StoreFull
+
 T = TypeVar("T")
+
+
+class UnstorableValue(ValueError):
+    """A value JSON cannot hold (a date object, a set, bytes) was about to be stored."""
+
+
+def encoded_item(item: Item) -> bytes:
+    """`item` as the one encoder writes it; UnstorableValue naming the reason if it cannot be."""
+    try:
+        return encode(item)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise UnstorableValue(f"a value that cannot be stored as JSON: {exc}") from None
 
 
 class Watcher(Protocol):
@@ -68,8 +89,12 @@ def _hashable(value: Any) -> Any:
 class Store:
     """Items by collection, scope and key, plus per-collection id counters."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_bytes: int | None = DEFAULT_MAX_STORE_BYTES) -> None:
         self._items: dict[str, dict[Scope, dict[Any, Item]]] = {}
+        # The encoded size of each item (by collection, scope, key), and of all of them.
+        self._weights: dict[str, dict[Scope, dict[Any, int]]] = {}
+        self._bytes = 0
+        self.max_bytes = max_bytes
         self._sizes: dict[str, int] = {}
         self._counters: dict[str, int] = {}
         self.lock = threading.RLock()
@@ -82,6 +107,9 @@ class Store:
         # What readers derive from an item (its public JSON), dropped whenever it changes.
         self._derived: dict[tuple[str, Scope, Any], Any] = {}
         self._watchers: list[Watcher] = []
+        # What each change replaced, by the version it made, while a state file may need to
+        # take changes back (None: not kept). "*" marks a whole-state change (a reset, an import).
+        self._undo: list[tuple[int, str, Scope, Any, Any]] | None = None
 
     def watch(self, watcher: Watcher) -> None:
         """Tell `watcher` of every change from now on."""
@@ -147,14 +175,28 @@ class Store:
         """The scopes that hold items of `collection`."""
         return [scope for scope, bucket in self._items.get(collection, {}).items() if bucket]
 
+    def stored_bytes(self) -> int:
+        """The encoded size of every item held."""
+        return self._bytes
+
     def put(self, collection: str, scope: Scope, key: Any, item: Item) -> None:
+        weight = len(encoded_item(item))
+        weights = self._weights.setdefault(collection, {}).setdefault(scope, {})
+        grown = self._bytes + weight - weights.get(key, 0)
+        if self.max_bytes is not None and grown > self.max_bytes and weight > weights.get(key, 0):
+            raise StoreFull(self.max_bytes)
+        self._bytes = grown
+        weights[key] = weight
         bucket = self._items.setdefault(collection, {}).setdefault(scope, {})
-        if key not in bucket:
+        old = bucket.get(key)
+        if old is None:
             self._sizes[collection] = self._sizes.get(collection, 0) + 1
         bucket[key] = item
         self._reindex(collection, scope, key, item)
         self._derived.pop((collection, scope, key), None)
         self.version += 1
+        if self._undo is not None:
+            self._undo.append((self.version, collection, scope, key, old))
         if self._watchers:
             self._touched(collection, scope, key)
 
@@ -166,7 +208,10 @@ class Store:
         self._reindex(collection, scope, key, None)
         self._derived.pop((collection, scope, key), None)
         removed = bucket.pop(key)
+        self._bytes -= self._weights[collection][scope].pop(key, 0)
         self._sizes[collection] -= 1
+        if self._undo is not None:
+            self._undo.append((self.version, collection, scope, key, removed))
         if self._watchers:
             self._touched(collection, scope, key)
         return removed
@@ -174,10 +219,13 @@ class Store:
     def remove_scope(self, collection: str, scope: Scope) -> list[Item]:
         """Drop every item of `collection` in exactly `scope`; returns them."""
         bucket = self._items.get(collection, {}).pop(scope, {})
+        self._bytes -= sum(self._weights.get(collection, {}).pop(scope, {}).values())
         if bucket:
             self._sizes[collection] -= len(bucket)
             self.version += 1
             for key in bucket:
+                if self._undo is not None:
+                    self._undo.append((self.version, collection, scope, key, bucket[key]))
                 self._reindex(collection, scope, key, None)
                 self._derived.pop((collection, scope, key), None)
                 if self._watchers:
@@ -202,9 +250,46 @@ class Store:
         """How many items `collection` holds, in every scope (kept up to date, O(1))."""
         return self._sizes.get(collection, 0)
 
+    def keep_undo(self, keep: bool = True) -> None:
+        """From now on, remember what each change replaced until `forget_undo` (a state file's
+        writer takes back what it could not save: a refused write is not applied); `keep`
+        False: stop remembering."""
+        with self.lock:
+            self._undo = [] if keep else None
+
+    def forget_undo(self, durable: int) -> None:
+        """Changes up to version `durable` are kept for good: drop what could undo them."""
+        with self.lock:
+            if self._undo:
+                self._undo = [entry for entry in self._undo if entry[0] > durable]
+
+    def rollback(self, durable: int) -> int:
+        """Take back every change made after version `durable`, newest first; how many."""
+        with self.lock:
+            pending = [entry for entry in self._undo or () if entry[0] > durable]
+            self._undo, limit, self.max_bytes = None, self.max_bytes, None  # undoing records nothing
+            try:
+                for _, collection, scope, key, old in reversed(pending):
+                    if collection == "*":
+                        self.load(old)
+                    elif old is None:
+                        self.remove(collection, scope, key)
+                    else:
+                        self.put(collection, scope, key, old)
+            finally:
+                self._undo, self.max_bytes = [], limit
+            return len(pending)
+
+    def _whole_change(self) -> None:
+        if self._undo is not None:
+            self._undo.append((self.version + 1, "*", (), None, self.export()))
+
     def clear(self) -> None:
+        self._whole_change()
         self._sizes.clear()
         self._items.clear()
+        self._weights.clear()
+        self._bytes = 0
         self._counters.clear()
         self._owners.clear()
         self._indexed.clear()
@@ -213,29 +298,41 @@ class Store:
         self._replaced_all()
 
     def export(self) -> dict[str, Any]:
-        """All state as JSON-ready data: items with their scope, and the counters."""
+        """All state as JSON-ready data: items with their scope (collections by name, items in
+        the order they were first stored), and the counters."""
         with self.lock:
+            collections = {
+                name: [
+                    {"scope": list(scope), "key": key, "item": copy.deepcopy(item)}
+                    for scope, bucket in scopes.items()
+                    for key, item in bucket.items()
+                ]
+                for name, scopes in sorted(self._items.items())
+            }
             return {
-                "collections": {
-                    name: [
-                        {"scope": list(scope), "key": key, "item": copy.deepcopy(item)}
-                        for scope, bucket in scopes.items()
-                        for key, item in bucket.items()
-                    ]
-                    for name, scopes in self._items.items()
-                },
-                "counters": dict(self._counters),
+                "collections": {name: entries for name, entries in collections.items() if entries},
+                "counters": dict(sorted(self._counters.items())),
             }
 
     def load(self, data: dict[str, Any]) -> None:
         """Replace all state with what `export` produced."""
         items: dict[str, dict[Scope, dict[Any, Item]]] = {}
+        weights: dict[str, dict[Scope, dict[Any, int]]] = {}
+        total = 0
         for name, entries in data.get("collections", {}).items():
             for entry in entries:
                 scope = tuple(entry["scope"])
                 items.setdefault(name, {}).setdefault(scope, {})[entry["key"]] = entry["item"]
+                weight = len(encoded_item(entry["item"]))
+                total += weight - weights.setdefault(name, {}).setdefault(scope, {}).get(entry["key"], 0)
+                weights[name][scope][entry["key"]] = weight
+        if self.max_bytes is not None and total > self.max_bytes:
+            raise StoreFull(self.max_bytes)
         with self.lock:
+            self._whole_change()
             self._items = items
+            self._weights = weights
+            self._bytes = total
             self._sizes = {name: sum(map(len, scopes.values())) for name, scopes in items.items()}
             self._counters = {str(k): int(v) for k, v in data.get("counters", {}).items()}
             self._owners.clear()

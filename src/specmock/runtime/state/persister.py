@@ -23,218 +23,37 @@ Invariants:
 - The file is rewritten as one snapshot (temporary file, fsync, rename, fsync of
   the folder: readers see the old file or the new, never a mix) when the log has
   outgrown the snapshot, after a reset or an import, and at shutdown.
-- At start the file is replayed. A last line cut short by a crash is dropped (its
-  change was never acknowledged); any other unreadable line, or state that does
-  not fit the loaded specs, stops the server with file, line and reason: starting
-  empty would silently throw a team's data away. Version 1 files (one snapshot)
-  are read too. Temporary files left by a killed rewrite are removed.
+- At start the file is replayed (snapshot.py); a file that cannot be used stops the
+  server with file, line and reason: starting empty would silently throw a team's
+  data away. Temporary files left by a killed rewrite are removed.
+- The writer thread survives anything: an error it did not expect is treated like
+  a disk that refuses (logged, retried, health degraded), never the thread's end.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..encoding import encode
-from ..errors import LoadError
-from .store import Scope, Store
+from ...encoding import encode
+from ...errors import LoadError
+from .protocol import Scope, StateUnavailable, StoreFull
+from .snapshot import Restored, StateCheck, read_state, remove_stale_temporaries, snapshot_line, write_atomically
+from .store import Store, UnstorableValue
 
 log = logging.getLogger("specmock")
 
-FORMAT = "specmock-state"
-VERSION = 2
 #: How long a request waits for its change to reach the disk before it is answered 503.
 SETTLE_TIMEOUT = 10.0
 #: Rewrite the file as one snapshot once the log lines outgrow this, or twice the snapshot.
 COMPACT_MIN_BYTES = 4 * 1024 * 1024
 MAX_BACKOFF = 2.0
-
-#: Checks a loaded state against the specs; returns the problems (empty when it fits).
-StateCheck = Callable[[dict[str, Any]], list[str]]
-
-
-class StateUnavailable(Exception):
-    """The state file cannot be written now: writes are refused until it can."""
-
-    def __init__(self, reason: str, retry_after: int = 1) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
-
-
-@dataclass(frozen=True)
-class Restored:
-    """What a state file held."""
-
-    seed: int | None
-    store: dict[str, Any]
-
-
-def shape_problem(data: Any) -> str | None:
-    """Why `data` is not a state snapshot (an export), or None."""
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        return f"it is not a {FORMAT} file"
-    if data.get("version") not in (1, VERSION):
-        return f"unsupported version {data.get('version')!r} (this specmock reads 1 and {VERSION})"
-    seed = data.get("seed")
-    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
-        return "seed is not an integer"
-    store = data.get("store")
-    if not isinstance(store, dict) or not isinstance(store.get("collections"), dict):
-        return "it has no store.collections"
-    for name, entries in store["collections"].items():
-        if not isinstance(entries, list) or not all(
-            isinstance(e, dict)
-            and isinstance(e.get("scope"), list)
-            and all(_plain_key(part) for part in e["scope"])
-            and _plain_key(e.get("key"))
-            and isinstance(e.get("item"), dict)
-            for e in entries
-        ):
-            return f"collection {name!r} is malformed (each entry: scope [ids], key (a string or integer), item {{}})"
-    return _counters_problem(store.get("counters", {}))
-
-
-def _plain_key(value: Any) -> bool:
-    """An id as the API makes them: a string or an integer (not a bool, a list, an object)."""
-    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
-
-
-def _counters_problem(counters: Any) -> str | None:
-    if not isinstance(counters, dict) or not all(
-        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in counters.values()
-    ):
-        return "store.counters must map collections to whole numbers"
-    return None
-
-
-def _batch_problem(batch: Any) -> str | None:
-    if not isinstance(batch, dict) or set(batch) - {"put", "del", "counters"}:
-        return "not a batch of changes"
-    puts, dels = batch.get("put", []), batch.get("del", [])
-    if not isinstance(puts, list) or not all(
-        isinstance(p, list)
-        and len(p) == 4
-        and isinstance(p[0], str)
-        and isinstance(p[1], list)
-        and isinstance(p[3], dict)
-        for p in puts
-    ):
-        return "malformed put"
-    if not isinstance(dels, list) or not all(
-        isinstance(d, list) and len(d) == 3 and isinstance(d[0], str) and isinstance(d[1], list) for d in dels
-    ):
-        return "malformed del"
-    return _counters_problem(batch.get("counters", {}))
-
-
-def snapshot(seed: int, store: Store) -> dict[str, Any]:
-    """The state as it is saved, exported and imported."""
-    return {"format": FORMAT, "version": VERSION, "seed": seed, "store": store.export()}
-
-
-def snapshot_line(seed: int, store: Store) -> bytes:
-    """The state as one snapshot line (the caller holds the store's lock)."""
-    return encode(snapshot(seed, store)) + b"\n"
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so that readers see the old file or the new one, never a mix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # mode 0600
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
-def read_state(path: Path, check: StateCheck | None = None) -> tuple[Restored, bool] | None:
-    """The saved state and whether it should be rewritten (it had log lines or a torn tail);
-    None when the file does not exist; LoadError (file, line, reason) when it is unusable."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise LoadError(path, None, f"cannot read the state file: {exc.strerror or exc}") from None
-    lines = raw.split(b"\n")
-    torn = lines[-1] != b""  # every complete line ends with a newline; version 1 files had none
-    if torn and len(lines) == 1:
-        torn = False  # a version 1 file: one document without a newline
-    body_lines = lines[:-1] if lines[-1] == b"" or torn else lines
-    if not body_lines:
-        raise LoadError(path, 1, "the state file is corrupt: it is empty")
-    head = _parse(path, 1, body_lines[0])
-    problem = shape_problem(head)
-    if problem:
-        raise LoadError(path, 1, f"the state file is corrupt: {problem}")
-    collections = {
-        name: {(tuple(e["scope"]), _key(e["key"])): e for e in entries}
-        for name, entries in head["store"]["collections"].items()
-    }
-    counters: dict[str, int] = dict(head["store"].get("counters", {}))
-    for number, line in enumerate(body_lines[1:], start=2):
-        batch = _parse(path, number, line)
-        problem = _batch_problem(batch)
-        if problem:
-            raise LoadError(path, number, f"the state file is corrupt: {problem}")
-        for name, scope, key, item in batch.get("put", []):
-            collections.setdefault(name, {})[(tuple(scope), _key(key))] = {"scope": scope, "key": key, "item": item}
-        for name, scope, key in batch.get("del", []):
-            collections.get(name, {}).pop((tuple(scope), _key(key)), None)
-        counters.update(batch.get("counters", {}))
-    if torn:
-        log.warning("%s: dropped a last line cut short by a crash (its change was never acknowledged)", path)
-    store = {"collections": {n: list(e.values()) for n, e in collections.items()}, "counters": counters}
-    if check is not None:
-        problems = check(store)
-        if problems:
-            raise LoadError.of([LoadError(path, None, f"the state does not fit the specs: {p}") for p in problems])
-    return Restored(seed=head.get("seed"), store=store), len(body_lines) > 1 or torn or head["version"] != VERSION
-
-
-def _key(key: Any) -> Any:
-    return json.dumps(key) if isinstance(key, (list, dict)) else key
-
-
-def _parse(path: Path, number: int, line: bytes) -> Any:
-    try:
-        return json.loads(line.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise LoadError(path, number, f"the state file is corrupt (not JSON: {exc})") from None
-    except RecursionError:
-        raise LoadError(path, number, "the state file is corrupt (nested too deeply)") from None
-
-
-def remove_stale_temporaries(path: Path) -> int:
-    """Delete temporary files a killed rewrite of `path` left behind; how many there were."""
-    removed = 0
-    for stale in path.parent.glob(f".{path.name}.*.tmp"):
-        try:
-            stale.unlink()
-            removed += 1
-        except OSError as exc:
-            log.warning("cannot remove stale temporary file %s: %s", stale, exc.strerror or exc)
-    return removed
 
 
 class StatePersister:
@@ -267,6 +86,8 @@ class StatePersister:
         #: Why the file cannot be written, and since when (None while all is well).
         self.error: str | None = None
         self.failing_since: float | None = None
+        # Versions whose changes were taken back because the disk refused them: (after, up to].
+        self._undone: list[tuple[int, int]] = []
 
     # -- start and stop ----------------------------------------------------------------
 
@@ -279,13 +100,20 @@ class StatePersister:
         if found is None:
             return None
         restored, rewrite = found
-        self.store.load(restored.store)
+        try:
+            self.store.load(restored.store)
+        except StoreFull as full:
+            reason = f"its items take more than --max-store-bytes {full.limit}; raise the limit to load it"
+            raise LoadError(self.path, None, reason) from None
+        except UnstorableValue as exc:
+            raise LoadError(self.path, None, f"the state file is corrupt: {exc}") from None
         self.durable_version = self.store.version
         self._rewrite = rewrite
         return restored
 
     def start(self) -> None:
         """Watch the store and start the writer thread."""
+        self.store.keep_undo()
         self.store.watch(self)
         self._thread.start()
         self._wake.set()
@@ -297,6 +125,7 @@ class StatePersister:
         if self._thread.is_alive():
             self._thread.join(SETTLE_TIMEOUT)
         self.store.unwatch(self)
+        self.store.keep_undo(False)
 
     # -- the store tells us what changed (under its lock) --------------------------------
 
@@ -316,8 +145,14 @@ class StatePersister:
         if self.error is not None:
             raise StateUnavailable(f"the state cannot be saved: {self.error}")
 
+    def _was_undone(self, version: int) -> bool:
+        return any(after < version <= upto for after, upto in self._undone)
+
     async def settled(self, version: int) -> None:
-        """Return once the store's `version` is on disk; StateUnavailable if that takes too long."""
+        """Return once the store's `version` is on disk; StateUnavailable if that takes too long,
+        or if the disk refused it (then the change was taken back: a 503 means not applied)."""
+        if self._was_undone(version):
+            raise StateUnavailable(f"the state cannot be saved: {self.error or 'the disk refused it'}")
         if self.durable_version >= version:
             return
         loop = asyncio.get_running_loop()
@@ -330,6 +165,11 @@ class StatePersister:
         try:
             await asyncio.wait_for(future, SETTLE_TIMEOUT)
         except TimeoutError:
+            # Too slow counts as refused: what is not on disk yet is taken back before the 503, so
+            # a 503 means not applied; the next write rewrites the file from what memory holds.
+            if not self._was_undone(version):
+                self._failed(TimeoutError(f"the disk took over {SETTLE_TIMEOUT:g} s to save a change"))
+                self._wake.set()
             raise StateUnavailable(f"the state cannot be saved: {self.error or 'the disk is too slow'}") from None
 
     @property
@@ -354,7 +194,7 @@ class StatePersister:
             stopping = self._stopping.is_set()
             try:
                 self._write(final=stopping)
-            except OSError as exc:
+            except Exception as exc:  # the writer must outlive whatever goes wrong
                 self._failed(exc)
                 if stopping:
                     log.error("state file %s: the last changes could not be written: %s", self.path, self.error)
@@ -385,7 +225,7 @@ class StatePersister:
             else:
                 self._append(line)
                 self._log_bytes += len(line)
-        except OSError:
+        except BaseException:
             self._rewrite = True  # whatever was torn, the next write replaces the whole file
             raise
         self._settle(version)
@@ -417,25 +257,38 @@ class StatePersister:
 
     def _settle(self, version: int) -> None:
         self.durable_version = max(self.durable_version, version)
+        self.store.forget_undo(self.durable_version)
         with self._waiters_lock:
             ready = [w for w in self._waiters if w[0] <= self.durable_version]
             self._waiters = [w for w in self._waiters if w[0] > self.durable_version]
-        for _, loop, future in ready:
-            loop.call_soon_threadsafe(_resolve, future)
+        for wanted, loop, future in ready:
+            if self._was_undone(wanted):
+                refused = StateUnavailable("the state cannot be saved: the disk refused it")
+                loop.call_soon_threadsafe(_refuse, future, refused)
+            else:
+                loop.call_soon_threadsafe(_resolve, future)
 
-    def _failed(self, exc: OSError) -> None:
-        """Note why the file cannot be written, and answer the requests waiting on it now (503):
-        their changes stay in memory and are written once the disk recovers."""
-        reason = exc.strerror or str(exc)
+    def _failed(self, exc: Exception) -> None:
+        """Note why the file cannot be written, take back every change not on disk yet and
+        answer the requests waiting on them now (503: not applied). Later writes are refused
+        (`check_writable`) until the disk takes a write again."""
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         if self.error != reason:
             log.error(
                 "state file %s cannot be written (%s): writes are refused with 503 until it can; retrying",
                 self.path,
                 reason,
+                exc_info=not isinstance(exc, OSError),
             )
         if self.error is None:
             self.failing_since = time.monotonic()
         self.error = reason
+        with self.store.lock:
+            upto = self.store.version
+            if self.store.rollback(self.durable_version):
+                self._undone = [*self._undone[-15:], (self.durable_version, upto)]
+            self._rewrite = True
+            self._dirty.clear()
         with self._waiters_lock:
             waiting, self._waiters = self._waiters, []
         for _, loop, future in waiting:
