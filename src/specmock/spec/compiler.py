@@ -31,7 +31,14 @@ from .model import Action, Collection, Family, Filter, Operation, Reference, Uni
 from .readonly import compile_filler, generated_defaults, request_schema
 from .routing_trie import template_params
 from .schema_check import check_document
-from .schematools import Stripper, compile_stripper, flagged_paths, inline_refs, resolve_pointer
+from .schematools import (
+    Stripper,
+    compile_stripper,
+    flagged_paths,
+    inline_refs,
+    resolve_pointer,
+    resolve_through_refs,
+)
 from .templates import template_errors
 from .validation import ParameterSet, compile_validator, locate, make_parameter
 from .yamlload import Document, JsonPath, load_yaml
@@ -160,11 +167,13 @@ def compile_family(doc: Document, diagnostics: Diagnostics | None = None) -> Fam
             seen[op.operation_id] = at
             routes[route] = f"{method.upper()} {path_template}"
             family.operations.append(op)
+    if not family.operations:
+        if diagnostics is None:
+            raise doc.error(("paths",), "the spec declares no operations")
+        diagnostics.warn(("paths",), "no operation can be served; every request answers 404")
     if diagnostics is not None:
         family.left_out = list(diagnostics.left_out)
         family.warnings = list(diagnostics.lines)
-    if not family.operations:
-        raise doc.error(("paths",), "the spec declares no operations")
     return family
 
 
@@ -184,7 +193,7 @@ def _collection(doc: Document, name: str, raw: dict[str, Any]) -> Collection:
     schema: dict[str, Any] = {}
     if "schema" in raw:
         try:
-            schema = inline_refs(resolve_pointer(doc.data, raw["schema"]), doc.data)
+            schema = inline_refs(resolve_through_refs(doc.data, raw["schema"]), doc.data)
         except (KeyError, IndexError, ValueError):
             raise doc.error((*at, "schema"), f"schema {raw['schema']!r} does not exist") from None
     timestamps = raw.get("timestamps", {})

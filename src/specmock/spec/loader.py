@@ -82,7 +82,8 @@ def with_inference(doc: Document, inference: Inference) -> Document:
         for method in HTTP_METHODS:
             if isinstance(item.get(method), dict) and (template, method) in inference.operations:
                 op = dict(item[method])
-                op.setdefault("operationId", f"{method}{re.sub(r'[^A-Za-z0-9]+', '_', template)}".rstrip("_"))
+                if not op.get("operationId"):  # missing, or "" (seen in published documents)
+                    op["operationId"] = f"{method}{re.sub(r'[^A-Za-z0-9]+', '_', template)}".rstrip("_")
                 op["x-specmock"] = inference.operations[(template, method)]
                 item[method] = op
         paths[template] = item

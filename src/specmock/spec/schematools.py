@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 FlagPath = tuple[str, ...]  # property names, "*" for every item of an array
 
@@ -18,12 +19,29 @@ _COMBINATORS = ("allOf", "oneOf", "anyOf")
 
 
 def resolve_pointer(root: Any, ref: str) -> Any:
-    """Follow a local JSON pointer such as ``#/components/schemas/Scan``."""
+    """Follow a local JSON pointer such as ``#/components/schemas/Scan``. A pointer in a URI
+    fragment is percent-encoded (RFC 6901, section 6): ``#/paths/~1a~1%7Bid%7D`` names `/a/{id}`."""
     if not ref.startswith("#"):
         raise KeyError(f"only local references are supported: {ref}")
     node = root
     for raw in ref[1:].split("/")[1:]:
-        part = raw.replace("~1", "/").replace("~0", "~")
+        part = (unquote(raw) if "%" in raw else raw).replace("~1", "/").replace("~0", "~")
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    return node
+
+
+def resolve_through_refs(root: Any, ref: str) -> Any:
+    """`resolve_pointer`, stepping through a `$ref` met on the way (`#/paths/~1a/get/responses/200/
+    content/...` where the response is `$ref: '#/components/responses/A'`), as a reader would."""
+    if not ref.startswith("#"):
+        raise KeyError(f"only local references are supported: {ref}")
+    node = root
+    for raw in ref[1:].split("/")[1:]:
+        part = (unquote(raw) if "%" in raw else raw).replace("~1", "/").replace("~0", "~")
+        for _ in range(32):
+            if not (isinstance(node, dict) and part not in node and isinstance(node.get("$ref"), str)):
+                break
+            node = resolve_pointer(root, node["$ref"])
         node = node[int(part)] if isinstance(node, list) else node[part]
     return node
 
