@@ -300,3 +300,27 @@ def test_a_remote_ref_is_warned_never_fetched() -> None:
     assert "remote $ref 'http://127.0.0.1:9/user.json' is not fetched" in warning
     with client(app) as http:
         assert http.get("/users").status_code == 200
+
+
+def test_recursive_and_widely_shared_schemas_are_within_the_budget(tmp_path: Path) -> None:
+    """The budget counts a recursive reference once and measures each target once: a tree schema
+    and a schema shared by 2,000 others load (and a recursive body still validates)."""
+    shared = "\n".join(
+        f"    S{i}: {{type: object, properties: {{n: {{$ref: '#/components/schemas/Node'}}}}}}" for i in range(2000)
+    )
+    path = spec_with(tmp_path, "{$ref: '#/components/schemas/Node'}")
+    path.write_text(
+        path.read_text().replace(
+            "    get:\n",
+            "    post:\n      requestBody:\n        content:\n"
+            "          application/json:\n            schema: {$ref: '#/components/schemas/Node'}\n",
+            1,
+        )
+        + "components:\n  schemas:\n    Node:\n      type: object\n      properties:\n"
+        "        name: {type: string}\n        children: {type: array, items: {$ref: '#/components/schemas/Node'}}\n"
+        + shared
+        + "\n"
+    )
+    with client(MockApp([path], seed=1)) as http:
+        assert http.post("/users", json={"name": "a", "children": [{"name": "b", "children": []}]}).status_code == 200
+        assert http.post("/users", json={"name": "a", "children": [{"name": 1}]}).status_code == 400
