@@ -23,7 +23,8 @@ after, and `--repeat N` runs everything N times and reports the median with the
 range. This is a measurement, not a test: it exits 0 whatever the figures are
 (1 only when a server cannot be started or answers wrongly).
 
-Run:  python benchmarks/bench_server.py [--repeat 3] [--warmup 5] [--duration 10] [--peers] [--out FILE.md]
+Run:  python benchmarks/bench_server.py [--repeat 3] [--warmup 5] [--duration 10] [--peers] [--baseline CHECKOUT]
+      [--out FILE.md]
 """
 
 from __future__ import annotations
@@ -104,7 +105,9 @@ def load_average() -> str:
 class Server:
     """One server process, pinned to SERVER_CPU, on a port chosen here; `startup_ms` is spawn to first 200."""
 
-    def __init__(self, name: str, argv: list[str], port: int, ready_path: str = "/connectors") -> None:
+    def __init__(
+        self, name: str, argv: list[str], port: int, ready_path: str = "/connectors", env: dict[str, str] | None = None
+    ) -> None:
         self.name = name
         self.port = port
         self.created = 0  # 2xx answers to POSTs so far (each a new connector on specmock)
@@ -112,7 +115,12 @@ class Server:
         pinned = ["taskset", "-c", str(SERVER_CPU), *argv] if shutil.which("taskset") else argv
         started = time.perf_counter()
         self.proc = subprocess.Popen(
-            pinned, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=HERE, env=server_env()
+            pinned,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=HERE,
+            env=env or server_env(),
         )
         try:
             self.startup_ms = self._wait_ready(ready_path, started)
@@ -168,8 +176,10 @@ class Server:
 
 
 @contextlib.contextmanager
-def started(name: str, argv: list[str], port: int, ready_path: str = "/connectors") -> Iterator[Server]:
-    server = Server(name, argv, port, ready_path)
+def started(
+    name: str, argv: list[str], port: int, ready_path: str = "/connectors", env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    server = Server(name, argv, port, ready_path, env)
     try:
         yield server
     finally:
@@ -296,12 +306,23 @@ def seed(server: Server) -> tuple[bytes, bytes]:
 
 
 def measure_specmock(
-    stack: str, loop: str, http_impl: str, args: argparse.Namespace, tmp: Path, repeat: int
+    stack: str, loop: str, http_impl: str, args: argparse.Namespace, tmp: Path, repeat: int, src: Path | None = None
 ) -> tuple[dict[str, Any], Path, Path]:
-    """One specmock server through every phase; returns its figures and the bodies for the bare app."""
+    """One specmock server through every phase; returns its figures and the bodies for the bare app.
+
+    With `src`, the specmock of another checkout (its `src/` first on PYTHONPATH): the
+    `--baseline` row, so a change is measured against the code before it in the same run.
+    """
     figures: dict[str, Any] = {}
     port = free_port()
-    with started(f"specmock ({stack})", specmock_argv(port, loop, http_impl), port) as server:
+    env = server_env()
+    argv = specmock_argv(port, loop, http_impl)
+    if src is not None:
+        env["PYTHONPATH"] = str(src / "src")
+        argv = [sys.executable, "-m", "specmock", *argv[argv.index("serve") :]]
+        tmp = tmp / "baseline"
+        tmp.mkdir(exist_ok=True)
+    with started(f"specmock ({stack})", argv, port, env=env) as server:
         figures["startup_ms"] = server.startup_ms
         listed, created = seed(server)
         list_file, create_file = tmp / f"list-{loop}.json", tmp / f"create-{loop}.json"
@@ -528,6 +549,25 @@ def run(args: argparse.Namespace) -> int:
                     s.get_big.append(spec["big"][0])
                     s.post_big.append(spec["big"][1])
                     s.rss_big.append(spec["rss_big"])
+                if args.baseline:
+                    before, _, _ = measure_specmock(
+                        stack,
+                        loop,
+                        http_impl,
+                        argparse.Namespace(**{**vars(args), "store_items": 0}),
+                        tmp,
+                        repeat,
+                        args.baseline,
+                    )
+                    b = row("specmock (baseline)", stack)
+                    b.add(before)
+                    b.get_ratio.append(before["get"].rps / bare["get"].rps)
+                    b.post_ratio.append(before["post"].rps / bare["post"].rps)
+                    print(
+                        f"  run {repeat + 1} {stack} baseline: GET {before['get'].rps:,.0f}, "
+                        f"POST {before['post'].rps:,.0f} req/s; start-up {before['startup_ms']:.0f} ms",
+                        flush=True,
+                    )
                 print(
                     f"  run {repeat + 1} {stack}: GET {spec['get'].rps:,.0f} vs {bare['get'].rps:,.0f}, "
                     f"POST {spec['post'].rps:,.0f} vs {bare['post'].rps:,.0f} req/s; "
@@ -576,6 +616,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--peers", action="store_true", help="also measure Prism and WireMock from benchmarks/.peers")
     parser.add_argument("--out", type=Path, help="also write the markdown table to this file")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="CHECKOUT",
+        help="also measure the specmock of another checkout (e.g. a git worktree of the last release), same run",
+    )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:

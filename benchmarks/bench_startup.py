@@ -13,15 +13,14 @@ and prints the median and range of each. With `--importtime` it runs the
 server once under `python -X importtime` and prints the heaviest top-level
 imports, so a regression can be traced to the module that brought it.
 
-`--bare` also times bare_app.py for comparison. The runs use a parse cache
-(spec/parsecache.py) of their own, warmed by one spawn first; `--no-cache`
-times `serve --no-cache` instead. Note: with
+`--bare` also times bare_app.py for comparison. One spawn first warms the
+OS's file cache; nothing else is kept between starts. Note: with
 PYTHONDONTWRITEBYTECODE=1 and an editable install, every start compiles
 specmock's sources (about 100 ms); a wheel install ships them compiled, and
 `python -m compileall src` does the same for a checkout. This is a measurement, not a test: it
 exits 0 whatever the figures are (1 only when a server cannot be started).
 
-Run:  python benchmarks/bench_startup.py [--runs 10] [--bare] [--no-cache] [--importtime]
+Run:  python benchmarks/bench_startup.py [--runs 10] [--bare] [--importtime]
 """
 
 from __future__ import annotations
@@ -149,7 +148,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--bare", action="store_true", help="also time bare_app.py")
-    parser.add_argument("--no-cache", action="store_true", help="serve --no-cache: parse every spec each start")
     parser.add_argument("--importtime", action="store_true", help="print the import-time split of one start")
     args = parser.parse_args(argv)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPECMOCK_")}
@@ -159,11 +157,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("note: specmock's sources have no bytecode cache, so every start compiles them (about 100 ms);")
             print("      run `python -m compileall -q src` (or unset PYTHONDONTWRITEBYTECODE) to time it as installed")
         try:
-            env["SPECMOCK_CACHE_DIR"] = str(Path(tmp) / "cache")  # its own parse cache, never the user's
-            argv = [*specmock_argv(), "--no-cache"] if args.no_cache else specmock_argv()
-            first_200(argv, env)  # warms the parse cache (and the OS's file cache)
+            argv = specmock_argv()
+            first_200(argv, env)  # warms the OS's file cache
             figures = [first_200(argv, env) for _ in range(args.runs)]
-            print(summary("specmock" + (" --no-cache" if args.no_cache else " (parse cache warm)"), figures))
+            print(summary("specmock", figures))
             if args.bare:
                 bare = [first_200(bare_argv(Path(tmp)), env) for _ in range(args.runs)]
                 print(summary("bare Starlette", bare))

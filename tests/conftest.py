@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,12 +20,6 @@ os.environ.setdefault("SPECMOCK_CROSS_CHECK", "1")
 from specmock import MockApp  # after the switch above, which is read at import
 from specmock.testing.conformance import ResponseChecker
 from specmock.testing.transport import SyncASGITransport
-
-# The parse cache (spec/parsecache.py) of this run, and of the servers it starts, is its own
-# (removed at the end), never the user's ~/.cache: tests leave nothing behind. It is read
-# when a file is loaded, not at import, so it can be set here.
-_CACHE_DIR = tempfile.TemporaryDirectory(prefix="specmock-test-cache-")
-os.environ.setdefault("SPECMOCK_CACHE_DIR", _CACHE_DIR.name)
 
 BEARER = {"Authorization": "Bearer YOUR_ACCESS_TOKEN"}
 SDE_TOKEN = {"Authorization": 'Token "YOUR SDE ACCESS TOKEN"'}

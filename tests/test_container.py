@@ -360,7 +360,6 @@ def test_the_entrypoint_serves_passes_its_healthcheck_and_stops_cleanly_on_sigte
         "SPECMOCK_PORT": "0",
         "SPECMOCK_STATE_FILE": str(state),
         "SPECMOCK_SCENARIO": str(scenarios / "my.yaml"),  # as `-e SPECMOCK_SCENARIO=/scenarios/my.yaml`
-        "SPECMOCK_CACHE_DIR": str(tmp_path / "cache"),  # the parse cache: this test's, not the host user's
     }
     command = exec_form(runtime.last("ENTRYPOINT")) + (exec_form(runtime.last("CMD")) if runtime.last("CMD") else [])
     # (an ENTRYPOINT resets the base image's CMD, so without a CMD of its own the image runs just ENTRYPOINT)

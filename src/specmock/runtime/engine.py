@@ -240,6 +240,8 @@ class Engine:
     def _example(self, call: Call, coll: Collection, family: Family) -> Result:
         """An operation that fits no collection: the documented example, else generated data."""
         answer = call.operation.example
+        if answer.raw is not None:  # a non-JSON media type: its documented text, sent as is
+            return Result(answer.status, encoded=answer.raw)
         if not answer.has_body:
             return Result(answer.status)
         body = answer.example if answer.fixed else self.fake.value(answer.schema, "", self.clock.now())

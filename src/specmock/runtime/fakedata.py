@@ -14,17 +14,8 @@ with the last seed given leaves it in the very state the eager one is in.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import importlib.util
-import marshal
-import os
 import random
-import sys
-import tempfile
-import weakref
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from ..clock import isoformat
@@ -41,177 +32,36 @@ _STRING_BY_NAME = {
 }
 
 
-#: Providers whose value depends on nothing but the seed and the calls made since it (no
-#: clock, no locale switch, no arguments): the only ones a tape may answer.
-TAPED_PROVIDERS = frozenset(
-    {
-        "catch_phrase", "bs", "company", "sentence", "word", "text", "paragraph", "name",
-        "first_name", "last_name", "user_name", "email", "url", "domain_name", "uuid4",
-        "city", "country", "job", "color_name", "slug",
-    }
-)  # fmt: skip
-#: Calls recorded per process at most (start-up fills a few; the tape is not a log).
-MAX_TAPED = 256
-TAPE_FORMAT = "specmock-faker-tape-1"
-
-_live: weakref.WeakSet[LazyFaker] = weakref.WeakSet()
-_tape: dict[tuple[int, tuple[str, ...]], Any] | None = None
-
-
 class LazyFaker:
-    """Stands for a seeded Faker, importing and building it on the first use that needs it.
+    """Stands for a seeded Faker, importing and building it on the first use of a provider.
 
-    `seed_instance` before then only records the seed. A call of a provider in
-    TAPED_PROVIDERS is answered from the tape (values an earlier start recorded
-    with the same Faker, seed and calls since the seed) while one is there;
-    anything else builds the real Faker, seeds it, and replays the calls made
-    since the seed (discarding their values), so its source is where an eager
-    Faker's would be: every value is the one an eager Faker gives.
-    Recording (for `save_tapes`) stops at the first use it cannot key (a provider
-    outside the list, arguments): values after it depend on more than the key says.
+    `seed_instance` before then only records the seed; the Faker is built with
+    the last seed given, so its values are those of an eagerly built one.
     """
 
     def __init__(self, seed: int) -> None:
         self._seed = seed
         self._faker: Faker | None = None
-        self._calls: list[str] = []  # taped provider calls since the seed (tracked while keyable)
-        self._recorded: dict[tuple[int, tuple[str, ...]], Any] = {}
-        self._recording = True
-        _live.add(self)
 
     def seed_instance(self, seed: int) -> None:
         self._seed = seed
-        self._calls = []
         if self._faker is not None:
             self._faker.seed_instance(seed)
 
     def real(self) -> Faker:
-        """The Faker itself, built, seeded and brought up to date now if it was not yet."""
+        """The Faker itself, built and seeded now if it was not yet."""
         if self._faker is None:
             from faker import Faker
 
             faker = Faker()
             faker.seed_instance(self._seed)
-            for name in self._calls:  # answered from the tape: the source moves on as they did
-                getattr(faker, name)()
             self._faker = faker
         return self._faker
-
-    def stop_recording(self) -> dict[tuple[int, tuple[str, ...]], Any]:
-        """What was recorded; nothing more is (the tape still answers until the Faker is built)."""
-        self._recording = False
-        return self._recorded
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):  # _seed/_faker before __init__ ran (copy, pickle): not Faker's
             raise AttributeError(name)
-        keyable = name in TAPED_PROVIDERS and len(self._calls) < MAX_TAPED
-        if keyable and (self._faker is None or self._recording):
-            return lambda *args, **kwargs: self._taped(name, args, kwargs)
-        self._recording = False
         return getattr(self.real(), name)
-
-    def _taped(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if args or kwargs:
-            self._recording = False
-            return getattr(self.real(), name)(*args, **kwargs)
-        self._calls.append(name)
-        key = (self._seed, tuple(self._calls))
-        if self._faker is None:
-            tape = _load_tape()
-            if key in tape:
-                value = tape[key]
-                if self._recording:
-                    self._recorded[key] = value
-                return value
-            self._calls.pop()
-            self.real()
-            self._calls.append(name)
-        assert self._faker is not None
-        value = getattr(self._faker, name)()
-        if self._recording:
-            self._recorded[key] = value
-        return value
-
-
-def _tape_path() -> Path | None:
-    from ..spec.parsecache import cache_dir
-
-    folder = cache_dir()
-    if folder is None:
-        return None
-    parts = [TAPE_FORMAT, str(getattr(sys.modules.get("specmock"), "__version__", "")), sys.version]
-    try:
-        spec = importlib.util.find_spec("faker")  # located, not imported
-        origin = Path(spec.origin) if spec is not None and spec.origin else None
-        if origin is None:
-            return None
-        for source in (origin, origin.with_name("proxy.py"), origin.with_name("generator.py")):
-            stat = source.stat()
-            parts.append(f"{source}:{stat.st_size}:{stat.st_mtime_ns}")
-    except (OSError, ImportError, ValueError):
-        return None
-    digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
-    return folder / f"faker-{digest}.tape"
-
-
-def _load_tape() -> dict[tuple[int, tuple[str, ...]], Any]:
-    """The recorded values for this Faker (empty when none, off, or unreadable)."""
-    global _tape
-    if _tape is None:
-        _tape = {}
-        path = _tape_path()
-        if path is not None:
-            with contextlib.suppress(Exception):  # missing, truncated, corrupt: no tape
-                entry = marshal.loads(path.read_bytes())
-                if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == TAPE_FORMAT:
-                    _tape = {k: v for k, v in entry[1].items() if _well_formed(k, v)}
-    return _tape
-
-
-def _well_formed(key: Any, value: Any) -> bool:
-    """An entry as `_taped` writes them: (seed, provider names) -> a string."""
-    return (
-        isinstance(key, tuple)
-        and len(key) == 2
-        and isinstance(key[0], int)
-        and isinstance(key[1], tuple)
-        and all(name in TAPED_PROVIDERS for name in key[1])
-        and isinstance(value, str)
-    )
-
-
-def save_tapes() -> None:
-    """Keep what the Fakers of this process recorded (start-up is over: `serve` calls this once
-    the app is built), and stop recording. Written atomically; silently nothing when it cannot be."""
-    global _tape
-    recorded: dict[tuple[int, tuple[str, ...]], Any] = {}
-    for faker in list(_live):
-        recorded.update(faker.stop_recording())
-    tape = _load_tape()
-    if not recorded or all(tape.get(k) == v for k, v in recorded.items()):
-        return
-    path = _tape_path()
-    if path is None:
-        return
-    merged = {**tape, **recorded}
-    if len(merged) > 4 * MAX_TAPED:
-        merged = recorded
-    try:
-        blob = marshal.dumps((TAPE_FORMAT, merged), 4)
-    except ValueError:  # a value marshal cannot write
-        return
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(blob)
-            os.replace(tmp, path)
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-    _tape = merged
 
 
 class FakeData:

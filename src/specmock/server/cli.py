@@ -165,12 +165,6 @@ def parser() -> argparse.ArgumentParser:
         metavar="BYTES",
         help="larger admin request bodies are refused with 413 (default 10 MiB)",
     )
-    serve.add_argument(
-        "--no-cache",
-        action="store_true",
-        default=_env("NO_CACHE", False, _flag),
-        help="parse every spec anew: no parse cache (default: kept in $SPECMOCK_CACHE_DIR, else ~/.cache/specmock)",
-    )
     serve.add_argument("--strict", action="store_true", default=_env("STRICT", False, _flag), help=STRICT_HELP)
     serve.add_argument("--no-cors", action="store_true", default=_env("NO_CORS", False, _flag), help="no CORS headers")
     serve.add_argument(
@@ -422,14 +416,10 @@ def served_app(app: MockApp) -> Any:
 
 def build_app(args: argparse.Namespace) -> MockApp:
     """The MockApp that `serve` runs for these arguments (with its state restored); LoadError if broken."""
-    from ..runtime.fakedata import save_tapes
     from ..runtime.persistence import StatePersister
-    from ..spec import parsecache
     from .admin_guard import AdminSettings, served_hosts
     from .app import MockApp
 
-    if args.no_cache:
-        parsecache.disable()
     app = MockApp(
         args.spec,
         seed=args.seed,
@@ -466,7 +456,6 @@ def build_app(args: argparse.Namespace) -> MockApp:
         log.info("state %s %s", "restored from" if restored else "will be kept in", args.state_file)
     if not app.admin.open and not app.admin.token:
         log.warning("the admin API is off: %s is not loopback and no --admin-token was given", args.host)
-    save_tapes()  # start-up's generated values, so the next start needs no Faker for them
     return app
 
 

@@ -267,7 +267,7 @@ class Dispatcher:
                     caller = policy.subject(credential.token)
                 call = await self._call(request, op, match.path_values, caller)
                 body = call.body
-                response = self._response(await self._handle(call), request.method)
+                response = self._response(await self._handle(call), request.method, op.media_type)
         except Problem as problem:
             if outcome == Outcome.OK:
                 outcome = Outcome.INVALID if problem.kind in _INVALID_KINDS else Outcome.REFUSED
@@ -495,11 +495,14 @@ class Dispatcher:
 
     # -- responses ----------------------------------------------------------------
 
-    def _response(self, result: Result, method: str) -> Response:
+    def _response(self, result: Result, method: str, media_type: str) -> Response:
+        """The answer, in `media_type` (the operation's, compiled: application/json unless its
+        success response declares another)."""
         if (result.body is None and result.encoded is None) or result.status == 204:
             return Response(status_code=result.status, headers=result.headers or None)
         content = result.encoded if result.encoded is not None else encode(result.body)
-        response = JsonResponse(content, result.status, result.headers)
+        headers = result.headers if media_type == JSON else {**result.headers, "content-type": media_type}
+        response = JsonResponse(content, result.status, headers)
         if method == "HEAD":
             response.body = b""
         return response

@@ -23,7 +23,7 @@ from ..errors import LoadError
 from .auth import Authenticator, SecurityScheme
 from .diagnostics import Diagnostics
 from .error_styles import ErrorStyle
-from .examples import compile_example, example_collection, json_body_schema
+from .examples import compile_example, example_collection, json_body_schema, response_media_type
 from .extension_schema import COLLECTION_SCHEMA, FAMILY_SCHEMA, OPERATION_SCHEMA
 from .fastvalidation import BodyValidator
 from .lifecycle import Lifecycle, compile_lifecycle
@@ -430,6 +430,7 @@ def _operation(
         filters=filters,
         responses=responses,
         example=compile_example(doc.data, responses, success[0]) if action is Action.EXAMPLE else None,
+        media_type=response_media_type(doc.data, responses, success[0]),
     )
 
 

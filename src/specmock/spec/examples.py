@@ -1,9 +1,20 @@
 """Answers for operations that fit no collection: what the document shows.
 
 Like Prism, such an operation answers its success response's documented
-example (the media type's `example`, else its first `examples` entry, else the
-schema's own `examples`), else data generated from the schema. The request is
-validated all the same; only the answer is canned. Compiled once per operation.
+example (the media type's `example`, else its `examples` entries in order, else the
+schema's own `examples`), else data generated from the schema. Unlike Prism, an
+example that breaks its own schema (an enum value the schema lacks, a missing
+required field: vendor documents have them) is passed over for the next one, else
+for generated data, so the answer validates. The request is validated all the
+same; only the answer is canned. Compiled once per operation.
+
+Every answer goes out in a media type its response declares (`response_media_type`):
+application/json where declared, else the first JSON one (`application/hal+json`,
+`application/vnd.api+json`), else the first declared (`text/plain`, `application/xml`,
+`application/pdf`); a wildcard as the first type it admits of application/json,
+text/plain and TYPE/octet-stream. A
+non-JSON answer is its documented example when that is a string, else empty: the mock
+generates no XML, CSV or binary content, but never sends a type the document does not name.
 """
 
 from __future__ import annotations
@@ -14,9 +25,11 @@ from typing import Any
 
 from .model import Collection, Family
 from .schematools import inline_refs
+from .validation import compile_validator
 
 _JSON = re.compile(r"^application/([a-z0-9.+-]*\+)?json($|;)", re.IGNORECASE)
 _ABSENT = object()
+JSON_MEDIA = "application/json"
 
 
 @dataclass(frozen=True)
@@ -27,6 +40,8 @@ class ExampleResponse:
     has_body: bool
     example: Any = None
     schema: Any = None
+    #: The bytes of a non-JSON answer (its documented string example, else empty); None for JSON or no body.
+    raw: bytes | None = None
 
     @property
     def fixed(self) -> bool:
@@ -51,27 +66,81 @@ def example_collection(family: Family, template: str) -> Collection:
     return Collection(name="_example", label=label[:1].upper() + label[1:], id_style="given", family=family.name)
 
 
-def compile_example(document: dict[str, Any], responses: dict[str, Any], status: int) -> ExampleResponse:
-    """What an example operation answers with `status`."""
+def _content(document: dict[str, Any], responses: dict[str, Any], status: int) -> dict[str, Any]:
+    """The `content` map of the response declared for `status` (else `default`), refs resolved."""
     raw = responses.get(str(status)) or responses.get("default") or {}
     response = inline_refs(raw, document)
     content = response.get("content") if isinstance(response, dict) else None
-    media_obj: dict[str, Any] | None = None
-    for media, obj in (content or {}).items():
-        if _JSON.match(media) and isinstance(obj, dict):
-            media_obj = obj
-            break
-    if media_obj is None:
-        return ExampleResponse(status=status, has_body=False, example=_ABSENT)
-    example: Any = _ABSENT
+    return {str(k): v for k, v in content.items() if isinstance(v, dict)} if isinstance(content, dict) else {}
+
+
+def _declared_media(content: dict[str, Any]) -> str | None:
+    """The media type (as declared) to answer in: JSON first, else the first one; None when none is."""
+    if JSON_MEDIA in content:
+        return JSON_MEDIA
+    return next((m for m in content if _JSON.match(m)), next(iter(content), None))
+
+
+def _sent(declared: str | None) -> str:
+    """The Content-Type to send for a declared media type (none declared: JSON)."""
+    if declared is None or declared in ("*/*", "application/*"):
+        return JSON_MEDIA
+    if declared == "text/*":
+        return "text/plain"
+    if declared.endswith("/*"):
+        return declared[:-1] + "octet-stream"
+    if not re.match(r"^[\w.+-]+/[\w.+-]+(\s*;.*)?$", declared):
+        return JSON_MEDIA  # not a media type at all (a typo in the document): JSON, as before
+    return declared
+
+
+def response_media_type(document: dict[str, Any], responses: dict[str, Any], status: int) -> str:
+    """The Content-Type of an answer with `status`: a media type its response declares."""
+    return _sent(_declared_media(_content(document, responses, status)))
+
+
+def _text_example(media_obj: dict[str, Any]) -> bytes:
+    """A non-JSON media type's documented example when it is a string, else nothing."""
+    candidates = [media_obj.get("example")]
+    if isinstance(media_obj.get("examples"), dict):
+        candidates += [e.get("value") for e in media_obj["examples"].values() if isinstance(e, dict)]
     schema = media_obj.get("schema")
+    if isinstance(schema, dict):
+        candidates += [schema.get("example"), *(schema.get("examples") or [])[:1]]
+    text = next((c for c in candidates if isinstance(c, str)), "")
+    return text.encode("utf-8", "replace")
+
+
+def compile_example(document: dict[str, Any], responses: dict[str, Any], status: int) -> ExampleResponse:
+    """What an example operation answers with `status`."""
+    content = _content(document, responses, status)
+    media = _declared_media(content)
+    if media is None:
+        return ExampleResponse(status=status, has_body=False, example=_ABSENT)
+    media_obj = content[media]
+    if not _JSON.match(_sent(media)):
+        return ExampleResponse(status=status, has_body=False, example=_ABSENT, raw=_text_example(media_obj))
+    schema = media_obj.get("schema")
+    candidates: list[Any] = []
     if "example" in media_obj:
-        example = media_obj["example"]
-    elif isinstance(media_obj.get("examples"), dict):
-        for named in media_obj["examples"].values():
-            if isinstance(named, dict) and "value" in named:
-                example = named["value"]
-                break
-    elif isinstance(schema, dict) and isinstance(schema.get("examples"), list) and schema["examples"]:
-        example = schema["examples"][0]
+        candidates.append(media_obj["example"])
+    if isinstance(media_obj.get("examples"), dict):
+        candidates += [e["value"] for e in media_obj["examples"].values() if isinstance(e, dict) and "value" in e]
+    if isinstance(schema, dict) and isinstance(schema.get("examples"), list):
+        candidates += schema["examples"]
+    example = _first_valid(candidates, schema, document)
     return ExampleResponse(status=status, has_body=True, example=example, schema=schema or {})
+
+
+def _first_valid(candidates: list[Any], schema: Any, document: dict[str, Any]) -> Any:
+    """The first example that validates against `schema` (_ABSENT when none does). A schema that
+    cannot be compiled vouches for nothing and refutes nothing: the first example stands."""
+    if not candidates:
+        return _ABSENT
+    if not isinstance(schema, dict) or not schema:
+        return candidates[0]
+    try:
+        validator = compile_validator(schema, document)
+        return next((c for c in candidates if validator.is_valid(c)), _ABSENT)
+    except Exception:  # a broken schema is the loader's to report, not the example's
+        return candidates[0]

@@ -159,6 +159,8 @@ class Operation:
     responses: dict[str, Any] = field(default_factory=dict)  # status -> raw response object
     #: For `action: example`: what to answer (the documented example, else data from the schema).
     example: Any = None
+    #: The Content-Type of a success answer: a media type the success response declares.
+    media_type: str = "application/json"
 
     @property
     def qualified_id(self) -> str:

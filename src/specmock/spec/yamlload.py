@@ -10,8 +10,8 @@ Parsing is most of specmock's start-up, so a document is composed by libyaml
 from them are the same. A document it cannot parse, or one with aliases (whose
 expansion is bounded while composing), is parsed by the pure-Python loader, whose
 errors are the ones reported, so the C parser changes no message. That work
-(and PyYAML itself) lives in yamlparse.py, imported only on a real parse: a
-file whose parse is in the parse cache (parsecache.py) is read back without it.
+(and PyYAML itself) lives in yamlparse.py, imported on the first parse.
+Nothing parsed is kept on disk: every start parses its files anew.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LoadError
-from . import parsecache
 
 JsonPath = tuple[str | int, ...]
 
@@ -69,14 +68,6 @@ def read_source(path: Path) -> str:
 
 
 def load_yaml(path: Path | str) -> Document:
-    """Read and parse a YAML or JSON file; its parse is kept in the parse cache (parsecache.py),
-    so an unchanged file is read back without PyYAML (files only: text from a request is never
-    written to disk)."""
+    """Read and parse a YAML or JSON file (a LoadError naming the file and line when it is broken)."""
     path = Path(path)
-    text = read_source(path)
-    cached = parsecache.load(text)
-    if cached is not None:
-        return Document(path=path, data=cached[0], lines=cached[1])
-    document = parse_yaml(text, path)  # a LoadError is raised here, never cached
-    parsecache.store(text, document.data, document.lines)
-    return document
+    return parse_yaml(read_source(path), path)

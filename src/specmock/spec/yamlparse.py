@@ -1,7 +1,6 @@
 """PyYAML's side of yamlload: compose, bound and build a document, with its line table.
 
-Kept apart so that PyYAML is imported only when a document is really parsed:
-a document found in the parse cache (parsecache.py) needs none of it.
+Kept apart so that PyYAML is imported only when a document is really parsed.
 Invariants: as yamlload states (libyaml where installed, the pure-Python
 loader's errors; aliases, depth and values bounded; unknown tags refused).
 """

@@ -2,11 +2,15 @@
 
 Used by specmock's tests on every response, and available to users who want
 to check a recorded exchange. Validators are compiled on first use per
-(operation, status) and cached.
+(operation, status, media type) and cached. The Content-Type must be one the
+response declares (`*/*` and `type/*` match as they say); a JSON one
+(`application/json`, `application/*+json`) has its body checked against that
+media type's schema, another (`text/plain`, `application/xml`) only its type.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -16,13 +20,29 @@ from ..spec.model import Operation
 from ..spec.schematools import inline_refs
 from ..spec.validation import compile_validator, format_path
 
+_JSON = re.compile(r"^application/([a-z0-9.+-]*\+)?json$")
+
+
+def _media(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def _declared(content: dict[str, Any], media: str) -> tuple[str, Any] | None:
+    """The declared media type (and its object) that `media` answers: itself, else a wildcard."""
+    declared = {_media(str(m)): obj for m, obj in content.items()}
+    kind = media.split("/", 1)[0]
+    for candidate in (media, f"{kind}/*", "*/*"):
+        if candidate in declared:
+            return candidate, declared[candidate]
+    return None
+
 
 class ResponseChecker:
     """Validates (method, path, status, body) against the routed operation's responses."""
 
     def __init__(self, router: Router) -> None:
         self.router = router
-        self._cache: dict[tuple[int, str], Draft202012Validator | None] = {}
+        self._cache: dict[tuple[int, str, str], Draft202012Validator | None] = {}
 
     def problems(self, method: str, raw_path: str, status: int, body: Any, content_type: str | None) -> list[str]:
         """Why this response breaks the spec; empty when it conforms."""
@@ -39,9 +59,14 @@ class ResponseChecker:
         content = response.get("content") or {}
         if not content:
             return [] if body in (None, b"", "") else [f"{op.operation_id} {status} has no body in the spec"]
-        if content_type is None or not content_type.startswith("application/json"):
-            return [f"{op.operation_id} {status}: content type {content_type!r} is not application/json"]
-        validator = self._validator(op, status, content)
+        media = _media(content_type or "")
+        declared = _declared(content, media)
+        if declared is None:
+            names = ", ".join(map(str, content))
+            return [f"{op.operation_id} {status}: content type {content_type!r} is not one the spec declares ({names})"]
+        if not _JSON.match(media):
+            return []  # a declared non-JSON type: its bytes are not JSON to validate
+        validator = self._validator(op, status, *declared)
         if validator is None:
             return []
         return [
@@ -49,9 +74,9 @@ class ResponseChecker:
             for e in validator.iter_errors(body)
         ]
 
-    def _validator(self, op: Operation, status: int, content: dict[str, Any]) -> Draft202012Validator | None:
-        key = (id(op), str(status))
+    def _validator(self, op: Operation, status: int, media: str, obj: Any) -> Draft202012Validator | None:
+        key = (id(op), str(status), media)
         if key not in self._cache:
-            schema = (content.get("application/json") or {}).get("schema")
+            schema = obj.get("schema") if isinstance(obj, dict) else None
             self._cache[key] = compile_validator(schema, op.family.document) if schema is not None else None
         return self._cache[key]

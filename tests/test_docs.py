@@ -1,0 +1,158 @@
+"""The README and the docs site keep their promises: every block a user would paste runs.
+
+Shell blocks run as a user would run them (tests/docs_blocks.py says how), Python
+blocks holding tests run under pytest with the plugin, other Python blocks run as
+scripts, and YAML blocks that are scenarios pass `specmock validate`. A block that
+cannot run here names, in a comment before it, what runs it instead. The
+`x-specmock` reference is generated from the extension's schema and must be current.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from docs_blocks import Block, ShellRun, blocks
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+THIRDPARTY = ROOT / "tests" / "thirdparty"
+BIN = Path(sys.executable).parent
+SCENARIO_KEYS = {"name", "seed", "description", "fixtures", "auth", "rules", "lifecycles", "extends"}
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import extension_reference  # noqa: E402
+
+
+def _all_blocks() -> list[Block]:
+    return [block for page in PAGES for block in blocks(page)]
+
+
+def _runnable(lang: str) -> list[Block]:
+    return [block for block in _all_blocks() if block.lang in (lang,) and block.not_run is None]
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A user's folder: the documents the pages name, nothing else."""
+    shutil.copy(THIRDPARTY / "petstore-expanded.yaml", tmp_path / "petstore-expanded.yaml")
+    (tmp_path / "openapi").mkdir()
+    shutil.copy(THIRDPARTY / "petstore-expanded.yaml", tmp_path / "openapi" / "petstore.yaml")
+    return tmp_path
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPECMOCK_")}
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["SPECMOCK_CACHE_DIR"] = str(tmp / ".cache")
+    env["HOME"] = str(tmp)
+    return env
+
+
+@pytest.mark.parametrize("block", _runnable("sh"), ids=lambda b: b.name)
+def test_shell_block_runs(block: Block, workdir: Path) -> None:
+    ShellRun(workdir, _env(workdir)).run(block.text)
+
+
+@pytest.mark.parametrize("block", _runnable("python"), ids=lambda b: b.name)
+def test_python_block_runs(block: Block, workdir: Path) -> None:
+    if "def test_" in block.text:
+        (workdir / "test_page.py").write_text(block.text)
+        argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_page.py"]
+    else:
+        (workdir / "page.py").write_text(block.text)
+        argv = [sys.executable, "page.py"]
+    done = subprocess.run(argv, cwd=workdir, env=_env(workdir), capture_output=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout.decode()[-3000:] + done.stderr.decode()[-3000:]
+
+
+def _scenarios() -> list[Block]:
+    found = []
+    for block in _runnable("yaml"):
+        data = yaml.safe_load(block.text)
+        if isinstance(data, dict) and "name" in data and set(data) <= SCENARIO_KEYS:
+            found.append(block)
+    return found
+
+
+@pytest.mark.parametrize("block", _scenarios(), ids=lambda b: b.name)
+def test_scenario_block_validates(block: Block, workdir: Path) -> None:
+    path = workdir / "scenario.yaml"
+    path.write_text(block.text)
+    done = subprocess.run(
+        [str(BIN / "specmock"), "validate", str(path)],
+        cwd=workdir,
+        env=_env(workdir),
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout.decode() + done.stderr.decode()
+
+
+@pytest.mark.parametrize("block", [b for b in _all_blocks() if b.not_run is not None], ids=lambda b: b.name)
+def test_a_block_not_run_here_names_what_runs_it(block: Block) -> None:
+    """An honest excuse: it names a test or CI script that exists."""
+    named = [word.strip("`()").rstrip(".,;:") for word in (block.not_run or "").split()]
+    paths = [word for word in named if word.startswith(("tests/", ".ci/")) and (ROOT / word).exists()]
+    assert paths, f"{block.name}: the not-run note names no existing test or CI script: {block.not_run!r}"
+
+
+def test_the_readme_set_up_commands_are_what_ci_runs() -> None:
+    """.ci/run and .ci/cleanroom run the README's own set-up lines, so they work on a fresh machine."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / ".ci" / "readme_command.py"), "test"], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip().endswith("python -m pytest -n 2")
+    assert re.search(r'readme_command\.py"? test', (ROOT / ".ci" / "run").read_text())
+    assert re.search(r'readme_command\.py"? serve', (ROOT / ".ci" / "cleanroom").read_text())
+
+
+def test_the_readme_is_a_short_front_door() -> None:
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 300, f"README.md has {len(lines)} lines; the manual belongs in docs/"
+
+
+def test_every_page_is_in_the_site_nav() -> None:
+    nav = (ROOT / "mkdocs.yml").read_text()
+    missing = [p.name for p in (ROOT / "docs").glob("*.md") if p.name not in nav]
+    assert not missing, f"pages outside the site's nav: {missing}"
+
+
+def test_the_extension_reference_is_current() -> None:
+    """docs/extension.md is what scripts/extension_reference.py prints from the schema."""
+    page = (ROOT / "docs" / "extension.md").read_text(encoding="utf-8")
+    assert page == extension_reference.render(), "run: python scripts/extension_reference.py > docs/extension.md"
+
+
+def test_every_extension_key_is_described() -> None:
+    keys = {
+        path
+        for prefix, _, schema in extension_reference.ROOTS
+        for path, _, _ in extension_reference.keys(prefix, schema)
+    }
+    described = set(extension_reference.DESCRIPTIONS)
+    assert keys - described == set(), f"keys without a description: {sorted(keys - described)}"
+    assert described - keys == set(), f"descriptions of keys the schema lacks: {sorted(described - keys)}"
+
+
+def test_the_documented_handle_is_the_handle() -> None:
+    """Every name docs/pytest.md lists on the handle exists (the README once named a `seed()` that did not)."""
+    from specmock import MockApp
+    from specmock.testing.handle import Handle
+
+    handle = Handle(MockApp())
+
+    text = (ROOT / "docs" / "pytest.md").read_text(encoding="utf-8")
+    paragraph = text.split("The handle:", 1)[1].split("A request to a path", 1)[0]
+    names = {m.group(1) for m in re.finditer(r"`([a-z_]+)(?:\(|`)", paragraph)}
+    names -= {"specmock_server", "set", "freeze", "advance"}  # the fixture's name; the clock's methods
+    missing = sorted(name for name in names if not hasattr(handle, name))
+    assert not missing, f"docs/pytest.md names handle members that do not exist: {missing}"
