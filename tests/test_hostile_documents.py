@@ -16,6 +16,7 @@ import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -37,8 +38,6 @@ REFUSED = [
     ("passwd-example.yaml", "$ref '/etc/passwd' reads /etc/passwd, outside"),
     ("dotdot-ref.yaml", "reads /etc/passwd, outside"),
     ("alias-bomb.yaml", "through aliases (a YAML alias bomb?)"),
-    ("doubling-refs.yaml", "expands to more than 200,000 nodes; refused"),
-    ("deep-refs.yaml", "references nest more than 128 levels deep; refused"),
     ("deep-200.json", "invalid JSON: nested more than 64 levels deep"),
 ]
 
@@ -58,6 +57,26 @@ def test_a_hostile_document_is_refused_with_file_and_line(name: str, reason: str
     else:
         assert problem.line is not None
     assert "root:" not in str(refused.value)
+
+
+@pytest.mark.parametrize("name", ["doubling-refs.yaml", "deep-refs.yaml"])
+def test_references_that_multiply_or_nest_are_served_in_bounded_time(name: str) -> None:
+    """A 2.5 KB chain of references that each name the next one twice took 40 s and 1.2 GB to
+    inline; 200 references nested one in another were a RecursionError. Inlining now stops at a
+    budget and leaves the rest to the validator, which resolves a reference when it meets one:
+    the document loads fast and validates as written, at every depth."""
+    started = time.perf_counter()
+    app = MockApp([HOSTILE / name], seed=1)
+    assert time.perf_counter() - started < 3
+    leaf: Any = {}  # as deep as a body may nest (32 levels), every level an object as the schema says
+    wrong: Any = 7
+    for _ in range(30):
+        leaf, wrong = {"a": leaf}, {"a": wrong}
+    with client(app) as http:
+        started = time.perf_counter()
+        assert http.post("/x", json=leaf).status_code == 201
+        assert http.post("/x", json=wrong).status_code == 400
+        assert time.perf_counter() - started < 2
 
 
 def test_the_cli_refuses_them_in_one_line_without_a_traceback() -> None:

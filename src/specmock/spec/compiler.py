@@ -32,8 +32,10 @@ from .readonly import compile_filler, generated_defaults, request_schema
 from .routing_trie import template_params
 from .schema_check import check_document
 from .schematools import (
+    ExpansionTooLarge,
     Stripper,
     compile_stripper,
+    document_budget,
     flagged_paths,
     inline_refs,
     resolve_pointer,
@@ -126,6 +128,13 @@ def compile_family(doc: Document, diagnostics: Diagnostics | None = None) -> Fam
         document=data,
         errors=style,
     )
+    with document_budget():  # what inlining may copy for this document (schematools.py)
+        return _compile(doc, data, ext, family, diagnostics)
+
+
+def _compile(
+    doc: Document, data: dict[str, Any], ext: dict[str, Any], family: Family, diagnostics: Diagnostics | None
+) -> Family:
     for name, raw in (ext.get("collections") or {}).items():
         family.collections[name] = _collection(doc, name, raw)
         family.collections[name].family = family.name
@@ -146,7 +155,10 @@ def compile_family(doc: Document, diagnostics: Diagnostics | None = None) -> Fam
                 continue
             at: JsonPath = ("paths", path_template, method)
             try:
-                op = _operation(doc, family, schemes, path_template, method, item, at)
+                try:
+                    op = _operation(doc, family, schemes, path_template, method, item, at)
+                except ExpansionTooLarge as too_large:
+                    raise Unservable(doc.path, doc.line_of(at), f"{too_large}; not served") from None
                 if op.operation_id in seen:
                     raise Unservable(doc.path, doc.line_of(at), f"operationId {op.operation_id!r} is used twice")
                 route = _route_key(path_template, method)
@@ -193,9 +205,13 @@ def _collection(doc: Document, name: str, raw: dict[str, Any]) -> Collection:
     schema: dict[str, Any] = {}
     if "schema" in raw:
         try:
-            schema = inline_refs(resolve_through_refs(doc.data, raw["schema"]), doc.data)
+            target = resolve_through_refs(doc.data, raw["schema"])
         except (KeyError, IndexError, ValueError):
             raise doc.error((*at, "schema"), f"schema {raw['schema']!r} does not exist") from None
+        try:
+            schema = inline_refs(target, doc.data)
+        except ExpansionTooLarge as too_large:
+            raise doc.error((*at, "schema"), f"collection {name!r}: {too_large}") from None
     timestamps = raw.get("timestamps", {})
     lifecycle = _lifecycle(doc, (*at, "lifecycle"), raw["lifecycle"], schema) if "lifecycle" in raw else None
     return Collection(

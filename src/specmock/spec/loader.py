@@ -27,7 +27,6 @@ from .infer import Inference, infer
 from .model import Family
 from .openapi_versions import detect, normalise
 from .overlay import apply_overlay, overlay_target
-from .refbudget import check_ref_budget
 from .refs import bundle
 from .repairs import repair
 from .yamlload import Document, load_yaml
@@ -48,8 +47,7 @@ def read_document(
 ) -> Document:
     """A spec file as one 3.1-style document: external refs bundled (read within `ref_root`, by
     default the document's folder tree), what a real document gets wrong repaired (each repair
-    a line in `diagnostics`), references checked against the expansion budget, 3.0 schemas
-    converted."""
+    a line in `diagnostics`), 3.0 schemas converted."""
     doc = load_document(path)
     version = detect(doc)
     if diagnostics is None:
@@ -58,7 +56,6 @@ def read_document(
         diagnostics.document = doc
     doc = bundle(doc, ref_root, diagnostics)
     repair(doc, diagnostics, version)
-    check_ref_budget(doc)
     return normalise(doc)
 
 
