@@ -97,7 +97,7 @@ def load_spec(
     diagnostics = Diagnostics(Document(path=Path(path), data=None, lines={}), strict=strict)
     try:
         return _load_spec(path, overlays, diagnostics, ref_root)
-    except RecursionError:  # a safety net: depth is bounded at parse and by the reference budget
+    except RecursionError:  # a safety net: depth is bounded at parse and while inlining
         raise LoadError(path, None, "nested too deeply to load") from None
 
 
