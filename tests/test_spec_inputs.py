@@ -324,6 +324,7 @@ def test_inference_matches_operations_to_collections_by_schema_not_path(tmp_path
         "action": "list",
         "collection": "connectors",
         "envelope": "connectors",
+        "counts": ["total"],  # the envelope's count follows its items
     }
     assert inferred.family["collections"]["connectors"]["scope"] == {"workspaceId": "workspaceId"}
     assert inferred.family["collections"]["bookings"]["id"] == {"style": "integer", "field": "bookingId"}

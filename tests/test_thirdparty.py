@@ -209,16 +209,16 @@ def test_infer_output_served_as_an_overlay_behaves_as_inference(
 
 
 def test_an_overlay_refines_what_inference_guessed(tmp_path: Path) -> None:
-    overlay = tmp_path / "uuid-pets.yaml"
+    overlay = tmp_path / "stray-pets.yaml"
     overlay.write_text(
-        "overlay: 1.0.0\ninfo: {title: uuid pets, version: '1'}\nactions:\n"
+        "overlay: 1.0.0\ninfo: {title: stray pets, version: '1'}\nactions:\n"
         "  - target: $['x-specmock'].collections.pets\n"
-        "    update: {id: {style: uuid}, defaults: {tag: stray}}\n"
+        "    update: {label: Animal, defaults: {tag: stray}}\n"
     )
-    with serve(PETSTORE, overlays=(overlay,)) as client:
-        client.event_hooks["response"] = []  # a uuid id breaks Petstore's own integer id: the overlay's choice
+    with serve(PETSTORE, overlays=(overlay,)) as client:  # (a uuid id would be refused: tests/test_inference.py)
         pet = client.post("/api/pets", json={"name": "Rex"}).json()
-    assert len(pet["id"]) == 36 and pet["tag"] == "stray"
+        missing = client.get("/api/pets/999").json()
+    assert isinstance(pet["id"], int) and pet["tag"] == "stray" and missing["message"] == "Animal not found."
 
 
 def test_infer_prints_an_overlay_naming_the_spec() -> None:

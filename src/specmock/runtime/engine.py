@@ -20,11 +20,12 @@ from ..encoding import encode, encode_list, encode_with_list
 from ..errors import FieldError, Problem
 from ..spec.lifecycle import META, Lifecycle
 from ..spec.model import Action, Collection, Family, Operation
+from ..spec.regex_sample import sample_pattern
 from ..spec.templates import render
 from ..spec.validation import field_error
 from .fakedata import FakeData
 from .ids import sequential, ulid, uuid4
-from .listing import apply_filters, apply_sort, cursor_page, numbered_page
+from .listing import apply_filters, apply_sort, cursor_page, numbered_page, offset_page
 from .secrets import keep_write_only
 from .store import Item, Scope, Store, UniqueIndex, get_field
 
@@ -77,6 +78,9 @@ class Engine:
         self.rng = random.Random(seed)
         self.fake = FakeData(self.rng, seed)
         self.seed = seed
+        #: Generates `example` answers: reseeded per request, so a path answers the same every time.
+        self._example_fake = FakeData(random.Random(seed), seed)
+        self._example_moment = clock.now()
         #: Items one collection may hold; a create beyond is 507 (no client can take all memory).
         self.max_items: int | None = DEFAULT_MAX_ITEMS
         #: Lifecycle overrides in force (a scenario's), by collection key; the compiled specs stay untouched.
@@ -136,7 +140,7 @@ class Engine:
         """Store `fixture` as an item of `coll`, filling what it leaves out."""
         fields = copy.deepcopy(fixture)
         if "_scope" in fields:  # a child's fixture names its parents' path values
-            scope = tuple(fields.pop("_scope"))
+            scope = _given_scope(coll, fields.pop("_scope"))
         if not scope and coll.scope:
             missing = [f for f in coll.scope if f not in fields]
             if missing:
@@ -154,7 +158,8 @@ class Engine:
 
     # -- actions --------------------------------------------------------------
 
-    def _create(self, call: Call, coll: Collection, family: Family) -> Result:
+    def _create(self, call: Call, coll: Collection, family: Family, named: Any = None) -> Result:
+        """A new item; `named` is the id an upsert's path gives it (answered with the created status)."""
         op = call.operation
         scope = self._scope(call)
         self._require_parent(family, coll, scope)
@@ -162,12 +167,17 @@ class Engine:
         fields = _writable(op, call.body)
         left_out = {name: value for name, value in op.fill_fields.items() if name not in fields}
         fields = {**self._resolve(left_out, now, call.caller), **fields, **self._resolve(op.set_fields, now)}
+        for name, value in op.branch_consts.items():
+            fields.setdefault(name, value)
+        if named is not None:
+            fields[coll.id_field] = named
         if self.max_items is not None and self.store.size(coll.key) >= self.max_items:
             message = family.errors.message("insufficient_storage", label=coll.label, limit=self.max_items)
             raise Problem(507, message, kind="insufficient_storage")
-        item = self._new_item(family, coll, scope, fields, now)
+        item = self._new_item(family, coll, scope, fields, now, keep_id=named is not None)
         self._insert(family, coll, scope, item)
-        return Result(op.success_status, self._present(family, coll, scope, item, op))
+        status = op.created_status if named is not None else op.success_status
+        return Result(status, self._wrapped(op, self._present(family, coll, scope, item, op)))
 
     def _list(self, call: Call, coll: Collection, family: Family) -> Result:
         op = call.operation
@@ -182,8 +192,15 @@ class Engine:
             body = cursor_page(items, coll.key_field, envelope, call.query)
         elif op.paging == "page":
             body = numbered_page(items, envelope, call.query, call.url, call.raw_query)
+        elif op.paging == "offset":
+            page_items = offset_page(items, call.query)
+            body = {envelope: page_items} if op.envelope else page_items
         else:
             body = {envelope: items} if op.envelope else items
+        if op.counts and isinstance(body, dict):
+            body = {**dict.fromkeys(op.counts, len(items)), **body}
+        if op.envelope_fill and isinstance(body, dict):
+            body = {**self._envelope_fields(op), **body}
         page: list[Item] = body[envelope] if isinstance(body, dict) else body
         if _cacheable(coll):
             parts = [self._encoded(coll, scope, item) for item in page]
@@ -197,12 +214,21 @@ class Engine:
 
     def _get(self, call: Call, coll: Collection, family: Family) -> Result:
         scope, item = self._existing(call, coll, family)
+        if call.operation.wrap:
+            shown = self._present(family, coll, scope, item, call.operation)
+            return Result(call.operation.success_status, self._wrapped(call.operation, shown))
         if _cacheable(coll):
             return Result(call.operation.success_status, encoded=self._encoded(coll, scope, item))
         return Result(call.operation.success_status, self._present(family, coll, scope, item, call.operation))
 
     def _replace(self, call: Call, coll: Collection, family: Family) -> Result:
         op = call.operation
+        if op.upsert:
+            scope = self._scope(call)
+            self._require_parent(family, coll, scope)
+            key = self._named_key(call, coll)
+            if self.store.get(coll.key, scope, key) is None:
+                return self._create(call, coll, family, named=key)
         scope, old = self._existing(call, coll, family)
         body = _writable(op, call.body)
         self._check_match(call, body)
@@ -238,14 +264,20 @@ class Engine:
         return Result(call.operation.success_status)
 
     def _example(self, call: Call, coll: Collection, family: Family) -> Result:
-        """An operation that fits no collection: the documented example, else generated data."""
+        """An operation that fits no collection: the documented example, else data generated
+        from the schema, the same for the same request (seeded by the seed, method and path)."""
         answer = call.operation.example
+        if call.operation.id_param is not None:  # under an item: only while it exists
+            self._existing(call, coll, family)
         if answer.raw is not None:  # a non-JSON media type: its documented text, sent as is
             return Result(answer.status, encoded=answer.raw)
         if not answer.has_body:
             return Result(answer.status)
-        body = answer.example if answer.fixed else self.fake.value(answer.schema, "", self.clock.now())
-        return Result(answer.status, body)
+        if answer.fixed:
+            return Result(answer.status, answer.example)
+        where = call.request.url.path if call.request is not None else call.operation.path
+        self._example_fake.reseed_for(f"{self.seed}:{call.operation.method}:{where}")
+        return Result(answer.status, self._example_fake.value(answer.schema, "", self._example_moment))
 
     # -- building and checking items ------------------------------------------
 
@@ -257,13 +289,16 @@ class Engine:
         fields: dict[str, Any],
         now: datetime,
         given_id_ok: bool = False,
+        keep_id: bool = False,
     ) -> Item:
-        """A complete, checked item; ids come from the client only where the style says so."""
+        """A complete, checked item; ids come from the client only where the style says so
+        (`given`, `clientChosen`), or from the path (`keep_id`: an upsert)."""
         item = _fresh(coll.defaults)
         item.update(fields)
         for index, item_field in enumerate(coll.scope):
             item[item_field] = scope[index]
-        if not (coll.id_field in item and (given_id_ok or coll.id_style == "given")):
+        kept = given_id_ok or keep_id or coll.id_style == "given" or coll.client_chosen_id
+        if not (coll.id_field in item and kept):
             item[coll.id_field] = self._new_id(coll, scope, now)
         stamp = isoformat(now)
         if coll.created_field:
@@ -309,7 +344,7 @@ class Engine:
             self.store.put(coll.key, scope, sibling_key, sibling)
         self._touch_parent(family, coll, scope, now)
         body = self._present(family, coll, scope, new, op)
-        return Result(op.success_status, {op.wrap: body} if op.wrap else body)
+        return Result(op.success_status, self._wrapped(op, body))
 
     def _exclusive_changes(
         self, op: Operation, coll: Collection, scope: Scope, key: Any, new: Item, now: datetime
@@ -383,10 +418,13 @@ class Engine:
                 raise Problem(409, rule.message, kind="conflict")
 
     def _fill_required(self, coll: Collection, item: Item, now: datetime) -> None:
-        props = coll.schema.get("properties", {})
-        for name in coll.schema.get("required", []):
+        shape = coll.shape_of(item)
+        props = shape.get("properties", {})
+        for name in shape.get("required", []):
             if name not in item and name not in coll.embed:
                 item[name] = self.fake.value(props.get(name, {}), name, now)
+        if coll.variants:  # the branch's discriminator (its consts), so the item says which branch it is
+            item.update((n, p["const"]) for n, p in props.items() if n not in item and "const" in p)
 
     def _new_id(self, coll: Collection, scope: Scope, now: datetime) -> Any:
         """A fresh id. A random id is drawn again if taken: a run restored from a state file
@@ -403,6 +441,8 @@ class Engine:
             return ulid(now, self.rng)
         if coll.id_style == "uuid":
             return uuid4(self.rng)
+        if coll.id_style == "pattern":
+            return sample_pattern(coll.id_pattern, self.rng)
         if coll.id_style == "integer":
             return self.store.peek_number(coll.key)
         if coll.id_style == "sequential":
@@ -469,8 +509,7 @@ class Engine:
     def _existing(self, call: Call, coll: Collection, family: Family) -> tuple[Scope, Item]:
         scope = self._scope(call)
         self._require_parent(family, coll, scope)
-        assert call.operation.id_param is not None
-        key = call.path[call.operation.id_param]
+        key = self._named_key(call, coll)
         item = self.store.get(coll.key, scope, key)
         if item is None and key in coll.aliases:
             wanted = coll.aliases[key]
@@ -481,6 +520,36 @@ class Engine:
         if item is None:
             raise Problem(404, family.errors.message("not_found", label=coll.label), kind="not_found")
         return scope, self._advanced(coll, scope, [item], read=True)[0]
+
+    def _wrapped(self, op: Operation, body: Any) -> Any:
+        """The answer holding the item under `op.wrap` (with the wrapper's other fields), else the item."""
+        if not op.wrap:
+            return body
+        return {**self._envelope_fields(op), op.wrap: body} if op.envelope_fill else {op.wrap: body}
+
+    def _envelope_fields(self, op: Operation) -> dict[str, Any]:
+        """A list envelope's other required fields: documented examples, else values drawn from
+        a source fixed by the operation (the same in every answer)."""
+        self._example_fake.reseed_for(f"{self.seed}:{op.qualified_id}:envelope")
+        fields = {}
+        for name, schema in op.envelope_fill.items():
+            status_like = name.lower().replace("_", "") in _STATUS_FIELDS and schema.get("type") == "integer"
+            fields[name] = op.success_status if status_like and "example" not in schema else None
+            if fields[name] is None:
+                fields[name] = _documented(schema, name, self._example_fake, self._example_moment)
+        return fields
+
+    def _named_key(self, call: Call, coll: Collection) -> Any:
+        """The key of the item a call names: a path value, or the body's id field (`PUT /pet`)."""
+        op = call.operation
+        if not op.id_in_body:
+            assert op.id_param is not None
+            return call.path[op.id_param]
+        key = call.body.get(coll.id_field) if isinstance(call.body, dict) else None
+        if key is None:
+            message = op.family.errors.message("validation")
+            raise Problem(400, message, kind="validation", fields=[FieldError(coll.id_field, "is required")])
+        return key
 
     def _present(self, family: Family, coll: Collection, scope: Scope, item: Item, op: Operation | None) -> Item:
         """The item as clients see it: bookkeeping and write-only secrets removed, children embedded.
@@ -560,6 +629,8 @@ def _dependency_order(family: Family) -> list[Collection]:
 
 
 _SCALARS = (str, int, float, bool)
+#: Integer envelope fields that hold the answer's HTTP status (`status_code: 200`).
+_STATUS_FIELDS = ("status", "statuscode", "httpstatus", "httpcode", "code")
 
 
 def _fresh(defaults: dict[str, Any]) -> Item:
@@ -571,14 +642,16 @@ def _shaped(coll: Collection, item: Item) -> Item:
     """The item with its fields in the order the schema lists them, as the documents show, and
     without top-level fields its schema does not declare (unless it allows them): the real APIs
     ignore unknown input (`fromVersion`, a stray `colour`) rather than storing and echoing it."""
-    props = coll.schema.get("properties")
+    shape = coll.shape_of(item)
+    props = shape.get("properties")
     if not props:
         return item
     ordered = {name: item[name] for name in props if name in item}
     if len(ordered) == len(item):
         return ordered
-    known_only = coll.schema.get("additionalProperties") in (None, False)
-    ordered.update((k, v) for k, v in item.items() if k not in ordered and (k == META or not known_only))
+    known_only = shape.get("additionalProperties") in (None, False)
+    kept = (META, coll.key_field, coll.id_field)  # a key the schema does not name is still the item's
+    ordered.update((k, v) for k, v in item.items() if k not in ordered and (k in kept or not known_only))
     return ordered
 
 
@@ -594,12 +667,39 @@ def _check_merged(op: Operation, item: Item) -> None:
         raise Problem(400, op.family.errors.message("validation"), kind="validation", fields=unique)
 
 
+def _documented(schema: dict[str, Any], name: str, fake: FakeData, now: datetime) -> Any:
+    """The value a schema documents (`example`, `examples`, `default`), else one drawn for it."""
+    if "example" in schema:
+        return copy.deepcopy(schema["example"])
+    if isinstance(schema.get("examples"), list) and schema["examples"]:
+        return copy.deepcopy(schema["examples"][0])
+    if "default" in schema:
+        return copy.deepcopy(schema["default"])
+    return fake.value(schema, name, now)
+
+
 def _writable(op: Operation, body: Any) -> dict[str, Any]:
-    """The request body without readOnly fields: OpenAPI says a server ignores them."""
+    """The request body without readOnly fields (OpenAPI says a server ignores them), nor values
+    of fields its schema leaves undeclared that would break the item's own schema."""
     fields = body if isinstance(body, dict) else {}
+    if op.undeclared and any(name in op.undeclared for name in fields):
+        fields = {k: v for k, v in fields.items() if k not in op.undeclared or op.undeclared[k].is_valid(v)}
     return op.strip_read_only(fields) if op.strip_read_only is not None else fields
 
 
 def _cacheable(coll: Collection) -> bool:
     """Whether an item's public form depends on the item alone (no children, no lifecycle)."""
     return not coll.embed and coll.lifecycle is None
+
+
+def _given_scope(coll: Collection, given: Any) -> Scope:
+    """A fixture's `_scope`: a list of one path value (a string or an integer) per level of the
+    collection's nesting, or ValueError (a string is not spread into its letters)."""
+    levels = len(coll.scope)
+    fits = isinstance(given, list) and len(given) == levels
+    if not fits or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in given):
+        names = ", ".join(coll.scope) or "none: it is not nested"
+        raise ValueError(
+            f"_scope must be a list of {levels} path value(s) of a {coll.label}'s parents ({names}), not {given!r:.80}"
+        )
+    return tuple(given)

@@ -14,22 +14,53 @@ with the last seed given leaves it in the very state the eager one is in.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import random
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from ..clock import isoformat
+from ..spec.regex_sample import sample_pattern
+from .ids import ulid
 
 if TYPE_CHECKING:
     from faker import Faker
 
+#: Faker providers for string fields by name (lowercase, without `_`/`-`): plausible values.
 _STRING_BY_NAME = {
     "name": "catch_phrase",
     "description": "sentence",
+    "summary": "sentence",
+    "title": "sentence",
     "email": "email",
     "url": "url",
-    "title": "sentence",
+    "firstname": "first_name",
+    "givenname": "first_name",
+    "lastname": "last_name",
+    "surname": "last_name",
+    "familyname": "last_name",
+    "fullname": "name",
+    "displayname": "name",
+    "username": "user_name",
+    "login": "user_name",
+    "phone": "phone_number",
+    "phonenumber": "phone_number",
+    "city": "city",
+    "country": "country",
+    "street": "street_address",
+    "address": "street_address",
+    "zip": "postcode",
+    "zipcode": "postcode",
+    "postcode": "postcode",
+    "postalcode": "postcode",
+    "company": "company",
+    "slug": "slug",
+    "color": "color_name",
+    "colour": "color_name",
 }
+#: By the end of the name, when the whole name says nothing (`baseUrl`, `contactEmail`).
+_STRING_BY_SUFFIX = (("url", "url"), ("uri", "url"), ("href", "url"), ("email", "email"), ("phone", "phone_number"))
 
 
 class LazyFaker:
@@ -75,6 +106,12 @@ class FakeData:
     def reseed(self, seed: int) -> None:
         self.faker.seed_instance(seed)
 
+    def reseed_for(self, key: str) -> None:
+        """Draw from a source fixed by `key` (the same key, the same values)."""
+        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
+        self.rng.seed(number)
+        self.faker.seed_instance(number)
+
     def value(self, schema: dict[str, Any], name: str, now: datetime, depth: int = 0) -> Any:
         """A value valid for `schema`; `name` is the property it is for."""
         if "const" in schema:
@@ -104,7 +141,9 @@ class FakeData:
             number = self.rng.randint(low, high)
             return number if kind == "integer" else float(number)
         if kind == "array":
-            return []
+            wanted = int(schema.get("minItems", 0))
+            items: dict[str, Any] = schema["items"] if isinstance(schema.get("items"), dict) else {}
+            return [self.value(items, name, now, depth + 1) for _ in range(min(wanted, 8))] if depth <= 8 else []
         if kind == "object":
             if depth > 8:
                 return {}
@@ -114,17 +153,42 @@ class FakeData:
 
     def _string(self, schema: dict[str, Any], name: str, now: datetime) -> str:
         fmt = schema.get("format")
+        by_format = self._formatted(fmt, now) if isinstance(fmt, str) else None
+        if by_format is not None:
+            return by_format
+        pattern = schema.get("pattern")
+        if isinstance(pattern, str):
+            with contextlib.suppress(ValueError):
+                return sample_pattern(pattern, self.rng)
+        squashed = name.lower().replace("_", "").replace("-", "")
+        provider = _STRING_BY_NAME.get(squashed) or next(
+            (p for s, p in _STRING_BY_SUFFIX if squashed.endswith(s)), None
+        )
+        text = str(getattr(self.faker, provider)()) if provider else str(self.faker.word())
+        text = text[: int(schema.get("maxLength", len(text)))]
+        return text + "x" * max(0, int(schema.get("minLength", 0)) - len(text))
+
+    def _formatted(self, fmt: str, now: datetime) -> str | None:
+        """A value of a string `format`, or None for a format that says nothing about it."""
         if fmt == "date-time":
             return isoformat(now)
-        if fmt in ("uri", "url"):
+        if fmt == "date":
+            return isoformat(now)[:10]
+        if fmt in ("uri", "url", "uri-reference", "iri"):
             return str(self.faker.url())
-        if fmt == "email":
+        if fmt in ("email", "idn-email"):
             return str(self.faker.email())
         if fmt == "uuid":
             return str(self.faker.uuid4())
-        provider = _STRING_BY_NAME.get(name)
-        text = str(getattr(self.faker, provider)()) if provider else str(self.faker.word())
-        return text[: int(schema.get("maxLength", len(text)))]
+        if fmt == "ulid":
+            return ulid(now, self.rng)
+        if fmt in ("hostname", "idn-hostname"):
+            return str(self.faker.domain_name())
+        if fmt == "ipv4":
+            return ".".join(str(self.rng.randint(1, 254)) for _ in range(4))
+        if fmt == "ipv6":
+            return ":".join(f"{self.rng.getrandbits(16):x}" for _ in range(8))
+        return None
 
 
 def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:

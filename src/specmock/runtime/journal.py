@@ -46,6 +46,7 @@ class Outcome(StrEnum):
     DROPPED = "dropped"  # chaos cut the connection (reset or truncate)
     DISCONNECTED = "disconnected"  # the client went away before its body arrived
     ERROR = "error"  # a bug: answered 500 in the family's format and logged
+    UPSTREAM = "upstream"  # `specmock proxy`: the provider gave no usable answer (502/504 in the family's format)
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,10 @@ class Entry:
     response_bytes: int = -1
     #: The request body's size, as far as it is known (its Content-Length).
     request_bytes: int = 0
+    #: Why the mock refused the request (`Refusal.as_dict`), None when it did not.
+    reason: dict[str, Any] | None = None
+    #: `specmock proxy`: how the exchange differs from the spec (contract.check.Finding.as_dict()).
+    findings: tuple[dict[str, Any], ...] = ()
 
     @property
     def cost(self) -> int:
@@ -110,7 +115,39 @@ class Entry:
             "durationMs": round(self.duration_ms, 3),
             "rule": self.rule,
             "outcome": self.outcome,
+            "reason": self.reason,
+            **({"findings": list(self.findings)} if self.findings else {}),
         }
+
+
+#: The check that raises each kind of problem, as the journal names it.
+CHECKS: dict[str, str] = {
+    "missing_credentials": "authentication",
+    "invalid_credentials": "authentication",
+    "forbidden": "authorization",
+    "route_not_found": "routing",
+    "method_not_allowed": "routing",
+    "validation": "request validation",
+    "malformed_json": "JSON parsing",
+    "unsupported_media_type": "media type",
+    "payload_too_large": "body size",
+    "not_found": "state: unknown item",
+    "conflict": "state: conflict",
+    "insufficient_storage": "state: item limit",
+    "unavailable": "state: unavailable",
+    "internal": "internal error",
+    "throttled": "rate limit",
+}
+
+
+def refusal(kind: str, message: str, fields: list[tuple[str, str]]) -> dict[str, Any]:
+    """A refusal's reason as the journal keeps it: which check refused, why, and the failing fields."""
+    return {
+        "check": CHECKS.get(kind, kind or "refused"),
+        "kind": kind,
+        "message": message,
+        "fields": [{"field": name, "message": why} for name, why in fields],
+    }
 
 
 class Journal:

@@ -1,9 +1,9 @@
 """Filtering, sorting and paging of list operations, as each family does it.
 
-Three paging styles cover our APIs: ``none`` (a bare array or an envelope),
+Four paging styles cover our APIs: ``none`` (a bare array or an envelope),
 ``cursor`` (Versori: `first`, `after`, `before`, with `totalCount`, `next`,
-`prev`) and ``page`` (Django REST Framework: opt-in `page_size`, with `count`
-and `next`/`previous` URLs).
+`prev`), ``page`` (Django REST Framework: opt-in `page_size`, with `count`
+and `next`/`previous` URLs) and ``offset`` (`limit` items from `offset`).
 """
 
 from __future__ import annotations
@@ -149,3 +149,18 @@ def numbered_page(
         "previous": link(number - 1) if number > 1 else None,
         envelope: items[(number - 1) * size : number * size],
     }
+
+
+def offset_page(items: list[Item], query: dict[str, Any]) -> list[Item]:
+    """`limit` items from `offset` (each optional; a negative value counts as none)."""
+    offset = _whole(query.get("offset"), 0)
+    limit = _whole(query.get("limit"), len(items))
+    return items[offset : offset + limit]
+
+
+def _whole(value: Any, default: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return number if number >= 0 else default

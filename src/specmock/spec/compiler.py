@@ -11,6 +11,8 @@ mistake in `x-specmock` (the author's own declarations) still refuses the load.
 
 from __future__ import annotations
 
+import contextlib
+import random
 import re
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from jsonschema.exceptions import SchemaError
 from ..errors import LoadError
 from .auth import Authenticator, SecurityScheme
 from .diagnostics import Diagnostics
+from .error_bodies import ErrorBodyCompiler
 from .error_styles import ErrorStyle
 from .examples import compile_example, example_collection, json_body_schema, response_media_type
 from .extension_schema import COLLECTION_SCHEMA, FAMILY_SCHEMA, OPERATION_SCHEMA
@@ -29,6 +32,7 @@ from .fastvalidation import BodyValidator
 from .lifecycle import Lifecycle, compile_lifecycle
 from .model import Action, Collection, Family, Filter, Operation, Reference, UniqueRule
 from .readonly import compile_filler, generated_defaults, request_schema
+from .regex_sample import sample_pattern
 from .routing_trie import template_params
 from .schema_check import check_document
 from .schematools import (
@@ -42,7 +46,9 @@ from .schematools import (
     resolve_through_refs,
 )
 from .templates import template_errors
+from .undeclared import compile_projector, then
 from .validation import ParameterSet, compile_validator, locate, make_parameter
+from .variants import all_properties, consts_of, item_variants
 from .yamlload import Document, JsonPath, load_yaml
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
@@ -119,6 +125,7 @@ def compile_family(doc: Document, diagnostics: Diagnostics | None = None) -> Fam
     if "body" in raw_errors:
         style.body = raw_errors["body"]
     style.fields_body = raw_errors.get("fieldsBody")
+    error_bodies = ErrorBodyCompiler(doc, style)
 
     family = Family(
         name=ext["family"],
@@ -127,13 +134,19 @@ def compile_family(doc: Document, diagnostics: Diagnostics | None = None) -> Fam
         prefix=_prefix(doc),
         document=data,
         errors=style,
+        error_bodies=error_bodies.family_bodies,
     )
     with document_budget():  # what inlining may copy for this document (schematools.py)
-        return _compile(doc, data, ext, family, diagnostics)
+        return _compile(doc, data, ext, family, diagnostics, error_bodies)
 
 
 def _compile(
-    doc: Document, data: dict[str, Any], ext: dict[str, Any], family: Family, diagnostics: Diagnostics | None
+    doc: Document,
+    data: dict[str, Any],
+    ext: dict[str, Any],
+    family: Family,
+    diagnostics: Diagnostics | None,
+    error_bodies: ErrorBodyCompiler,
 ) -> Family:
     for name, raw in (ext.get("collections") or {}).items():
         family.collections[name] = _collection(doc, name, raw)
@@ -156,7 +169,7 @@ def _compile(
             at: JsonPath = ("paths", path_template, method)
             try:
                 try:
-                    op = _operation(doc, family, schemes, path_template, method, item, at)
+                    op = _operation(doc, family, schemes, path_template, method, item, at, error_bodies)
                 except ExpansionTooLarge as too_large:
                     raise Unservable(doc.path, doc.line_of(at), f"{too_large}; not served") from None
                 if op.operation_id in seen:
@@ -186,6 +199,7 @@ def _compile(
     if diagnostics is not None:
         family.left_out = list(diagnostics.left_out)
         family.warnings = list(diagnostics.lines)
+    error_bodies.finish()
     return family
 
 
@@ -222,7 +236,10 @@ def _collection(doc: Document, name: str, raw: dict[str, Any]) -> Collection:
         id_width=id_spec.get("width", 0),
         id_field=id_spec.get("field", "id"),
         key_field=raw.get("key", id_spec.get("field", "id")),
+        id_pattern=_id_pattern(doc, (*at, "id"), id_spec),
+        client_chosen_id=id_spec.get("clientChosen", False),
         schema=schema,
+        variants=item_variants(schema) if any(k in schema for k in ("allOf", "oneOf", "anyOf")) else (),
         scope=raw.get("scope", {}),
         parent=raw.get("parent"),
         created_field=timestamps.get("created"),
@@ -256,6 +273,20 @@ def _collection(doc: Document, name: str, raw: dict[str, Any]) -> Collection:
         fill_generated=compile_filler(generated_defaults(schema)),
         lifecycle=lifecycle,
     )
+
+
+def _id_pattern(doc: Document, at: JsonPath, id_spec: dict[str, Any]) -> str:
+    """The regular expression of a `pattern` id, checked to be one ids can be drawn from."""
+    if id_spec["style"] != "pattern":
+        return ""
+    pattern = id_spec.get("pattern")
+    if not isinstance(pattern, str):
+        raise doc.error(at, "id style 'pattern' needs a 'pattern'")
+    try:
+        sample_pattern(pattern, random.Random(0))
+    except ValueError as exc:
+        raise doc.error((*at, "pattern"), f"cannot draw ids from pattern {pattern!r}: {exc}") from None
+    return pattern
 
 
 def _lifecycle(doc: Document, at: JsonPath, raw: Any, schema: dict[str, Any]) -> Lifecycle:
@@ -319,6 +350,7 @@ def _operation(
     method: str,
     item: dict[str, Any],
     at: JsonPath,
+    error_bodies: ErrorBodyCompiler,
 ) -> Operation:
     raw = item[method]
     op_id = raw.get("operationId")
@@ -345,7 +377,17 @@ def _operation(
 
     id_param: str | None = None
     scope_params = tuple(in_template)
-    if action.needs_id:
+    id_in_body = bool(ext.get("idInBody"))
+    if id_in_body and not action.needs_id:
+        raise doc.error((*at, "x-specmock", "idInBody"), f"{op_id}: action {action.value!r} names no item")
+    if action is Action.EXAMPLE and "idParam" in ext and ext.get("collection") in family.collections:
+        id_param = ext["idParam"]  # an example under an item: answered while the item exists
+        if id_param not in in_template:
+            raise doc.error((*at, "x-specmock", "idParam"), f"{op_id}: idParam {id_param!r} is not in the path")
+        scope_params = tuple(in_template[: in_template.index(id_param)])
+        if len(scope_params) != scope_depth(family, collection):
+            raise doc.error((*at, "x-specmock"), f"{op_id}: the path does not lead to a {collection.name!r} item")
+    if action.needs_id and not id_in_body:
         id_param = ext.get("idParam") or (in_template[-1] if in_template else None)
         if id_param not in in_template:
             raise doc.error((*at, "x-specmock"), f"{op_id}: action {action.value!r} needs a path parameter for the id")
@@ -385,7 +427,12 @@ def _operation(
             ) from None
         body_required = bool(body.get("required"))
         read_only = compile_stripper(frozenset(flagged_paths(schema, "readOnly")))
+        undeclared = ext.get("undeclaredFields", doc.data["x-specmock"].get("undeclaredFields", "keep"))
+        if undeclared == "ignore" and schema is not None:
+            read_only = then(compile_projector(schema), read_only)
 
+    undeclared = _undeclared(doc, collection, schema if body is not None else None, action, at)
+    branch_consts = _branch_consts(doc, collection, responses, success[0]) if action is Action.CREATE else {}
     merged_validator = _merged_validator(doc, ext, op_id, action, (*at, "x-specmock", "mergedSchema"))
 
     security = raw.get("security", doc.data.get("security", []))
@@ -430,9 +477,17 @@ def _operation(
         header_params=_param_set(doc, "header", params, at),
         body_validator=body_validator,
         body_required=body_required,
+        error_bodies=error_bodies.operation(op_id, responses, at),
         strip_read_only=read_only,
         merged_validator=merged_validator,
         id_param=id_param,
+        id_in_body=id_in_body,
+        upsert=bool(ext.get("upsert")),
+        created_status=201 if "201" in responses else success[0],
+        counts=tuple(ext.get("counts", ())),
+        branch_consts=branch_consts,
+        envelope_fill=_envelope_fill(doc, ext, responses, success[0]),
+        undeclared=undeclared,
         scope_params=scope_params,
         set_fields=ext.get("set", {}),
         fill_fields=ext.get("fill", {}),
@@ -448,6 +503,52 @@ def _operation(
         example=compile_example(doc.data, responses, success[0]) if action is Action.EXAMPLE else None,
         media_type=response_media_type(doc.data, responses, success[0]),
     )
+
+
+def _undeclared(
+    doc: Document, collection: Collection, body_schema: Any, action: Action, at: JsonPath
+) -> dict[str, Draft202012Validator]:
+    """Checks for the item fields a writing body may carry without its schema saying what they are."""
+    if action not in (Action.CREATE, Action.REPLACE, Action.UPDATE) or not isinstance(body_schema, dict):
+        return {}
+    sent = item_variants(body_schema)
+    if all(shape.get("additionalProperties") is False for shape in sent):
+        return {}
+    declared = all_properties(sent)
+    item = all_properties(collection.variants or (collection.schema,))
+    checks = {}
+    for name, prop in item.items():
+        if name not in declared and isinstance(prop, dict) and prop:
+            with contextlib.suppress(SchemaError):  # a broken field schema: the field goes unchecked
+                checks[name] = compile_validator(prop, doc.data)
+    return checks
+
+
+#: Envelope fields the paging styles write themselves.
+_PAGING_FIELDS = {"totalCount", "next", "prev", "count", "previous"}
+
+
+def _envelope_fill(doc: Document, ext: dict[str, Any], responses: dict[str, Any], status: int) -> dict[str, Any]:
+    """A list envelope's (or an item wrapper's) required fields beyond its items, counts and
+    paging: each with its schema."""
+    envelope = ext.get("envelope") or ext.get("wrap")
+    if not envelope:
+        return {}
+    schema = json_body_schema(inline_refs(responses.get(str(status)) or {}, doc.data))
+    if not isinstance(schema, dict):
+        return {}
+    shape = item_variants(schema)[0]
+    props = shape.get("properties") or {}
+    taken = {envelope, *ext.get("counts", ()), *(_PAGING_FIELDS if ext.get("paging", "none") != "none" else ())}
+    return {name: props.get(name) or {} for name in shape.get("required", []) if name not in taken}
+
+
+def _branch_consts(doc: Document, collection: Collection, responses: dict[str, Any], status: int) -> dict[str, Any]:
+    """A create's answered oneOf branch, as the consts it fixes (`protocol: bigquery`)."""
+    if len(collection.variants) < 2:
+        return {}
+    schema = json_body_schema(inline_refs(responses.get(str(status)) or {}, doc.data))
+    return consts_of(schema) if isinstance(schema, dict) else {}
 
 
 def _merged_validator(

@@ -24,8 +24,12 @@ COLLECTION_SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "required": ["style"],
             "properties": {
-                "style": {"enum": ["sequential", "ulid", "integer", "uuid", "given"]},
+                "style": {"enum": ["sequential", "ulid", "integer", "uuid", "given", "pattern"]},
                 "prefix": {"type": "string"},
+                # style pattern: ids drawn to match this regular expression.
+                "pattern": {"type": "string", "minLength": 1},
+                # A create may name the id in its body (the client chooses it); otherwise one is drawn.
+                "clientChosen": {"type": "boolean"},
                 "width": {"type": "integer", "minimum": 1, "maximum": 20},
                 "field": _FIELD,
             },
@@ -112,6 +116,9 @@ FAMILY_SCHEMA: dict[str, Any] = {
             },
         },
         "collections": {"type": "object", "additionalProperties": COLLECTION_SCHEMA},
+        # Request properties the body's schema does not declare: stored as sent, or ignored
+        # as a server decoding into its own types ignores them (spec/undeclared.py).
+        "undeclaredFields": {"enum": ["keep", "ignore"]},
     },
 }
 
@@ -126,10 +133,17 @@ OPERATION_SCHEMA: dict[str, Any] = {
         "status": {"type": "integer", "minimum": 200, "maximum": 299},
         "collection": _NAME,
         "idParam": {"type": "string"},
+        # The item is named by the body's id field, not by the path (`PUT /pet` with {"id": 7}).
+        "idInBody": {"type": "boolean"},
+        # replace: an absent item is created (with the path's id) rather than a 404.
+        "upsert": {"type": "boolean"},
+        # list: envelope fields that hold the number of items the list matched.
+        "counts": {"type": "array", "items": _FIELD},
         "set": {"type": "object"},
         # create: values (templates, e.g. {$caller: fallback}) for fields the request leaves out.
         "fill": {"type": "object"},
         "keep": {"type": "array", "items": _FIELD},
+        "undeclaredFields": {"enum": ["keep", "ignore"]},
         "match": {"type": "object", "additionalProperties": {"type": "string"}},
         "reorder": {
             "type": "object",
@@ -143,7 +157,7 @@ OPERATION_SCHEMA: dict[str, Any] = {
         # applied must satisfy this schema (e.g. the create schema's conditional requireds).
         "mergedSchema": {"type": "string", "pattern": "^#/"},
         "envelope": _FIELD,
-        "paging": {"enum": ["none", "cursor", "page"]},
+        "paging": {"enum": ["none", "cursor", "page", "offset"]},
         "filters": {
             "type": "object",
             "additionalProperties": {

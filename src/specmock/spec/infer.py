@@ -1,13 +1,27 @@
 """Derive `x-specmock` from REST conventions and a document's schemas.
 
-A document without the extension is read the way a person reads it: a
-`/things/{id}` whose GET returns an object is an item of the collection
-`things`; the item schema is that response; the id's style comes from the
-path parameter and the schema (integer -> integer, `format: uuid` -> uuid,
-otherwise a string); GET/POST on the list path, GET/PUT/PATCH/DELETE on the
-item path map to list/create/get/replace/update/delete. A POST elsewhere whose
-success body is a collection's item schema (even inside a oneOf) creates in that
-collection. Everything else answers its documented example (`action: example`).
+A document without the extension is read the way a person reads it. The
+collections and their item rules come from `infer_collections`; here each
+operation is mapped onto a generic action:
+
+- on the item path, GET/PUT/PATCH/DELETE are get/replace/update/delete; a PUT
+  of a collection that nothing else creates (or that documents a 201) is an
+  upsert: it creates the item the path names when it is absent;
+- on the list path, GET is a list (bare array or envelope; the envelope's count
+  fields and its cursor, page or offset paging follow the items), POST a create;
+- a POST elsewhere whose success body is one of a collection's item schemas
+  (a oneOf branch included), or whose path ends in the collection's segment at
+  the same depth, creates in that collection (`POST /o/{org}/protocols/http/
+  connectors` creates a connector of `/o/{org}/connectors/{connector_id}`);
+- a PUT/PATCH on the list path whose body holds the id field changes the item
+  that field names (`PUT /pet` with `{"id": 7, ...}`);
+- a replace keeps what the client cannot send: readOnly fields and fields its
+  body schema does not have (`id`, `createdAt`, `organisationId` ...);
+- a create body that holds a field named as the item's path parameter (`username`
+  for `/user/{username}`) chooses the item's id.
+
+Everything else answers its documented example (`action: example`); one under an item's
+path names that item (`collection`, `idParam`) and answers 404 once the item is gone.
 
 Invariant: the result is plain data (what `specmock infer` prints and an
 overlay carries); it never changes the document it reads. Its output always
@@ -17,23 +31,21 @@ hand-written one.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from .infer_collections import Candidate, find_collections
+from .infer_errors import error_style
+from .infer_reader import HTTP_METHODS, Reader, base_type
 from .model import Action
 from .routing_trie import template_params
-from .schematools import resolve_pointer
 
-HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-JSON_MEDIA = re.compile(r"^application/([a-z0-9.+-]*\+)?json($|;)", re.IGNORECASE)
-
-
-_PURE_PARAM = re.compile(r"^\{[^{}/]+\}$")
 _ITEM_ACTIONS = {"get": Action.GET, "put": Action.REPLACE, "patch": Action.UPDATE, "delete": Action.DELETE}
+_BODY_ACTIONS = {"put": Action.REPLACE, "patch": Action.UPDATE}
 _DEFAULT_STATUS = {Action.CREATE: 201, Action.DELETE: 204}
+_COUNTS = ("totalcount", "total", "count", "totalitems", "totalelements", "totalresults", "totalsize", "itemcount")
 
 
 @dataclass
@@ -42,18 +54,6 @@ class Inference:
 
     family: dict[str, Any]
     operations: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (path, method) -> ext
-
-
-@dataclass
-class _Candidate:
-    name: str
-    base: str  # the list path
-    item_path: str
-    id_param: str
-    scope_params: tuple[str, ...]
-    schema_ref: str
-    fingerprints: frozenset[str]
-    extension: dict[str, Any] = field(default_factory=dict)
 
 
 def family_name(data: dict[str, Any], fallback: str) -> str:
@@ -68,365 +68,194 @@ def family_name(data: dict[str, Any], fallback: str) -> str:
 
 def infer(data: dict[str, Any], fallback_name: str = "api") -> Inference:
     """The `x-specmock` a document without one would carry."""
-    reader = _Reader(data)
-    candidates = reader.collections()
+    reader = Reader(data)
+    candidates = find_collections(reader)
     family: dict[str, Any] = {"family": family_name(data, fallback_name)}
-    errors = reader.error_style()
+    errors = error_style(reader)
     if errors:
         family["errors"] = errors
     family["collections"] = {c.name: c.extension for c in candidates}
     result = Inference(family)
-    by_item = {c.item_path: c for c in candidates}
-    by_base = {c.base: c for c in candidates}
+    mapper = _Mapper(reader, candidates)
     for path, item in reader.paths():
         for method in HTTP_METHODS:
             if isinstance(item.get(method), dict):
-                result.operations[(path, method)] = reader.operation(path, method, item, by_item, by_base, candidates)
+                result.operations[(path, method)] = mapper.operation(path, method, item)
+    mapper.finish(result.operations)
     return result
 
 
-def _params(template: str) -> list[str]:
-    return template_params(template)
+class _Mapper:
+    """Maps each operation onto a collection's action."""
 
+    def __init__(self, reader: Reader, candidates: list[Candidate]) -> None:
+        self.reader = reader
+        self.candidates = candidates
+        self.by_item = {c.item_path: c for c in candidates}
+        self.by_base = {c.base: c for c in candidates}
+        self.by_name = {c.name: c for c in candidates}
+        self.create_bodies: dict[str, list[Any]] = {}  # collection -> its creates' body schemas
 
-def _singular(word: str) -> str:
-    if word.endswith("ies") and len(word) > 3:
-        return word[:-3] + "y"
-    if word.endswith(("ses", "xes", "ches", "shes")):
-        return word[:-2]
-    if word.endswith("s") and not word.endswith("ss") and len(word) > 1:
-        return word[:-1]
-    return word
-
-
-def _label(name: str) -> str:
-    words = re.split(r"[_\-\s]+", _singular(name))
-    return " ".join(w for w in words if w).capitalize() or "Resource"
-
-
-class _Reader:
-    """Read-only questions about one document's paths and schemas."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.data = data
-
-    def paths(self) -> list[tuple[str, dict[str, Any]]]:
-        return [(p, i) for p, i in (self.data.get("paths") or {}).items() if isinstance(i, dict)]
-
-    def deref(self, node: Any, depth: int = 0) -> Any:
-        while isinstance(node, dict) and isinstance(node.get("$ref"), str) and depth < 32:
-            try:
-                node = resolve_pointer(self.data, node["$ref"])
-            except (KeyError, IndexError, ValueError, TypeError):
-                return {}
-            depth += 1
-        return node
-
-    def flat(self, schema: Any, depth: int = 0) -> dict[str, Any]:
-        """The schema with allOf branches merged (properties, required, type), for reading only."""
-        schema = self.deref(schema)
-        if not isinstance(schema, dict) or depth > 16:
-            return {}
-        out = {k: v for k, v in schema.items() if k != "allOf"}
-        props = dict(out.get("properties") or {})
-        required = list(out.get("required") or [])
-        for branch in schema.get("allOf") or []:
-            sub = self.flat(branch, depth + 1)
-            props.update(sub.get("properties") or {})
-            required += [r for r in sub.get("required") or [] if r not in required]
-            if "type" in sub:
-                out.setdefault("type", sub["type"])
-        if props:
-            out["properties"] = props
-            out.setdefault("type", "object")
-        if required:
-            out["required"] = required
-        return out
-
-    def json_content(self, holder: Any) -> tuple[str, Any] | None:
-        """The (media type, media object) of the first JSON content of a body or response."""
-        content = (self.deref(holder) or {}).get("content") if isinstance(self.deref(holder), dict) else None
-        for media, obj in (content or {}).items():
-            if JSON_MEDIA.match(media) and isinstance(obj, dict):
-                return media, obj
-        return None
-
-    def success(self, op: dict[str, Any]) -> tuple[int | None, str, Any]:
-        """(2xx status or None, pointer suffix, raw JSON schema or None) of the documented success."""
-        responses = op.get("responses") or {}
-        codes = sorted(c for c in responses if str(c).isdigit() and 200 <= int(c) < 300)
-        for code in codes or ["default"]:
-            found = self.json_content(responses.get(code))
-            if found is not None and "schema" in found[1]:
-                status = int(code) if code != "default" else None
-                return status, f"responses/{code}/content/{_escape(found[0])}/schema", found[1]["schema"]
-        return (int(codes[0]) if codes else None), "", None
-
-    def fingerprints(self, schema: Any) -> frozenset[str]:
-        """Names a schema is known by: its $ref, its branches' $refs, or its inlined text."""
-        if not isinstance(schema, dict):
-            return frozenset()
-        if isinstance(schema.get("$ref"), str):
-            target = self.deref(schema)
-            return frozenset({schema["$ref"], *self.fingerprints(target)} - {""})
-        found: set[str] = set()
-        for key in ("oneOf", "anyOf"):
-            for branch in schema.get(key) or []:
-                found |= self.fingerprints(branch)
-        if not found:
-            found.add(json.dumps(schema, sort_keys=True, default=str))
-        return frozenset(found)
-
-    # -- collections -----------------------------------------------------------------
-
-    def collections(self) -> list[_Candidate]:
-        found: list[_Candidate] = []
-        names: set[str] = set()
-        for path, item in self.paths():
-            segments = path.rstrip("/").split("/")
-            last = segments[-1]
-            get = item.get("get")
-            if not _PURE_PARAM.match(last) or not isinstance(get, dict) or len(segments) < 3:
-                continue
-            collection_segment = segments[-2]
-            if collection_segment.startswith("{"):
-                continue
-            _status, suffix, schema = self.success(get)
-            flat = self.flat(schema)
-            if flat.get("type") not in ("object", None) or not flat.get("properties"):
-                continue
-            id_param = last[1:-1]
-            base = "/".join(segments[:-1])
-            pointer = (
-                schema["$ref"] if isinstance(schema.get("$ref"), str) else (f"#/paths/{_escape(path)}/get/{suffix}")
-            )
-            name = self._unique_name(segments[:-1], names)
-            names.add(name)
-            found.append(
-                _Candidate(
-                    name=name,
-                    base=base,
-                    item_path=path,
-                    id_param=id_param,
-                    scope_params=tuple(_params(base)),
-                    schema_ref=pointer,
-                    fingerprints=self.fingerprints(schema),
-                )
-            )
-        by_item = {c.item_path.rstrip("/"): c for c in found}
-        for cand in found:
-            cand.extension = self._collection_extension(cand, by_item)
-        return found
-
-    def _unique_name(self, segments: list[str], taken: set[str]) -> str:
-        literal = [re.sub(r"[^A-Za-z0-9_]", "_", s) for s in segments if s and not s.startswith("{")]
-        literal = [s if re.match(r"^[A-Za-z_]", s) else f"_{s}" for s in literal] or ["items"]
-        name = literal[-1]
-        for depth in range(2, len(literal) + 1):
-            if name not in taken:
-                break
-            name = "_".join(literal[-depth:])
-        while name in taken:
-            name += "_"
-        return name
-
-    def _collection_extension(self, cand: _Candidate, by_item: dict[str, _Candidate]) -> dict[str, Any]:
-        item = self.data["paths"][cand.item_path]
-        get = item["get"]
-        _status, _suffix, schema = self.success(get)
-        flat = self.flat(schema)
-        props = flat.get("properties") or {}
-        id_field = self._id_field(cand.id_param, props, cand.name)
-        param_schema = self._param_schema(item, get, cand.id_param)
-        field_schema = self.flat(props.get(id_field, {}))
-        style = _id_style(field_schema or param_schema, param_schema)
-        ext: dict[str, Any] = {"label": _label(cand.name), "schema": cand.schema_ref, "id": {"style": style}}
-        if id_field != "id":
-            ext["id"]["field"] = id_field
-        parent = by_item.get(cand.base.rsplit("/", 1)[0])
-        if parent is not None and parent is not cand:
-            ext["parent"] = parent.name
-        elif cand.scope_params:
-            ext["scope"] = {self._scope_field(p, props): p for p in cand.scope_params}
-        return ext
-
-    def _id_field(self, param: str, props: dict[str, Any], name: str) -> str:
-        stem = _singular(name).lower()
-        candidates = [param]
-        lowered = param.lower()
-        for prefix in (stem + "_", stem, _singular(stem)):
-            if lowered.startswith(prefix) and len(param) > len(prefix):
-                rest = param[len(prefix) :]
-                candidates.append(rest[0].lower() + rest[1:])
-        candidates += ["id", "name", "slug", "key"]
-        for candidate in candidates:
-            if candidate in props:
-                return candidate
-        return "id"
-
-    def _scope_field(self, param: str, props: dict[str, Any]) -> str:
-        # A path value is stored on the item under the parameter's name unless the schema
-        # uses that name for something else (then it is kept out of the item's fields).
-        return param if param not in props else f"_{param}"
-
-    def _param_schema(self, item: dict[str, Any], op: dict[str, Any], name: str) -> dict[str, Any]:
-        for raw in [*(item.get("parameters") or []), *(op.get("parameters") or [])]:
-            param = self.deref(raw)
-            if isinstance(param, dict) and param.get("name") == name and param.get("in") == "path":
-                return self.flat(param.get("schema") or {})
-        return {}
-
-    # -- operations ------------------------------------------------------------------
-
-    def operation(
-        self,
-        path: str,
-        method: str,
-        item: dict[str, Any],
-        by_item: dict[str, _Candidate],
-        by_base: dict[str, _Candidate],
-        candidates: list[_Candidate],
-    ) -> dict[str, Any]:
+    def operation(self, path: str, method: str, item: dict[str, Any]) -> dict[str, Any]:
         op = item[method]
-        status, _suffix, schema = self.success(op)
-        body = self.json_content(op.get("requestBody")) if "requestBody" in op else None
+        reader = self.reader
+        status, _suffix, schema = reader.success(op)
+        body = reader.body_schema(op)
         body_ok = "requestBody" not in op or body is not None
-        action: Action = Action.EXAMPLE
-        coll: _Candidate | None = None
-        envelope: str | None = None
-        if path in by_item and method in _ITEM_ACTIONS and body_ok:
-            coll, action = by_item[path], _ITEM_ACTIONS[method]
-            if action in (Action.REPLACE, Action.UPDATE) and body is None:
+        coll: Candidate | None = None
+        action = Action.EXAMPLE
+        ext: dict[str, Any] = {}
+        if path in self.by_item and method in _ITEM_ACTIONS and body_ok:
+            coll, action = self.by_item[path], _ITEM_ACTIONS[method]
+            if action in _BODY_ACTIONS.values() and body is None:
                 coll, action = None, Action.EXAMPLE
-        elif path in by_base and method == "get" and body is None:
-            envelope = self._envelope(schema, by_base[path])
-            if envelope is not None:
-                coll, action = by_base[path], Action.LIST
-        elif method == "post" and body is not None:
-            coll = by_base.get(path) or self._created_by(schema, path, candidates)
+        elif path in self.by_base and method == "get" and body is None:
+            coll = self.by_base[path]
+            list_ext = self._list(schema, coll, reader.query_names(item, op))
+            if list_ext is None:
+                coll = None
+            else:
+                action, ext = Action.LIST, list_ext
+        elif path in self.by_base and method in _BODY_ACTIONS and self._holds_id(body, self.by_base[path]):
+            coll, action = self.by_base[path], _BODY_ACTIONS[method]
+            ext["idInBody"] = True
+        elif method == "post" and body is not None and base_type(reader.flat(body)) in ("object", None):
+            coll = self.by_base.get(path)
+            coll = (coll if self._answers_item(schema, coll) else None) if coll else self._created_by(schema, path)
             if coll is not None:
                 action = Action.CREATE
+                self.create_bodies.setdefault(coll.name, []).append(body)
         if coll is None:
-            example: dict[str, Any] = {"action": Action.EXAMPLE.value}
+            example: dict[str, Any] = {"action": Action.EXAMPLE.value, **self._within(path)}
             return example if status is not None else {**example, "status": 200}
-        ext: dict[str, Any] = {"action": action.value, "collection": coll.name}
-        if action is Action.LIST and envelope:
-            ext["envelope"] = envelope
-        if action in _ITEM_ACTIONS.values() and coll.id_param != _params(path)[-1]:
-            ext["idParam"] = coll.id_param
+        out: dict[str, Any] = {"action": action.value, "collection": coll.name, **ext}
+        if coll.wrap and action is not Action.LIST and coll.wrap in reader.props(schema):
+            out["wrap"] = coll.wrap
+        if action.needs_id and "idInBody" not in out and coll.id_param != template_params(path)[-1]:
+            out["idParam"] = coll.id_param
+        if action is Action.REPLACE:
+            keep = self._server_fields(coll, body)
+            if keep:
+                out["keep"] = keep
+            if "201" in (op.get("responses") or {}) and "idInBody" not in out:
+                out["upsert"] = True
         if status is None:
-            ext["status"] = _DEFAULT_STATUS.get(action, 200)
+            out["status"] = _DEFAULT_STATUS.get(action, 200)
+        return out
+
+    def finish(self, operations: dict[tuple[str, str], dict[str, Any]]) -> None:
+        """What needs every operation seen: upserts where nothing else creates, client-chosen ids."""
+        for (path, _method), ext in operations.items():
+            replace = ext.get("action") == Action.REPLACE.value and "idInBody" not in ext
+            if replace and ext.get("collection") not in self.create_bodies and path in self.by_item:
+                ext["upsert"] = True
+        for name, bodies in self.create_bodies.items():
+            coll = self.by_name[name]
+            id_field = coll.id_field
+            if id_field != coll.id_param:
+                continue
+            for body in bodies:
+                sub = self.reader.props(body).get(id_field)
+                if sub is not None and not sub.get("readOnly"):
+                    coll.extension["id"]["clientChosen"] = True
+                    break
+
+    # -- reading one operation -------------------------------------------------------
+
+    def _list(self, schema: Any, coll: Candidate, query: set[str]) -> dict[str, Any] | None:
+        """A list's extension: its envelope, the fields that count its items, its paging; None if not a list."""
+        envelope = self._envelope(schema, coll)
+        if envelope is None:
+            return None
+        if not envelope:
+            return {}
+        ext: dict[str, Any] = {"envelope": envelope}
+        props = self.reader.props(schema)
+        counts = [n for n, s in props.items() if _squash(n) in _COUNTS and base_type(s) in ("integer", "number")]
+        if {"first", "after"} <= query and "totalCount" in props:
+            ext["paging"] = "cursor"
+            counts = [c for c in counts if c != "totalCount"]
+        elif {"page", "page_size"} <= query and {"count", "next", "previous"} <= set(props):
+            ext["paging"] = "page"
+        elif {"limit", "offset"} <= query:
+            ext["paging"] = "offset"
+        if counts:
+            ext["counts"] = counts
         return ext
 
-    def _envelope(self, schema: Any, coll: _Candidate) -> str | None:
+    def _envelope(self, schema: Any, coll: Candidate) -> str | None:
         """'' for a bare array of items, the array property's name for an envelope, None if not a list."""
-        flat = self.flat(schema)
+        reader = self.reader
+        flat = reader.flat(schema)
         if flat.get("type") == "array" or "items" in flat:
             return ""
+        props = flat.get("properties") or {}
         arrays = [
-            name
-            for name, sub in (flat.get("properties") or {}).items()
-            if self.flat(sub).get("type") == "array" or "items" in self.flat(sub)
+            n for n, sub in props.items() if reader.flat(sub).get("type") == "array" or "items" in reader.flat(sub)
         ]
-        matching = [
-            n for n in arrays if self.fingerprints(self.flat(flat["properties"][n]).get("items")) & coll.fingerprints
-        ]
+        matching = [n for n in arrays if reader.fingerprints(reader.flat(props[n]).get("items")) & coll.fingerprints]
         if len(matching) == 1:
             return str(matching[0])
         return str(arrays[0]) if len(arrays) == 1 else None
 
-    def _created_by(self, schema: Any, path: str, candidates: list[_Candidate]) -> _Candidate | None:
+    def _created_by(self, schema: Any, path: str) -> Candidate | None:
+        """The collection a POST at `path` creates in: one whose item schema it answers (a
+        branch of a oneOf included), the one named by the path's last segment first."""
+        depth = len(template_params(path))
+        segment = path.rstrip("/").rsplit("/", 1)[-1]
+        fitting = [c for c in self.candidates if len(c.scope_params) == depth]
+        prints = self.reader.fingerprints(schema) if schema is not None else frozenset()
+        matching = [c for c in fitting if prints & c.fingerprints]
+        named = [c for c in matching or fitting if c.segment == segment]
+        if named and (matching or (schema is not None and named[0].id_field in self.reader.props(schema))):
+            return named[0]
+        return matching[0] if matching else None
+
+    def _within(self, path: str) -> dict[str, Any]:
+        """For an example under an item's path (`/connectors/{id}/tags`): that item's collection
+        and id parameter (as this path names it), so it answers 404 once the item is gone."""
+        shape = _shape(path)
+        owners = [c for c in self.candidates if shape[: len(_shape(c.item_path))] == _shape(c.item_path)]
+        if not owners:
+            return {}
+        owner = max(owners, key=lambda c: len(_shape(c.item_path)))
+        at = len(_shape(owner.item_path)) - 1
+        return {"collection": owner.name, "idParam": path.rstrip("/").split("/")[at][1:-1]}
+
+    def _answers_item(self, schema: Any, coll: Candidate) -> bool:
+        """Whether a POST answering `schema` answers an item of `coll` (no body says nothing
+        against it): its schema, or an object whose fields are all the item's. An array, or an
+        object with fields of its own (an upload's `url`), is something else the POST makes."""
         if schema is None:
-            return None
-        prints = self.fingerprints(schema)
-        depth = len(_params(path))
-        for cand in candidates:
-            if prints & cand.fingerprints and len(cand.scope_params) == depth:
-                return cand
-        return None
+            return True
+        if self.reader.fingerprints(schema) & coll.fingerprints:
+            return True
+        props = self.reader.props(schema)
+        if coll.wrap and coll.wrap in props:
+            return True
+        return base_type(self.reader.flat(schema)) in ("object", None) and bool(props) and set(props) <= set(coll.props)
 
-    # -- errors ----------------------------------------------------------------------
+    def _holds_id(self, body: Any, coll: Candidate) -> bool:
+        return body is not None and coll.id_field in self.reader.props(body)
 
-    def error_style(self) -> dict[str, Any]:
-        """The family's error body, built from the schema its 400 (else 422, 404, 4XX, default) documents."""
-        for wanted in ("400", "422", "404", "4XX", "4xx", "default"):
-            for _path, item in self.paths():
-                for method in HTTP_METHODS:
-                    op = item.get(method)
-                    if not isinstance(op, dict) or wanted not in (op.get("responses") or {}):
-                        continue
-                    found = self.json_content((op.get("responses") or {})[wanted])
-                    if found is None:
-                        continue
-                    body = self._error_template(found[1].get("schema"))
-                    if body:
-                        return {"body": body}
-        return {}
-
-    def _error_template(self, schema: Any) -> dict[str, Any] | None:
-        flat = self.flat(schema)
-        props = flat.get("properties") or {}
-        if not props:
-            return None
-        required = set(flat.get("required") or [])
-        template: dict[str, Any] = {}
-        has_message = False
-        for name, raw in props.items():
-            sub = self.flat(raw)
-            kind = sub.get("type")
-            kind = next((k for k in kind if k != "null"), None) if isinstance(kind, list) else kind
-            lowered = name.lower()
-            if lowered in ("message", "detail", "error_description", "errormessage", "description") and kind in (
-                "string",
-                None,
-            ):
-                template[name] = "$message"
-                has_message = True
-            elif lowered in ("code", "status", "statuscode", "status_code") and kind == "integer":
-                template[name] = "$status"
-            elif lowered in ("code", "error", "title", "errorcode", "error_code") and kind in ("string", None):
-                template[name] = "$code"
-            elif lowered in ("errors", "details", "fields", "violations") and kind == "array":
-                template[name] = "$fields"
-            elif lowered == "type" and kind == "string" and sub.get("format") in ("uri", "uri-reference", None):
-                template[name] = "about:blank"
-            elif name in required:
-                template[name] = _placeholder(sub)
-        if not has_message:
-            for name, raw in props.items():
-                if self.flat(raw).get("type") == "string" and template.get(name) in (None, "$code"):
-                    template[name] = "$message"
-                    has_message = True
-                    break
-        return template if has_message else None
+    def _server_fields(self, coll: Candidate, body: Any) -> list[str]:
+        """The item's fields a replace keeps: readOnly ones and those its body cannot carry."""
+        sendable = self.reader.props(body) if body is not None else {}
+        skip = {coll.id_field, *(coll.extension.get("timestamps") or {}).values(), *(coll.extension.get("scope") or {})}
+        return [
+            name
+            for name, sub in coll.props.items()
+            if name not in skip and (name not in sendable or sendable[name].get("readOnly") or sub.get("readOnly"))
+        ]
 
 
-def _placeholder(schema: dict[str, Any]) -> Any:
-    for key in ("const", "default"):
-        if key in schema:
-            return schema[key]
-    if schema.get("enum"):
-        return schema["enum"][0]
-    if isinstance(schema.get("examples"), list) and schema["examples"]:
-        return schema["examples"][0]
-    kind = schema.get("type")
-    kind = next((k for k in kind if k != "null"), "string") if isinstance(kind, list) else kind
-    return {"integer": 0, "number": 0, "boolean": False, "array": [], "object": {}}.get(str(kind), "")
+def _shape(path: str) -> list[str]:
+    """A path's segments with parameter names erased (`/a/{id}` and `/a/{aId}` are one shape)."""
+    return [re.sub(r"^\{[^{}]*\}$", "{}", part) for part in path.rstrip("/").split("/")]
 
 
-def _id_style(field_schema: dict[str, Any], param_schema: dict[str, Any]) -> str:
-    kind = field_schema.get("type") or param_schema.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "string")
-    if kind in ("integer", "number"):
-        return "integer"
-    if field_schema.get("format") == "uuid" or param_schema.get("format") == "uuid":
-        return "uuid"
-    return "sequential"
-
-
-def _escape(part: str) -> str:
-    return part.replace("~", "~0").replace("/", "~1")
+def _squash(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 def source_stem(path: str) -> str:

@@ -27,6 +27,7 @@ from .infer import Inference, infer
 from .model import Family
 from .openapi_versions import detect, normalise
 from .overlay import apply_overlay, overlay_target
+from .overlay_check import check_overlaid
 from .refs import bundle
 from .repairs import repair
 from .yamlload import Document, load_yaml
@@ -110,6 +111,7 @@ def _load_spec(
         doc = with_inference(doc, inference)
     for overlay in overlays:
         doc = Document(path=doc.path, data=apply_overlay(doc.data, overlay), lines=doc.lines)
+        check_overlaid(doc.data, overlay)
     diagnostics.document = doc
     family = compile_family(doc, diagnostics)
     diagnostics.raise_if_strict()

@@ -12,12 +12,14 @@ from jsonschema import Draft202012Validator
 
 from .auth import Authenticator
 from .diagnostics import LeftOut
+from .error_bodies import ErrorBodies
 from .error_styles import ErrorStyle
 from .fastvalidation import BodyValidator
 from .lifecycle import Lifecycle, override_lifecycle
 from .readonly import Filler
 from .schematools import FlagPath, Stripper
 from .validation import ParameterSet
+from .variants import pick_variant
 
 
 class Action(StrEnum):
@@ -75,7 +77,13 @@ class Collection:
     id_width: int = 0
     id_field: str = "id"
     key_field: str = "id"
+    #: For id style `pattern`: the regular expression new ids are drawn to match.
+    id_pattern: str = ""
+    #: Whether a create may name the id in its body (`username` for `/user/{username}`).
+    client_chosen_id: bool = False
     schema: dict[str, Any] = field(default_factory=dict)
+    #: The shapes an item may take (spec/variants.py): one, or one per oneOf branch of `schema`.
+    variants: tuple[dict[str, Any], ...] = ()
     scope: dict[str, str] = field(default_factory=dict)  # item field -> path parameter
     parent: str | None = None
     created_field: str | None = None
@@ -97,6 +105,10 @@ class Collection:
     child_names: list[str] = field(default_factory=list)
     #: The lifecycle as the spec declares it. A scenario's override lives beside it, per app (Engine.lifecycles).
     lifecycle: Lifecycle | None = None
+
+    def shape_of(self, item: dict[str, Any]) -> dict[str, Any]:
+        """The object schema `item` follows: the collection's, or the oneOf branch it is."""
+        return pick_variant(self.variants, item) if self.variants else self.schema
 
     def overridden_lifecycle(self, override: dict[str, Any]) -> Lifecycle:
         """This collection's lifecycle with `override` laid over it.
@@ -140,10 +152,26 @@ class Operation:
     header_params: ParameterSet
     body_validator: BodyValidator | None = None
     body_required: bool = False
+    #: Removes what the server ignores from a request body: readOnly fields and, with
+    #: `undeclaredFields: ignore`, properties the body's schema does not declare.
     strip_read_only: Stripper | None = None
     #: Checks the item an update would store (`x-specmock.mergedSchema`); None when undeclared.
     merged_validator: Draft202012Validator | None = None
     id_param: str | None = None
+    #: The item is named by the body's id field rather than by a path parameter (`PUT /pet`).
+    id_in_body: bool = False
+    #: replace: an absent item is created, answered with `created_status`.
+    upsert: bool = False
+    created_status: int = 201
+    #: list: envelope fields that hold the number of items matched.
+    counts: tuple[str, ...] = ()
+    #: list (or an answer with `wrap`): the envelope's other required fields, with their schemas.
+    envelope_fill: dict[str, Any] = field(default_factory=dict)
+    #: create of a oneOf item: the consts of the branch it answers (its discriminator), set on the item.
+    branch_consts: dict[str, Any] = field(default_factory=dict)
+    #: Item fields the body schema leaves undeclared, with a check of the item's own schema for them:
+    #: a body value that fails it is ignored rather than stored (the item would break its document).
+    undeclared: dict[str, Draft202012Validator] = field(default_factory=dict)
     scope_params: tuple[str, ...] = ()
     set_fields: dict[str, Any] = field(default_factory=dict)
     #: Templates for the fields a create leaves out (`x-specmock.fill`).
@@ -161,6 +189,8 @@ class Operation:
     example: Any = None
     #: The Content-Type of a success answer: a media type the success response declares.
     media_type: str = "application/json"
+    #: Its refusals' bodies, by status, in the shapes the document declares (spec/error_bodies.py).
+    error_bodies: ErrorBodies | None = None
 
     @property
     def qualified_id(self) -> str:
@@ -183,6 +213,8 @@ class Family:
     left_out: list[LeftOut] = field(default_factory=list)
     #: The load's warning lines, `file:line: #/pointer: reason` (a lenient load).
     warnings: list[str] = field(default_factory=list)
+    #: Bodies of refusals no operation shapes (unrouted requests, undocumented statuses).
+    error_bodies: ErrorBodies | None = None
 
 
 @dataclass(frozen=True)

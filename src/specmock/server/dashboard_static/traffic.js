@@ -1,5 +1,5 @@
 // Live traffic: the journal pushed over Server-Sent Events, filtered, one row per request.
-import {api, h, pretty, url} from "./api.js";
+import {api, eventsUrl, h, pretty} from "./api.js";
 
 const MAX_ROWS = 500;
 // Outside the contract, or the mock's own failure: these rows stand out. (Refused requests
@@ -55,6 +55,15 @@ function addOption(select, value) {
   select.append(h("option", {value}, value));
 }
 
+// Why the mock refused a request: the check that said no, its message, the failing fields.
+function reasonOf(reason) {
+  if (!reason) return [];
+  const fields = reason.fields.map((f) => h("li", {}, h("code", {}, f.field), `: ${f.message}`));
+  const shown = [h("h3", {}, "Refused by"),
+    h("p", {id: "detail-reason"}, h("strong", {}, reason.check), ` (${reason.kind}): ${reason.message}`)];
+  return fields.length ? [...shown, h("ul", {id: "detail-fields"}, ...fields)] : shown;
+}
+
 async function showDetail(seq) {
   const aside = document.getElementById("detail");
   const {ok, data} = await api(`journal/${seq}`);
@@ -65,6 +74,7 @@ async function showDetail(seq) {
     h("h2", {}, `${data.method} ${data.path}`),
     h("p", {}, `${data.operationId ?? "unmatched"} → ${data.status} (${data.outcome}) in ${data.durationMs} ms`,
       data.rule ? ` · rule ${data.rule}` : ""),
+    ...reasonOf(data.reason),
     h("h3", {}, "Request body"), h("pre", {class: "body", id: "detail-request"}, pretty(data.requestBody)),
     h("h3", {}, "Response body"), h("pre", {class: "body", id: "detail-response"}, pretty(data.responseBody)),
     close);
@@ -77,7 +87,7 @@ export function startTraffic() {
   }
   document.getElementById("traffic-clear").addEventListener("click", () => { entries.length = 0; render(); });
   const badge = document.getElementById("connection");
-  const source = new EventSource(url("events"), {withCredentials: true});
+  const source = new EventSource(eventsUrl());
   let pending = false;
   source.addEventListener("open", () => { badge.textContent = "live"; badge.className = "badge live"; });
   source.addEventListener("error", () => { badge.textContent = "reconnecting…"; badge.className = "badge"; });
