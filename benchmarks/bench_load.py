@@ -4,8 +4,7 @@ Each document has N/4 collections, each with list, create, read and delete
 operations (`/c{i}` and `/c{i}/{id}`), a schema with a few typed properties, a
 pattern and a shared `$ref`, and no `x-specmock`: loading includes inference. It
 measures the time to build `MockApp` (read, repair, infer, compile, route, reset)
-in a fresh process each run, with the parse cache off (so YAML is parsed every
-time), and prints the seconds per size and per 1,000 operations: a linear load
+in a fresh process each run, and prints the seconds per size and per 1,000 operations: a linear load
 shows a flat last column. This is a measurement, not a test: it exits 0.
 
 Run:  python benchmarks/bench_load.py [--sizes 2500 5000 10000] [--runs 1]

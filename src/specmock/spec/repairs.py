@@ -11,7 +11,10 @@ annotation; each is one warning line (diagnostics.py):
 - a `pattern` (or `patternProperties` key) RE2 cannot run in linear time: ignored;
 - `$schema` naming another dialect, `$id`: names, never fetched; dropped;
 - a local `$ref` that does not resolve: `#/$defs/X` written inside a schema with
-  that `$defs` is read against it; any other matches any value.
+  that `$defs` is read against it; any other matches any value;
+- a path template carrying a query string (`/export?filename={filename}`): served
+  at its path, the parameters named after `?` read from the query;
+- an operationId used twice: the later one served under a numbered id.
 Literal values (`example`, `default`, `const`, `enum`, an Example's `value`)
 are data, never walked: a `$ref` in them is not a reference.
 Invariant: after `repair`, every local `$ref` in the document resolves and every
@@ -20,6 +23,7 @@ schema pattern compiles in RE2.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .diagnostics import Diagnostics, pointer
@@ -188,8 +192,75 @@ def _resolves(root: Any, ref: str) -> bool:
     return True
 
 
+_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+
+
+def _query_templates(doc: Document, diagnostics: Diagnostics) -> None:
+    """`/a?x={x}` served as `/a`, its `{x}` read from the query (renamed in place, lines kept)."""
+    paths = doc.data.get("paths") if isinstance(doc.data, dict) else None
+    if not isinstance(paths, dict) or not any(isinstance(t, str) and "?" in t for t in paths):
+        return
+    renamed: dict[Any, Any] = {}
+    for template, item in paths.items():
+        clean = template.split("?", 1)[0] or "/" if isinstance(template, str) else template
+        if clean == template or clean in paths or clean in renamed or not isinstance(item, dict):
+            renamed[template] = item
+            continue
+        names = set(re.findall(r"\{([^{}/]+)\}", template.split("?", 1)[1]))
+        for params in [item.get("parameters"), *(op.get("parameters") for op in _operations(item))]:
+            _to_query(doc.data, params, names)
+        renamed[clean] = item
+        for key in [k for k in doc.lines if k[:2] == ("paths", template)]:
+            doc.lines[("paths", clean, *key[2:])] = doc.lines[key]
+        diagnostics.warn(
+            ("paths", template),
+            f"a path template carries a query string; served as {clean}, {sorted(names)} read from the query",
+        )
+    paths.clear()
+    paths.update(renamed)
+
+
+def _operations(item: dict[str, Any]) -> list[dict[str, Any]]:
+    return [op for method, op in item.items() if method in _METHODS and isinstance(op, dict)]
+
+
+def _to_query(root: Any, params: Any, names: set[str]) -> None:
+    if not isinstance(params, list):
+        return
+    for index, param in enumerate(params):
+        if isinstance(param, dict) and isinstance(param.get("$ref"), str) and _resolves(root, param["$ref"]):
+            param = params[index] = dict(resolve_pointer(root, param["$ref"]))  # a copy: the component is shared
+        if isinstance(param, dict) and param.get("in") == "path" and param.get("name") in names:
+            params[index] = {**param, "in": "query"}
+
+
+def _unique_operation_ids(doc: Document, diagnostics: Diagnostics) -> None:
+    """An operationId used twice: the later operation is served as `ID_2` (`ID_3`, ...)."""
+    paths = doc.data.get("paths") if isinstance(doc.data, dict) else None
+    if not isinstance(paths, dict):
+        return
+    seen: set[Any] = set()
+    for template, item in paths.items():
+        for method, op in item.items() if isinstance(item, dict) else ():
+            if method not in _METHODS or not isinstance(op, dict) or not op.get("operationId"):
+                continue
+            op_id = op["operationId"]
+            if op_id in seen:
+                number = 2
+                while f"{op_id}_{number}" in seen:
+                    number += 1
+                op["operationId"] = f"{op_id}_{number}"
+                diagnostics.warn(
+                    ("paths", template, method, "operationId"),
+                    f"operationId {op_id!r} is used twice; this one is served as {op['operationId']!r}",
+                )
+            seen.add(op["operationId"])
+
+
 def repair(doc: Document, diagnostics: Diagnostics, version: OpenApiVersion) -> Document:
     """`doc` with every repairable problem repaired in place, one warning each in `diagnostics`."""
+    _query_templates(doc, diagnostics)
+    _unique_operation_ids(doc, diagnostics)
     repairer = _Repairer(doc, diagnostics, version)
     repairer.node(doc.data, ())
     repairer.report_formats()

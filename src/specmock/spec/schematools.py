@@ -9,8 +9,11 @@ them without walking schemas.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
+from urllib.parse import unquote
 
 FlagPath = tuple[str, ...]  # property names, "*" for every item of an array
 
@@ -18,33 +21,104 @@ _COMBINATORS = ("allOf", "oneOf", "anyOf")
 
 
 def resolve_pointer(root: Any, ref: str) -> Any:
-    """Follow a local JSON pointer such as ``#/components/schemas/Scan``."""
+    """Follow a local JSON pointer such as ``#/components/schemas/Scan``. A pointer in a URI
+    fragment is percent-encoded (RFC 6901, section 6): ``#/paths/~1a~1%7Bid%7D`` names `/a/{id}`."""
     if not ref.startswith("#"):
         raise KeyError(f"only local references are supported: {ref}")
     node = root
     for raw in ref[1:].split("/")[1:]:
-        part = raw.replace("~1", "/").replace("~0", "~")
+        part = (unquote(raw) if "%" in raw else raw).replace("~1", "/").replace("~0", "~")
         node = node[int(part)] if isinstance(node, list) else node[part]
     return node
 
 
-def inline_refs(schema: Any, root: Any, _stack: tuple[str, ...] = ()) -> Any:
-    """A copy of `schema` with every non-recursive local `$ref` replaced by its target."""
+def resolve_through_refs(root: Any, ref: str) -> Any:
+    """`resolve_pointer`, stepping through a `$ref` met on the way (`#/paths/~1a/get/responses/200/
+    content/...` where the response is `$ref: '#/components/responses/A'`), as a reader would."""
+    if not ref.startswith("#"):
+        raise KeyError(f"only local references are supported: {ref}")
+    node = root
+    for raw in ref[1:].split("/")[1:]:
+        part = (unquote(raw) if "%" in raw else raw).replace("~1", "/").replace("~0", "~")
+        for _ in range(32):
+            if not (isinstance(node, dict) and part not in node and isinstance(node.get("$ref"), str)):
+                break
+            node = resolve_pointer(root, node["$ref"])
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    return node
+
+
+#: Nodes one inlined schema may copy (GitHub's largest: about 19,000).
+MAX_INLINED_NODES = 25_000
+#: References inlined one inside another (GitHub's schemas nest 21 levels in all).
+MAX_INLINED_REFS = 32
+#: Nodes all schemas inlined while compiling one document may copy (`document_budget`).
+MAX_DOCUMENT_INLINED = 2_000_000
+
+_document_budget: ContextVar[list[int] | None] = ContextVar("specmock_inlining_budget", default=None)
+
+
+class ExpansionTooLarge(Exception):
+    """Inlining would copy too much, and the `$ref` where it stopped cannot be left for the
+    validator to resolve (it points outside `#/components/`)."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"$ref {ref!r} expands beyond {MAX_INLINED_NODES:,} nodes or {MAX_INLINED_REFS} levels")
+        self.ref = ref
+
+
+@contextmanager
+def document_budget(nodes: int = MAX_DOCUMENT_INLINED) -> Iterator[None]:
+    """Within the block, all `inline_refs` calls share `nodes` (compiling one document)."""
+    token = _document_budget.set([nodes])
+    try:
+        yield
+    finally:
+        _document_budget.reset(token)
+
+
+def inline_refs(schema: Any, root: Any) -> Any:
+    """A copy of `schema` with every non-recursive local `$ref` replaced by its target.
+
+    Inlining is an optimisation (no lookups per request), so it is bounded: a few KB of
+    references that each name the next one twice would copy 2^n nodes (40 s and 1.2 GB
+    for 2.5 KB). Past MAX_INLINED_NODES (or the document's budget), or MAX_INLINED_REFS
+    references deep, a `#/components/...` reference is kept as it is, as a recursive one
+    is: the validator resolves it when it meets it (validator_root carries the
+    components), so validation means the same, in time bounded by the instance. Any other
+    reference there raises ExpansionTooLarge."""
+    shared = _document_budget.get()
+    allowed = MAX_INLINED_NODES if shared is None else max(0, min(MAX_INLINED_NODES, shared[0]))
+    budget = [allowed]
+    try:
+        return _inline(schema, root, (), budget)
+    finally:
+        if shared is not None:
+            shared[0] -= allowed - budget[0]
+
+
+def _inline(schema: Any, root: Any, stack: tuple[str, ...], budget: list[int]) -> Any:
     if isinstance(schema, list):
-        return [inline_refs(item, root, _stack) for item in schema]
+        budget[0] -= 1
+        return [_inline(item, root, stack, budget) for item in schema]
     if not isinstance(schema, dict):
         return schema
+    budget[0] -= 1
     ref = schema.get("$ref")
     if isinstance(ref, str) and ref.startswith("#"):
-        if ref in _stack:
+        if ref in stack:
             return dict(schema)
-        target = inline_refs(resolve_pointer(root, ref), root, (*_stack, ref))
+        if budget[0] <= 0 or len(stack) >= MAX_INLINED_REFS:
+            if ref.startswith("#/components/"):
+                return dict(schema)
+            raise ExpansionTooLarge(ref)
+        target = _inline(resolve_pointer(root, ref), root, (*stack, ref), budget)
         siblings = {k: v for k, v in schema.items() if k != "$ref"}
         if not siblings:
             return target
-        merged = {k: inline_refs(v, root, _stack) for k, v in siblings.items()}
+        merged = {k: _inline(v, root, stack, budget) for k, v in siblings.items()}
         return {"allOf": [target], **merged}
-    return {key: inline_refs(value, root, _stack) for key, value in schema.items()}
+    return {key: _inline(value, root, stack, budget) for key, value in schema.items()}
 
 
 def validator_root(schema: Any, document: dict[str, Any]) -> dict[str, Any]:
