@@ -5,6 +5,7 @@ vendored in tests/thirdparty/). Every response is checked against its document."
 from __future__ import annotations
 
 import json
+import random
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from specmock.errors import LoadError
 from specmock.spec.extension_schema import FAMILY_SCHEMA, OPERATION_SCHEMA
 from specmock.spec.infer import infer
 from specmock.spec.loader import read_document
+from specmock.spec.regex_sample import sample_pattern
 from specmock.testing.transport import SyncASGITransport
 
 TESTS = Path(__file__).parent
@@ -668,3 +670,28 @@ def test_an_overlay_that_fits_the_document_is_served(tmp_path: Path, text: str) 
 def serve_with(spec: Path, overlay: Path) -> httpx.Client:
     app = MockApp([spec], seed=1, overlays=[overlay])
     return httpx.Client(transport=SyncASGITransport(app), base_url="http://testserver")
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"^[a-z]{3}-[0-9]{6}$",
+        r"^[0-9A-HJKMNP-TV-Z]{26}$",
+        r"^(foo|bar)_\d+$",
+        r"^[^/]+$",
+        r"^\w{1,5}(\.\w+)?$",
+        r"^(a+)+$",  # nested repeats: drawn and checked in linear time
+        r"[A-Z]{2}",  # unanchored
+    ],
+)
+def test_drawn_strings_match_their_pattern(pattern: str) -> None:
+    rng = random.Random(7)
+    drawn = {sample_pattern(pattern, rng) for _ in range(20)}
+    assert all(re.search(pattern, text) and len(text) <= 256 for text in drawn)
+    assert len(drawn) > 1 or pattern.startswith("^(a+)")
+
+
+@pytest.mark.parametrize("pattern", [r"^(?=a)a$", r"^(a)\1$", r"["])
+def test_a_pattern_ids_cannot_be_drawn_from_is_a_value_error(pattern: str) -> None:
+    with pytest.raises(ValueError, match=r"not supported|invalid regular expression"):
+        sample_pattern(pattern, random.Random(0))
