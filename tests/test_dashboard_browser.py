@@ -131,7 +131,15 @@ def test_a_request_appears_live_filters_and_opens_with_its_bodies(
     dashboard.select_option("#filter-operation", "RegisterConnector")
     expect(rows.filter(has_text="/no/such/path")).to_have_count(0)
 
+    # The refused request opens with its body as sent and why it was refused.
+    invalid.first.locator("button.link").click()
+    expect(dashboard.locator("#detail-reason")).to_contain_text("request validation")
+    expect(dashboard.locator("#detail-fields")).to_contain_text("name")
+    assert json.loads(dashboard.locator("#detail-request").inner_text()) == {"type": "github", "name": 42}
+    dashboard.click("#detail button:has-text('Close')")
+
     created.first.locator("button.link").click()
+    expect(dashboard.locator("#detail-reason")).to_have_count(0)
     response = dashboard.locator("#detail-response")
     expect(response).to_contain_text('"name": "Seen live"')
     assert "\n  " in response.inner_text()  # pretty-printed

@@ -41,17 +41,18 @@ def _runnable(lang: str) -> list[Block]:
 
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
-    """A user's folder: the documents the pages name, nothing else."""
+    """A user's folder: the documents the pages name, and the project's folders (read-only by intent)."""
     shutil.copy(THIRDPARTY / "petstore-expanded.yaml", tmp_path / "petstore-expanded.yaml")
     (tmp_path / "openapi").mkdir()
     shutil.copy(THIRDPARTY / "petstore-expanded.yaml", tmp_path / "openapi" / "petstore.yaml")
+    for folder in ("specs", "scenarios", "tests", "examples"):  # a checkout's folders, for pages that name them
+        (tmp_path / folder).symlink_to(ROOT / folder)
     return tmp_path
 
 
 def _env(tmp: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPECMOCK_")}
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-    env["SPECMOCK_CACHE_DIR"] = str(tmp / ".cache")
     env["HOME"] = str(tmp)
     return env
 

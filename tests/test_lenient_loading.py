@@ -299,7 +299,7 @@ def test_the_commands_in_the_loading_page_run_as_it_says() -> None:
     os.chdir(root)
     try:
         for command in commands:
-            argv = shlex.split(command)
+            argv = shlex.split(command, comments=True)
             assert argv[0] == "specmock"
             outcomes.append(run_cli(*argv[1:]))
     finally:

@@ -69,6 +69,8 @@ class Entry:
     response_bytes: int = -1
     #: The request body's size, as far as it is known (its Content-Length).
     request_bytes: int = 0
+    #: Why the mock refused the request (`Refusal.as_dict`), None when it did not.
+    reason: dict[str, Any] | None = None
 
     @property
     def cost(self) -> int:
@@ -110,7 +112,38 @@ class Entry:
             "durationMs": round(self.duration_ms, 3),
             "rule": self.rule,
             "outcome": self.outcome,
+            "reason": self.reason,
         }
+
+
+#: The check that raises each kind of problem, as the journal names it.
+CHECKS: dict[str, str] = {
+    "missing_credentials": "authentication",
+    "invalid_credentials": "authentication",
+    "forbidden": "authorization",
+    "route_not_found": "routing",
+    "method_not_allowed": "routing",
+    "validation": "request validation",
+    "malformed_json": "JSON parsing",
+    "unsupported_media_type": "media type",
+    "payload_too_large": "body size",
+    "not_found": "state: unknown item",
+    "conflict": "state: conflict",
+    "insufficient_storage": "state: item limit",
+    "unavailable": "state: unavailable",
+    "internal": "internal error",
+    "throttled": "rate limit",
+}
+
+
+def refusal(kind: str, message: str, fields: list[tuple[str, str]]) -> dict[str, Any]:
+    """A refusal's reason as the journal keeps it: which check refused, why, and the failing fields."""
+    return {
+        "check": CHECKS.get(kind, kind or "refused"),
+        "kind": kind,
+        "message": message,
+        "fields": [{"field": name, "message": why} for name, why in fields],
+    }
 
 
 class Journal:

@@ -13,8 +13,6 @@ import json
 import logging
 import random
 import re
-import time
-from http import HTTPStatus
 from sys import intern
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
@@ -28,16 +26,18 @@ from ..clock import MockClock
 from ..encoding import encode
 from ..errors import FieldError, Problem
 from ..runtime.engine import Call, Engine, Result
-from ..runtime.journal import Entry, Journal, Outcome
+from ..runtime.journal import Journal, Outcome, refusal
 from ..runtime.persistence import StateUnavailable
 from ..scenario.chaos import IN_PROCESS, Sleep, deliver
-from ..scenario.loader import AuthPolicy, Forced, Scenario
+from ..scenario.loader import AuthPolicy, Scenario
 from ..scenario.registry import ScenarioRegistry
 from ..scenario.rules import Decision, RuleCounter, decide, needs_body
 from ..scenario.tokens import check_token
 from ..spec.model import Family, Operation
 from ..spec.nesting import nested_deeper
 from ..spec.validation import field_error, format_path
+from .journaling import record
+from .refusals import forced_response, preferred, problem_response, unrouted
 from .router import Router
 from .wire import ApiRequest, JsonResponse
 
@@ -45,7 +45,6 @@ if TYPE_CHECKING:
     from ..runtime.persistence import StatePersister
 
 log = logging.getLogger("specmock")
-access_log = logging.getLogger("specmock.access")
 
 JSON = "application/json"
 DEFAULT_MAX_BODY = 1024 * 1024
@@ -53,18 +52,6 @@ DEFAULT_MAX_BODY = 1024 * 1024
 SCENARIO_HEADER = "x-specmock-scenario"
 
 _INVALID_KINDS = {"validation", "malformed_json", "unsupported_media_type", "payload_too_large"}
-_KIND_BY_STATUS = {
-    400: "validation",
-    401: "invalid_credentials",
-    403: "forbidden",
-    404: "not_found",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    429: "throttled",
-    500: "internal",
-    503: "unavailable",
-}
 
 
 #: No API here nests deeper; deeper bodies are refused before validation recurses into them.
@@ -78,33 +65,14 @@ def _lenient_json(raw: bytes) -> Any:
         return None
 
 
-def _preferred(request: Request, op: Operation) -> Forced | None:
-    """Prism's `Prefer: code=409`: a documented status for this one request.
-
-    The operation's own success status means "answer normally". A code the
-    operation does not document, or one that is not a number, is a 400 naming the
-    documented codes: a silent 200 would pass a test that meant to see an error.
-    Other preferences (`return=minimal`, ...) are ignored, as RFC 7240 allows.
-    """
-    prefer = request.headers.get("prefer")
-    if not prefer or "code" not in prefer.lower():
+def _as_received(raw: bytes | None) -> Any:
+    """A refused body for the journal: its JSON when it parses, else its text; None when empty."""
+    if not raw or not raw.strip():
         return None
-    for part in prefer.split(","):
-        name, _, value = part.split(";", 1)[0].strip().partition("=")
-        if name.strip().lower() != "code":
-            continue
-        value = value.strip().strip('"')
-        documented = sorted(code for code in op.responses if code.isdigit())
-        if not (value.isascii() and value.isdigit() and value in op.responses):
-            errors = op.family.errors
-            codes = ", ".join(documented)
-            reason = f"code={value[:20]} is not a status {op.operation_id} documents (documented: {codes})"
-            raise Problem(400, errors.message("validation"), kind="validation", fields=[FieldError("Prefer", reason)])
-        status = int(value)
-        if status == op.success_status:
-            return None
-        return Forced(status=status, headers={"Preference-Applied": f"code={status}"})
-    return None
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return raw.decode("utf-8", "replace")
 
 
 class _DuplicateKey(ValueError):
@@ -230,11 +198,12 @@ class Dispatcher:
         decision: Decision | None = None
         body: Any = None
         outcome = Outcome.OK
+        reason: dict[str, Any] | None = None
         try:
             scenario = self._scenario(request, family)
             if op is None:
                 outcome = Outcome.UNMATCHED
-                raise self._unrouted(family, request, match.allowed)
+                raise unrouted(family, request.method, request.url.path, match.allowed)
             if scenario is not None and scenario.rules:
                 if needs_body(scenario, op):
                     body = _lenient_json(await request.body())
@@ -249,10 +218,10 @@ class Dispatcher:
                     self.rule_counter,
                 )
             forced = decision.forced if decision is not None else None
-            forced = forced or _preferred(request, op)
+            forced = forced or preferred(request.headers.get("prefer"), op)
             if forced is not None:
                 outcome = Outcome.FORCED
-                response = self._forced_response(family, op, forced)
+                response = forced_response(family, op, forced)
             else:
                 credential = op.authenticator.authenticate(
                     request.headers,
@@ -271,72 +240,40 @@ class Dispatcher:
         except Problem as problem:
             if outcome == Outcome.OK:
                 outcome = Outcome.INVALID if problem.kind in _INVALID_KINDS else Outcome.REFUSED
-            response = self.problem_response(family, problem)
+            response = problem_response(family, op, problem)
+            reason = refusal(problem.kind, problem.message, [(f.field, f.message) for f in problem.fields])
+            if body is None and problem.kind != "payload_too_large" and isinstance(request, ApiRequest):
+                body = _as_received(await request.received(self.journal.body_limit))  # as the client sent it
         except StateUnavailable as exc:  # a shared state that cannot be reached
             outcome = Outcome.REFUSED
+            reason = refusal("unavailable", str(exc), [])
             headers = {"Retry-After": str(exc.retry_after)}
             unavailable = Problem(503, family.errors.message("unavailable"), kind="unavailable", headers=headers)
-            response = self.problem_response(family, unavailable)
+            response = problem_response(family, op, unavailable)
         except ClientDisconnect:
             outcome = Outcome.DISCONNECTED
             response = Response(status_code=499)
         except Exception:
             log.exception("internal error answering %s %s", request.method, path)
             outcome = Outcome.ERROR
-            response = self.problem_response(family, Problem(500, family.errors.message("internal"), kind="internal"))
+            reason = refusal("internal", "an error in the mock (logged)", [])
+            response = problem_response(family, op, Problem(500, family.errors.message("internal"), kind="internal"))
         if decision is not None and (decision.reset or decision.truncate):
             outcome = Outcome.DROPPED
-        self._record(request, family, op, response, body, perf_counter() - started, decision, outcome)
-        return response, decision
-
-    def _record(
-        self,
-        request: Request,
-        family: Family,
-        op: Operation | None,
-        response: Response,
-        body: Any,
-        seconds: float,
-        decision: Decision | None,
-        outcome: Outcome,
-    ) -> None:
-        """The last step of every request: the journal entry, and the access log line when asked for.
-        Bodies over the journal's body limit keep their head only (and their size)."""
-        limit = self.journal.body_limit
-        raw = response.body
-        declared = request.headers.get("content-length", "")
-        request_bytes = min(int(declared), limit) if declared.isdigit() else 0
-        if declared.isdigit() and int(declared) > limit:
-            body = f"[request body of {declared} bytes: over the journal's body limit of {limit}]"
-        entry = Entry(
-            seq=self.journal.next_seq(),
-            timestamp=time.time(),
-            method=request.method,
-            path=request.scope["path"],
-            query=request.scope.get("query_string", b"").decode("latin-1"),
-            family=family.name,
-            operation_id=op.operation_id if op else None,
-            status=response.status_code,
-            request_body=body,
-            response_raw=bytes(raw[:limit]) if len(raw) > limit else bytes(raw),
-            response_bytes=len(raw),
-            request_bytes=request_bytes,
-            duration_ms=seconds * 1000,
-            rule=decision.label if decision else None,
+        record(
+            self.journal,
+            request,
+            family,
+            op,
+            response,
+            body=body,
+            seconds=perf_counter() - started,
+            decision=decision,
             outcome=outcome,
+            reason=reason,
+            log_access=self.access_log,
         )
-        self.journal.add(entry)
-        if self.access_log and access_log.isEnabledFor(logging.INFO):  # no line built for a logger that is off
-            line = {
-                "method": entry.method,
-                "path": entry.path,
-                "operationId": entry.operation_id,
-                "status": entry.status,
-                "ms": round(entry.duration_ms, 3),
-                "rule": entry.rule,
-                "outcome": entry.outcome,
-            }
-            access_log.info(json.dumps(line, separators=(",", ":")))
+        return response, decision
 
     async def _handle(self, call: Call) -> Result:
         """Run the operation; with a state file, answer only once its change is on disk.
@@ -380,36 +317,7 @@ class Dispatcher:
             policy = chosen.auth.get(family.name)
         return policy
 
-    def _forced_response(self, family: Family, op: Operation, forced: Forced) -> Response:
-        headers = dict(forced.headers)
-        if forced.body is not None:
-            return JsonResponse(encode(forced.body), forced.status, headers)
-        if forced.status < 400:
-            content = (op.responses.get(str(forced.status)) or {}).get("content")
-            if not content:
-                return Response(status_code=forced.status, headers=headers)
-        message = forced.message or family.errors.message(
-            _KIND_BY_STATUS.get(forced.status, "internal"), label=op.collection.label, method=op.method
-        )
-        if "{" in message:  # the wording needs details a forced response does not have
-            message = HTTPStatus(forced.status).phrase + "."
-        return self.problem_response(family, Problem(forced.status, message, kind="forced", headers=headers))
-
     # -- steps ------------------------------------------------------------------
-
-    def _unrouted(self, family: Family, request: Request, allowed: tuple[str, ...]) -> Problem:
-        if allowed:
-            return Problem(
-                405,
-                family.errors.message("method_not_allowed", method=request.method),
-                kind="method_not_allowed",
-                headers={"Allow": ", ".join(allowed)},
-            )
-        return Problem(
-            404,
-            family.errors.message("route_not_found", method=request.method, path=request.url.path, label="Resource"),
-            kind="route_not_found",
-        )
 
     async def _call(
         self, request: Request, op: Operation, raw_path_values: dict[str, str], caller: str | None = None
@@ -459,6 +367,8 @@ class Dispatcher:
                 raise Problem(413, errors.message("payload_too_large", limit=self.max_body), kind="payload_too_large")
             chunks.append(chunk)
         raw = b"".join(chunks)
+        if isinstance(request, ApiRequest):
+            request.keep_body(raw)
         if not raw.strip():
             if op.body_required:
                 raise Problem(
@@ -506,10 +416,6 @@ class Dispatcher:
         if method == "HEAD":
             response.body = b""
         return response
-
-    def problem_response(self, family: Family, problem: Problem) -> Response:
-        """`problem` as the family's error body."""
-        return JsonResponse(family.errors.render(problem), problem.status, problem.headers)
 
 
 class _Absent:

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from starlette.datastructures import Headers, QueryParams
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 _EMPTY_QUERY = QueryParams(b"")
@@ -56,6 +56,36 @@ class ApiRequest(Request):
         if headers is None:
             headers = self._headers = IndexedHeaders(list(self.scope["headers"]))
         return headers
+
+    def keep_body(self, raw: bytes) -> None:
+        """Keep the body a streaming reader took from the stream, where `Request.body()` keeps
+        it, so a refusal's journal entry can still show it."""
+        self._body = raw
+
+    async def received(self, limit: int) -> bytes | None:
+        """The body as received, at most `limit` bytes: kept, else read now (a request refused
+        before its body was read); None when the client went away or a reader took it unkept."""
+        kept: bytes | None = self.__dict__.get("_body")
+        if kept is not None:
+            return kept[:limit]
+        declared = self.headers.get("content-length")
+        if self._stream_consumed or (declared is None and "transfer-encoding" not in self.headers):
+            return None
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            return None  # never read a body the journal would not keep (a 413's least of all)
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            stream = self.stream()
+            async for chunk in stream:
+                chunks.append(chunk)
+                size += len(chunk)
+                if size >= limit:
+                    break
+            await stream.aclose()
+        except ClientDisconnect:
+            return None
+        return b"".join(chunks)[:limit]
 
     @property
     def query_params(self) -> QueryParams:

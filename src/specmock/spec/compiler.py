@@ -24,6 +24,7 @@ from jsonschema.exceptions import SchemaError
 from ..errors import LoadError
 from .auth import Authenticator, SecurityScheme
 from .diagnostics import Diagnostics
+from .error_bodies import ErrorBodyCompiler
 from .error_styles import ErrorStyle
 from .examples import compile_example, example_collection, json_body_schema, response_media_type
 from .extension_schema import COLLECTION_SCHEMA, FAMILY_SCHEMA, OPERATION_SCHEMA
@@ -36,6 +37,7 @@ from .routing_trie import template_params
 from .schema_check import check_document
 from .schematools import Stripper, compile_stripper, flagged_paths, inline_refs, resolve_pointer
 from .templates import template_errors
+from .undeclared import compile_projector, then
 from .validation import ParameterSet, compile_validator, locate, make_parameter
 from .variants import all_properties, consts_of, item_variants
 from .yamlload import Document, JsonPath, load_yaml
@@ -114,6 +116,7 @@ def compile_family(doc: Document, diagnostics: Diagnostics | None = None) -> Fam
     if "body" in raw_errors:
         style.body = raw_errors["body"]
     style.fields_body = raw_errors.get("fieldsBody")
+    error_bodies = ErrorBodyCompiler(doc, style)
 
     family = Family(
         name=ext["family"],
@@ -122,6 +125,7 @@ def compile_family(doc: Document, diagnostics: Diagnostics | None = None) -> Fam
         prefix=_prefix(doc),
         document=data,
         errors=style,
+        error_bodies=error_bodies.family_bodies,
     )
     for name, raw in (ext.get("collections") or {}).items():
         family.collections[name] = _collection(doc, name, raw)
@@ -143,7 +147,7 @@ def compile_family(doc: Document, diagnostics: Diagnostics | None = None) -> Fam
                 continue
             at: JsonPath = ("paths", path_template, method)
             try:
-                op = _operation(doc, family, schemes, path_template, method, item, at)
+                op = _operation(doc, family, schemes, path_template, method, item, at, error_bodies)
                 if op.operation_id in seen:
                     raise Unservable(doc.path, doc.line_of(at), f"operationId {op.operation_id!r} is used twice")
                 route = _route_key(path_template, method)
@@ -169,6 +173,7 @@ def compile_family(doc: Document, diagnostics: Diagnostics | None = None) -> Fam
         family.warnings = list(diagnostics.lines)
     if not family.operations:
         raise doc.error(("paths",), "the spec declares no operations")
+    error_bodies.finish()
     return family
 
 
@@ -315,6 +320,7 @@ def _operation(
     method: str,
     item: dict[str, Any],
     at: JsonPath,
+    error_bodies: ErrorBodyCompiler,
 ) -> Operation:
     raw = item[method]
     op_id = raw.get("operationId")
@@ -391,6 +397,9 @@ def _operation(
             ) from None
         body_required = bool(body.get("required"))
         read_only = compile_stripper(frozenset(flagged_paths(schema, "readOnly")))
+        undeclared = ext.get("undeclaredFields", doc.data["x-specmock"].get("undeclaredFields", "keep"))
+        if undeclared == "ignore" and schema is not None:
+            read_only = then(compile_projector(schema), read_only)
 
     undeclared = _undeclared(doc, collection, schema if body is not None else None, action, at)
     branch_consts = _branch_consts(doc, collection, responses, success[0]) if action is Action.CREATE else {}
@@ -438,6 +447,7 @@ def _operation(
         header_params=_param_set(doc, "header", params, at),
         body_validator=body_validator,
         body_required=body_required,
+        error_bodies=error_bodies.operation(op_id, responses, at),
         strip_read_only=read_only,
         merged_validator=merged_validator,
         id_param=id_param,

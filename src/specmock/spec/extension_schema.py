@@ -116,6 +116,9 @@ FAMILY_SCHEMA: dict[str, Any] = {
             },
         },
         "collections": {"type": "object", "additionalProperties": COLLECTION_SCHEMA},
+        # Request properties the body's schema does not declare: stored as sent, or ignored
+        # as a server decoding into its own types ignores them (spec/undeclared.py).
+        "undeclaredFields": {"enum": ["keep", "ignore"]},
     },
 }
 
@@ -140,6 +143,7 @@ OPERATION_SCHEMA: dict[str, Any] = {
         # create: values (templates, e.g. {$caller: fallback}) for fields the request leaves out.
         "fill": {"type": "object"},
         "keep": {"type": "array", "items": _FIELD},
+        "undeclaredFields": {"enum": ["keep", "ignore"]},
         "match": {"type": "object", "additionalProperties": {"type": "string"}},
         "reorder": {
             "type": "object",

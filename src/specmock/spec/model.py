@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 
 from .auth import Authenticator
 from .diagnostics import LeftOut
+from .error_bodies import ErrorBodies
 from .error_styles import ErrorStyle
 from .fastvalidation import BodyValidator
 from .lifecycle import Lifecycle, override_lifecycle
@@ -151,6 +152,8 @@ class Operation:
     header_params: ParameterSet
     body_validator: BodyValidator | None = None
     body_required: bool = False
+    #: Removes what the server ignores from a request body: readOnly fields and, with
+    #: `undeclaredFields: ignore`, properties the body's schema does not declare.
     strip_read_only: Stripper | None = None
     #: Checks the item an update would store (`x-specmock.mergedSchema`); None when undeclared.
     merged_validator: Draft202012Validator | None = None
@@ -186,6 +189,8 @@ class Operation:
     example: Any = None
     #: The Content-Type of a success answer: a media type the success response declares.
     media_type: str = "application/json"
+    #: Its refusals' bodies, by status, in the shapes the document declares (spec/error_bodies.py).
+    error_bodies: ErrorBodies | None = None
 
     @property
     def qualified_id(self) -> str:
@@ -208,6 +213,8 @@ class Family:
     left_out: list[LeftOut] = field(default_factory=list)
     #: The load's warning lines, `file:line: #/pointer: reason` (a lenient load).
     warnings: list[str] = field(default_factory=list)
+    #: Bodies of refusals no operation shapes (unrouted requests, undocumented statuses).
+    error_bodies: ErrorBodies | None = None
 
 
 @dataclass(frozen=True)

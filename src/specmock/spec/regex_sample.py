@@ -8,6 +8,8 @@ groups, alternation, anchors) are drawn, and anything else (lookarounds,
 backreferences) is a ValueError, found when the spec is compiled.
 Invariant: a returned string matches the expression, checked here by RE2 (linear time:
 spec/patterns.py), and is at most MAX_LENGTH characters long.
+`sample` is the same draw from a fixed seed, for values that must not vary (a
+refusal body's pattern-constrained field), and None instead of a ValueError.
 """
 
 from __future__ import annotations
@@ -46,6 +48,14 @@ def sample_pattern(pattern: str, rng: random.Random) -> str:
         if len(text) <= MAX_LENGTH and (regex is None or regex.search(text) is not None):
             return text
     raise ValueError("no drawn string matches it")
+
+
+def sample(pattern: str) -> str | None:
+    """A string `pattern` matches, the same on every call, or None when none can be drawn."""
+    try:
+        return sample_pattern(pattern, random.Random(0))
+    except (ValueError, RecursionError, OverflowError):
+        return None
 
 
 def _draw(items: Any, rng: random.Random) -> list[str]:

@@ -55,6 +55,15 @@ function addOption(select, value) {
   select.append(h("option", {value}, value));
 }
 
+// Why the mock refused a request: the check that said no, its message, the failing fields.
+function reasonOf(reason) {
+  if (!reason) return [];
+  const fields = reason.fields.map((f) => h("li", {}, h("code", {}, f.field), `: ${f.message}`));
+  const shown = [h("h3", {}, "Refused by"),
+    h("p", {id: "detail-reason"}, h("strong", {}, reason.check), ` (${reason.kind}): ${reason.message}`)];
+  return fields.length ? [...shown, h("ul", {id: "detail-fields"}, ...fields)] : shown;
+}
+
 async function showDetail(seq) {
   const aside = document.getElementById("detail");
   const {ok, data} = await api(`journal/${seq}`);
@@ -65,6 +74,7 @@ async function showDetail(seq) {
     h("h2", {}, `${data.method} ${data.path}`),
     h("p", {}, `${data.operationId ?? "unmatched"} → ${data.status} (${data.outcome}) in ${data.durationMs} ms`,
       data.rule ? ` · rule ${data.rule}` : ""),
+    ...reasonOf(data.reason),
     h("h3", {}, "Request body"), h("pre", {class: "body", id: "detail-request"}, pretty(data.requestBody)),
     h("h3", {}, "Response body"), h("pre", {class: "body", id: "detail-response"}, pretty(data.responseBody)),
     close);
