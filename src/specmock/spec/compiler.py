@@ -401,7 +401,8 @@ def _operation(
         if undeclared == "ignore" and schema is not None:
             read_only = then(compile_projector(schema), read_only)
 
-    undeclared = _undeclared(doc, collection, schema if body is not None else None, action, at)
+    open_fields = _undeclared(doc, collection, schema if body is not None else None, action, at)
+    reshaped = _reshaped(doc, collection, schema if body is not None else None, action)
     branch_consts = _branch_consts(doc, collection, responses, success[0]) if action is Action.CREATE else {}
     merged_validator = _merged_validator(doc, ext, op_id, action, (*at, "x-specmock", "mergedSchema"))
 
@@ -457,7 +458,8 @@ def _operation(
         counts=tuple(ext.get("counts", ())),
         branch_consts=branch_consts,
         envelope_fill=_envelope_fill(doc, ext, responses, success[0]),
-        undeclared=undeclared,
+        undeclared=open_fields,
+        reshaped=reshaped,
         scope_params=scope_params,
         set_fields=ext.get("set", {}),
         fill_fields=ext.get("fill", {}),
@@ -491,6 +493,24 @@ def _undeclared(
         if name not in declared and isinstance(prop, dict) and prop:
             with contextlib.suppress(SchemaError):  # a broken field schema: the field goes unchecked
                 checks[name] = compile_validator(prop, doc.data)
+    return checks
+
+
+def _reshaped(
+    doc: Document, collection: Collection, body_schema: Any, action: Action
+) -> dict[str, tuple[Draft202012Validator, dict[str, Any]]]:
+    """The item fields a create or replace body declares under another schema than the item's
+    (a create's `connections` of ConnectionCreate, where the item holds Connections): each with
+    a check of the item's schema for it, and that schema."""
+    if action not in (Action.CREATE, Action.REPLACE) or not isinstance(body_schema, dict):
+        return {}
+    declared = all_properties(item_variants(body_schema))
+    item = all_properties(collection.variants or (collection.schema,))
+    checks = {}
+    for name, prop in item.items():
+        if name in declared and isinstance(prop, dict) and prop and declared[name] != prop:
+            with contextlib.suppress(SchemaError):
+                checks[name] = (compile_validator(prop, doc.data), prop)
     return checks
 
 
