@@ -29,6 +29,7 @@ DESCRIPTIONS: dict[str, str] = {
     "errors.fieldMessages": "The wording of a field error, by the JSON Schema keyword that failed (`required`, `type`, `enum`, ...).",
     "errors.invalidPathStatus": "The status for a path parameter that breaks its schema (default 400).",
     "collections": "The stateful collections, by name.",
+    "undeclaredFields": "Request properties the body's schema does not declare: `keep` (stored as sent, the default) or `ignore` (dropped, as a server decoding into its own types does).",
     # a collection
     "collection.label": "What one item is called in messages (`connector not found`).",
     "collection.id": "How ids are made.",
@@ -76,6 +77,7 @@ DESCRIPTIONS: dict[str, str] = {
     "operation.set": "For `set`: the fields to change and their values (templates such as `$now`).",
     "operation.fill": "For `create`: values for fields the request leaves out (`{triggeredBy: {$caller: api-client}}`).",
     "operation.keep": "For `replace`: fields kept from the stored item whatever the request sends.",
+    "operation.undeclaredFields": "This operation's own `undeclaredFields` (see the document's).",
     "operation.match": "Body fields that must equal a path parameter (`id: connector_id`), else 400.",
     "operation.reorder": "For `replace`: reorder a stored list by the ids the request gives.",
     "operation.reorder.by": "The request field that holds the ids in their new order.",

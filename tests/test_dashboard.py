@@ -23,8 +23,6 @@ from specmock.testing.transport import SyncASGITransport
 UI = "/__specmock/ui/"
 #: Every dashboard route a browser reads: each must be gated like the admin API.
 GATED = [
-    UI,
-    "/__specmock/ui/main.js",
     "/__specmock/events",
     "/__specmock/collections",
     "/__specmock/collections/appsecplus/scans",
@@ -63,20 +61,20 @@ def test_with_an_admin_token_the_dashboard_needs_it(path: str):
             assert c.get(path, headers={"Authorization": "Bearer s3cret"}).status_code in (200, 404)
 
 
-def test_the_token_in_the_address_becomes_a_same_origin_cookie():
-    app = MockApp(seed=1, admin=AdminSettings(open=False, token="s3cret"))
+def test_the_token_in_the_address_moves_to_the_fragment_and_no_cookie_is_set_or_honoured():
+    app = MockApp(seed=1, admin=AdminSettings(open=False, token="s3cret", allowed_hosts=frozenset({"testserver"})))
     with client_for(app) as c:
         assert c.get("/__specmock/ui?token=wrong").status_code == 401
         entry = c.get("/__specmock/ui?token=s3cret")
-        assert entry.status_code == 303 and entry.headers["location"] == UI
-        cookie = entry.headers["set-cookie"]
-        assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/__specmock" in cookie
-        assert c.get(UI).status_code == 200  # the cookie is sent from now on
-        assert c.get("/__specmock/state").status_code == 200  # the admin API honours it too
-        # Another origin's page must not ride on the cookie.
-        assert c.post("/__specmock/reset", json={}, headers={"Origin": "http://evil.example"}).status_code == 401
-        assert c.get("/__specmock/state", headers={"Sec-Fetch-Site": "same-site"}).status_code == 401
-        assert c.post("/__specmock/reset", json={}, headers={"Origin": "http://testserver"}).status_code == 200
+        assert entry.status_code == 303 and entry.headers["location"] == UI + "#token=s3cret"
+        assert "set-cookie" not in entry.headers  # a cookie would reach every port of this host
+        assert c.get("/__specmock/state", headers={"Cookie": "specmock_admin_token=s3cret"}).status_code == 401
+        assert c.get("/__specmock/state", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+        assert c.get("/__specmock/events?token=wrong").status_code == 401  # the stream's only way to carry it
+        # The page's files hold no data: no token needed, but still only for this server's own Host.
+        assert c.get(UI).status_code == 200
+        assert c.get("/__specmock/ui/api.js").status_code == 200
+        assert c.get(UI, headers={"Host": "rebound.example"}).status_code == 403
 
 
 def test_the_page_and_its_modules_are_served_with_a_policy_that_keeps_them_offline(admin: httpx.Client):

@@ -256,3 +256,31 @@ def test_at_phone_width_the_views_are_reached_by_keyboard(dashboard: Any, expect
         dashboard.screenshot(path=str(shots / "phone.png"))
     finally:
         dashboard.set_viewport_size({"width": 1280, "height": 800})
+
+
+def test_with_an_admin_token_the_page_works_and_no_other_port_receives_the_token(context: Any) -> None:
+    """The token is kept per origin (sessionStorage), never in a cookie, which every port of the
+    host would receive: a page of another server on another port finds nothing."""
+    guarded, other = start_server("--admin-token", "s3cret"), start_server()
+    fresh = context.browser.new_context()
+    try:
+        page = fresh.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(guarded.url + "/__specmock/ui?token=s3cret", timeout=10_000)
+        page.wait_for_selector("body[data-ready]", state="attached", timeout=10_000)
+        page.wait_for_selector("#connection.live", timeout=10_000)  # the event stream got in too
+        assert "s3cret" not in page.url
+        status = page.evaluate(
+            "import(new URL('api.js', location.href)).then((m) => m.api('state')).then((r) => r.status)"
+        )
+        assert status == 200  # the page's calls carry the token
+        assert fresh.cookies() == []
+        elsewhere = fresh.new_page()
+        elsewhere.goto(other.url + "/__specmock/health")
+        assert elsewhere.evaluate("sessionStorage.length") == 0
+        assert not errors, errors
+    finally:
+        fresh.close()
+        stop_server(guarded)
+        stop_server(other)

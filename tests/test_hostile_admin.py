@@ -139,3 +139,32 @@ def test_a_misshapen_state_file_stops_the_server_with_the_reason(tmp_path: Path,
     assert run.returncode == 2
     assert str(path) in run.stderr and reason in run.stderr
     assert "Traceback" not in run.stderr
+
+
+NESTED_ITEMS = "/__specmock/collections/versori/connectors/items"  # nested one level: by organisation
+CONNECTOR = {"name": "Scoped", "baseUrl": "https://example.com"}
+
+
+@pytest.mark.parametrize("scope", ["abc", "o", 5, None, {"a": 1}, [], ["o1", "o2"], [True], [1.5], [["o1"]], [None]])
+def test_a_fixture_scope_that_is_not_one_path_value_per_level_is_refused(api: httpx.Client, scope: object) -> None:
+    before = api.get("/__specmock/state").json()
+    refused = api.post(NESTED_ITEMS, json={**CONNECTOR, "_scope": scope})
+    assert refused.status_code == 400, refused.text
+    assert "_scope must be a list of 1 path value(s)" in refused.json()["error"]
+    assert api.get("/__specmock/state").json() == before
+
+
+def test_a_fixture_scope_of_one_path_value_per_level_is_where_the_item_is_stored(api: httpx.Client) -> None:
+    added = api.post(NESTED_ITEMS, json={**CONNECTOR, "_scope": ["org-abc"]})
+    assert added.status_code == 201, added.text
+    assert added.json()["scope"] == ["org-abc"]
+    listed = api.get("/__specmock/collections/versori/connectors").json()["items"]
+    assert [(i["scope"], i["item"]["name"]) for i in listed] == [(["org-abc"], "Scoped")]
+
+
+def test_a_scenario_fixture_with_a_misshapen_scope_is_refused_at_load_with_its_line(tmp_path: Path) -> None:
+    scenario = tmp_path / "bad-scope.yaml"
+    scenario.write_text("name: bad-scope\nfixtures:\n  appsecplus:\n    applications:\n      - {id: a, _scope: abc}\n")
+    with pytest.raises(LoadError) as refused:
+        MockApp(scenarios=[scenario])
+    assert "bad-scope.yaml:5:" in str(refused.value) and "_scope must be a list" in str(refused.value)

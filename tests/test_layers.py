@@ -1,7 +1,9 @@
 """The package's import direction, checked from the source (every import, `TYPE_CHECKING` ones included).
 
 Layers, lowest first: the base modules (errors, clock, encoding), then spec, runtime,
-scenario, server, testing. A module may import its own layer and the ones below;
+scenario, server, contract, testing. The command line (`specmock.server.cli`) is an entry
+point like `python -m specmock`: it sits above every layer, and no module imports it.
+A module may import its own layer and the ones below;
 no two modules may import each other, directly or through others.
 """
 
@@ -20,10 +22,11 @@ LAYERS = [
     {"specmock.runtime"},
     {"specmock.scenario"},
     {"specmock.server"},
+    {"specmock.contract"},
     {"specmock.testing"},
 ]
-#: The facade and the `python -m specmock` entry point sit above every layer.
-TOP = {"specmock", "specmock.__main__"}
+#: The facade and the entry points (`python -m specmock`, the `specmock` command) sit above every layer.
+TOP = {"specmock", "specmock.__main__", "specmock.server.cli"}
 
 
 def module_name(path: Path) -> str:
@@ -91,6 +94,8 @@ def test_the_checker_sees_a_cycle_and_an_upward_import():
     assert sorted(map(sorted, (c for c in strongly_connected(graph) if len(c) > 1))) == [["a", "b", "c"]]
     assert "specmock.server.app" in GRAPH["specmock.testing.handle"]  # a real edge is seen
     assert layer_of("specmock.server.app") > layer_of("specmock.runtime.store")
+    assert layer_of("specmock.contract.check") > layer_of("specmock.server.router")
+    assert layer_of("specmock.testing.conformance") > layer_of("specmock.contract.check")
 
 
 def strongly_connected(graph: dict[str, set[str]]) -> list[set[str]]:

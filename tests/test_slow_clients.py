@@ -132,3 +132,40 @@ def test_out_of_file_descriptors_is_logged_once_per_burst(caplog: pytest.LogCapt
         assert handler.suppressed == 9_999
     finally:
         loop.close()
+
+
+GONE_MID_BODY = [
+    ("POST", "/connectors"),
+    ("PUT", "/__specmock/state"),
+    ("PUT", "/__specmock/scenario"),
+    ("PUT", "/__specmock/clock"),
+    ("POST", "/__specmock/collections/appsecplus/applications/items"),
+]
+
+
+def test_clients_that_leave_mid_request_leave_no_traceback_in_the_log() -> None:
+    server = start_server("--no-access-log")
+    try:
+        for method, path in GONE_MID_BODY:
+            sock = connect(server)
+            sock.sendall(
+                f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer t\r\n"
+                "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{".encode()
+            )
+            time.sleep(0.2)  # the handler is reading the body now
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")  # RST
+            sock.close()
+        for path in ("/__specmock/events", "/__specmock/state", "/connectors"):  # gone mid-response
+            sock = connect(server)
+            sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer t\r\n\r\n".encode())
+            sock.recv(16)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            sock.close()
+        time.sleep(0.5)
+        assert httpx.get(f"{server.url}/connectors", headers=BEARER, timeout=10).status_code == 200
+    finally:
+        stop_server(server)
+    assert server.process.stdout is not None
+    log = server.process.stdout.read()
+    assert "Traceback" not in log, log
+    assert "Exception in ASGI application" not in log, log

@@ -145,8 +145,12 @@ def test_the_admin_api_has_its_own_valid_openapi_document_covering_every_route()
     document = yaml.safe_load(ADMIN_SPEC.read_text())
     validate(document)
     documented = {(m.upper(), PREFIX + p) for p, item in document["paths"].items() for m in item if m != "parameters"}
+    from specmock.contract.drift import DriftLog
+    from specmock.contract.routes import ContractRoutes
+
     mock = MockApp()
-    routes = [*admin_routes(mock), *dashboard_routes(mock)]
+    contract = ContractRoutes(mock, mock, DriftLog())  # `serve` and `proxy` put these in front
+    routes = [*admin_routes(mock), *dashboard_routes(mock), *contract.router.routes]
     # `{seq:int}` is Starlette's converter for OpenAPI's `{seq}` with an integer schema.
     served = {(m, re.sub(r":\w+}", "}", r.path)) for r in routes for m in r.methods if m != "HEAD"}  # type: ignore[attr-defined]
     assert served == documented

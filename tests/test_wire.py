@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import random
+import re
 from datetime import UTC, datetime, timedelta, timezone
 
+import httpx
 import pytest
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
 from specmock.clock import isoformat
+from specmock.server.app import MockApp
 from specmock.server.wire import ApiRequest, IndexedHeaders, JsonResponse
+from specmock.testing.transport import SyncASGITransport
+
+CONNECTOR = {"type": "github", "name": "Year One", "config": {"apiUrl": "https://api.github.com"}}
 
 RAW = [
     (b"host", b"127.0.0.1"),
@@ -55,10 +61,26 @@ def test_json_responses_carry_starlette_headers_in_starlette_order(status: int, 
     assert (ours.status_code, ours.body) == (theirs.status_code, theirs.body)
 
 
-def test_stamps_are_what_strftime_gives_for_any_moment() -> None:
+RFC3339_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+
+
+def test_stamps_are_rfc3339_for_any_moment_and_strftime_from_year_1000() -> None:
     rng = random.Random(12)
-    moments = [datetime.fromtimestamp(rng.uniform(-6e10, 2e11), UTC) for _ in range(20_000)]
+    moments = [datetime.fromtimestamp(rng.uniform(-6.2e10, 2e11), UTC) for _ in range(20_000)]
     moments += [datetime(1, 1, 1, tzinfo=UTC), datetime(999, 12, 31, 23, 59, 59, tzinfo=UTC)]
+    moments += [datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)]
     moments += [datetime(2020, 1, 1, 5, tzinfo=timezone(timedelta(hours=3)))]  # not UTC: converted first
     for moment in moments:
-        assert isoformat(moment) == moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), moment
+        stamp = isoformat(moment)
+        assert RFC3339_UTC.fullmatch(stamp), stamp
+        assert datetime.fromisoformat(stamp) == moment.replace(microsecond=0), stamp
+        if moment.astimezone(UTC).year >= 1000:
+            assert stamp == moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), moment
+
+
+def test_a_clock_at_year_1_stamps_a_four_digit_year() -> None:
+    client = httpx.Client(transport=SyncASGITransport(MockApp()), base_url="http://mock")
+    assert client.put("/__specmock/clock", json={"now": "0001-01-01T00:00:00Z", "frozen": True}).status_code == 200
+    created = client.post("/connectors", headers={"Authorization": "Bearer t"}, json=CONNECTOR)
+    assert created.status_code == 201, created.text
+    assert created.json()["createdAt"] == "0001-01-01T00:00:00Z"

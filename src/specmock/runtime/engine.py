@@ -140,7 +140,7 @@ class Engine:
         """Store `fixture` as an item of `coll`, filling what it leaves out."""
         fields = copy.deepcopy(fixture)
         if "_scope" in fields:  # a child's fixture names its parents' path values
-            scope = tuple(fields.pop("_scope"))
+            scope = _given_scope(coll, fields.pop("_scope"))
         if not scope and coll.scope:
             missing = [f for f in coll.scope if f not in fields]
             if missing:
@@ -699,3 +699,16 @@ def _writable(op: Operation, body: Any) -> dict[str, Any]:
 def _cacheable(coll: Collection) -> bool:
     """Whether an item's public form depends on the item alone (no children, no lifecycle)."""
     return not coll.embed and coll.lifecycle is None
+
+
+def _given_scope(coll: Collection, given: Any) -> Scope:
+    """A fixture's `_scope`: a list of one path value (a string or an integer) per level of the
+    collection's nesting, or ValueError (a string is not spread into its letters)."""
+    levels = len(coll.scope)
+    fits = isinstance(given, list) and len(given) == levels
+    if not fits or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in given):
+        names = ", ".join(coll.scope) or "none: it is not nested"
+        raise ValueError(
+            f"_scope must be a list of {levels} path value(s) of a {coll.label}'s parents ({names}), not {given!r:.80}"
+        )
+    return tuple(given)

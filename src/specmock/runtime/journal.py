@@ -46,6 +46,7 @@ class Outcome(StrEnum):
     DROPPED = "dropped"  # chaos cut the connection (reset or truncate)
     DISCONNECTED = "disconnected"  # the client went away before its body arrived
     ERROR = "error"  # a bug: answered 500 in the family's format and logged
+    UPSTREAM = "upstream"  # `specmock proxy`: the provider gave no usable answer (502/504 in the family's format)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ class Entry:
     request_bytes: int = 0
     #: Why the mock refused the request (`Refusal.as_dict`), None when it did not.
     reason: dict[str, Any] | None = None
+    #: `specmock proxy`: how the exchange differs from the spec (contract.check.Finding.as_dict()).
+    findings: tuple[dict[str, Any], ...] = ()
 
     @property
     def cost(self) -> int:
@@ -113,6 +116,7 @@ class Entry:
             "rule": self.rule,
             "outcome": self.outcome,
             "reason": self.reason,
+            **({"findings": list(self.findings)} if self.findings else {}),
         }
 
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse as _StarletteJSONResponse
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -23,8 +22,9 @@ from ..errors import LoadError
 from ..runtime.persistence import StateUnavailable, shape_problem, snapshot
 from ..scenario.loader import ScenarioText
 from ..scenario.registry import bundled_scenario_files
-from ..spec.nesting import nested_deeper
+from ..spec.validation import format_path
 from .admin_guard import JSON_TYPES, YAML_TYPES, AdminSettings, admin_refusal
+from .body import BodyRefused, BodyTooLarge, parse_strict, read_limited
 from .scenario_files import ScenarioFileRefused, read_scenario_file, resolve_use
 
 if TYPE_CHECKING:
@@ -108,43 +108,32 @@ class AdminError(Exception):
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, read in chunks and refused (413) as soon as it passes `limit` bytes."""
-    chunks = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise AdminError(f"the admin request body is over the limit of {limit} bytes", status=413)
-        chunks.append(chunk)
-    return b"".join(chunks)
+    """The request body through the one reader (413 as soon as its bytes pass `limit`)."""
+    try:
+        return await read_limited(request, limit)
+    except BodyTooLarge as exc:
+        raise AdminError(f"the admin request body is over the limit of {limit} bytes", status=413) from exc
 
 
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _parse_json(raw: bytes | str) -> Any:
-    """Strict JSON (no NaN or Infinity), nested at most ADMIN_MAX_DEPTH levels: AdminError otherwise."""
+def parse_json(raw: bytes | str, max_depth: int = ADMIN_MAX_DEPTH) -> Any:
+    """Strict JSON (the one reader's rules), nested at most `max_depth` levels: AdminError otherwise."""
     try:
-        data = json.loads(raw, parse_constant=_refuse_constant)
-    except RecursionError:
-        raise AdminError(f"malformed JSON: nested more than {ADMIN_MAX_DEPTH} levels deep") from None
-    except ValueError as exc:
-        raise AdminError(f"malformed JSON: {exc}") from None
-    if nested_deeper(data, ADMIN_MAX_DEPTH):
-        raise AdminError(f"malformed JSON: nested more than {ADMIN_MAX_DEPTH} levels deep")
-    return data
+        return parse_strict(raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw, max_depth)
+    except BodyRefused as exc:
+        where = f" (at {format_path(exc.where) or 'the body'})" if exc.where is not None else ""
+        raise AdminError(f"malformed JSON: {exc.reason}{where}") from None
 
 
-async def _json_object(request: Request, limit: int) -> dict[str, Any]:
+async def json_object(request: Request, limit: int, max_depth: int = ADMIN_MAX_DEPTH) -> dict[str, Any]:
+    """The body as a JSON object (empty: {}), read and parsed by the one reader."""
     raw = await read_body(request, limit)
     if not raw.strip():
         return {}
-    data = _parse_json(raw)
+    data = parse_json(raw, max_depth)
     if not isinstance(data, dict):
         raise AdminError("the body must be a JSON object")
     return data
@@ -165,18 +154,27 @@ def scenario_sources(raw: str, name: str = "PUT /__specmock/scenario") -> list[A
     if not stripped:
         raise AdminError('send a scenario (YAML or JSON), or {"name": "<bundled scenario>"}')
     if stripped.startswith("{"):
-        data = _parse_json(stripped)
+        data = parse_json(stripped)
         names = data.get("use") if isinstance(data, dict) and set(data) == {"use"} else None
         source = names if names is not None else data
     return source if isinstance(source, list) else [source]
 
 
-def guard(mock: Controls, handler: Any, open_always: bool = False, write_types: frozenset[str] = JSON_TYPES) -> Any:
+def guard(
+    mock: Controls,
+    handler: Any,
+    open_always: bool = False,
+    write_types: frozenset[str] = JSON_TYPES,
+    token_param: bool = False,
+) -> Any:
     """`handler` as an admin endpoint: behind the one gate (`admin_refusal`), AdminError answered
-    in JSON with its status, a state that cannot be written answered 503 with Retry-After."""
+    in JSON with its status, a state that cannot be written answered 503 with Retry-After, and a
+    client gone before its body arrived left quietly (nothing was applied, no one is listening).
+    `token_param`: the token may come as `?token=` (an EventSource cannot send a header)."""
 
     async def endpoint(request: Request) -> Response:
-        refused = admin_refusal(mock.admin, request, write_types=write_types, public=open_always)
+        presented = request.query_params.get("token") if token_param else None
+        refused = admin_refusal(mock.admin, request, write_types=write_types, public=open_always, presented=presented)
         if refused is not None:
             return refused
         try:
@@ -186,6 +184,8 @@ def guard(mock: Controls, handler: Any, open_always: bool = False, write_types: 
         except StateUnavailable as exc:
             retry = {"Retry-After": str(exc.retry_after)}
             return JSONResponse({"error": exc.reason}, status_code=503, headers=retry)
+        except ClientDisconnect:
+            return Response(status_code=499)  # never sent: the connection is gone
         return response
 
     return endpoint
@@ -230,7 +230,7 @@ def admin_routes(mock: Controls) -> list[BaseRoute]:
             return JSONResponse(snapshot(mock.seed, mock.store))
 
     async def put_state(request: Request) -> Response:
-        data = await _json_object(request, mock.admin.max_body)
+        data = await json_object(request, mock.admin.max_body)
         problem = shape_problem(data)
         if problem:
             raise AdminError(f"not a state export: {problem}")
@@ -270,7 +270,7 @@ def admin_routes(mock: Controls) -> list[BaseRoute]:
         return Response(ADMIN_SPEC.read_text(encoding="utf-8"), media_type="application/yaml")
 
     async def reset(request: Request) -> Response:
-        body = await _json_object(request, mock.admin.max_body)
+        body = await json_object(request, mock.admin.max_body)
         seed = body.get("seed")
         if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
             raise AdminError("seed must be an integer")
@@ -282,7 +282,7 @@ def admin_routes(mock: Controls) -> list[BaseRoute]:
         return JSONResponse(clock_state())
 
     async def put_clock(request: Request) -> Response:
-        body = await _json_object(request, mock.admin.max_body)
+        body = await json_object(request, mock.admin.max_body)
         unknown = set(body) - {"now", "frozen"}
         if unknown:
             raise AdminError(f"unknown field {sorted(unknown)[0]!r} (known: now, frozen)")
@@ -302,7 +302,7 @@ def admin_routes(mock: Controls) -> list[BaseRoute]:
         return JSONResponse(clock_state())
 
     async def advance_clock(request: Request) -> Response:
-        body = await _json_object(request, mock.admin.max_body)
+        body = await json_object(request, mock.admin.max_body)
         seconds = body.get("seconds")
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds < float("inf"):
             raise AdminError("seconds must be a number >= 0")
@@ -369,7 +369,7 @@ def admin_routes(mock: Controls) -> list[BaseRoute]:
         # `?name=` (the uploaded file's name) is what its errors cite: "broken.yaml:4: ...".
         name = request.query_params.get("name", "").strip()[:200] or "PUT /__specmock/scenario"
         stripped = raw.strip()
-        data = _parse_json(stripped) if stripped.startswith("{") else None
+        data = parse_json(stripped) if stripped.startswith("{") else None
         names = data["use"] if isinstance(data, dict) and set(data) == {"use"} else None
         sources = await _used_files(names) if names is not None else scenario_sources(raw, name)
         try:

@@ -8,10 +8,13 @@ the operator meant, and never by a web page the operator happens to visit:
   own DNS name to 127.0.0.1 still sends its own name as Host, so it cannot reach
   the admin API however the name resolves.
 - Token: with a token, every call carries `Authorization: Bearer <token>`, which
-  no cross-site form or simple request can send, or the dashboard's cookie
-  (HttpOnly, SameSite=Strict), honoured only on requests from this server's own
-  pages. Without a token, the admin API is on only when the server listens on
-  loopback.
+  no cross-site form or simple request can send. There is no cookie: browsers send
+  a host's cookies to every port of it, so a page served by any other program on
+  the same host would receive it. The dashboard keeps the token in its own tab
+  (sessionStorage, which is per origin: scheme, host and port) and sends the header;
+  its event stream, which a browser cannot put a header on, passes it as `?token=`
+  on a same-origin request. Without a token, the admin API is on only when the
+  server listens on loopback.
 - Writes: POST, PUT and PATCH need a JSON body type (`application/json`; a
   scenario upload may also be YAML), so an HTML form or a CORS "simple request"
   (text/plain, form encodings, no type at all) cannot change anything (415).
@@ -83,27 +86,10 @@ def normalise_host(value: str) -> str:
     return host.rstrip(".")
 
 
-#: The cookie the dashboard keeps the admin token in (browsers cannot put headers on a page load
-#: or an EventSource): set by `/__specmock/ui?token=...`, HttpOnly, SameSite=Strict, path /__specmock.
-TOKEN_COOKIE: Final = "specmock_admin_token"
-
-
-def _same_origin(request: Request) -> bool:
-    """Whether a browser sent this from a page of this server (the cookie is honoured only then:
-    another origin's page must not ride on it)."""
-    origin = request.headers.get("origin")
-    if origin is None:
-        return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
-    return origin == f"{request.url.scheme}://{request.headers.get('host', '')}"
-
-
 def presented_token(request: Request) -> str | None:
-    """The admin token this request carries: `Authorization: Bearer`, or the dashboard's cookie."""
+    """The admin token this request carries: `Authorization: Bearer <token>`."""
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer":
-        return value.strip()
-    cookie = request.cookies.get(TOKEN_COOKIE)
-    return cookie if cookie and _same_origin(request) else None
+    return value.strip() if scheme.lower() == "bearer" else None
 
 
 def token_matches(token: str | None, given: str | None) -> bool:
@@ -138,11 +124,9 @@ def admin_refusal(
     """
     if public:
         return None
-    allowed = settings.allowed_hosts
-    if allowed is not None and normalise_host(request.headers.get("host", "")) not in allowed:
-        return admin_json(
-            {"error": "the admin API answers only to this server's own host names (see --allowed-host)"}, 403
-        )
+    refused = host_refusal(settings, request)
+    if refused is not None:
+        return refused
     token = settings.token
     if token:
         if not token_matches(token, presented if presented is not None else presented_token(request)):
@@ -163,6 +147,16 @@ def admin_refusal(
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > settings.max_body:
         return too_large(settings.max_body)
+    return None
+
+
+def host_refusal(settings: AdminSettings, request: Request) -> Response | None:
+    """403 when the Host header names anything but this server (a DNS-rebinding page), else None."""
+    allowed = settings.allowed_hosts
+    if allowed is not None and normalise_host(request.headers.get("host", "")) not in allowed:
+        return admin_json(
+            {"error": "the admin API answers only to this server's own host names (see --allowed-host)"}, 403
+        )
     return None
 
 

@@ -17,8 +17,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..contract import cli as contract_cli
 from ..errors import LoadError
 from .admin_guard import DEFAULT_ADMIN_MAX_BODY
+from .workers import WORKER_PROTOCOL, hand_over, served_protocol, server_options, worker_argv
 
 if TYPE_CHECKING:
     from .app import MockApp
@@ -214,7 +216,7 @@ def parser() -> argparse.ArgumentParser:
         type=float,
         default=_env("BODY_TIMEOUT", 30.0, float),
         metavar="SECONDS",
-        help="a pending request body must progress at least this often (default 30); else 408 and close",
+        help="a request body must arrive whole within this (default 30); else 408 and close",
     )
     serve.add_argument(
         "--max-connections",
@@ -266,13 +268,14 @@ def parser() -> argparse.ArgumentParser:
     infer.add_argument("--format", choices=["overlay", "plain"], default="overlay", help="output form")
 
     sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    contract_cli.add_commands(sub, serve)
     return parser
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line; for `serve`, repeatable flags replace their environment variable."""
     args = parser().parse_args(argv)
-    if args.command == "serve":
+    if args.command in ("serve", "proxy"):
         repeatable = (
             ("spec", "SPEC"),
             ("overlay", "OVERLAY"),
@@ -315,7 +318,9 @@ def _main(argv: Sequence[str] | None) -> int:
         return _routes(args)
     if args.command == "infer":
         return _infer(args)
-    return _serve(args)
+    if args.command == "serve":
+        return _serve(args, contract_cli.serve_front)
+    return int(args.contract(args, _serve))
 
 
 def _infer(args: argparse.Namespace) -> int:
@@ -368,8 +373,6 @@ def _validate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-#: Where `serve --workers N` hands its command line to the worker processes it starts.
-WORKER_ARGV = "SPECMOCK_WORKER_ARGV"
 SHARED_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
@@ -399,8 +402,13 @@ def state_problem(args: argparse.Namespace) -> str | None:
 
 def worker_app() -> Any:
     """The app of one `serve --workers N` worker (uvicorn calls this in each process)."""
-    args = parse_args(json.loads(os.environ[WORKER_ARGV]))
+    import asyncio
+
+    from .slow_clients import BurstLogger
+
+    args = parse_args(worker_argv())
     logging.basicConfig(level=args.log_level.upper(), format="%(message)s", stream=sys.stderr)
+    asyncio.get_running_loop().set_exception_handler(BurstLogger())  # uvicorn loads the app in its loop
     return served_app(build_app(args))
 
 
@@ -464,17 +472,15 @@ def _serve_workers(args: argparse.Namespace, argv: list[str]) -> int:
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    os.environ[WORKER_ARGV] = json.dumps(argv)
+    hand_over(args, argv)
     config = uvicorn.Config(
         f"{__name__}:worker_app",
         factory=True,
         workers=args.workers,
         host=args.host,
         port=args.port,
-        log_level=args.log_level,
-        access_log=False,
-        lifespan="off",
-        timeout_graceful_shutdown=8,
+        http=WORKER_PROTOCOL,  # the same protocol and read timeouts as one process, built in each worker
+        **server_options(args),
     )
     sock = config.bind_socket()
     host, port = sock.getsockname()[:2]
@@ -498,13 +504,14 @@ def server_stack(http_protocol: type) -> str:
     return f"{loop} + {http}"
 
 
-def _serve(args: argparse.Namespace) -> int:
+def _serve(args: argparse.Namespace, front: contract_cli.Front | None = None) -> int:
+    """Serve the mock; `front(mock, app)` may put an app in front of it (the proxy, the contract
+    endpoints) and give a coroutine to run once the server has stopped taking requests."""
     import asyncio
 
     import uvicorn
 
-    from .httpprotocol import http_protocol
-    from .slow_clients import BurstLogger, guarded_protocol
+    from .slow_clients import BurstLogger
 
     logging.basicConfig(level=args.log_level.upper(), format="%(message)s", stream=sys.stderr)
     problem = state_problem(args)
@@ -522,6 +529,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.workers > 1:
         return _serve_workers(args, args.argv)
     persister = app.persister
+    served, on_stop = front(app, served_app(app)) if front is not None else (served_app(app), None)
 
     class AnnouncingServer(uvicorn.Server):
         """Prints the bound address once listening: with --port 0, callers learn the port."""
@@ -538,22 +546,12 @@ def _serve(args: argparse.Namespace) -> int:
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
             app.journal.close_feeds()  # the dashboard's event streams end, or they would hold the shutdown
             await super().shutdown(sockets)  # in-flight requests are done now
+            if on_stop is not None:
+                await on_stop()  # reports and recordings are written before the process ends
             if persister is not None:
                 persister.stop()  # before uvicorn re-raises SIGTERM and the process ends
 
-    config = uvicorn.Config(
-        served_app(app),
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        access_log=False,  # ours is structured, and names the operation
-        lifespan="off",
-        loop=args.loop,
-        http=guarded_protocol(http_protocol(args.http), args.header_timeout, args.body_timeout),
-        timeout_graceful_shutdown=8,  # under `docker stop`'s 10 s, so the state is flushed before SIGKILL
-        limit_concurrency=args.max_connections,
-        timeout_keep_alive=5,
-    )
+    config = uvicorn.Config(served, host=args.host, port=args.port, http=served_protocol(args), **server_options(args))
     if persister is not None:
         persister.start()
     from .memory import freeze, freeze_survivors

@@ -11,9 +11,12 @@ What it adds here:
   the collection's schema), add, delete;
 - the bundled scenarios, switching a rule on and off, and contract coverage.
 
-Invariants: every route here is refused exactly as the admin API is (loopback, or
-the admin token; the page keeps the token in an HttpOnly SameSite=Strict cookie,
-honoured for same-origin requests only). A refused edit changes nothing. The page's
+Invariants: every endpoint here is refused exactly as the admin API is (loopback,
+or the admin token). The page's static files hold no data and need only the Host
+check. The page keeps the token in its tab's sessionStorage (per origin, port
+included: no cookie, which every port of the host would receive) and sends it as
+`Authorization: Bearer`; `/ui?token=T` hands it over in the address's fragment,
+which is never sent to a server. A refused edit changes nothing. The page's
 Content-Security-Policy lets it reach its own origin and nothing else.
 """
 
@@ -22,10 +25,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
@@ -39,8 +42,9 @@ from ..scenario.registry import bundled_scenario_files
 from ..spec.lifecycle import META
 from ..spec.model import Collection, Family
 from ..spec.validation import compile_validator, format_path
-from .admin import PREFIX, AdminError, Controls, JSONResponse, guard, settled
-from .admin_guard import TOKEN_COOKIE, admin_refusal
+from .admin import PREFIX, AdminError, Controls, JSONResponse, guard, parse_json, read_body, settled
+from .admin_guard import admin_refusal, host_refusal
+from .body import API_MAX_DEPTH
 
 if TYPE_CHECKING:
     from ..runtime.engine import Engine
@@ -177,19 +181,18 @@ def dashboard_routes(mock: DashboardControls) -> list[BaseRoute]:
         return Response(path.read_bytes(), media_type=MEDIA_TYPES[path.suffix], headers=headers)
 
     async def ui_entry(request: Request) -> Response:
-        """`/__specmock/ui[?token=T]`: a valid token is kept in a cookie and dropped from the address bar."""
+        """`/__specmock/ui[?token=T]`: a valid token moves to the address's fragment, where the page
+        takes it into its tab's storage (a fragment is never sent to a server, nor logged)."""
         given = request.query_params.get("token")
         refused = admin_refusal(mock.admin, request, presented=given)  # the Host, then the token
         if refused is not None:
             return refused
-        response = RedirectResponse(f"{PREFIX}/ui/", status_code=303)
-        if given is not None and mock.admin.token:
-            secure = request.url.scheme == "https"
-            response.set_cookie(TOKEN_COOKIE, given, path=PREFIX, httponly=True, samesite="strict", secure=secure)
-        return response
+        fragment = f"#token={quote(given, safe='')}" if given is not None and mock.admin.token else ""
+        return RedirectResponse(f"{PREFIX}/ui/{fragment}", status_code=303)
 
     async def ui_file(request: Request) -> Response:
-        return static(request.path_params.get("name") or "index.html")
+        """The page's files: the same for everyone (no data), so behind the Host check only."""
+        return host_refusal(mock.admin, request) or static(request.path_params.get("name") or "index.html")
 
     async def events(request: Request) -> Response:
         last = request.headers.get("last-event-id") or request.query_params.get("since") or "0"
@@ -270,7 +273,7 @@ def dashboard_routes(mock: DashboardControls) -> list[BaseRoute]:
 
     async def replace_item(request: Request) -> Response:
         family, coll = _find_collection(mock, request)
-        body = await _json_body(request)
+        body = await _json_body(request, mock.admin.max_body)
         with mock.store.lock:
             scope, key, old = stored(coll, request)
             if body.get(coll.key_field, key) != key:
@@ -287,7 +290,7 @@ def dashboard_routes(mock: DashboardControls) -> list[BaseRoute]:
 
     async def add_item(request: Request) -> Response:
         family, coll = _find_collection(mock, request)
-        body = await _json_body(request)
+        body = await _json_body(request, mock.admin.max_body)
         fields = {k: v for k, v in body.items() if k != "_scope"}
         errors = _schema_errors(family, coll, fields, partial=True)
         if errors:
@@ -323,7 +326,7 @@ def dashboard_routes(mock: DashboardControls) -> list[BaseRoute]:
         return JSONResponse({"scenarios": listed})
 
     async def toggle_rule(request: Request) -> Response:
-        body = await _json_body(request)
+        body = await _json_body(request, mock.admin.max_body)
         if set(body) != {"enabled"} or not isinstance(body["enabled"], bool):
             raise AdminError('send {"enabled": true} or {"enabled": false}')
         rules = mock.scenario.rules if mock.scenario is not None else []
@@ -340,8 +343,8 @@ def dashboard_routes(mock: DashboardControls) -> list[BaseRoute]:
         tally.clear()
         return Response(status_code=204)
 
-    def guarded(handler: Any) -> Any:
-        endpoint = guard(mock, handler)
+    def guarded(handler: Any, token_param: bool = False) -> Any:
+        endpoint = guard(mock, handler, token_param=token_param)
 
         async def answer(request: Request) -> Response:
             try:
@@ -357,9 +360,9 @@ def dashboard_routes(mock: DashboardControls) -> list[BaseRoute]:
     items = f"{PREFIX}/collections/{{family}}/{{collection}}/items"
     return [
         Route(f"{PREFIX}/ui", ui_entry, methods=["GET"]),
-        Route(f"{PREFIX}/ui/", guarded(ui_file), methods=["GET"]),
-        Route(f"{PREFIX}/ui/{{name}}", guarded(ui_file), methods=["GET"]),
-        Route(f"{PREFIX}/events", guarded(events), methods=["GET"]),
+        Route(f"{PREFIX}/ui/", ui_file, methods=["GET"]),
+        Route(f"{PREFIX}/ui/{{name}}", ui_file, methods=["GET"]),
+        Route(f"{PREFIX}/events", guarded(events, token_param=True), methods=["GET"]),
         Route(f"{PREFIX}/journal/{{seq:int}}", guarded(journal_entry), methods=["GET"]),
         Route(f"{PREFIX}/collections", guarded(collections), methods=["GET"]),
         Route(f"{PREFIX}/collections/{{family}}/{{collection}}", guarded(collection_items), methods=["GET"]),
@@ -373,12 +376,11 @@ def dashboard_routes(mock: DashboardControls) -> list[BaseRoute]:
     ]
 
 
-async def _json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    try:
-        data = json.loads(raw) if raw.strip() else None
-    except ValueError as exc:
-        raise AdminError(f"malformed JSON: {exc}") from None
+async def _json_body(request: Request, limit: int) -> dict[str, Any]:
+    """An item edit's body, through the one reader: the admin size limit, and the API's nesting
+    limit (an item nested deeper than the API would accept would be one no API call could write)."""
+    raw = await read_body(request, limit)
+    data = parse_json(raw, API_MAX_DEPTH) if raw.strip() else None
     if not isinstance(data, dict):
         raise AdminError("the body must be a JSON object")
     return data

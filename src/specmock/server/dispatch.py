@@ -12,8 +12,6 @@ import asyncio
 import json
 import logging
 import random
-import re
-from sys import intern
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -34,8 +32,8 @@ from ..scenario.registry import ScenarioRegistry
 from ..scenario.rules import Decision, RuleCounter, decide, needs_body
 from ..scenario.tokens import check_token
 from ..spec.model import Family, Operation
-from ..spec.nesting import nested_deeper
 from ..spec.validation import field_error, format_path
+from .body import API_MAX_DEPTH, BodyRefused, BodyTooLarge, parse_lenient, parse_strict, read_limited
 from .journaling import record
 from .refusals import forced_response, preferred, problem_response, unrouted
 from .router import Router
@@ -55,14 +53,7 @@ _INVALID_KINDS = {"validation", "malformed_json", "unsupported_media_type", "pay
 
 
 #: No API here nests deeper; deeper bodies are refused before validation recurses into them.
-MAX_DEPTH = 32
-
-
-def _lenient_json(raw: bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return None
+MAX_DEPTH = API_MAX_DEPTH
 
 
 def _as_received(raw: bytes | None) -> Any:
@@ -73,60 +64,6 @@ def _as_received(raw: bytes | None) -> Any:
         return json.loads(raw)
     except (ValueError, RecursionError):
         return raw.decode("utf-8", "replace")
-
-
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """An object without repeated names. Names are interned: stored items come from bodies,
-    and the same few names (a schema's) would otherwise be held once per item (a quarter of
-    a small item's memory); an interned name is freed like any string once unused."""
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKey(f"duplicate key {key!r}")
-        out[intern(key)] = value
-    return out
-
-
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if value in (float("inf"), float("-inf")):
-        raise ValueError(f"number {text[:40]} is out of range")
-    return value
-
-
-#: A `\uD800`-`\uDFFF` escape: the only way a JSON text can carry a surrogate (raw UTF-8 cannot).
-_MAYBE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def lone_surrogate(data: Any) -> list[str | int] | None:
-    """Where in `data` a string (a value or a key) holds a lone surrogate, or None.
-
-    JSON allows `"\ud800"`, Python decodes it, but no UTF-8 text can hold it: such a
-    string is refused at the door, so everything stored can be encoded later.
-    """
-    stack: list[tuple[Any, list[str | int]]] = [(data, [])]
-    while stack:
-        node, path = stack.pop()
-        if isinstance(node, str):
-            if _SURROGATE.search(node):
-                return path
-        elif isinstance(node, dict):
-            for key, value in node.items():
-                if _SURROGATE.search(key):
-                    return [*path, _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", key)]
-                stack.append((value, [*path, key]))
-        elif isinstance(node, list):
-            stack.extend((value, [*path, i]) for i, value in enumerate(node))
-    return None
 
 
 def is_json_media_type(content_type: str) -> bool:
@@ -206,7 +143,7 @@ class Dispatcher:
                 raise unrouted(family, request.method, request.url.path, match.allowed)
             if scenario is not None and scenario.rules:
                 if needs_body(scenario, op):
-                    body = _lenient_json(await request.body())
+                    body = parse_lenient(await self._raw_body(request, family), MAX_DEPTH)
                 decision = decide(
                     scenario,
                     op,
@@ -354,21 +291,24 @@ class Dispatcher:
             caller=caller,
         )
 
-    async def _body(self, request: Request, op: Operation) -> Any:
-        errors = op.family.errors
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > self.max_body:
-            raise Problem(413, errors.message("payload_too_large", limit=self.max_body), kind="payload_too_large")
-        chunks = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > self.max_body:
-                raise Problem(413, errors.message("payload_too_large", limit=self.max_body), kind="payload_too_large")
-            chunks.append(chunk)
-        raw = b"".join(chunks)
+    async def _raw_body(self, request: Request, family: Family) -> bytes:
+        """The body's bytes through the one reader, up to max_body (413 beyond), read once: a
+        scenario rule may have read them already, and a refusal's journal entry shows them."""
+        kept = request.kept_body if isinstance(request, ApiRequest) else None
+        if kept is not None:
+            return kept
+        try:
+            raw = await read_limited(request, self.max_body)
+        except BodyTooLarge:
+            message = family.errors.message("payload_too_large", limit=self.max_body)
+            raise Problem(413, message, kind="payload_too_large") from None
         if isinstance(request, ApiRequest):
             request.keep_body(raw)
+        return raw
+
+    async def _body(self, request: Request, op: Operation) -> Any:
+        errors = op.family.errors
+        raw = await self._raw_body(request, op.family)
         if not raw.strip():
             if op.body_required:
                 raise Problem(
@@ -385,23 +325,12 @@ class Dispatcher:
                 415, errors.message("unsupported_media_type", media_type=media), kind="unsupported_media_type"
             )
         try:
-            data = json.loads(
-                raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constants, parse_float=_finite
-            )
-        except (ValueError, RecursionError) as exc:
-            detail = str(exc) if not isinstance(exc, RecursionError) else "nested too deeply"
-            raise Problem(400, errors.message("malformed_json", detail=detail), kind="malformed_json") from None
-        # Nesting cannot exceed the number of brackets: most bodies are not walked at all.
-        if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH and nested_deeper(data, MAX_DEPTH):
-            detail = f"nested more than {MAX_DEPTH} levels deep"
-            raise Problem(400, errors.message("malformed_json", detail=detail), kind="malformed_json")
-        if _MAYBE_SURROGATE.search(raw):
-            where = lone_surrogate(data)
-            if where is not None:
-                message = "is not valid Unicode: a lone surrogate (\\ud800-\\udfff) escape"
-                fields = [FieldError(format_path(where) or "body", message)]
-                raise Problem(400, errors.message("validation"), kind="validation", fields=fields)
-        return data
+            return parse_strict(raw, MAX_DEPTH)
+        except BodyRefused as exc:
+            if exc.where is None:
+                raise Problem(400, errors.message("malformed_json", detail=exc.reason), kind="malformed_json") from None
+            fields = [FieldError(format_path(exc.where) or "body", exc.reason)]
+            raise Problem(400, errors.message("validation"), kind="validation", fields=fields) from None
 
     # -- responses ----------------------------------------------------------------
 

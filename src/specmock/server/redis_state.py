@@ -386,19 +386,16 @@ class SharedStateApp:
         await self.mock(scope, receive, send)
 
     async def _scenario_change(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve a scenario change, and share it once it succeeded."""
-        messages: list[Message] = []
-        body = b""
-        while True:
-            message = await receive()
-            messages.append(message)
-            body += message.get("body", b"")
-            if message["type"] != "http.request" or not message.get("more_body", False):
-                break
-        pending = iter(messages)
+        """Serve a scenario change, and share it once it succeeded. The body is seen as the admin
+        API reads it (after its Host and token gate, within its size limit), never read ahead of it:
+        a refused caller's body is not read at all."""
+        body = bytearray()
 
-        async def replay() -> Message:
-            return next(pending, None) or await receive()
+        async def tee() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                body.extend(message.get("body", b""))
+            return message
 
         status = 0
 
@@ -408,10 +405,10 @@ class SharedStateApp:
                 status = message["status"]
             await send(message)
 
-        await self.mock(scope, replay, watch)
+        await self.mock(scope, tee, watch)
         if 200 <= status < 300:
             op = "clear" if scope["method"] == "DELETE" else "put"
-            self.shared.publish_scenario({"op": op, "raw": body.decode("utf-8", "replace")})
+            self.shared.publish_scenario({"op": op, "raw": bytes(body).decode("utf-8", "replace")})
 
 
 def _safe(url: str) -> str:

@@ -5,10 +5,18 @@ uvicorn limits idle keep-alive connections (`timeout_keep_alive`) and, with
 read timeouts. A client that sends its headers a byte at a time, or announces a
 body and never sends it, would hold a connection (a file descriptor) forever.
 
+What of uvicorn this relies on (checked on every allowed version by
+tests/test_framework_pins.py): the protocol's `cycle`, `loop` and `transport`, and
+the request cycle's `response_complete`, `response_started`, `more_body`,
+`disconnected` and `message_event`. uvicorn has no read timeout of its own to use
+instead (`timeout_keep_alive` only starts once a response is sent).
+
 Invariants: a connection's request headers are complete within `header_timeout`
-seconds of its first byte (or of the connection); while a request body is
-pending, some of it arrives at least every `body_timeout` seconds. Otherwise the
-client gets a 408 (when nothing was answered yet) and the connection is closed.
+seconds of its first byte (or of the connection); a request body is complete
+within `body_timeout` seconds of its headers, however it trickles (a byte every
+few seconds used to extend the deadline forever). Otherwise the client gets a 408
+(when nothing was answered yet) and the connection is closed, freeing its place
+under --max-connections.
 The accept loop's "too many open files" errors are logged once per burst, not
 once per retry.
 """
@@ -51,6 +59,9 @@ def guarded_protocol(base: type, header_timeout: float, body_timeout: float) -> 
 
         def data_received(self, data: bytes) -> None:
             super().data_received(data)
+            if self.transport.get_protocol() is not self:  # handed over (to h11): its own deadlines rule
+                self._disarm()
+                return
             self._follow()
 
         def connection_lost(self, exc: Exception | None) -> None:
@@ -71,7 +82,8 @@ def guarded_protocol(base: type, header_timeout: float, body_timeout: float) -> 
                 if self._phase != "headers":  # an absolute deadline: trickled bytes do not extend it
                     self._arm("headers", header_timeout)
             elif phase == "body":
-                self._arm("body", body_timeout)  # reset by every chunk
+                if self._phase != "body":  # absolute too: a body trickled a byte at a time does not extend it
+                    self._arm("body", body_timeout)
             else:
                 self._disarm()
 
@@ -101,6 +113,9 @@ def guarded_protocol(base: type, header_timeout: float, body_timeout: float) -> 
                 cycle.message_event.set()
             self.transport.close()
 
+    handed_to = getattr(base, "h11_protocol", None)
+    if handed_to is not None:  # httptools' hand-over: the h11 protocol it hands to keeps the same deadlines
+        ReadTimeoutProtocol.h11_protocol = guarded_protocol(handed_to, header_timeout, body_timeout)
     return ReadTimeoutProtocol
 
 

@@ -9,7 +9,8 @@ Fixtures:
     @pytest.mark.specmock(spec="openapi.yaml", overlay="behaviour.yaml")   # your own API
 
 Options: --specmock-spec, --specmock-overlay, --specmock-seed, --specmock-scenario,
---specmock-coverage, --specmock-coverage-json.
+--specmock-coverage, --specmock-coverage-json, --specmock-pact (with --specmock-pact-consumer
+and --specmock-pact-provider) and --specmock-journal (files written at the session's end).
 A spec given by option or marker replaces the bundled ones (any OpenAPI 3.0/3.1 document,
 inferred when it has no x-specmock); each set of specs gets its own app, built once.
 The app is built once per session (per xdist worker); a test pays only for the reset.
@@ -35,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from ..runtime.journal import Entry
     from ..scenario.loader import Scenario
     from ..server.app import MockApp
     from .handle import Handle
@@ -78,6 +80,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--specmock-coverage", action="store_true", help="report which operations and statuses ran")
     group.addoption("--specmock-coverage-json", metavar="PATH", help="also write the coverage report as JSON")
+    group.addoption(
+        "--specmock-pact",
+        metavar="PATH",
+        help="write the session's exchanges as a Pact v4 file (each test a run from a fresh provider)",
+    )
+    group.addoption("--specmock-pact-consumer", metavar="NAME", default="consumer", help="the pact's consumer name")
+    group.addoption("--specmock-pact-provider", metavar="NAME", default="provider", help="the pact's provider name")
+    group.addoption(
+        "--specmock-journal", metavar="PATH", help="write the session's journal as JSON (for `specmock replay`)"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -100,6 +112,8 @@ class SpecmockSession:
         self._scenarios: dict[str, Scenario] = {}
         self.servers: dict[SpecSet, _ThreadedServer] = {}
         self.covered: dict[str, dict[str, set[str]]] = {}
+        #: Each test's journal, kept when a pact or a journal file is asked for.
+        self.runs: list[tuple[SpecSet, list[Entry]]] = []
 
     @property
     def default_specs(self) -> SpecSet:
@@ -145,6 +159,36 @@ class SpecmockSession:
                 statuses = self.covered.setdefault(entry.family, {}).setdefault(entry.operation_id, set())
                 statuses.add(str(entry.status))
 
+    def record_run(self, specs: SpecSet, handle: Handle) -> None:
+        if self.config.getoption("specmock_pact") or self.config.getoption("specmock_journal"):
+            self.runs.append((specs, list(handle.journal)))
+
+    def write_exchanges(self) -> None:
+        """The pact and the journal files asked for (one per xdist worker, named after it)."""
+        pact_path, journal_path = self.config.getoption("specmock_pact"), self.config.getoption("specmock_journal")
+        if pact_path:
+            from ..contract.pact import PactWriter, dumps
+            from ..contract.report import write_atomically
+
+            consumer = self.config.getoption("specmock_pact_consumer")
+            provider = self.config.getoption("specmock_pact_provider")
+            document: dict[str, Any] = {}
+            for specs in dict.fromkeys(specs for specs, _ in self.runs):
+                writer = PactWriter(self.handle_for(specs).app.router)
+                part = writer.pact(consumer, provider, [run for s, run in self.runs if s == specs])
+                if document:
+                    document["interactions"] += part["interactions"]
+                else:
+                    document = part
+            if document:
+                write_atomically(_per_worker(Path(pact_path)), dumps(document))
+        if journal_path:
+            from ..contract.report import write_atomically
+            from ..encoding import encode
+
+            entries = [entry.as_dict() for _, run in self.runs for entry in run]
+            write_atomically(_per_worker(Path(journal_path)), encode({"entries": entries}).decode())
+
     def close(self) -> None:
         for server in self.servers.values():
             server.stop()
@@ -153,6 +197,12 @@ class SpecmockSession:
 
 
 SpecSet = tuple[tuple[str, ...], tuple[str, ...]]  # (spec files, overlay files); no specs: the bundled ones
+
+
+def _per_worker(path: Path) -> Path:
+    """`path`, or under pytest-xdist `name-gw0.ext`: each worker writes its own file."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return path.with_name(f"{path.stem}-{worker}{path.suffix}") if worker else path
 
 
 def _spec_set(specs: Any, overlays: Any) -> SpecSet:
@@ -196,6 +246,7 @@ def specmock(request: pytest.FixtureRequest) -> Iterator[Handle]:
     handle.client.cookies.clear()
     yield handle
     session.record_coverage(handle)
+    session.record_run(specs, handle)
     unexpected = handle.unexpected()
     if unexpected:
         from .handle import describe
@@ -258,6 +309,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         workeroutput["specmock_covered"] = {
             fam: {op: sorted(statuses) for op, statuses in ops.items()} for fam, ops in state.covered.items()
         }
+    state.write_exchanges()
     state.close()
 
 

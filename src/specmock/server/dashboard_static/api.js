@@ -5,9 +5,33 @@ export function url(path) {
   return new URL(path, BASE).toString();
 }
 
+// The admin token, kept in this tab's sessionStorage: per origin (scheme, host and port), where a
+// cookie would be sent to every port of the host. /__specmock/ui?token=T hands it over in the
+// address's fragment (never sent to a server); it is dropped from the address bar at once.
+const TOKEN_KEY = "specmock-admin-token";
+const handed = new URLSearchParams(location.hash.slice(1)).get("token");
+if (handed !== null) {
+  sessionStorage.setItem(TOKEN_KEY, handed);
+  history.replaceState(null, "", location.pathname + location.search);
+}
+
+function token() {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+// The live event stream's address: an EventSource cannot send a header, so the token rides along.
+export function eventsUrl() {
+  const address = new URL("events", BASE);
+  const given = token();
+  if (given !== null) address.searchParams.set("token", given);
+  return address.toString();
+}
+
 // {ok, status, data}: data is the parsed JSON body (or text, or null).
 export async function api(path, {method = "GET", json, text} = {}) {
-  const init = {method, credentials: "same-origin", headers: {}};
+  const init = {method, credentials: "omit", headers: {}};
+  const given = token();
+  if (given !== null) init.headers["Authorization"] = `Bearer ${given}`;
   if (json !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(json);

@@ -2,6 +2,7 @@
 import {record, renderCharts} from "./charts.js";
 import {loadClock, loadLifecycles, startClock} from "./clock.js";
 import {loadCoverage, startCoverage} from "./coverage.js";
+import {loadDrift, startDrift} from "./drift.js";
 import {loadScenario, startScenario} from "./scenario.js";
 import {loadCollections, startState} from "./state.js";
 import {onEntry, startTraffic} from "./traffic.js";
@@ -13,6 +14,7 @@ const onShow = {
   clock: () => Promise.all([loadClock(), loadLifecycles()]),
   charts: renderCharts,
   coverage: loadCoverage,
+  drift: loadDrift,
 };
 let shown = "traffic";
 
@@ -45,7 +47,9 @@ startState();
 startScenario();
 startClock();
 startCoverage();
+startDrift();
 onEntry(record);
 setInterval(() => { if (shown === "charts") renderCharts(); }, 1000);
+setInterval(() => { if (shown === "drift") loadDrift(); }, 2000);
 select(location.hash.slice(1) in onShow ? location.hash.slice(1) : "traffic");
 document.body.dataset.ready = "1";

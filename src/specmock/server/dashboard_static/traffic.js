@@ -1,5 +1,5 @@
 // Live traffic: the journal pushed over Server-Sent Events, filtered, one row per request.
-import {api, h, pretty, url} from "./api.js";
+import {api, eventsUrl, h, pretty} from "./api.js";
 
 const MAX_ROWS = 500;
 // Outside the contract, or the mock's own failure: these rows stand out. (Refused requests
@@ -87,7 +87,7 @@ export function startTraffic() {
   }
   document.getElementById("traffic-clear").addEventListener("click", () => { entries.length = 0; render(); });
   const badge = document.getElementById("connection");
-  const source = new EventSource(url("events"), {withCredentials: true});
+  const source = new EventSource(eventsUrl());
   let pending = false;
   source.addEventListener("open", () => { badge.textContent = "live"; badge.className = "badge live"; });
   source.addEventListener("error", () => { badge.textContent = "reconnecting…"; badge.className = "badge"; });
