@@ -281,6 +281,27 @@ def test_a_put_on_an_item_nothing_else_creates_is_an_upsert(mock: Any, documente
     assert c.get("/stores/s/kv/colour").status_code == 404
 
 
+@pytest.mark.parametrize(("documented", "upsert"), [(["200", "201"], True), (["204", "201"], True), (["201"], False)])
+def test_a_put_beside_a_create_upserts_when_it_documents_both_outcomes(
+    mock: Any, documented: list[str], upsert: bool
+) -> None:
+    item = thing()
+    responses: dict[str, Any] = {}
+    for status in documented:
+        responses |= ok(ref("Thing"), status) if status != "204" else {"204": {"description": "replaced"}}
+    paths = {
+        "/things": {"post": {"requestBody": body(item), "responses": ok(ref("Thing"), "201")}},
+        "/things/{id}": {
+            "parameters": [param("id")],
+            "get": {"responses": ok(ref("Thing"))},
+            "put": {"requestBody": body(item), "responses": responses},
+        },
+    }
+    c = mock(document(paths, {"Thing": item}))
+    answer = c.put("/things/t1", json={"name": "n"})
+    assert answer.status_code == (201 if upsert else 404)
+
+
 @pytest.mark.parametrize(("field", "value"), [("username", "jdoe"), ("slug", "my-page"), ("code", 42)])
 def test_a_body_field_named_as_the_path_parameter_chooses_the_key(mock: Any, field: str, value: Any) -> None:
     kind = {"type": "integer"} if isinstance(value, int) else {"type": "string"}
