@@ -5,6 +5,7 @@ vendored in tests/thirdparty/). Every response is checked against its document."
 from __future__ import annotations
 
 import json
+import random
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from specmock.errors import LoadError
 from specmock.spec.extension_schema import FAMILY_SCHEMA, OPERATION_SCHEMA
 from specmock.spec.infer import infer
 from specmock.spec.loader import read_document
+from specmock.spec.regex_sample import sample_pattern
 from specmock.testing.transport import SyncASGITransport
 
 TESTS = Path(__file__).parent
@@ -198,6 +200,33 @@ def test_a_body_value_the_body_schema_leaves_open_is_stored_only_if_the_item_all
 
 
 @pytest.mark.parametrize(
+    ("field", "sent_schema", "item_schema", "sent"),
+    [
+        (
+            "connections",
+            {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}}}},
+            {"type": "array", "items": {"type": "object", "required": ["id", "name"]}},
+            [{"name": "c"}],
+        ),
+        ("size", {"type": "string"}, {"type": "integer"}, "big"),
+    ],
+)
+def test_a_body_field_declared_otherwise_than_the_item_is_stored_as_the_item_allows(
+    mock: Any, field: str, sent_schema: dict[str, Any], item_schema: dict[str, Any], sent: Any
+) -> None:
+    item = thing(**{field: item_schema})
+    item["required"] = ["id", "name", field]
+    create = {"type": "object", "properties": {"name": {"type": "string"}, field: sent_schema}}
+    paths = {
+        "/things": {"post": {"requestBody": body(create), "responses": ok(ref("Thing"), "201")}},
+        "/things/{id}": {"parameters": [param("id")], "get": {"responses": ok(ref("Thing"))}},
+    }
+    c = mock(document(paths, {"Thing": item}))
+    made = c.post("/things", json={"name": "x", field: sent}).json()  # the hook checks the item's schema
+    assert made[field] != sent and c.get(f"/things/{made['id']}").json() == made
+
+
+@pytest.mark.parametrize(
     ("method", "sub_path"),
     [("put", "/things/{thing_id}/tags"), ("post", "/things/{thing_id}"), ("get", "/things/{thing_id}/stats")],
 )
@@ -250,6 +279,27 @@ def test_a_put_on_an_item_nothing_else_creates_is_an_upsert(mock: Any, documente
     assert c.get("/stores/other/kv/colour").status_code == 404
     assert c.delete("/stores/s/kv/colour").status_code == 204
     assert c.get("/stores/s/kv/colour").status_code == 404
+
+
+@pytest.mark.parametrize(("documented", "upsert"), [(["200", "201"], True), (["204", "201"], True), (["201"], False)])
+def test_a_put_beside_a_create_upserts_when_it_documents_both_outcomes(
+    mock: Any, documented: list[str], upsert: bool
+) -> None:
+    item = thing()
+    responses: dict[str, Any] = {}
+    for status in documented:
+        responses |= ok(ref("Thing"), status) if status != "204" else {"204": {"description": "replaced"}}
+    paths = {
+        "/things": {"post": {"requestBody": body(item), "responses": ok(ref("Thing"), "201")}},
+        "/things/{id}": {
+            "parameters": [param("id")],
+            "get": {"responses": ok(ref("Thing"))},
+            "put": {"requestBody": body(item), "responses": responses},
+        },
+    }
+    c = mock(document(paths, {"Thing": item}))
+    answer = c.put("/things/t1", json={"name": "n"})
+    assert answer.status_code == (201 if upsert else 404)
 
 
 @pytest.mark.parametrize(("field", "value"), [("username", "jdoe"), ("slug", "my-page"), ("code", 42)])
@@ -668,3 +718,28 @@ def test_an_overlay_that_fits_the_document_is_served(tmp_path: Path, text: str) 
 def serve_with(spec: Path, overlay: Path) -> httpx.Client:
     app = MockApp([spec], seed=1, overlays=[overlay])
     return httpx.Client(transport=SyncASGITransport(app), base_url="http://testserver")
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"^[a-z]{3}-[0-9]{6}$",
+        r"^[0-9A-HJKMNP-TV-Z]{26}$",
+        r"^(foo|bar)_\d+$",
+        r"^[^/]+$",
+        r"^\w{1,5}(\.\w+)?$",
+        r"^(a+)+$",  # nested repeats: drawn and checked in linear time
+        r"[A-Z]{2}",  # unanchored
+    ],
+)
+def test_drawn_strings_match_their_pattern(pattern: str) -> None:
+    rng = random.Random(7)
+    drawn = {sample_pattern(pattern, rng) for _ in range(20)}
+    assert all(re.search(pattern, text) and len(text) <= 256 for text in drawn)
+    assert len(drawn) > 1 or pattern.startswith("^(a+)")
+
+
+@pytest.mark.parametrize("pattern", [r"^(?=a)a$", r"^(a)\1$", r"["])
+def test_a_pattern_ids_cannot_be_drawn_from_is_a_value_error(pattern: str) -> None:
+    with pytest.raises(ValueError, match=r"not supported|invalid regular expression"):
+        sample_pattern(pattern, random.Random(0))

@@ -201,6 +201,7 @@ class Engine:
             message = family.errors.message("insufficient_storage", label=coll.label, limit=self.max_items)
             raise Problem(507, message, kind="insufficient_storage")
         item = self._new_item(family, coll, scope, fields, now, keep_id=named is not None)
+        self._conform(op, item, now)
         self._insert(family, coll, scope, item)
         status = op.created_status if named is not None else op.success_status
         return Result(status, self._wrapped(op, self._present(family, coll, scope, item, op)))
@@ -364,6 +365,7 @@ class Engine:
         if coll.fill_generated is not None:
             new = coll.fill_generated(new)
         new = _shaped(coll, new)
+        self._conform(op, new, now)
         siblings = self._exclusive_changes(op, coll, scope, key, new, now)
         self.store.put(coll.key, scope, key, new)
         for sibling_key, sibling in siblings:
@@ -546,6 +548,13 @@ class Engine:
         if item is None:
             raise Problem(404, family.errors.message("not_found", label=coll.label), kind="not_found")
         return scope, self._advanced(coll, scope, [item], read=True)[0]
+
+    def _conform(self, op: Operation, item: Item, now: datetime) -> None:
+        """Draw again, from the item's schema, a field the body sent under another schema that
+        the item's rejects (checks are done: what is refused was refused before this)."""
+        for name, (check, schema) in op.reshaped.items():
+            if name in item and not check.is_valid(item[name]):
+                item[name] = self.fake.value(schema, name, now)
 
     def _wrapped(self, op: Operation, body: Any) -> Any:
         """The answer holding the item under `op.wrap` (with the wrapper's other fields), else the item."""

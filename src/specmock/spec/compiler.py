@@ -11,7 +11,6 @@ mistake in `x-specmock` (the author's own declarations) still refuses the load.
 
 from __future__ import annotations
 
-import contextlib
 import random
 import re
 from pathlib import Path
@@ -29,6 +28,7 @@ from .error_styles import ErrorStyle
 from .examples import compile_example, example_collection, json_body_schema, response_media_type
 from .extension_schema import COLLECTION_SCHEMA, FAMILY_SCHEMA, OPERATION_SCHEMA
 from .fastvalidation import BodyValidator
+from .item_rules import branch_consts_of, envelope_fill, open_field_checks, reshaped_field_checks
 from .lifecycle import Lifecycle, compile_lifecycle
 from .model import Action, Collection, Family, Filter, Operation, Reference, UniqueRule
 from .readonly import compile_filler, generated_defaults, request_schema
@@ -48,7 +48,7 @@ from .schematools import (
 from .templates import template_errors
 from .undeclared import compile_projector, then
 from .validation import ParameterSet, compile_validator, locate, make_parameter
-from .variants import all_properties, consts_of, item_variants
+from .variants import item_variants
 from .yamlload import Document, JsonPath, load_yaml
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
@@ -431,8 +431,9 @@ def _operation(
         if undeclared == "ignore" and schema is not None:
             read_only = then(compile_projector(schema), read_only)
 
-    undeclared = _undeclared(doc, collection, schema if body is not None else None, action, at)
-    branch_consts = _branch_consts(doc, collection, responses, success[0]) if action is Action.CREATE else {}
+    open_fields = open_field_checks(doc.data, collection, schema if body is not None else None, action)
+    reshaped = reshaped_field_checks(doc.data, collection, schema if body is not None else None, action)
+    branch_consts = branch_consts_of(doc.data, collection, responses, success[0]) if action is Action.CREATE else {}
     merged_validator = _merged_validator(doc, ext, op_id, action, (*at, "x-specmock", "mergedSchema"))
 
     security = raw.get("security", doc.data.get("security", []))
@@ -486,8 +487,9 @@ def _operation(
         created_status=201 if "201" in responses else success[0],
         counts=tuple(ext.get("counts", ())),
         branch_consts=branch_consts,
-        envelope_fill=_envelope_fill(doc, ext, responses, success[0]),
-        undeclared=undeclared,
+        envelope_fill=envelope_fill(doc.data, ext, responses, success[0]),
+        undeclared=open_fields,
+        reshaped=reshaped,
         scope_params=scope_params,
         set_fields=ext.get("set", {}),
         fill_fields=ext.get("fill", {}),
@@ -503,52 +505,6 @@ def _operation(
         example=compile_example(doc.data, responses, success[0]) if action is Action.EXAMPLE else None,
         media_type=response_media_type(doc.data, responses, success[0]),
     )
-
-
-def _undeclared(
-    doc: Document, collection: Collection, body_schema: Any, action: Action, at: JsonPath
-) -> dict[str, Draft202012Validator]:
-    """Checks for the item fields a writing body may carry without its schema saying what they are."""
-    if action not in (Action.CREATE, Action.REPLACE, Action.UPDATE) or not isinstance(body_schema, dict):
-        return {}
-    sent = item_variants(body_schema)
-    if all(shape.get("additionalProperties") is False for shape in sent):
-        return {}
-    declared = all_properties(sent)
-    item = all_properties(collection.variants or (collection.schema,))
-    checks = {}
-    for name, prop in item.items():
-        if name not in declared and isinstance(prop, dict) and prop:
-            with contextlib.suppress(SchemaError):  # a broken field schema: the field goes unchecked
-                checks[name] = compile_validator(prop, doc.data)
-    return checks
-
-
-#: Envelope fields the paging styles write themselves.
-_PAGING_FIELDS = {"totalCount", "next", "prev", "count", "previous"}
-
-
-def _envelope_fill(doc: Document, ext: dict[str, Any], responses: dict[str, Any], status: int) -> dict[str, Any]:
-    """A list envelope's (or an item wrapper's) required fields beyond its items, counts and
-    paging: each with its schema."""
-    envelope = ext.get("envelope") or ext.get("wrap")
-    if not envelope:
-        return {}
-    schema = json_body_schema(inline_refs(responses.get(str(status)) or {}, doc.data))
-    if not isinstance(schema, dict):
-        return {}
-    shape = item_variants(schema)[0]
-    props = shape.get("properties") or {}
-    taken = {envelope, *ext.get("counts", ()), *(_PAGING_FIELDS if ext.get("paging", "none") != "none" else ())}
-    return {name: props.get(name) or {} for name in shape.get("required", []) if name not in taken}
-
-
-def _branch_consts(doc: Document, collection: Collection, responses: dict[str, Any], status: int) -> dict[str, Any]:
-    """A create's answered oneOf branch, as the consts it fixes (`protocol: bigquery`)."""
-    if len(collection.variants) < 2:
-        return {}
-    schema = json_body_schema(inline_refs(responses.get(str(status)) or {}, doc.data))
-    return consts_of(schema) if isinstance(schema, dict) else {}
 
 
 def _merged_validator(

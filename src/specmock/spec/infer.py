@@ -5,8 +5,8 @@ collections and their item rules come from `infer_collections`; here each
 operation is mapped onto a generic action:
 
 - on the item path, GET/PUT/PATCH/DELETE are get/replace/update/delete; a PUT
-  of a collection that nothing else creates (or that documents a 201) is an
-  upsert: it creates the item the path names when it is absent;
+  of a collection that nothing else creates (or that documents both a 200/204
+  and a 201) is an upsert: it creates the item the path names when it is absent;
 - on the list path, GET is a list (bare array or envelope; the envelope's count
   fields and its cursor, page or offset paging follow the items), POST a create;
 - a POST elsewhere whose success body is one of a collection's item schemas
@@ -137,8 +137,9 @@ class _Mapper:
             keep = self._server_fields(coll, body)
             if keep:
                 out["keep"] = keep
-            if "201" in (op.get("responses") or {}) and "idInBody" not in out:
-                out["upsert"] = True
+            documented = set(op.get("responses") or {})
+            if "201" in documented and documented & {"200", "204"} and "idInBody" not in out:
+                out["upsert"] = True  # replaced (200) or created (201)
         if status is None:
             out["status"] = _DEFAULT_STATUS.get(action, 200)
         return out

@@ -6,7 +6,8 @@ it and repeat with the seed. Python's own regex parser reads the expression;
 the constructs ids and codes use (literals, classes, categories, repeats,
 groups, alternation, anchors) are drawn, and anything else (lookarounds,
 backreferences) is a ValueError, found when the spec is compiled.
-Invariant: a returned string matches the expression (`re.search`), checked here.
+Invariant: a returned string matches the expression, checked here by RE2 (linear time:
+spec/patterns.py), and is at most MAX_LENGTH characters long.
 `sample` is the same draw from a fixed seed, for values that must not vary (a
 refusal body's pattern-constrained field), and None instead of a ValueError.
 """
@@ -20,7 +21,10 @@ from re import _constants as sre_constants  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
+from .patterns import compiled
+
 _MAX_REPEAT = 8  # an open-ended repeat (`+`, `*`, `{2,}`) draws at most this many beyond its minimum
+MAX_LENGTH = 256
 _CATEGORIES = {
     sre_constants.CATEGORY_DIGIT: string.digits,
     sre_constants.CATEGORY_NOT_DIGIT: string.ascii_letters,
@@ -38,9 +42,10 @@ def sample_pattern(pattern: str, rng: random.Random) -> str:
         parsed = sre_parse.parse(pattern)
     except re.error as exc:
         raise ValueError(f"invalid regular expression: {exc}") from None
+    regex = compiled(pattern)
     for _ in range(20):
         text = "".join(_draw(parsed, rng))
-        if re.search(pattern, text):
+        if len(text) <= MAX_LENGTH and (regex is None or regex.search(text) is not None):
             return text
     raise ValueError("no drawn string matches it")
 
