@@ -187,10 +187,44 @@ def test_bundled_families_keep_their_declared_error_formats() -> None:
     headers = {"Content-Type": "application/json"}
     with client_of(ROOT / "specs" / "versori-connect.yaml") as versori:
         refused = versori.get("/api/connect/v1/o/01HFS2NEAZ6ECZBZMN4FF775P7/connectors", headers=headers)
+        invalid = versori.post(
+            "/api/connect/v1/o/01HFS2NEAZ6ECZBZMN4FF775P7/protocols/http/connectors",
+            json={"name": 5},
+            headers={"Authorization": "Bearer t"},
+        )
     assert refused.json() == {"code": "unauthorized", "message": "missing bearer token"}
+    assert invalid.json() == {
+        "code": "bad_request",
+        "message": "request validation failed",
+        "fields": [
+            {"field": "authSchemeConfigs", "message": "is required"},
+            {"field": "baseUrl", "message": "is required"},
+            {"field": "name", "message": "5 is not of type 'string'"},
+        ],
+    }
     with client_of(ROOT / "specs" / "sdelements.yaml") as sde:
         refused = sde.get("/api/v2/connectors/alm/", headers=headers)
+        invalid = sde.post("/api/v2/connectors/alm/", json={"name": 5}, headers={"Authorization": 'Token "t"'})
+        unknown = sde.get("/api/v2/connectors/alm/999/", headers={"Authorization": 'Token "t"'})
     assert refused.json() == {"detail": "Authentication credentials were not provided."}
+    assert invalid.json() == {
+        "name": ["Incorrect type. Expected string, received int."],
+        "params": ["This field is required."],
+        "system": ["This field is required."],
+    }
+    assert unknown.json() == {"detail": "Not found."}
+    with client_of(ROOT / "specs" / "appsecplus.yaml") as appsec:
+        invalid = appsec.post("/connectors", json={"type": "github", "name": 42}, headers={"Authorization": "Bearer t"})
+    assert invalid.json() == {
+        "error": {
+            "code": "ValidationException",
+            "message": "Request validation failed.",
+            "details": [
+                {"field": "config", "message": "is required"},
+                {"field": "name", "message": "42 is not of type 'string'"},
+            ],
+        }
+    }
 
 
 def test_an_error_schema_nothing_fits_is_reported_once_at_start_up(
