@@ -284,6 +284,15 @@ class ErrorBodyCompiler:
             )
         return cached
 
+    def _where(self, at: JsonPath) -> str:
+        """`file:line (json.path)`; the line only when the document's line table is at hand
+        (a JSON document's is built on first use by re-reading the file: seconds for GitHub's)."""
+        if not at:
+            return str(self.doc.path)
+        line = self.doc.line_of(at) if type(self.doc.lines) is dict else None
+        where = f"{self.doc.path}:{line}" if line else str(self.doc.path)
+        return f"{where} ({_json_path(at)})"
+
     def _read_response(self, raw: Any) -> ErrorBody | _Schema:
         """What one response declares, read once whatever the statuses it answers: a body
         with no schema to fit (none, text, a schema we cannot compile), or its JSON schema."""
@@ -326,10 +335,13 @@ class ErrorBodyCompiler:
         if what in self._warned:  # one line per response, whatever the statuses it answers
             return ErrorBody(style, _style_template(style.body), _style_fields(style), media, "unfit")
         self._warned.add(what)
-        line = self.doc.line_of(at) if at else None
-        where = f"{self.doc.path}:{line}" if line else str(self.doc.path)
-        log.warning("%s: %s: no error body fits its schema (%s); refusals use the family's format", where, what, reason)
+        message = "%s: %s: no error body fits its schema (%s); refusals use the family's format"
+        log.warning(message, self._where(at), what, reason)
         return ErrorBody(style, _style_template(style.body), _style_fields(style), media, "unfit")
+
+
+def _json_path(at: JsonPath) -> str:
+    return ".".join(str(part) for part in at)
 
 
 def _style_template(body: Any) -> Any:
