@@ -252,6 +252,13 @@ ERROR_SCHEMAS: dict[str, dict[str, Any]] = {
     # GitHub's: an empty closed object (a 404 that says nothing), and a oneOf whose branches
     # differ only in their lists' items (a body with no items would match both).
     "empty-closed": {"type": "object", "properties": {}, "additionalProperties": False},
+    # tl-api's: allOf two closed objects, each forbidding the other's properties: only {} fits.
+    "closed-all-of-parts": {
+        "allOf": [
+            {"type": "object", "additionalProperties": False, "properties": {"Message": _STR}},
+            {"type": "object", "additionalProperties": False, "properties": {"errors": {"type": "array"}}},
+        ]
+    },
     "one-of-by-items": {
         "oneOf": [
             {
@@ -281,7 +288,7 @@ ERROR_SCHEMAS: dict[str, dict[str, Any]] = {
 
 
 #: Schemas with no place for a failing field's name (an enum, an empty object).
-NO_ROOM = {"empty-closed", "bare-enum"}
+NO_ROOM = {"empty-closed", "bare-enum", "closed-all-of-parts"}
 
 
 @pytest.mark.parametrize("status", [400, 401, 404, 409, 415])

@@ -324,7 +324,8 @@ class ErrorBodyCompiler:
         built = [ErrorBody(style, t, MISSING, media, "schema") for t in templates]
         candidates += [b for b in built if b.template != {}]
         candidates += [ErrorBody(style, example, MISSING, media, "example") for example in read.examples]
-        candidates += [b for b in built if b.template == {}]  # says nothing: the last resort
+        # An empty object says nothing, but fits schemas nothing else can (closed allOf parts).
+        candidates.append(ErrorBody(style, {}, MISSING, media, "schema"))
         reasons: dict[str, str] = {}
         for candidate in candidates:
             errors = [e for p in problems for e in validator.iter_errors(candidate.data(p))]
