@@ -211,6 +211,16 @@ def samples(style: ErrorStyle, status: int) -> list[Problem]:
     return out
 
 
+@dataclass(frozen=True)
+class _Schema:
+    """A response's JSON body as compile time reads it: media type, validator, inlined schema."""
+
+    media: str
+    validator: Any
+    schema: Any
+    examples: list[Any]
+
+
 class ErrorBodyCompiler:
     """Chooses, once per distinct (response, status), the body a family answers it with."""
 
@@ -219,24 +229,35 @@ class ErrorBodyCompiler:
         self.document: dict[str, Any] = doc.data
         self.style = style
         self._cache: dict[tuple[str, int], ErrorBody] = {}
+        self._read: dict[str, ErrorBody | _Schema] = {}
         self._style_body = ErrorBody(style, _style_template(style.body), _style_fields(style))
         self._counts: Counter[tuple[str, str]] = Counter()
         self._raw: dict[str, Any] = {}
+        self._warned: set[str] = set()
         #: The family's bodies: its template until `finish` adds the document's usual ones.
         self.family_bodies = ErrorBodies({}, lambda status: self._style_body)
 
     def operation(self, op_id: str, responses: dict[str, Any], at: JsonPath) -> ErrorBodies:
-        """The error bodies of one operation's documented error statuses; others as the family's."""
+        """The error bodies of one operation's documented error statuses; others as the family's.
+
+        A range (`4XX`) or `default` is chosen for each status the mock answers through it,
+        so a 405 checked against a `default` is checked as a 405, not as a 400."""
         by_status: dict[str, ErrorBody] = {}
-        for code, raw in responses.items():
-            code = str(code)
-            if not _is_error_code(code):
-                continue
+        codes = [str(code) for code in responses if _is_error_code(str(code))]
+        # exact codes first, then ranges, then default: each status takes the first that covers it
+        for code in sorted(codes, key=lambda c: (not c.isdigit(), c.lower() == "default")):
+            raw = responses[code]
             key = _key(raw)
             self._counts[(code, key)] += 1
             self._raw[key] = raw
-            status = int(code) if code.isdigit() else (400 if code in ("4XX", "4xx", "default") else 500)
-            by_status[code] = self._compiled(key, raw, status, (*at, "responses", code), f"{op_id}'s {code}")
+            where = (*at, "responses", code)
+            if code.isdigit():
+                by_status[code] = self._compiled(key, raw, int(code), where, f"{op_id}'s {code}")
+                continue
+            for status in KINDS_BY_STATUS:
+                if str(status) not in by_status and (code == "default" or code[0] == str(status)[0]):
+                    by_status[str(status)] = self._compiled(key, raw, status, where, f"{op_id}'s {code}")
+            by_status[code] = self._compiled(key, raw, 400 if code[0] in "4d" else 500, where, f"{op_id}'s {code}")
         return ErrorBodies(by_status, self.family_bodies.for_status)
 
     def finish(self) -> ErrorBodies:
@@ -255,10 +276,26 @@ class ErrorBodyCompiler:
     def _compiled(self, key: str, raw: Any, status: int, at: JsonPath, what: str) -> ErrorBody:
         cached = self._cache.get((key, status))
         if cached is None:
-            cached = self._cache[(key, status)] = self._choose(raw, status, at, what)
+            read = self._read.get(key)
+            if read is None:
+                read = self._read[key] = self._read_response(raw)
+            cached = self._cache[(key, status)] = (
+                read if isinstance(read, ErrorBody) else self._choose(read, status, at, what)
+            )
         return cached
 
-    def _choose(self, raw: Any, status: int, at: JsonPath, what: str) -> ErrorBody:
+    def _where(self, at: JsonPath) -> str:
+        """`file:line (json.path)`; the line only when the document's line table is at hand
+        (a JSON document's is built on first use by re-reading the file: seconds for GitHub's)."""
+        if not at:
+            return str(self.doc.path)
+        line = self.doc.line_of(at) if type(self.doc.lines) is dict else None
+        where = f"{self.doc.path}:{line}" if line else str(self.doc.path)
+        return f"{where} ({_json_path(at)})"
+
+    def _read_response(self, raw: Any) -> ErrorBody | _Schema:
+        """What one response declares, read once whatever the statuses it answers: a body
+        with no schema to fit (none, text, a schema we cannot compile), or its JSON schema."""
         style = self.style
         response = inline_refs(raw, self.document) if isinstance(raw, dict) else {}
         content = response.get("content") if isinstance(response, dict) else None
@@ -266,24 +303,29 @@ class ErrorBodyCompiler:
             return ErrorBody(style, source="empty")
         media = next((m for m in content if _is_json(m)), None)
         if media is None:
-            text = next(iter(content))
-            return ErrorBody(style, "$detail", media_type=text, source="text")
+            return ErrorBody(style, "$detail", media_type=next(iter(content)), source="text")
         media_obj = content.get(media) or {}
         schema = media_obj.get("schema") if isinstance(media_obj, dict) else None
+        template = ErrorBody(style, _style_template(style.body), _style_fields(style), media, "template")
         if schema is None:
-            return ErrorBody(style, _style_template(style.body), _style_fields(style), media, "template")
+            return template
         try:
             validator = compile_validator(schema, self.document)
         except (SchemaError, RecursionError, KeyError):
-            return ErrorBody(style, _style_template(style.body), _style_fields(style), media, "template")
+            return template
+        return _Schema(media, validator, schema, _examples(media_obj))
+
+    def _choose(self, read: _Schema, status: int, at: JsonPath, what: str) -> ErrorBody:
+        style = self.style
+        media, validator = read.media, read.validator
         problems = samples(style, status)
         candidates = [ErrorBody(style, _style_template(style.body), _style_fields(style), media, "template")]
-        inlined = inline_refs(schema, self.document)
-        templates = schema_templates(inlined, status, _phrase(status))
+        templates = schema_templates(read.schema, status, _phrase(status))
         built = [ErrorBody(style, t, MISSING, media, "schema") for t in templates]
         candidates += [b for b in built if b.template != {}]
-        candidates += [ErrorBody(style, example, MISSING, media, "example") for example in _examples(media_obj)]
-        candidates += [b for b in built if b.template == {}]  # says nothing: the last resort
+        candidates += [ErrorBody(style, example, MISSING, media, "example") for example in read.examples]
+        # An empty object says nothing, but fits schemas nothing else can (closed allOf parts).
+        candidates.append(ErrorBody(style, {}, MISSING, media, "schema"))
         reasons: dict[str, str] = {}
         for candidate in candidates:
             errors = [e for p in problems for e in validator.iter_errors(candidate.data(p))]
@@ -291,10 +333,16 @@ class ErrorBodyCompiler:
                 return candidate
             reasons.setdefault(candidate.source, errors[0].message)
         reason = reasons.get("schema") or reasons.get("template", "")  # the closest attempt's
-        line = self.doc.line_of(at) if at else None
-        where = f"{self.doc.path}:{line}" if line else str(self.doc.path)
-        log.warning("%s: %s: no error body fits its schema (%s); refusals use the family's format", where, what, reason)
+        if what in self._warned:  # one line per response, whatever the statuses it answers
+            return ErrorBody(style, _style_template(style.body), _style_fields(style), media, "unfit")
+        self._warned.add(what)
+        message = "%s: %s: no error body fits its schema (%s); refusals use the family's format"
+        log.warning(message, self._where(at), what, reason)
         return ErrorBody(style, _style_template(style.body), _style_fields(style), media, "unfit")
+
+
+def _json_path(at: JsonPath) -> str:
+    return ".".join(str(part) for part in at)
 
 
 def _style_template(body: Any) -> Any:
