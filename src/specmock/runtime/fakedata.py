@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from ..clock import isoformat
+from .patterngen import pattern_text
 
 if TYPE_CHECKING:
     from faker import Faker
@@ -113,6 +114,10 @@ class FakeData:
         return self._string(schema, name, now)
 
     def _string(self, schema: dict[str, Any], name: str, now: datetime) -> str:
+        if "pattern" in schema:  # the constraint a word breaks most: built to match, where it can be
+            matching = pattern_text(schema, self.rng)
+            if matching is not None:
+                return matching
         fmt = schema.get("format")
         if fmt == "date-time":
             return isoformat(now)
