@@ -284,6 +284,25 @@ def totals(docs: list[DocumentRun], servers: list[str]) -> dict[str, dict[str, A
     return out
 
 
+def versions() -> dict[str, str]:
+    """What was measured: the specmock imported (its checkout's commit), Prism's and schemathesis' versions."""
+    out: dict[str, str] = {}
+    probe = [sys.executable, "-c", "import specmock, pathlib; print(pathlib.Path(specmock.__file__).parent)"]
+    for name, argv in (("specmock_source", probe), ("prism", [str(PRISM), "--version"]),
+                       ("schemathesis", [str(Path(sys.executable).parent / "schemathesis"), "--version"])):  # fmt: skip
+        try:
+            out[name] = subprocess.run(argv, capture_output=True, text=True, timeout=60).stdout.strip()
+        except OSError:
+            out[name] = "missing"
+    try:
+        source = Path(out["specmock_source"])
+        out["specmock_commit"] = subprocess.run(["git", "-C", str(source), "rev-parse", "--short", "HEAD"],
+                                                capture_output=True, text=True, timeout=10).stdout.strip()  # fmt: skip
+    except (OSError, ValueError):
+        out["specmock_commit"] = ""
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sample", type=int, default=100, help="documents in the sample (default 100)")
@@ -331,7 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"          {count:>3} documents: {label}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     settings = {k: [str(p) for p in v] if k == "docs" else v for k, v in vars(args).items() if k != "out"}
-    args.out.write_text(json.dumps({"settings": settings, "checks": CHECKS, "totals": summary,
+    args.out.write_text(json.dumps({"settings": settings, "versions": versions(), "checks": CHECKS, "totals": summary,
                                     "documents": [asdict(d) for d in results]}, indent=1) + "\n")  # fmt: skip
     print(f"written {args.out}")
     return 0

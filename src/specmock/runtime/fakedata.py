@@ -14,14 +14,13 @@ with the last seed given leaves it in the very state the eager one is in.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import random
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from ..clock import isoformat
-from ..spec.regex_sample import sample_pattern
+from ..spec.regex_sample import pattern_text
 from .ids import ulid
 
 if TYPE_CHECKING:
@@ -152,14 +151,14 @@ class FakeData:
         return self._string(schema, name, now)
 
     def _string(self, schema: dict[str, Any], name: str, now: datetime) -> str:
+        if "pattern" in schema:  # the constraint a word breaks most: built to match, where it can be
+            matching = pattern_text(schema, self.rng)
+            if matching is not None:
+                return matching
         fmt = schema.get("format")
         by_format = self._formatted(fmt, now) if isinstance(fmt, str) else None
         if by_format is not None:
             return by_format
-        pattern = schema.get("pattern")
-        if isinstance(pattern, str):
-            with contextlib.suppress(ValueError):
-                return sample_pattern(pattern, self.rng)
         squashed = name.lower().replace("_", "").replace("-", "")
         provider = _STRING_BY_NAME.get(squashed) or next(
             (p for s, p in _STRING_BY_SUFFIX if squashed.endswith(s)), None

@@ -14,14 +14,17 @@ refusal body's pattern-constrained field), and None instead of a ValueError.
 
 from __future__ import annotations
 
+import importlib
 import random
 import re
 import string
-from re import _constants as sre_constants  # type: ignore[attr-defined]
-from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
 from .patterns import compiled
+
+# Python's own regex parser (3.11+; `sre_parse` is its deprecated alias; typeshed knows neither).
+sre_parse: Any = importlib.import_module("re._parser")
+sre_constants: Any = importlib.import_module("re._constants")
 
 _MAX_REPEAT = 8  # an open-ended repeat (`+`, `*`, `{2,}`) draws at most this many beyond its minimum
 MAX_LENGTH = 256
@@ -56,6 +59,21 @@ def sample(pattern: str) -> str | None:
         return sample_pattern(pattern, random.Random(0))
     except (ValueError, RecursionError, OverflowError):
         return None
+
+
+def pattern_text(schema: dict[str, Any], rng: random.Random) -> str | None:
+    """A value for a string schema with a `pattern`, within its length bounds; None when none is drawn."""
+    pattern = schema.get("pattern")
+    if not isinstance(pattern, str):
+        return None
+    try:
+        text = sample_pattern(pattern, rng)
+    except (ValueError, RecursionError, OverflowError):
+        return None
+    low, high = schema.get("minLength", 0), schema.get("maxLength")
+    if len(text) < low or (isinstance(high, int) and len(text) > high):
+        return None
+    return text
 
 
 def _draw(items: Any, rng: random.Random) -> list[str]:
