@@ -1,6 +1,6 @@
 """The package's import direction, checked from the source (every import, `TYPE_CHECKING` ones included).
 
-Layers, lowest first: the base modules (errors, clock, encoding), then spec, runtime,
+Layers, lowest first: the base modules (errors, clock, encoding, suggest), then spec, runtime,
 scenario, server, testing. A module may import its own layer and the ones below;
 no two modules may import each other, directly or through others.
 """
@@ -15,7 +15,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "specmock"
 
 LAYERS = [
-    {"specmock.errors", "specmock.clock", "specmock.encoding"},
+    {"specmock.errors", "specmock.clock", "specmock.encoding", "specmock.suggest"},
     {"specmock.spec"},
     {"specmock.runtime"},
     {"specmock.scenario"},
