@@ -100,6 +100,8 @@ class SpecmockSession:
         self._scenarios: dict[str, Scenario] = {}
         self.servers: dict[SpecSet, _ThreadedServer] = {}
         self.covered: dict[str, dict[str, set[str]]] = {}
+        #: Under xdist (the controller): the spec sets the workers served.
+        self.worker_spec_sets: list[SpecSet] = []
 
     @property
     def default_specs(self) -> SpecSet:
@@ -131,11 +133,17 @@ class SpecmockSession:
             self._handles[specs] = Handle(app, asgi=asgi)
         return self._handles[specs]
 
-    def scenario(self, source: Any) -> Scenario:
-        key = json.dumps(source, sort_keys=True, default=str)
+    def scenario(self, handle: Handle, source: Any) -> Scenario:
+        """`source` compiled against the app of `handle` (once per app and source)."""
+        key = f"{id(handle)}/{json.dumps(source, sort_keys=True, default=str)}"
         if key not in self._scenarios:
-            self._scenarios[key] = self.handle.app.check_scenario(source)
+            self._scenarios[key] = handle.app.check_scenario(source)
         return self._scenarios[key]
+
+    @property
+    def spec_sets(self) -> list[SpecSet]:
+        """Every set of specs this session served (the command line's first), for the coverage report."""
+        return list(dict.fromkeys([self.default_specs, *self._handles]))
 
     def record_coverage(self, handle: Handle) -> None:
         from ..runtime.coverage import UNDELIVERED
@@ -157,8 +165,10 @@ SpecSet = tuple[tuple[str, ...], tuple[str, ...]]  # (spec files, overlay files)
 
 def _spec_set(specs: Any, overlays: Any) -> SpecSet:
     def paths(value: Any) -> tuple[str, ...]:
+        from ..spec.bundled import resolve_document
+
         items = [] if value is None else [value] if isinstance(value, (str, Path)) else list(value)
-        return tuple(str(Path(item).resolve()) for item in items)
+        return tuple(str(resolve_document(str(item)).resolve()) for item in items)
 
     return paths(specs), paths(overlays)
 
@@ -166,19 +176,28 @@ def _spec_set(specs: Any, overlays: Any) -> SpecSet:
 @pytest.fixture
 def specmock(request: pytest.FixtureRequest) -> Iterator[Handle]:
     """An in-process mock of every bundled API, reset before the test."""
+    from ..errors import LoadError
+    from .marker import MarkerError, located, marker_files, marker_options
+
     session: SpecmockSession = request.config.stash[_KEY]
-    marker = request.node.get_closest_marker("specmock")
-    options: dict[str, Any] = dict(marker.kwargs) if marker else {}
-    unknown = set(options) - {"scenario", "seed", "clock", "strict", "spec", "overlay"}
-    if unknown:
-        pytest.fail(
-            f"@pytest.mark.specmock: unknown option {sorted(unknown)[0]!r} "
-            "(scenario, seed, clock, strict, spec, overlay)"
-        )
-    specs = session.default_specs
-    if "spec" in options or "overlay" in options:
-        specs = _spec_set(options.get("spec", specs[0]), options.get("overlay", ()))
-    handle = session.handle_for(specs)
+    mistake: MarkerError | None = None
+    try:  # every mistake in the marker (or a file it names) is one error at the marker's line
+        options = marker_options(request.node)
+        specs = session.default_specs
+        if "spec" in options or "overlay" in options:
+            rootpath = request.config.rootpath
+            spec_files = marker_files(options["spec"], request.node, rootpath) if "spec" in options else specs[0]
+            specs = (spec_files, marker_files(options.get("overlay"), request.node, rootpath))
+        handle = session.handle_for(specs)
+        scenario = options.get("scenario", request.config.getoption("specmock_scenario") or None)
+        sources = scenario if isinstance(scenario, list) else [scenario] if scenario is not None else []
+        compiled = [session.scenario(handle, s) for s in sources]
+    except MarkerError as exc:
+        mistake = exc
+    except LoadError as exc:
+        mistake = located(request.node, exc)
+    if mistake is not None:  # failed outside the handler, so pytest prints the one line once
+        pytest.fail(str(mistake), pytrace=False)
     request.node.stash[_SPECS] = specs
     app = handle.app
     scenario = options.get("scenario", request.config.getoption("specmock_scenario") or None)
@@ -186,8 +205,8 @@ def specmock(request: pytest.FixtureRequest) -> Iterator[Handle]:
     app.clock.reset()
     if options.get("clock", "real") == "frozen":
         app.clock.freeze()
-    if sources:
-        app.load_scenario(*[session.scenario(s) for s in sources], reset=False)
+    if compiled:
+        app.load_scenario(*compiled, reset=False)
     elif app.scenario is not None:
         app.clear_scenario(reset=False)
     app.explicit_seed = options.get("seed", request.config.getoption("specmock_seed"))
@@ -258,6 +277,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         workeroutput["specmock_covered"] = {
             fam: {op: sorted(statuses) for op, statuses in ops.items()} for fam, ops in state.covered.items()
         }
+        workeroutput["specmock_spec_sets"] = [[list(paths), list(overlays)] for paths, overlays in state.spec_sets]
     state.close()
 
 
@@ -274,15 +294,25 @@ class _XdistCoverage:
         for fam, ops in node.workeroutput.get("specmock_covered", {}).items():
             for op, statuses in ops.items():
                 state.covered.setdefault(fam, {}).setdefault(op, set()).update(statuses)
+        for paths, overlays in node.workeroutput.get("specmock_spec_sets", []):
+            state.worker_spec_sets.append((tuple(paths), tuple(overlays)))
 
 
-def coverage_report(covered: dict[str, dict[str, set[str]]], specs: SpecSet = ((), ())) -> dict[str, Any]:
-    """Per family served (bundled, or the run's --specmock-spec): every operation, its documented
-    statuses, which ran and which never did."""
+def coverage_report(covered: dict[str, dict[str, set[str]]], *spec_sets: SpecSet) -> dict[str, Any]:
+    """Per family served by any of `spec_sets` (none: the bundled specs), each family once:
+    every operation, its documented statuses, which ran and which never did."""
     from ..runtime.coverage import coverage_report as report
-    from ..server.app import MockApp
+    from ..spec.loader import load_specs
 
-    return report(MockApp(list(specs[0]) or None, overlays=specs[1]).families, covered)
+    families: dict[str, Any] = {}
+    for paths, overlays in dict.fromkeys(spec_sets or [((), ())]):
+        if not paths:
+            from ..spec.bundled import bundled_specs
+
+            paths = tuple(str(p) for p in bundled_specs())
+        for spec in load_specs([Path(p) for p in paths], overlays):
+            families.setdefault(spec.family.name, spec.family)
+    return report(families.values(), covered)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -291,7 +321,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if getattr(config, "workerinput", None) is not None:
         return
     state: SpecmockSession = config.stash[_KEY]
-    report = coverage_report(state.covered, state.default_specs)
+    report = coverage_report(state.covered, *state.spec_sets, *state.worker_spec_sets)
     path = config.getoption("specmock_coverage_json")
     if path:
         Path(path).write_text(json.dumps(report, indent=2) + "\n")
