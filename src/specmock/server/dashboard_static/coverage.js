@@ -1,12 +1,17 @@
 // Contract coverage: per operation, each documented status exercised (✓) or never (✗).
 import {api, h} from "./api.js";
+import {curl, examplePaths, hint, origin} from "./hints.js";
 
 export async function loadCoverage() {
   const {ok, data} = await api("coverage");
   const box = document.getElementById("coverage-tables");
   if (!ok) { box.replaceChildren(h("p", {class: "errors"}, data.error)); return; }
   const gapsOnly = document.getElementById("coverage-gaps").checked;
-  box.replaceChildren(...Object.entries(data).flatMap(([family, report]) => {
+  const called = Object.values(data).some((report) => report.summary.called);
+  const example = called ? null : (await examplePaths()).list;
+  const none = called ? null : hint("No operation has been called yet: every status below is a gap. Send a request:",
+    example ? curl(`${origin()}${example}`) : null);
+  box.replaceChildren(...(none ? [none] : []), ...Object.entries(data).flatMap(([family, report]) => {
     const s = report.summary;
     const operations = Object.entries(report.operations).filter(([, op]) => !gapsOnly || op.missing.length);
     return [
