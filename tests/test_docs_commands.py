@@ -16,7 +16,6 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -52,7 +51,7 @@ BLOCKS = blocks()
 
 
 @pytest.fixture
-def folder(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
+def folder(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     (tmp_path / "openapi.yaml").write_text(OPENAPI)
     (tmp_path / "pets-down.yaml").write_text(SCENARIO)
     (tmp_path / "overlay.yaml").write_text(
@@ -65,7 +64,7 @@ def folder(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
     shim.chmod(0o755)
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "SPECMOCK_PORT": "0", "PYTHONUNBUFFERED": "1"}
     env["SPECMOCK_ACCESS_LOG"] = "0"
-    yield tmp_path, env
+    return tmp_path, env
 
 
 def start(line: str, cwd: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
