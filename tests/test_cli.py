@@ -261,3 +261,9 @@ def test_a_misspelled_bundled_scenario_is_named():
     done = run_cli("serve", "--scenario", "rate-limitd", "--port", "0")
     assert done.returncode == 2
     assert "did you mean 'rate-limited'?" in assert_one_line(done.stderr)
+
+
+def test_a_scenario_dir_that_is_not_a_folder_is_refused_at_start(tmp_path: Path):
+    done = run_cli("serve", "appsecplus", "--port", "0", "--scenario-dir", str(tmp_path / "nope"))
+    assert done.returncode == 2
+    assert "--scenario-dir" in assert_one_line(done.stderr) and "not a folder" in done.stderr

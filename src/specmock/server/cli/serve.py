@@ -83,6 +83,14 @@ def state_problem(args: argparse.Namespace) -> str | None:
     return None
 
 
+def folder_problem(args: argparse.Namespace) -> str | None:
+    """A --scenario-dir that is not a folder, or None (checked at start, not at the first PUT)."""
+    for folder in args.scenario_dir or ():
+        if not folder.is_dir():
+            return f"--scenario-dir {folder}: not a folder; create it, or name the folder that holds your scenarios"
+    return None
+
+
 def served_app(app: MockApp) -> Any:
     """What uvicorn serves: the mock, or the mock reading the shared clock per request."""
     if app.shared_state is None:
@@ -177,7 +185,7 @@ def announce(sockets: list[socket.socket], admin_reachable: bool, workers: int =
 def run(args: argparse.Namespace) -> int:
     """`specmock serve`."""
     logging.basicConfig(level=args.log_level.upper(), format="%(message)s", stream=sys.stderr)
-    problem = state_problem(args)
+    problem = state_problem(args) or folder_problem(args)
     if problem is not None:
         print(f"specmock: {problem}", file=sys.stderr)
         return USAGE
