@@ -11,7 +11,11 @@ Fixtures:
 Options: --specmock-spec, --specmock-overlay, --specmock-seed, --specmock-scenario,
 --specmock-coverage, --specmock-coverage-json.
 A spec given by option or marker replaces the bundled ones (any OpenAPI 3.0/3.1 document,
-inferred when it has no x-specmock); each set of specs gets its own app, built once.
+inferred when it has no x-specmock, or a bundled spec's name); each set of specs gets its own
+app, built once. A marker's relative `spec=`/`overlay=` is found beside the test file that uses
+it (then from rootdir), so the suite runs alike from any folder; a marker that cannot be used is
+one error naming the test and the marker's file:line (testing/marker.py). Coverage counts every
+app's calls: the report covers every family any test was served.
 The app is built once per session (per xdist worker); a test pays only for the reset.
 
 Seeds: an explicit seed (the marker's `seed=`, else --specmock-seed) wins; otherwise
