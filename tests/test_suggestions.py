@@ -91,3 +91,10 @@ def test_closest_offers_only_a_known_name_and_only_when_near(word: str, known: l
 
 def test_an_exact_name_is_not_suggested_to_itself():
     assert did_you_mean("rules", ["rules", "rulez"]) == ""
+
+
+def test_a_near_miss_collection_or_family_is_suggested_wherever_it_is_looked_up(app: MockApp):
+    with pytest.raises(KeyError, match=r"no collection 'conectors' \(did you mean 'connectors'\?\)"):
+        app.collection("appsecplus", "conectors")
+    with pytest.raises(KeyError, match=r"no family 'versory' \(did you mean 'versori'\?\)"):
+        app.catalog.family("versory")
