@@ -384,3 +384,18 @@ def test_pets_{i}(specmock):
     result = run(pytester, body, "-n", "2", "--specmock-coverage")
     result.assert_outcomes(passed=4)
     result.stdout.fnmatch_lines(["pets: 1/1 operations called*"])
+
+
+@pytest.mark.parametrize(
+    ("option", "says"),
+    [
+        (["--specmock-scenario", "rate-limitd"], "--specmock-scenario rate-limitd: *(did you mean 'rate-limited'?)*"),
+        (["--specmock-spec", "appsecplu"], "--specmock-spec appsecplu: *(did you mean 'appsecplus'?)*"),
+        (["--specmock-spec", "nowhere.yaml"], "--specmock-spec nowhere.yaml: no such file"),
+    ],
+)
+def test_a_bad_option_stops_the_run_with_one_usage_line(pytester, option: list[str], says: str):
+    pytester.makepyfile(test_one="def test_one(specmock):\n    pass\n")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", *option)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: {says}"])

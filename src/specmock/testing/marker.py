@@ -1,4 +1,4 @@
-"""`@pytest.mark.specmock(...)`: its options checked, its files found, its mistakes located.
+"""`@pytest.mark.specmock(...)` and the --specmock-* options: checked, their files found, mistakes located.
 
 Invariants: a relative `spec=` or `overlay=` is found from the folder of the test file
 that uses the marker (then from pytest's rootdir, then as a bundled spec's name), so a
@@ -94,3 +94,27 @@ def _find(item: Path, node: Any, rootpath: Path) -> Path:
 def located(node: Any, exc: LoadError) -> MarkerError:
     """A spec or scenario the marker names that does not load, reported at the marker."""
     return fail(node, f"@pytest.mark.specmock: {exc}")
+
+
+def option_problem(specs: list[str], scenarios: list[str]) -> str | None:
+    """Why --specmock-spec or --specmock-scenario cannot be used (a missing file, an unknown
+    name), or None: checked once when pytest starts, so the run stops with one usage line
+    instead of every test failing alike."""
+    for spec in specs:
+        try:
+            if not resolve_document(spec).exists():
+                return f"--specmock-spec {spec}: no such file"
+        except LoadError as exc:
+            return f"--specmock-spec {exc}"
+    if scenarios:
+        from ..scenario.registry import bundled_scenario_files
+
+        bundled = bundled_scenario_files()
+        for scenario in scenarios:
+            if scenario not in bundled and not Path(scenario).is_file():
+                hint = did_you_mean(scenario, bundled)
+                return (
+                    f"--specmock-scenario {scenario}: no such file or bundled scenario{hint} "
+                    f"(bundled: {', '.join(bundled)})"
+                )
+    return None

@@ -90,6 +90,13 @@ def pytest_configure(config: pytest.Config) -> None:
         "specmock(scenario=None, seed=None, clock='real', strict=True, spec=None, overlay=None): "
         "configure the specmock fixture for a test",
     )
+    specs, scenarios = config.getoption("specmock_spec"), config.getoption("specmock_scenario")
+    if specs or scenarios:
+        from .marker import option_problem
+
+        problem = option_problem(specs, scenarios)
+        if problem is not None:
+            raise pytest.UsageError(problem)
     config.stash[_KEY] = SpecmockSession(config)
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistCoverage(config), "specmock-xdist")
