@@ -267,3 +267,17 @@ def test_a_scenario_dir_that_is_not_a_folder_is_refused_at_start(tmp_path: Path)
     done = run_cli("serve", "appsecplus", "--port", "0", "--scenario-dir", str(tmp_path / "nope"))
     assert done.returncode == 2
     assert "--scenario-dir" in assert_one_line(done.stderr) and "not a folder" in done.stderr
+
+
+def test_listen_binds_one_port_for_every_address_and_names_a_taken_one():
+    from specmock.server.cli.listen import ListenError, listen
+
+    sockets = listen("localhost", 0)
+    try:
+        assert len({s.getsockname()[1] for s in sockets}) == 1
+        port = sockets[0].getsockname()[1]
+        with pytest.raises(ListenError, match=rf"port {port} is in use on 127.0.0.1: .*--port 0 picks a free one"):
+            listen("127.0.0.1", port)
+    finally:
+        for sock in sockets:
+            sock.close()

@@ -22,8 +22,29 @@ class ListenError(Exception):
 def listen(host: str, port: int) -> list[socket.socket]:
     """Sockets listening on every address `host` resolves to (localhost: IPv4 and IPv6), one port.
 
-    With port 0 the first address picks a free port and the others take the same one.
+    With port 0 the first address picks a free port and the others take the same one; should
+    another program hold that port on a second address, a new free port is tried (a few times).
     """
+    for _ in range(PICK_TRIES - 1):
+        try:
+            return _listen(host, port)
+        except _Taken:
+            continue
+    try:
+        return _listen(host, port)
+    except _Taken as taken:
+        raise ListenError(str(taken)) from None
+
+
+#: How often `--port 0` tries another free port when the one picked is taken on a second address.
+PICK_TRIES = 3
+
+
+class _Taken(ListenError):
+    """With port 0: the port picked on the first address is in use on another one."""
+
+
+def _listen(host: str, port: int) -> list[socket.socket]:
     try:
         addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
@@ -51,6 +72,8 @@ def listen(host: str, port: int) -> list[socket.socket]:
                 continue  # localhost's IPv6 address where IPv6 is off: IPv4 serves
             for bound in sockets:
                 bound.close()
+            if sockets and port == 0 and exc.errno == errno.EADDRINUSE:
+                raise _Taken(_reason(exc, host, chosen)) from None
             raise ListenError(_reason(exc, host, chosen)) from None
         sock.set_inheritable(True)
         sockets.append(sock)
