@@ -61,7 +61,8 @@ def run_routes(args: argparse.Namespace) -> int:
         print(f"specmock: {exc}", file=sys.stderr)
         return USAGE
     rows = [(op.family.name, op.method, op.path, op.operation_id) for op in app.operations]
-    print("\n".join(aligned(rows)))
+    for line in aligned(rows):
+        print(line)
     return 0
 
 
