@@ -119,6 +119,17 @@ def test_every_command_takes_documents_positionally_or_by_spec_alike(command: st
     assert "pets" in positional.stdout
 
 
+def test_documents_may_stand_on_both_sides_of_the_flags(pets: Path):
+    done = run_cli("routes", "appsecplus", "--overlay", str(pets.with_name("none.yaml")), str(pets))
+    assert done.returncode == 2 and "none.yaml: cannot read" in done.stderr  # the overlay is read: both parsed
+    done = run_cli("routes", "sdelements", "--spec", "appsecplus", str(pets))
+    assert done.returncode == 0, done.stderr
+    assert {line.split()[0] for line in done.stdout.splitlines()} == {"sdelements", "appsecplus", "pets"}
+    extra = run_cli("schema", "extra")
+    assert extra.returncode == 2
+    assert "unrecognized arguments: extra" in assert_one_line(extra.stderr)
+
+
 def test_routes_lists_bundled_names_and_aligns_columns_on_long_paths(pets: Path):
     done = run_cli("routes", "appsecplus", str(pets))
     assert done.returncode == 0, done.stderr

@@ -59,8 +59,14 @@ def parser() -> argparse.ArgumentParser:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """The command line, with each command's `prepare` applied (e.g. `serve`'s environment variables)."""
-    args = parser().parse_args(argv)
+    """The command line, with each command's `prepare` applied (e.g. `serve`'s environment variables).
+    Documents may stand on both sides of the flags (`serve a.yaml --port 0 b.yaml`)."""
+    root = parser()
+    args, extras = root.parse_known_args(argv)
+    if extras and hasattr(args, "documents") and not any(e.startswith("-") for e in extras):
+        args.documents = [*(args.documents or ()), *extras]  # documents on both sides of the flags
+    elif extras:
+        root.error(f"unrecognized arguments: {' '.join(extras)}")
     prepare = getattr(args, "prepare", None)
     if prepare is not None:
         prepare(args)

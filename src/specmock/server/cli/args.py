@@ -124,7 +124,7 @@ class Parser(argparse.ArgumentParser):
             word = unknown.group(1).split("=")[0]
             return message + did_you_mean(word, self._option_names())
         if unknown:
-            return f"{message}: {self.prog} takes at most the documents it lists in --help"
+            return f"{message}: this command takes no such argument"
         choice = re.match(r"^(\S+) invalid choice: '([^']*)' \(choose from (.*)\)$", message)
         if choice:
             flag, word, options = choice.groups()
