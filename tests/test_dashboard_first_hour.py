@@ -204,6 +204,22 @@ def test_reset_all_asks_first(page: Any, api: httpx.Client, expect: Any):
     assert items(api) == before - 1
 
 
+def test_starting_coverage_over_asks_first(page: Any, api: httpx.Client, expect: Any):
+    api.get("/connectors", headers=BEARER)
+    show(page, "coverage")
+    listed = page.locator("table[data-family='appsecplus'] tr[data-operation='ListConnectors'] .cell.hit")
+    expect(listed).to_have_count(1)
+    page.click("#coverage-clear")
+    dialog = page.locator("dialog#confirm")
+    expect(dialog).to_contain_text("Kept: the items, the traffic journal, the active scenario and the clock")
+    dialog.get_by_role("button", name="Cancel").click()
+    assert api.get("/__specmock/coverage").json()["appsecplus"]["summary"]["called"] == 1
+    page.click("#coverage-clear")
+    dialog.get_by_role("button", name="Start over").click()
+    expect(listed).to_have_count(0)
+    assert api.get("/__specmock/coverage").json()["appsecplus"]["summary"]["called"] == 0
+
+
 def test_the_dropdown_shows_the_active_scenario(page: Any, api: httpx.Client, expect: Any):
     api.put("/__specmock/scenario", json={"use": "rate-limited"})
     show(page, "scenario")

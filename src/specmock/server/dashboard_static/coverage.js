@@ -1,5 +1,6 @@
 // Contract coverage: per operation, each documented status exercised (✓) or never (✗).
 import {api, h} from "./api.js";
+import {confirmDrop} from "./confirm.js";
 import {curl, examplePaths, hint, origin} from "./hints.js";
 
 export async function loadCoverage() {
@@ -32,6 +33,13 @@ export function startCoverage() {
   document.getElementById("coverage-refresh").addEventListener("click", loadCoverage);
   document.getElementById("coverage-gaps").addEventListener("change", loadCoverage);
   document.getElementById("coverage-clear").addEventListener("click", async () => {
+    const choice = await confirmDrop({
+      title: "Start coverage over?",
+      drops: "The operations and statuses seen so far are forgotten: every status counts as a gap again.",
+      keeps: "Kept: the items, the traffic journal, the active scenario and the clock.",
+      choices: [["clear", "Start over", true]],
+    });
+    if (choice !== "clear") return;
     await api("coverage", {method: "DELETE"});
     await loadCoverage();
   });
