@@ -22,6 +22,16 @@ SCAN = {"applicationId": "app-12345", "scanType": "sast"}
 """
 
 
+PETS = """openapi: 3.1.0
+info: {title: pets, version: "1"}
+paths:
+  /pets:
+    get:
+      operationId: ListPets
+      responses: {"200": {description: ok}}
+"""
+
+
 def run(pytester: pytest.Pytester, body: str, *args: str) -> pytest.RunResult:
     pytester.makepyfile(test_client=HEADER + body)
     return pytester.runpytest_inprocess("-p", "no:cacheprovider", *args)
@@ -229,17 +239,24 @@ def test_typo(specmock):
 
 
 def test_works_under_xdist(pytester):
+    """Coverage from every worker, the calls under marker specs included."""
     pytest.importorskip("xdist")
+    pytester.path.joinpath("pets.yaml").write_text(PETS)
     body = "".join(
         f"""
 def test_create_{i}(specmock):
     assert specmock.client.post("/connectors", json=CONNECTOR, headers=AUTH).json()["id"] == "conn-001"
+
+@pytest.mark.specmock(spec="pets.yaml")
+def test_pets_{i}(specmock):
+    assert specmock.client.get("/pets").status_code == 200
 """
-        for i in range(6)
+        for i in range(3)
     )
     result = run(pytester, body, "-n", "2", "--specmock-coverage")
     result.assert_outcomes(passed=6)
     result.stdout.fnmatch_lines(["appsecplus: 1/8 operations called*"])
+    result.stdout.fnmatch_lines(["pets: 1/1 operations called*"])
 
 
 PETSTORE = str((Path(__file__).parent / "thirdparty" / "petstore-expanded.yaml").resolve())
@@ -283,15 +300,6 @@ def test_petstore(specmock_server):
 
 
 # -- the marker's files, its mistakes, and coverage across every app --------------------------------
-
-PETS = """openapi: 3.1.0
-info: {title: pets, version: "1"}
-paths:
-  /pets:
-    get:
-      operationId: ListPets
-      responses: {"200": {description: ok}}
-"""
 
 
 def test_marker_spec_is_found_beside_the_test_file_from_any_directory(pytester):
@@ -368,22 +376,6 @@ def test_bundled(specmock):
     result.stdout.fnmatch_lines(["appsecplus: 1/8 operations called*"])
     report = json.loads((pytester.path / "coverage.json").read_text())
     assert report["pets"]["operations"]["ListPets"]["exercised"] == ["200"]
-
-
-def test_coverage_counts_marker_specs_under_xdist(pytester):
-    pytest.importorskip("xdist")
-    pytester.path.joinpath("pets.yaml").write_text(PETS)
-    body = "".join(
-        f"""
-@pytest.mark.specmock(spec="pets.yaml")
-def test_pets_{i}(specmock):
-    specmock.client.get("/pets")
-"""
-        for i in range(4)
-    )
-    result = run(pytester, body, "-n", "2", "--specmock-coverage")
-    result.assert_outcomes(passed=4)
-    result.stdout.fnmatch_lines(["pets: 1/1 operations called*"])
 
 
 @pytest.mark.parametrize(
