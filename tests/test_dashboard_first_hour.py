@@ -65,9 +65,8 @@ def browser() -> Iterator[Any]:
             launched.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def server() -> Iterator[Served]:
-    """A fresh mock per test: each test starts from an empty journal and the fixtures."""
     served = start_server("--seed", "1")
     try:
         yield served
@@ -75,15 +74,25 @@ def server() -> Iterator[Served]:
         stop_server(served)
 
 
-@pytest.fixture
-def api(server: Served) -> Iterator[httpx.Client]:
+@pytest.fixture(scope="module")
+def mock_api(server: Served) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url, timeout=10) as client:
         yield client
 
 
 @pytest.fixture
-def page(browser: Any, server: Served) -> Iterator[Any]:
-    """The dashboard at 1280x800; it must never raise an error."""
+def api(mock_api: httpx.Client) -> httpx.Client:
+    """The module's mock as new: no scenario, the fixtures, an empty journal and coverage, a running clock."""
+    assert mock_api.delete("/__specmock/scenario").status_code < 300
+    assert mock_api.delete("/__specmock/journal").status_code < 300
+    assert mock_api.delete("/__specmock/coverage").status_code < 300
+    assert mock_api.put("/__specmock/clock", json={"frozen": False}).status_code < 300
+    return mock_api
+
+
+@pytest.fixture
+def page(browser: Any, server: Served, api: httpx.Client) -> Iterator[Any]:
+    """The dashboard at 1280x800, opened on the mock as new; it must never raise an error."""
     context = browser.new_context(viewport={"width": 1280, "height": 800}, color_scheme="light")
     opened = context.new_page()
     errors: list[str] = []
