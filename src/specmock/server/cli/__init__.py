@@ -65,8 +65,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args, extras = root.parse_known_args(argv)
     if extras and hasattr(args, "documents") and not any(e.startswith("-") for e in extras):
         args.documents = [*(args.documents or ()), *extras]  # documents on both sides of the flags
-    elif extras:
-        root.error(f"unrecognized arguments: {' '.join(extras)}")
+    elif extras:  # reported by the command's own parser, so the hint names its flags and its --help
+        commands = next(a for a in root._actions if isinstance(a, argparse._SubParsersAction))
+        commands.choices[args.command].error(f"unrecognized arguments: {' '.join(extras)}")
     prepare = getattr(args, "prepare", None)
     if prepare is not None:
         prepare(args)
