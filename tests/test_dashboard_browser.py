@@ -175,6 +175,7 @@ def test_a_broken_scenario_upload_shows_its_line_numbers(dashboard: Any, api: ht
     show(dashboard, "scenario")
     dashboard.select_option("#scenario-bundled", "slow-scans")
     dashboard.click("#scenario-switch button[type=submit]")
+    dashboard.get_by_role("button", name="Switch and reset the items").click()  # it asks first
     expect(dashboard.locator("#scenario-active")).to_have_text("slow-scans")
     switch = dashboard.get_by_label("rule slow-scan-endpoints on")
     switch.uncheck()
@@ -187,11 +188,13 @@ def test_a_broken_scenario_upload_shows_its_line_numbers(dashboard: Any, api: ht
         "#scenario-file", files=[{"name": "broken.yaml", "mimeType": "application/yaml", "buffer": BROKEN_SCENARIO}]
     )
     dashboard.click("#scenario-upload button[type=submit]")
+    dashboard.get_by_role("button", name="Switch and reset the items").click()
     errors = dashboard.locator("#scenario-errors")
     expect(errors).to_contain_text(re.compile(r"<broken\.yaml>:4: this rule matches no operation"))
     expect(dashboard.locator("#scenario-active")).to_have_text("slow-scans")  # the previous one stays
     dashboard.screenshot(path=str(shots / "scenario.png"))
     dashboard.click("#scenario-clear")
+    dashboard.get_by_role("button", name="Switch and reset the items").click()
     expect(dashboard.locator("#scenario-active")).to_have_text("none")
 
 

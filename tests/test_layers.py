@@ -1,8 +1,8 @@
 """The package's import direction, checked from the source (every import, `TYPE_CHECKING` ones included).
 
-Layers, lowest first: the base modules (errors, clock, encoding), then spec, runtime,
-scenario, server, contract, testing. The command line (`specmock.server.cli`) is an entry
-point like `python -m specmock`: it sits above every layer, and no module imports it.
+Layers, lowest first: the base modules (errors, clock, encoding, suggest), then spec, runtime,
+scenario, server, contract, testing. The command line (`specmock.server.cli`, a package) is an
+entry point like `python -m specmock`: it sits above every layer, and no module outside it imports it.
 A module may import its own layer and the ones below;
 no two modules may import each other, directly or through others.
 """
@@ -17,7 +17,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "specmock"
 
 LAYERS = [
-    {"specmock.errors", "specmock.clock", "specmock.encoding"},
+    {"specmock.errors", "specmock.clock", "specmock.encoding", "specmock.suggest"},
     {"specmock.spec"},
     {"specmock.runtime"},
     {"specmock.scenario"},
@@ -26,7 +26,7 @@ LAYERS = [
     {"specmock.testing"},
 ]
 #: The facade and the entry points (`python -m specmock`, the `specmock` command) sit above every layer.
-TOP = {"specmock", "specmock.__main__", "specmock.server.cli"}
+ENTRY_POINTS = {"specmock", "specmock.__main__", "specmock.server.cli"}
 
 
 def module_name(path: Path) -> str:
@@ -35,6 +35,7 @@ def module_name(path: Path) -> str:
 
 
 MODULES = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+TOP = ENTRY_POINTS | {name for name in MODULES if name.startswith("specmock.server.cli.")}
 
 
 def imports_of(name: str) -> set[str]:

@@ -7,6 +7,11 @@ from pathlib import Path
 
 import pytest
 
+# PyYAML (its C extension) must stay imported in this process: pytester's in-process runs drop
+# the modules a run imported, and a second import of `yaml` beside the kept `_yaml` builds nodes
+# without tags ("could not determine a constructor for the tag None") once the parse cache is warm.
+import specmock.spec.yamlparse  # noqa: F401
+
 pytest_plugins = ["pytester"]
 
 HEADER = """
@@ -14,6 +19,16 @@ import pytest
 AUTH = {"Authorization": "Bearer t"}
 CONNECTOR = {"type": "github", "name": "GitHub Main", "config": {"apiUrl": "https://api.github.com"}}
 SCAN = {"applicationId": "app-12345", "scanType": "sast"}
+"""
+
+
+PETS = """openapi: 3.1.0
+info: {title: pets, version: "1"}
+paths:
+  /pets:
+    get:
+      operationId: ListPets
+      responses: {"200": {description: ok}}
 """
 
 
@@ -224,17 +239,24 @@ def test_typo(specmock):
 
 
 def test_works_under_xdist(pytester):
+    """Coverage from every worker, the calls under marker specs included."""
     pytest.importorskip("xdist")
+    pytester.path.joinpath("pets.yaml").write_text(PETS)
     body = "".join(
         f"""
 def test_create_{i}(specmock):
     assert specmock.client.post("/connectors", json=CONNECTOR, headers=AUTH).json()["id"] == "conn-001"
+
+@pytest.mark.specmock(spec="pets.yaml")
+def test_pets_{i}(specmock):
+    assert specmock.client.get("/pets").status_code == 200
 """
-        for i in range(6)
+        for i in range(3)
     )
     result = run(pytester, body, "-n", "2", "--specmock-coverage")
     result.assert_outcomes(passed=6)
     result.stdout.fnmatch_lines(["appsecplus: 1/8 operations called*"])
+    result.stdout.fnmatch_lines(["pets: 1/1 operations called*"])
 
 
 PETSTORE = str((Path(__file__).parent / "thirdparty" / "petstore-expanded.yaml").resolve())
@@ -275,3 +297,97 @@ def test_petstore(specmock_server):
         PETSTORE,
     )
     result.assert_outcomes(passed=1)
+
+
+# -- the marker's files, its mistakes, and coverage across every app --------------------------------
+
+
+def test_marker_spec_is_found_beside_the_test_file_from_any_directory(pytester):
+    suite = pytester.mkdir("suite")
+    (suite / "openapi").mkdir()
+    (suite / "openapi" / "pets.yaml").write_text(PETS)
+    (suite / "test_pets.py").write_text(
+        """
+import pytest
+
+@pytest.mark.specmock(spec="openapi/pets.yaml")
+def test_pets(specmock):
+    assert specmock.client.get("/pets").status_code == 200
+
+@pytest.mark.specmock(spec="appsecplus")
+def test_a_bundled_name(specmock):
+    assert specmock.client.get("/connectors", headers={"Authorization": "Bearer t"}).status_code == 200
+"""
+    )
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "suite")  # run from the parent folder
+    result.assert_outcomes(passed=2)
+
+
+@pytest.mark.parametrize(
+    ("marker", "says"),
+    [
+        ('scenaro="auth-errors"', "unknown option 'scenaro' (did you mean 'scenario'?)"),
+        ('spec="nowhere.yaml"', "no file 'nowhere.yaml' beside the test"),
+        ('spec="appsecplu"', "(did you mean 'appsecplus'?)"),
+        ('spec="broken.yaml"', "broken.yaml:3: invalid YAML"),
+        ('scenario="rate-limitd"', "(did you mean 'rate-limited'?)"),
+        ('clock="stopped"', "clock='stopped' is not one of real, frozen"),
+        ('"auth-errors"', "takes keyword options only"),
+    ],
+)
+def test_a_bad_marker_is_one_error_naming_the_test_and_its_line(pytester, marker: str, says: str):
+    pytester.path.joinpath("broken.yaml").write_text("openapi: 3.1.0\npaths: [\n")
+    pytester.makepyfile(
+        test_marked=f"""
+import pytest
+
+
+@pytest.mark.specmock({marker})
+def test_marked(specmock):
+    pass
+"""
+    )
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    output = result.stdout.str()
+    assert "Traceback" not in output and "LoadError" not in output, output
+    result.stdout.fnmatch_lines([f"test_marked.py:4: test_marked: @pytest.mark.specmock*{says}*"])
+    assert output.count("test_marked.py:4: test_marked:") == 2, output  # the error, and its summary line
+
+
+def test_coverage_counts_calls_under_marker_specs_too(pytester):
+    pytester.path.joinpath("pets.yaml").write_text(PETS)
+    result = run(
+        pytester,
+        """
+@pytest.mark.specmock(spec="pets.yaml")
+def test_pets(specmock):
+    specmock.client.get("/pets")
+
+def test_bundled(specmock):
+    specmock.client.get("/connectors", headers=AUTH)
+""",
+        "--specmock-coverage",
+        "--specmock-coverage-json",
+        "coverage.json",
+    )
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["pets: 1/1 operations called, 1/1 documented statuses exercised"])
+    result.stdout.fnmatch_lines(["appsecplus: 1/8 operations called*"])
+    report = json.loads((pytester.path / "coverage.json").read_text())
+    assert report["pets"]["operations"]["ListPets"]["exercised"] == ["200"]
+
+
+@pytest.mark.parametrize(
+    ("option", "says"),
+    [
+        (["--specmock-scenario", "rate-limitd"], "--specmock-scenario rate-limitd: *(did you mean 'rate-limited'?)*"),
+        (["--specmock-spec", "appsecplu"], "--specmock-spec appsecplu: *(did you mean 'appsecplus'?)*"),
+        (["--specmock-spec", "nowhere.yaml"], "--specmock-spec nowhere.yaml: no such file"),
+    ],
+)
+def test_a_bad_option_stops_the_run_with_one_usage_line(pytester, option: list[str], says: str):
+    pytester.makepyfile(test_one="def test_one(specmock):\n    pass\n")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", *option)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: {says}"])

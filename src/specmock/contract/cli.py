@@ -92,6 +92,9 @@ def add_commands(sub: Any, serve: argparse.ArgumentParser) -> None:
 
 def _spec_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
+        "documents", nargs="*", metavar="DOCUMENT", help="a spec file or bundled family name (as --spec)"
+    )
+    parser.add_argument(
         "--spec", action="append", metavar="FILE|NAME", help="a spec file or bundled family name (repeatable)"
     )
     parser.add_argument("--overlay", action="append", metavar="FILE", help="an overlay applied to the spec")
@@ -137,9 +140,11 @@ def headers_of(args: argparse.Namespace) -> list[tuple[str, str]]:
 
 
 def spec_files(args: argparse.Namespace) -> list[Path] | None:
-    from ..spec.bundled import resolve_spec
+    """The documents named, positional or `--spec`, bundled names resolved (None: the bundled specs)."""
+    from ..spec.bundled import resolve_document
 
-    return [resolve_spec(s) for s in args.spec] if args.spec else None
+    given = [*(getattr(args, "documents", None) or ()), *(args.spec or ())]
+    return [resolve_document(s) for s in given] if given else None
 
 
 def serve_front(mock: MockApp, app: Any) -> tuple[Any, None]:

@@ -16,18 +16,20 @@ from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
 
 from ..clock import MockClock
 from ..errors import LoadError, Problem
 from ..runtime.engine import Engine
 from ..runtime.state.store import Store
-from ..spec.catalog import Catalog
+from ..spec.catalog import Catalog, split_reference
 from ..spec.formats import format_checker
 from ..spec.lifecycle import InvalidOverride, merge_lifecycle, parse_duration
 from ..spec.model import Family, Operation
 from ..spec.schematools import inline_refs
 from ..spec.validation import compile_validator, format_path, locate
 from ..spec.yamlload import Document, JsonPath, load_yaml, parse_yaml
+from ..suggest import did_you_mean
 from .schema import SCENARIO_SCHEMA
 
 _SCHEMA_VALIDATOR = Draft202012Validator(SCENARIO_SCHEMA, format_checker=format_checker)
@@ -178,7 +180,7 @@ def compile_scenario(doc: Document, catalog: Catalog, *, seed: int = 0) -> Scena
         raise doc.error((), "a scenario must be a mapping")
     problems: list[LoadError] = []
     misshapen: set[JsonPath] = set()  # entries that broke the format: not checked any further
-    for error in sorted(_SCHEMA_VALIDATOR.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
+    for error in _useful_errors(data):
         path, message = locate(error)
         problems.append(doc.error(tuple(path), f"{format_path(path) or 'the scenario'}: {message}"))
         misshapen.add(tuple(error.absolute_path)[:2])
@@ -218,12 +220,29 @@ def compile_scenario(doc: Document, catalog: Catalog, *, seed: int = 0) -> Scena
     return scenario
 
 
+def _useful_errors(data: dict[str, Any]) -> list[ValidationError]:
+    """The schema's errors, the useful ones only: an anyOf/oneOf error at an entry that also
+    has an error inside it (an unknown key, say) is the inner one's echo, and is dropped."""
+    errors = sorted(_SCHEMA_VALIDATOR.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    paths = [tuple(e.absolute_path) for e in errors]
+
+    def echoed(error: ValidationError) -> bool:
+        at = tuple(error.absolute_path)
+        return error.validator in ("anyOf", "oneOf") and any(
+            other is not error and other.validator not in ("anyOf", "oneOf") and path[: len(at)] == at
+            for other, path in zip(errors, paths, strict=True)
+        )
+
+    return [e for e in errors if not echoed(e)]
+
+
 def _fixtures(doc: Document, families: dict[str, Family], scenario: Scenario, at: JsonPath, raw: Any) -> None:
     family = _family(doc, families, at)
     for coll_name, items in raw.items():
         if coll_name not in family.collections:
             known = ", ".join(family.collections)
-            raise doc.error((*at, coll_name), f"{family.name} has no collection {coll_name!r} (has: {known})")
+            hint = did_you_mean(coll_name, family.collections)
+            raise doc.error((*at, coll_name), f"{family.name} has no collection {coll_name!r}{hint} (has: {known})")
         for i, item in enumerate(items):
             scenario.fixtures.append((family.name, coll_name, item, (*at, coll_name, i)))
 
@@ -246,7 +265,9 @@ def _family(doc: Document, families: dict[str, Family], at: JsonPath) -> Family:
     """The family a section entry names (its key, `at[1]`)."""
     name = str(at[1])
     if name not in families:
-        raise doc.error(at, f"unknown API family {name!r} (loaded: {', '.join(families)})")
+        raise doc.error(
+            at, f"unknown API family {name!r}{did_you_mean(name, families)} (loaded: {', '.join(families)})"
+        )
     return families[name]
 
 
@@ -259,7 +280,10 @@ def _auth(doc: Document, family: Family, raw: dict[str, Any]) -> AuthPolicy:
     known = {op.operation_id for op in family.operations}
     for op_id in raw.get("requires", {}):
         if op_id not in known:
-            raise doc.error(("auth", family.name, "requires", op_id), f"{family.name} has no operation {op_id!r}")
+            raise doc.error(
+                ("auth", family.name, "requires", op_id),
+                f"{family.name} has no operation {op_id!r}{did_you_mean(op_id, known)}",
+            )
     return AuthPolicy(
         tokens=tokens,
         requires={k: tuple(v) for k, v in raw.get("requires", {}).items()},
@@ -271,6 +295,14 @@ def _candidates(doc: Document, catalog: Catalog, match: dict[str, Any], at: Json
     ops = list(catalog.operations)
     if "operationId" in match:
         wanted = match["operationId"] if isinstance(match["operationId"], list) else [match["operationId"]]
+        for index, reference in enumerate(wanted):
+            if not catalog.named(reference):
+                where = (*at, "operationId", index) if isinstance(match["operationId"], list) else (*at, "operationId")
+                raise doc.error(
+                    where,
+                    f"this rule matches no operation: no loaded spec has an operationId {reference!r}"
+                    f"{_near_operation(catalog, reference)}",
+                )
         ops = [op for reference in wanted for op in catalog.named(reference)]
     if "family" in match:
         ops = [op for op in ops if op.family.name == match["family"]]
@@ -286,6 +318,16 @@ def _candidates(doc: Document, catalog: Catalog, match: dict[str, Any], at: Json
         if not ops_with:
             raise doc.error((*at, "pathParams", name), f"no matched operation has a path parameter {name!r}")
     return ops
+
+
+def _near_operation(catalog: Catalog, reference: str) -> str:
+    """(did you mean 'TriggerScan'?) for an operationId (or family:operationId) almost right."""
+    family, operation_id = split_reference(reference)
+    known = [op.operation_id for op in catalog.operations if not family or op.family.name == family]
+    hint = did_you_mean(operation_id, known)
+    if hint and family:
+        hint = hint.replace("'", f"'{family}:", 1)
+    return hint
 
 
 def _rule(doc: Document, catalog: Catalog, raw: dict[str, Any], at: JsonPath) -> Rule:

@@ -15,6 +15,7 @@ from typing import Any
 from ..errors import LoadError
 from ..spec.bundled import bundled_dir
 from ..spec.catalog import Catalog
+from ..suggest import did_you_mean
 from .loader import Scenario, ScenarioText, load_scenario
 
 ScenarioSource = Path | str | dict[str, Any] | Scenario | ScenarioText
@@ -48,7 +49,10 @@ class ScenarioRegistry:
             if source in files:
                 return load_scenario(files[source], self.catalog, seed=seed)
             if "/" not in source and not source.endswith((".yaml", ".yml", ".json")):
-                raise LoadError(source, None, f"no such scenario (bundled: {', '.join(files)})")
+                hint = did_you_mean(source, files)
+                raise LoadError(
+                    source, None, f"no such scenario file or bundled scenario{hint} (bundled: {', '.join(files)})"
+                )
         return load_scenario(source, self.catalog, seed=seed)
 
     def bundled(self, name: str) -> Scenario:
@@ -56,7 +60,7 @@ class ScenarioRegistry:
         if name not in self._bundled:
             files = bundled_scenario_files()
             if name not in files:
-                raise KeyError(f"no bundled scenario {name!r} (bundled: {', '.join(files)})")
+                raise KeyError(f"no bundled scenario {name!r}{did_you_mean(name, files)} (bundled: {', '.join(files)})")
             self._bundled[name] = load_scenario(files[name], self.catalog)
         return self._bundled[name]
 

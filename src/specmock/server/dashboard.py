@@ -40,7 +40,7 @@ from ..runtime.coverage import Tally, coverage_report
 from ..runtime.journal import Entry
 from ..scenario.registry import bundled_scenario_files
 from ..spec.lifecycle import META
-from ..spec.model import Collection, Family
+from ..spec.model import Action, Collection, Family
 from ..spec.validation import compile_validator, format_path
 from .admin import PREFIX, AdminError, Controls, JSONResponse, guard, parse_json, read_body, settled
 from .admin_guard import admin_refusal, host_refusal
@@ -162,6 +162,18 @@ def _schema_errors(family: Family, coll: Collection, item: Any, partial: bool = 
     ]
 
 
+def _example_paths(families: list[Family]) -> dict[tuple[str, str], dict[str, str]]:
+    """Per collection, the path of its list and of its create operation (`listPath`, `createPath`):
+    what the page's empty views put in a curl line to show what to do next. Computed once."""
+    found: dict[tuple[str, str], dict[str, str]] = {}
+    for family in families:
+        for op in family.operations:
+            key = {Action.LIST: "listPath", Action.CREATE: "createPath"}.get(op.action)
+            if key is not None:
+                found.setdefault((family.name, op.collection.name), {}).setdefault(key, op.path)
+    return found
+
+
 def _scope_param(request: Request) -> tuple[Any, ...]:
     """`?scope=a&scope=b`: the parent path values of a nested item."""
     return tuple(request.query_params.getlist("scope"))
@@ -171,6 +183,7 @@ def dashboard_routes(mock: DashboardControls) -> list[BaseRoute]:
     """The dashboard page, its files and its endpoints, for `mock`."""
     tally = Tally()
     mock.journal.subscribe(tally)
+    examples = _example_paths(mock.families)
     files = {p.name: p for p in STATIC.iterdir() if p.suffix in MEDIA_TYPES} if STATIC.is_dir() else {}
 
     def static(name: str) -> Response:
@@ -250,6 +263,7 @@ def dashboard_routes(mock: DashboardControls) -> list[BaseRoute]:
                         "scope": list(coll.scope),
                         "lifecycle": lifecycle.field if (lifecycle := mock.engine.lifecycle_of(coll)) else None,
                         "count": count,
+                        **examples.get((family.name, coll.name), {}),
                     }
                 )
         return JSONResponse({"collections": listed})

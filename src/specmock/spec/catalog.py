@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from ..suggest import did_you_mean
 from .model import Collection, Family, Operation
 
 
@@ -32,13 +33,15 @@ class Catalog:
         for family in self.families:
             if family.name == name:
                 return family
-        raise KeyError(f"no family {name!r} (loaded: {', '.join(f.name for f in self.families)})")
+        names = [f.name for f in self.families]
+        raise KeyError(f"no family {name!r}{did_you_mean(name, names)} (loaded: {', '.join(names)})")
 
     def collection(self, family: str, name: str) -> Collection:
         """A collection by family and name, or KeyError naming what exists."""
         fam = self.family(family)
         if name not in fam.collections:
-            raise KeyError(f"{family} has no collection {name!r} (has: {', '.join(fam.collections)})")
+            hint = did_you_mean(name, fam.collections)
+            raise KeyError(f"{family} has no collection {name!r}{hint} (has: {', '.join(fam.collections)})")
         return fam.collections[name]
 
     def collections(self) -> Iterable[tuple[Family, Collection]]:

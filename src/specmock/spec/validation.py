@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from ..errors import FieldError
+from ..suggest import did_you_mean
 from .fastvalidation import BodyValidator
 from .formats import format_checker
 from .patterns import VALIDATOR, check_schema, no_retrieval
@@ -259,5 +260,9 @@ def locate(error: ValidationError) -> tuple[list[str | int], str]:
         extra = sorted(k for k in error.instance if k not in known)
         if extra:
             hint = f" (known: {', '.join(known)})" if known else ""
-            return [*path, extra[0]], f"unknown key {extra[0]!r}{hint}"
+            return [*path, extra[0]], f"unknown key {extra[0]!r}{did_you_mean(extra[0], known)}{hint}"
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        needed = [_missing_property(e) for e in error.context if e.validator == "required"]
+        if len(needed) == len(error.context) and all(needed):
+            return path, f"needs one of: {', '.join(dict.fromkeys(n for n in needed if n))}"
     return path, error.message

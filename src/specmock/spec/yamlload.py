@@ -61,8 +61,12 @@ def read_source(path: Path) -> str:
     """A spec or scenario file's text; a LoadError naming the file when it cannot be read as UTF-8."""
     try:
         return path.read_text(encoding="utf-8")
+    except IsADirectoryError:
+        raise LoadError(path, None, "cannot read: a folder, not a file (name the document inside it)") from None
+    except PermissionError:
+        raise LoadError(path, None, "cannot read: permission denied (check the file's permissions)") from None
     except OSError as exc:
-        raise LoadError(path, None, f"cannot read: {exc.strerror or exc}") from None
+        raise LoadError(path, None, f"cannot read: {exc.strerror or exc} (check the path)") from None
     except UnicodeDecodeError as exc:
         raise LoadError(path, None, f"not UTF-8 text: {exc.reason}") from None
 

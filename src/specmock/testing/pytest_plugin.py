@@ -12,7 +12,11 @@ Options: --specmock-spec, --specmock-overlay, --specmock-seed, --specmock-scenar
 --specmock-coverage, --specmock-coverage-json, --specmock-pact (with --specmock-pact-consumer
 and --specmock-pact-provider) and --specmock-journal (files written at the session's end).
 A spec given by option or marker replaces the bundled ones (any OpenAPI 3.0/3.1 document,
-inferred when it has no x-specmock); each set of specs gets its own app, built once.
+inferred when it has no x-specmock, or a bundled spec's name); each set of specs gets its own
+app, built once. A marker's relative `spec=`/`overlay=` is found beside the test file that uses
+it (then from rootdir), so the suite runs alike from any folder; a marker that cannot be used is
+one error naming the test and the marker's file:line (testing/marker.py). Coverage counts every
+app's calls: the report covers every family any test was served.
 The app is built once per session (per xdist worker); a test pays only for the reset.
 
 Seeds: an explicit seed (the marker's `seed=`, else --specmock-seed) wins; otherwise
@@ -98,6 +102,13 @@ def pytest_configure(config: pytest.Config) -> None:
         "specmock(scenario=None, seed=None, clock='real', strict=True, spec=None, overlay=None): "
         "configure the specmock fixture for a test",
     )
+    specs, scenarios = config.getoption("specmock_spec"), config.getoption("specmock_scenario")
+    if specs or scenarios:
+        from .marker import option_problem
+
+        problem = option_problem(specs, scenarios)
+        if problem is not None:
+            raise pytest.UsageError(problem)
     config.stash[_KEY] = SpecmockSession(config)
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistCoverage(config), "specmock-xdist")
@@ -114,6 +125,8 @@ class SpecmockSession:
         self.covered: dict[str, dict[str, set[str]]] = {}
         #: Each test's journal, kept when a pact or a journal file is asked for.
         self.runs: list[tuple[SpecSet, list[Entry]]] = []
+        #: Under xdist (the controller): the spec sets the workers served.
+        self.worker_spec_sets: list[SpecSet] = []
 
     @property
     def default_specs(self) -> SpecSet:
@@ -144,11 +157,17 @@ class SpecmockSession:
             self._handles[specs] = Handle(app)
         return self._handles[specs]
 
-    def scenario(self, source: Any) -> Scenario:
-        key = json.dumps(source, sort_keys=True, default=str)
+    def scenario(self, handle: Handle, source: Any) -> Scenario:
+        """`source` compiled against the app of `handle` (once per app and source)."""
+        key = f"{id(handle)}/{json.dumps(source, sort_keys=True, default=str)}"
         if key not in self._scenarios:
-            self._scenarios[key] = self.handle.app.check_scenario(source)
+            self._scenarios[key] = handle.app.check_scenario(source)
         return self._scenarios[key]
+
+    @property
+    def spec_sets(self) -> list[SpecSet]:
+        """Every set of specs this session served (the command line's first), for the coverage report."""
+        return list(dict.fromkeys([self.default_specs, *self._handles]))
 
     def record_coverage(self, handle: Handle) -> None:
         from ..runtime.coverage import UNDELIVERED
@@ -206,8 +225,10 @@ def _per_worker(path: Path) -> Path:
 
 def _spec_set(specs: Any, overlays: Any) -> SpecSet:
     def paths(value: Any) -> tuple[str, ...]:
+        from ..spec.bundled import resolve_document
+
         items = [] if value is None else [value] if isinstance(value, (str, Path)) else list(value)
-        return tuple(str(Path(item).resolve()) for item in items)
+        return tuple(str(resolve_document(str(item)).resolve()) for item in items)
 
     return paths(specs), paths(overlays)
 
@@ -215,19 +236,28 @@ def _spec_set(specs: Any, overlays: Any) -> SpecSet:
 @pytest.fixture
 def specmock(request: pytest.FixtureRequest) -> Iterator[Handle]:
     """An in-process mock of every bundled API, reset before the test."""
+    from ..errors import LoadError
+    from .marker import MarkerError, located, marker_files, marker_options
+
     session: SpecmockSession = request.config.stash[_KEY]
-    marker = request.node.get_closest_marker("specmock")
-    options: dict[str, Any] = dict(marker.kwargs) if marker else {}
-    unknown = set(options) - {"scenario", "seed", "clock", "strict", "spec", "overlay"}
-    if unknown:
-        pytest.fail(
-            f"@pytest.mark.specmock: unknown option {sorted(unknown)[0]!r} "
-            "(scenario, seed, clock, strict, spec, overlay)"
-        )
-    specs = session.default_specs
-    if "spec" in options or "overlay" in options:
-        specs = _spec_set(options.get("spec", specs[0]), options.get("overlay", ()))
-    handle = session.handle_for(specs)
+    mistake: MarkerError | None = None
+    try:  # every mistake in the marker (or a file it names) is one error at the marker's line
+        options = marker_options(request.node)
+        specs = session.default_specs
+        if "spec" in options or "overlay" in options:
+            rootpath = request.config.rootpath
+            spec_files = marker_files(options["spec"], request.node, rootpath) if "spec" in options else specs[0]
+            specs = (spec_files, marker_files(options.get("overlay"), request.node, rootpath))
+        handle = session.handle_for(specs)
+        scenario = options.get("scenario", request.config.getoption("specmock_scenario") or None)
+        sources = scenario if isinstance(scenario, list) else [scenario] if scenario is not None else []
+        compiled = [session.scenario(handle, s) for s in sources]
+    except MarkerError as exc:
+        mistake = exc
+    except LoadError as exc:
+        mistake = located(request.node, exc)
+    if mistake is not None:  # failed outside the handler, so pytest prints the one line once
+        pytest.fail(str(mistake), pytrace=False)
     request.node.stash[_SPECS] = specs
     app = handle.app
     scenario = options.get("scenario", request.config.getoption("specmock_scenario") or None)
@@ -235,8 +265,8 @@ def specmock(request: pytest.FixtureRequest) -> Iterator[Handle]:
     app.clock.reset()
     if options.get("clock", "real") == "frozen":
         app.clock.freeze()
-    if sources:
-        app.load_scenario(*[session.scenario(s) for s in sources], reset=False)
+    if compiled:
+        app.load_scenario(*compiled, reset=False)
     elif app.scenario is not None:
         app.clear_scenario(reset=False)
     app.explicit_seed = options.get("seed", request.config.getoption("specmock_seed"))
@@ -302,6 +332,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         workeroutput["specmock_covered"] = {
             fam: {op: sorted(statuses) for op, statuses in ops.items()} for fam, ops in state.covered.items()
         }
+        workeroutput["specmock_spec_sets"] = [[list(paths), list(overlays)] for paths, overlays in state.spec_sets]
     state.write_exchanges()
     state.close()
 
@@ -319,15 +350,25 @@ class _XdistCoverage:
         for fam, ops in node.workeroutput.get("specmock_covered", {}).items():
             for op, statuses in ops.items():
                 state.covered.setdefault(fam, {}).setdefault(op, set()).update(statuses)
+        for paths, overlays in node.workeroutput.get("specmock_spec_sets", []):
+            state.worker_spec_sets.append((tuple(paths), tuple(overlays)))
 
 
-def coverage_report(covered: dict[str, dict[str, set[str]]], specs: SpecSet = ((), ())) -> dict[str, Any]:
-    """Per family served (bundled, or the run's --specmock-spec): every operation, its documented
-    statuses, which ran and which never did."""
+def coverage_report(covered: dict[str, dict[str, set[str]]], *spec_sets: SpecSet) -> dict[str, Any]:
+    """Per family served by any of `spec_sets` (none: the bundled specs), each family once:
+    every operation, its documented statuses, which ran and which never did."""
     from ..runtime.coverage import coverage_report as report
-    from ..server.app import MockApp
+    from ..spec.loader import load_specs
 
-    return report(MockApp(list(specs[0]) or None, overlays=specs[1]).families, covered)
+    families: dict[str, Any] = {}
+    for paths, overlays in dict.fromkeys(spec_sets or [((), ())]):
+        if not paths:
+            from ..spec.bundled import bundled_specs
+
+            paths = tuple(str(p) for p in bundled_specs())
+        for spec in load_specs([Path(p) for p in paths], overlays):
+            families.setdefault(spec.family.name, spec.family)
+    return report(families.values(), covered)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -336,7 +377,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if getattr(config, "workerinput", None) is not None:
         return
     state: SpecmockSession = config.stash[_KEY]
-    report = coverage_report(state.covered, state.default_specs)
+    report = coverage_report(state.covered, *state.spec_sets, *state.worker_spec_sets)
     path = config.getoption("specmock_coverage_json")
     if path:
         Path(path).write_text(json.dumps(report, indent=2) + "\n")

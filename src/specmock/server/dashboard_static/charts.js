@@ -1,6 +1,10 @@
 // Requests per second and mean latency by status class over the last 5 minutes, drawn on canvas;
 // requests per operation as a table. Fed by the live traffic, no library.
 import {h} from "./api.js";
+import {curl, examplePaths, hint, origin} from "./hints.js";
+
+let example = null;
+examplePaths().then((paths) => { example = paths.list; });
 
 const WINDOW = 300;  // seconds shown
 const BUCKET = 5;    // seconds per bar
@@ -60,7 +64,9 @@ export function renderCharts() {
   draw(document.getElementById("chart-rate"), (cell) => (cell ? cell.count / BUCKET : 0), true);
   draw(document.getElementById("chart-latency"), (cell) => (cell ? cell.ms / cell.count : 0), false);
   const rows = [...perOperation.entries()].sort((a, b) => b[1].total - a[1].total);
-  document.getElementById("per-operation").replaceChildren(...rows.map(([name, op]) => h("tr", {},
+  const empty = h("tr", {class: "empty-row"}, h("td", {colspan: 5},
+    hint("No requests since this page opened. Send one:", example ? curl(`${origin()}${example}`) : null)));
+  document.getElementById("per-operation").replaceChildren(...(rows.length ? rows.map(([name, op]) => h("tr", {},
     h("td", {}, name), h("td", {class: "num"}, op.total), h("td", {class: "num"}, op[2]),
-    h("td", {class: "num"}, op[4]), h("td", {class: "num"}, op[5]))));
+    h("td", {class: "num"}, op[4]), h("td", {class: "num"}, op[5]))) : [empty]));
 }

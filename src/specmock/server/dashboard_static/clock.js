@@ -1,5 +1,12 @@
 // Clock: mock time, freeze, advance; collections with a lifecycle show where each item stands.
 import {api, h} from "./api.js";
+import {curl, hint, origin} from "./hints.js";
+
+function noItems(coll) {
+  const path = coll.createPath && !coll.createPath.includes("{") ? coll.createPath : null;
+  const command = path ? curl("-X POST", `${origin()}${path}`, "-H 'Content-Type: application/json'", "-d '{...}'") : null;
+  return h("tr", {class: "empty-row"}, h("td", {colspan: 2}, hint("No items yet: create one, then advance the clock.", command)));
+}
 
 function show(clock) {
   document.getElementById("clock-now").textContent = clock.now;
@@ -25,9 +32,10 @@ export async function loadLifecycles() {
       h("thead", {}, h("tr", {}, h("th", {}, coll.keyField), h("th", {}, coll.lifecycle))),
       h("tbody", {}, items.data.items.length ? items.data.items.map((i) => h("tr", {},
         h("td", {}, String(i.key)), h("td", {class: `lifecycle-state state-${i.item[coll.lifecycle]}`}, i.item[coll.lifecycle])))
-        : h("tr", {}, h("td", {colspan: 2}, "no items")))));
+        : noItems(coll))));
   }
-  box.replaceChildren(...tables);
+  box.replaceChildren(...(tables.length ? tables :
+    [hint("No collection of the loaded specs has a lifecycle: nothing here moves with the clock.")]));
 }
 
 async function put(answer) {

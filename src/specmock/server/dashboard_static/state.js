@@ -1,7 +1,22 @@
 // State: collections with counts; items as JSON to edit, delete or add; reset all.
 import {api, h, pretty} from "./api.js";
+import {confirmDrop, itemCount} from "./confirm.js";
+import {curl, examplePaths, hint, origin} from "./hints.js";
 
 let current = null;  // {family, name}
+let lastCollections = [];  // as the collections endpoint last listed them
+
+// Ctrl+Enter (or Cmd+Enter) in an editor runs its Save or Add; Escape folds the item back.
+function editorKeys(area, run) {
+  area.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); run(); }
+    if (event.key === "Escape") {
+      const details = area.closest("details");
+      details.open = false;
+      details.querySelector("summary").focus();
+    }
+  });
+}
 
 function message(text, isError = false) {
   const span = document.getElementById("state-message");
@@ -18,8 +33,10 @@ export async function loadCollections() {
     const label = `${c.family}.${c.name}`;
     const selected = current && current.family === c.family && current.name === c.name;
     return h("li", {}, h("button", {type: "button", class: selected ? "selected" : null, "data-collection": label,
-      onclick: () => openCollection(c.family, c.name)}, label, h("span", {class: "count"}, c.count)));
+      title: `${label}: ${c.count} item(s)`,
+      onclick: () => openCollection(c.family, c.name)}, h("span", {class: "label"}, label), h("span", {class: "count"}, c.count)));
   }));
+  lastCollections = data.collections;
   if (current) await openCollection(current.family, current.name);
   return true;
 }
@@ -55,6 +72,7 @@ function itemEditor(entry) {
     if (!ok) { message(data.error, true); return; }
     if (await loadCollections()) message(`deleted ${entry.key}`);
   };
+  editorKeys(area, save);
   return h("details", {class: "item", "data-key": entry.key},
     h("summary", {}, String(entry.key), title(entry.item), entry.scope.length ? h("small", {}, ` in ${entry.scope.join(" / ")}`) : null),
     area, errors,
@@ -77,6 +95,7 @@ function addForm() {
     const problems = data.errors ?? [{path: "", message: data.error}];
     errors.replaceChildren(...problems.map((p) => h("li", {}, p.path ? `${p.path}: ${p.message}` : p.message)));
   };
+  editorKeys(area, add);
   return h("details", {class: "item add"}, h("summary", {}, "Add an item"), area, errors,
     h("div", {class: "toolbar"}, h("button", {type: "button", onclick: add}, "Add")));
 }
@@ -92,12 +111,40 @@ export async function openCollection(family, name) {
   const open = new Set([...box.querySelectorAll("details[open]")].map((d) => d.dataset.key));
   const editors = data.items.map(itemEditor);
   for (const editor of editors) if (open.has(editor.dataset.key)) editor.open = true;
-  box.replaceChildren(h("h2", {}, `${family}.${name} (${data.items.length})`), addForm(), ...editors);
+  const empty = editors.length ? null : await emptyItems(family, name);
+  box.replaceChildren(h("h2", {}, `${family}.${name} (${data.items.length})`), addForm(), ...editors, ...(empty ? [empty] : []));
+}
+
+async function emptyItems(family, name) {
+  const coll = lastCollections.find((c) => c.family === family && c.name === name);
+  const path = coll?.createPath ?? (await examplePaths()).create;
+  const command = path && !path.includes("{") ? curl("-X POST", `${origin()}${path}`,
+    "-H 'Content-Type: application/json'", "-d '{...}'") : null;
+  return hint(`No items in ${family}.${name}. Add one above (Ctrl+Enter adds), or create one through the API:`, command);
+}
+
+// Up and down arrows move between the collections, as in a list.
+function onCollectionKey(event) {
+  const buttons = [...document.querySelectorAll("#collections button")];
+  const index = buttons.indexOf(document.activeElement);
+  const to = {ArrowDown: index + 1, ArrowUp: index - 1, Home: 0, End: buttons.length - 1}[event.key];
+  if (index < 0 || to === undefined || to < 0 || to >= buttons.length) return;
+  event.preventDefault();
+  buttons[to].focus();
 }
 
 export function startState() {
   document.getElementById("state-refresh").addEventListener("click", loadCollections);
+  document.getElementById("collections").addEventListener("keydown", onCollectionKey);
   document.getElementById("state-reset").addEventListener("click", async () => {
+    const choice = await confirmDrop({
+      title: "Reset every collection to its fixtures?",
+      drops: `The ${itemCount(lastCollections)} item(s) stored now are dropped; the fixtures (the specs', ` +
+        "then the active scenario's) are stored again, and the rules' counters restart.",
+      keeps: "Kept: the active scenario, the traffic journal, the clock and coverage.",
+      choices: [["reset", "Reset all", true]],
+    });
+    if (choice !== "reset") return;
     const {ok, data} = await api("reset", {method: "POST", json: {}});
     if (!ok) { message(data.error, true); return; }
     if (await loadCollections()) message("reset to the fixtures");

@@ -1,5 +1,6 @@
 // Live traffic: the journal pushed over Server-Sent Events, filtered, one row per request.
-import {api, eventsUrl, h, pretty} from "./api.js";
+import {api, eventsUrl, h, pretty, url} from "./api.js";
+import {curl, examplePaths, hint, origin} from "./hints.js";
 
 const MAX_ROWS = 500;
 // Outside the contract, or the mock's own failure: these rows stand out. (Refused requests
@@ -28,26 +29,71 @@ function matches(entry) {
   return !status || String(entry.status)[0] === status;
 }
 
+// The whole row opens the request (a click anywhere on it); its path button is the row's
+// keyboard stop (Tab reaches one row, the arrow keys the others, Enter opens).
 function row(entry) {
   const problem = PROBLEMS.has(entry.outcome);
   const open = () => showDetail(entry.seq);
-  const tr = h("tr", {class: `${statusClass(entry)}${problem ? " problem" : ""}`, "data-seq": entry.seq},
+  const target = entry.path + (entry.query ? `?${entry.query}` : "");
+  const tr = h("tr", {class: `${statusClass(entry)}${problem ? " problem" : ""} opens`, "data-seq": entry.seq, onclick: open},
     h("td", {}, entry.time.slice(11, 23)),
     h("td", {}, entry.method),
-    h("td", {class: "path"}, h("button", {type: "button", class: "link", onclick: open, title: "show the bodies"},
-      entry.path + (entry.query ? `?${entry.query}` : ""))),
+    h("td", {class: "path"}, h("button", {type: "button", class: "link", tabindex: -1, title: target,
+      "aria-label": `${entry.method} ${target}: show the bodies`}, target)),
     h("td", {}, entry.operationId ?? (entry.outcome === "unmatched" ? "(unmatched)" : "—")),
     h("td", {class: "status"}, entry.status, problem ? h("span", {class: "outcome"}, ` ${entry.outcome}`) : null),
     h("td", {class: "num"}, entry.durationMs.toFixed(1)),
     h("td", {}, entry.rule ?? ""));
   const text = problemText(entry);
   if (!text) return [tr];
-  return [tr, h("tr", {class: `problem-detail${problem ? "" : " quiet"}`, "data-seq": entry.seq}, h("td", {colspan: 7}, text))];
+  return [tr, h("tr", {class: `problem-detail${problem ? "" : " quiet"} opens`, "data-seq": entry.seq, onclick: open},
+    h("td", {colspan: 7}, text))];
 }
 
+let example = null;  // a list path of this mock, for the empty view's curl line
+
+function emptyRow() {
+  const text = entries.length ? "No request matches these filters: set them back to all to see every request."
+    : "No requests yet. Point your client at this mock, or send one:";
+  const command = !entries.length && example ? curl(`${origin()}${example}`) : null;
+  return h("tr", {class: "empty-row"}, h("td", {colspan: 7}, hint(text, command)));
+}
+
+function rowButtons() {
+  return [...document.querySelectorAll("#traffic-rows tr[data-seq]:not(.problem-detail) button.link")];
+}
+
+// Redraws the rows, keeping the keyboard's place: the focused row keeps the focus when it is still shown.
 function render() {
   const body = document.getElementById("traffic-rows");
-  body.replaceChildren(...entries.filter(matches).reverse().flatMap(row));
+  const focused = document.activeElement?.closest?.("#traffic-rows tr[data-seq]")?.dataset.seq;
+  const shown = entries.filter(matches).reverse();
+  body.replaceChildren(...(shown.length ? shown.flatMap(row) : [emptyRow()]));
+  const buttons = rowButtons();
+  const keep = buttons.find((b) => b.closest("tr").dataset.seq === focused);
+  (keep ?? buttons[0])?.setAttribute("tabindex", "0");
+  if (keep) keep.focus();
+}
+
+// Arrow keys, Home and End move between rows; Enter (the button's own) opens; Escape closes the detail.
+function onRowKey(event) {
+  const buttons = rowButtons();
+  const index = buttons.indexOf(document.activeElement);
+  if (index < 0) return;
+  const to = {ArrowDown: index + 1, ArrowUp: index - 1, Home: 0, End: buttons.length - 1}[event.key];
+  if (to === undefined || to < 0 || to >= buttons.length) return;
+  event.preventDefault();
+  buttons[index].setAttribute("tabindex", "-1");
+  buttons[to].setAttribute("tabindex", "0");
+  buttons[to].focus();
+}
+
+let openedFrom = null;  // the row button that opened the detail: the focus goes back there on close
+
+function closeDetail() {
+  document.getElementById("detail").hidden = true;
+  const back = openedFrom && rowButtons().find((b) => b.closest("tr").dataset.seq === openedFrom);
+  if (back) back.focus();
 }
 
 function addOption(select, value) {
@@ -69,7 +115,8 @@ async function showDetail(seq) {
   const {ok, data} = await api(`journal/${seq}`);
   aside.hidden = false;
   if (!ok) { aside.replaceChildren(h("p", {class: "errors"}, data.error)); return; }
-  const close = h("button", {type: "button", onclick: () => { aside.hidden = true; }}, "Close");
+  openedFrom = String(seq);
+  const close = h("button", {type: "button", onclick: closeDetail}, "Close");
   aside.replaceChildren(
     h("h2", {}, `${data.method} ${data.path}`),
     h("p", {}, `${data.operationId ?? "unmatched"} → ${data.status} (${data.outcome}) in ${data.durationMs} ms`,
@@ -86,6 +133,12 @@ export function startTraffic() {
     document.getElementById(id).addEventListener("change", render);
   }
   document.getElementById("traffic-clear").addEventListener("click", () => { entries.length = 0; render(); });
+  document.getElementById("traffic-rows").addEventListener("keydown", onRowKey);
+  document.getElementById("detail").addEventListener("keydown", (event) => {
+    if (event.key === "Escape") { event.preventDefault(); closeDetail(); }
+  });
+  render();
+  examplePaths().then((paths) => { example = paths.list; render(); });
   const badge = document.getElementById("connection");
   const source = new EventSource(eventsUrl());
   let pending = false;
