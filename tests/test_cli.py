@@ -252,7 +252,7 @@ def test_a_port_in_use_is_one_line_suggesting_port_0():
 )
 def test_permission_denied_on_a_low_port_is_one_line():
     command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-    command += [sys.executable, "-m", "specmock", "serve", "--no-cache", "appsecplus", "--port", "80"]
+    command += [sys.executable, "-m", "specmock", "serve", "appsecplus", "--port", "80"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd="/")
     assert done.returncode == 1
     line = assert_one_line(done.stderr)

@@ -7,11 +7,6 @@ from pathlib import Path
 
 import pytest
 
-# PyYAML (its C extension) must stay imported in this process: pytester's in-process runs drop
-# the modules a run imported, and a second import of `yaml` beside the kept `_yaml` builds nodes
-# without tags ("could not determine a constructor for the tag None") once the parse cache is warm.
-import specmock.spec.yamlparse  # noqa: F401
-
 pytest_plugins = ["pytester"]
 
 HEADER = """
