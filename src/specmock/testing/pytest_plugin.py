@@ -199,13 +199,13 @@ class SpecmockSession:
                 else:
                     document = part
             if document:
-                write_atomically(_per_worker(Path(pact_path)), dumps(document))
+                write_atomically(_per_worker(Path(pact_path), self.config), dumps(document))
         if journal_path:
             from ..contract.report import write_atomically
             from ..encoding import encode
 
             entries = [entry.as_dict() for _, run in self.runs for entry in run]
-            write_atomically(_per_worker(Path(journal_path)), encode({"entries": entries}).decode())
+            write_atomically(_per_worker(Path(journal_path), self.config), encode({"entries": entries}).decode())
 
     def close(self) -> None:
         for server in self.servers.values():
@@ -217,9 +217,13 @@ class SpecmockSession:
 SpecSet = tuple[tuple[str, ...], tuple[str, ...]]  # (spec files, overlay files); no specs: the bundled ones
 
 
-def _per_worker(path: Path) -> Path:
-    """`path`, or under pytest-xdist `name-gw0.ext`: each worker writes its own file."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
+def _per_worker(path: Path, config: pytest.Config) -> Path:
+    """`path`, or in a pytest-xdist worker `name-gw0.ext`: each worker writes its own file.
+
+    The worker is read from this session's config, not from PYTEST_XDIST_WORKER: a pytest
+    run started from inside a worker (pytester, a subprocess) inherits that variable but
+    is no worker, and must write the file it was asked for."""
+    worker = getattr(config, "workerinput", {}).get("workerid")
     return path.with_name(f"{path.stem}-{worker}{path.suffix}") if worker else path
 
 
