@@ -240,3 +240,43 @@ def test_an_error_schema_nothing_fits_is_reported_once_at_start_up(
         MockApp([spec], seed=1)
     warnings = [r.getMessage() for r in caplog.records if "no error body fits" in r.getMessage()]
     assert len(warnings) == 1 and f"{spec}:" in warnings[0] and "getWidget's default" in warnings[0]
+
+
+@pytest.mark.parametrize("declared", ["*/*", "application/*", "application/json; charset=utf-8"])
+def test_a_refusal_under_a_wildcard_media_type_is_json_that_fits(declared: str, tmp_path: Path) -> None:
+    """A `default` error declared as `*/*` (APIs.guru's HubSpot documents) is answered as JSON
+    in its schema, as examples are: it went out as text labelled `*/*` (corpus class 2)."""
+    import httpx
+    import jsonschema
+    import yaml
+
+    from specmock import MockApp
+    from specmock.testing.transport import SyncASGITransport
+
+    error = {
+        "type": "object",
+        "required": ["category", "correlationId", "message"],
+        "properties": {
+            "category": {"type": "string", "example": "VALIDATION_ERROR"},
+            "correlationId": {"type": "string", "format": "uuid"},
+            "message": {"type": "string"},
+        },
+    }
+    document = {
+        "openapi": "3.0.0",
+        "info": {"title": "Actions", "version": "1"},
+        "security": [{"key": []}],
+        "paths": {"/actions/{id}": {"delete": {
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": {"204": {"description": "deleted"},
+                          "default": {"description": "an error", "content": {declared: {"schema": error}}}},
+        }}},
+        "components": {"securitySchemes": {"key": {"type": "apiKey", "in": "query", "name": "key"}}},
+    }  # fmt: skip
+    path = tmp_path / "doc.yaml"
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    with httpx.Client(transport=SyncASGITransport(MockApp([path])), base_url="http://testserver") as client:
+        response = client.delete("/actions/1")
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("application/json")
+    jsonschema.validate(response.json(), error)

@@ -32,6 +32,7 @@ from ..encoding import encode
 from ..errors import FieldError, Problem
 from .error_styles import DEFAULT_MESSAGES, ErrorStyle, field_map
 from .error_templates import MISSING, fill, placeholders, schema_templates, with_detail
+from .media_types import sent_media_type
 from .schematools import inline_refs
 from .validation import compile_validator
 from .yamlload import Document, JsonPath
@@ -301,10 +302,12 @@ class ErrorBodyCompiler:
         content = response.get("content") if isinstance(response, dict) else None
         if not content:
             return ErrorBody(style, source="empty")
-        media = next((m for m in content if _is_json(m)), None)
-        if media is None:
-            return ErrorBody(style, "$detail", media_type=next(iter(content)), source="text")
-        media_obj = content.get(media) or {}
+        # JSON where the response allows it: a JSON type, or a wildcard (`*/*`) answered as JSON.
+        declared = next((m for m in content if _is_json(sent_media_type(m))), None)
+        if declared is None:
+            return ErrorBody(style, "$detail", media_type=sent_media_type(next(iter(content))), source="text")
+        media = sent_media_type(declared)
+        media_obj = content.get(declared) or {}
         schema = media_obj.get("schema") if isinstance(media_obj, dict) else None
         template = ErrorBody(style, _style_template(style.body), _style_fields(style), media, "template")
         if schema is None:

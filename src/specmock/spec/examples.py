@@ -23,13 +23,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .media_types import JSON_MEDIA, sent_media_type
 from .model import Collection, Family
 from .schematools import inline_refs
 from .validation import compile_validator
 
 _JSON = re.compile(r"^application/([a-z0-9.+-]*\+)?json($|;)", re.IGNORECASE)
 _ABSENT = object()
-JSON_MEDIA = "application/json"
 
 
 @dataclass(frozen=True)
@@ -81,22 +81,9 @@ def _declared_media(content: dict[str, Any]) -> str | None:
     return next((m for m in content if _JSON.match(m)), next(iter(content), None))
 
 
-def _sent(declared: str | None) -> str:
-    """The Content-Type to send for a declared media type (none declared: JSON)."""
-    if declared is None or declared in ("*/*", "application/*"):
-        return JSON_MEDIA
-    if declared == "text/*":
-        return "text/plain"
-    if declared.endswith("/*"):
-        return declared[:-1] + "octet-stream"
-    if not re.match(r"^[\w.+-]+/[\w.+-]+(\s*;.*)?$", declared):
-        return JSON_MEDIA  # not a media type at all (a typo in the document): JSON, as before
-    return declared
-
-
 def response_media_type(document: dict[str, Any], responses: dict[str, Any], status: int) -> str:
     """The Content-Type of an answer with `status`: a media type its response declares."""
-    return _sent(_declared_media(_content(document, responses, status)))
+    return sent_media_type(_declared_media(_content(document, responses, status)))
 
 
 def _text_example(media_obj: dict[str, Any]) -> bytes:
@@ -118,7 +105,7 @@ def compile_example(document: dict[str, Any], responses: dict[str, Any], status:
     if media is None:
         return ExampleResponse(status=status, has_body=False, example=_ABSENT)
     media_obj = content[media]
-    if not _JSON.match(_sent(media)):
+    if not _JSON.match(sent_media_type(media)):
         return ExampleResponse(status=status, has_body=False, example=_ABSENT, raw=_text_example(media_obj))
     schema = media_obj.get("schema")
     candidates: list[Any] = []
