@@ -145,7 +145,9 @@ class _Mapper:
         return out
 
     def finish(self, operations: dict[tuple[str, str], dict[str, Any]]) -> None:
-        """What needs every operation seen: upserts where nothing else creates, client-chosen ids."""
+        """What needs every operation seen: upserts where nothing else creates, client-chosen ids
+        (the key field the path names, `username` for `{username}` or `email` for `{userEmail}`,
+        sent by the create's body)."""
         for (path, _method), ext in operations.items():
             replace = ext.get("action") == Action.REPLACE.value and "idInBody" not in ext
             if replace and ext.get("collection") not in self.create_bodies and path in self.by_item:
@@ -153,8 +155,9 @@ class _Mapper:
         for name, bodies in self.create_bodies.items():
             coll = self.by_name[name]
             id_field = coll.id_field
-            if id_field != coll.id_param:
-                continue
+            if id_field != coll.id_param and id_field == "id":
+                continue  # a plain `id` the path names otherwise (`petId`) is the server's to draw
+
             for body in bodies:
                 sub = self.reader.props(body).get(id_field)
                 if sub is not None and not sub.get("readOnly"):
