@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from conftest import ORG, Served
+from conftest import ORG, Served, start_server, stop_server
 
 CHROMIUM_ARGS = [
     "--no-sandbox",  # tests run as root in CI
@@ -102,13 +102,15 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def frontend(served: Served) -> Iterator[str]:
-    """The page, served from 127.0.0.1 on a port of its own: another origin than the mock's."""
-    page = PAGE.replace("__MOCK__", json.dumps(served.url)).replace("__ORG__", json.dumps(ORG)).encode()
+def frontend_and_mock() -> Iterator[tuple[str, Served]]:
+    """The page, served from 127.0.0.1 on a port of its own (another origin than the mock's),
+    and a mock started with that origin named (`--cors-origin`), so the page may send
+    credentials: any other origin gets `*` without them."""
+    holder: dict[str, bytes] = {}
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            status, body = (200, page) if self.path == "/" else (404, b"")  # /favicon.ico among others
+            status, body = (200, holder["page"]) if self.path == "/" else (404, b"")  # /favicon.ico among others
             self.send_response(status)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
@@ -119,17 +121,24 @@ def frontend(served: Served) -> Iterator[str]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    served = start_server("--cors-origin", origin)
+    holder["page"] = PAGE.replace("__MOCK__", json.dumps(served.url)).replace("__ORG__", json.dumps(ORG)).encode()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
+        yield f"{origin}/", served
     finally:
         server.shutdown()
         server.server_close()
         thread.join(5)
+        stop_server(served)
 
 
-def test_a_page_on_another_origin_creates_and_reads_a_connector_with_fetch(browser: Any, frontend: str, served: Served):
+def test_a_page_on_another_origin_creates_and_reads_a_connector_with_fetch(
+    browser: Any, frontend_and_mock: tuple[str, Served]
+):
+    frontend, served = frontend_and_mock
     assert frontend.rsplit(":", 1)[0] == served.url.rsplit(":", 1)[0] and not frontend.startswith(served.url)
     context = browser.new_context()
     try:

@@ -92,7 +92,8 @@ class MockApp:
         max_store_bytes: int | None = DEFAULT_MAX_STORE_BYTES,
     ) -> None:
         """`seed`: an explicit seed, which wins over a scenario's; None: the scenario's seed, else 0.
-        `cors_origins`: origins browsers may call from ("*" for any, with credentials; None: no CORS).
+        `cors_origins`: origins browsers may call from ("*" for any, without credentials; named
+        origins may send credentials; None: no CORS).
         `admin`: who may use /__specmock (default: open, as in-process nobody else can reach it).
         `access_log`: log one JSON line per request to the `specmock.access` logger.
         `overlays`: Overlay 1.0 (or plain x-specmock) files applied to the specs.
@@ -132,11 +133,13 @@ class MockApp:
         )
         cors: dict[str, Any] | None = None
         if cors_origins:
+            # Any origin is `*`, never an echo with credentials: otherwise any page on the web
+            # could read what a browser's cookies or TLS credentials fetch from the mock. Named
+            # origins (--cors-origin) are echoed and may send credentials.
             any_origin = "*" in cors_origins
             cors = {
-                "allow_origins": [] if any_origin else list(cors_origins),
-                "allow_origin_regex": ".*" if any_origin else None,
-                "allow_credentials": True,
+                "allow_origins": ["*"] if any_origin else list(cors_origins),
+                "allow_credentials": not any_origin,
                 "allow_methods": ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
                 "allow_headers": ["*"],
                 "expose_headers": EXPOSED_HEADERS,
