@@ -15,8 +15,7 @@ from typing import Any
 
 from ..encoding import encode
 from ..errors import FieldError, Problem
-
-_MISSING = object()
+from .error_templates import MISSING, fill
 
 #: Default wording of each problem kind; `{…}` names are filled from the problem.
 DEFAULT_MESSAGES: dict[str, str] = {
@@ -71,12 +70,12 @@ class ErrorStyle:
             "$code": self.code(problem.status),
             "$message": problem.message,
             "$status": problem.status,
-            "$fields": [{"field": f.field, "message": f.message} for f in problem.fields] or _MISSING,
-            "$fieldMap": field_map(problem.fields) if problem.fields else _MISSING,
+            "$fields": [{"field": f.field, "message": f.message} for f in problem.fields] or MISSING,
+            "$fieldMap": field_map(problem.fields) if problem.fields else MISSING,
         }
         template = self.fields_body if problem.fields and self.fields_body is not None else self.body
-        body = _fill(template, values)
-        if body is _MISSING:
+        body = fill(template, values)
+        if body is MISSING:
             body = {"message": problem.message}
         return encode(body)
 
@@ -96,18 +95,3 @@ def field_map(fields: list[FieldError]) -> dict[str, Any]:
         if isinstance(leaf, list):
             leaf.append(f.message)
     return out
-
-
-def _fill(template: Any, values: dict[str, Any]) -> Any:
-    if isinstance(template, str) and template.startswith("$"):
-        return values.get(template, template)
-    if isinstance(template, dict):
-        out = {}
-        for key, sub in template.items():
-            filled = _fill(sub, values)
-            if filled is not _MISSING:
-                out[key] = filled
-        return out
-    if isinstance(template, list):
-        return [v for v in (_fill(item, values) for item in template) if v is not _MISSING]
-    return template
