@@ -753,3 +753,37 @@ def test_drawn_strings_match_their_pattern(pattern: str) -> None:
 def test_a_pattern_ids_cannot_be_drawn_from_is_a_value_error(pattern: str) -> None:
     with pytest.raises(ValueError, match=r"not supported|invalid regular expression"):
         sample_pattern(pattern, random.Random(0))
+
+
+@pytest.mark.parametrize("documented", ["example", "schema"])
+def test_a_delete_whose_success_declares_a_body_answers_one(mock: Any, documented: str) -> None:
+    """A DELETE documented as 200 with a JSON body (apideck's `{status_code, data: {id}}`) answers
+    that body, its example or data from its schema; it answered 200 with nothing and no
+    Content-Type (corpus sweep, after the merges)."""
+    item = {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}}
+    deleted = {
+        "type": "object",
+        "required": ["status_code", "data"],
+        "properties": {"status_code": {"type": "integer"}, "data": {"type": "object", "required": ["id"],
+                       "properties": {"id": {"type": "string"}}}},
+    }  # fmt: skip
+    answer = {"200": {"description": "deleted", "content": {"application/json": {"schema": deleted}}}}
+    if documented == "example":
+        answer["200"]["content"]["application/json"]["example"] = {"status_code": 200, "data": {"id": "12"}}
+    paths = {
+        "/things": {"post": {"requestBody": body(item), "responses": ok(item, "201")}},
+        "/things/{id}": {
+            "parameters": [param("id", {"type": "integer"})],
+            "get": {"responses": ok(item)},
+            "delete": {"responses": answer},
+        },
+    }
+    c = mock(document(paths, {}))
+    thing = c.post("/things", json={"name": "n"}).json()
+    gone = c.delete(f"/things/{thing['id']}")
+    assert gone.status_code == 200 and gone.headers["content-type"].startswith("application/json")
+    assert Draft202012Validator(deleted).is_valid(gone.json()), gone.json()
+    if documented == "example":
+        assert gone.json() == {"status_code": 200, "data": {"id": "12"}}
+    assert c.get(f"/things/{thing['id']}").status_code == 404
+    assert c.delete(f"/things/{thing['id']}").status_code == 404

@@ -288,14 +288,22 @@ class Engine:
         self.store.remove(coll.key, scope, key)
         self._drop_children(family, coll, (*scope, key))
         self._touch_parent(family, coll, scope, self.clock.now())
+        answer = call.operation.example
+        if answer is not None and (answer.has_body or answer.raw is not None):
+            return self._canned(call)  # the success the document declares a body for
         return Result(call.operation.success_status)
 
     def _example(self, call: Call, coll: Collection, family: Family) -> Result:
         """An operation that fits no collection: the documented example, else data generated
         from the schema, the same for the same request (seeded by the seed, method and path)."""
-        answer = call.operation.example
         if call.operation.id_param is not None:  # under an item: only while it exists
             self._existing(call, coll, family)
+        return self._canned(call)
+
+    def _canned(self, call: Call) -> Result:
+        """The operation's documented example for its success, else data from its schema."""
+        answer = call.operation.example
+        assert answer is not None  # compiled for every action that answers one
         if answer.raw is not None:  # a non-JSON media type: its documented text, sent as is
             return Result(answer.status, encoded=answer.raw)
         if not answer.has_body:

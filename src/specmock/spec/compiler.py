@@ -59,6 +59,11 @@ class Unservable(LoadError):
     parameters or responses); the lenient load leaves the operation out."""
 
 
+#: Actions whose success answers the documented example (or data from its schema): an example
+#: operation always, a delete when its success declares a body (`{"deleted": true}`, the item).
+_CANNED = (Action.EXAMPLE, Action.DELETE)
+
+
 def _route_key(template: str, method: str) -> tuple[str, str]:
     """One route per method and shape: `/a/` is `/a`, `/a/{id}` is `/a/{petId}` (the router's reading)."""
     return (method, re.sub(r"\{[^/}]*\}", "{}", template.rstrip("/") or "/"))
@@ -502,7 +507,7 @@ def _operation(
         paging=ext.get("paging", "none"),
         filters=filters,
         responses=responses,
-        example=compile_example(doc.data, responses, success[0]) if action is Action.EXAMPLE else None,
+        example=compile_example(doc.data, responses, success[0]) if action in _CANNED else None,
         media_type=response_media_type(doc.data, responses, success[0]),
     )
 
