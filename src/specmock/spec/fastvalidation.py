@@ -119,6 +119,10 @@ class BodyValidator:
             return iter(())
         return self.validator.iter_errors(instance)
 
+    def is_valid(self, instance: Any) -> bool:
+        """Whether `instance` is valid, asked of the compiled check first (jsonschema's answer)."""
+        return next(iter(self.iter_errors(instance)), None) is None
+
     def _accepts(self, instance: Any) -> bool:
         assert self._fast is not None
         try:

@@ -15,10 +15,10 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from .examples import json_body_schema
+from .fastvalidation import BodyValidator
 from .model import Action, Collection
 from .schematools import inline_refs
 from .validation import compile_validator
@@ -27,7 +27,7 @@ from .variants import all_properties, consts_of, item_variants
 
 def open_field_checks(
     document: dict[str, Any], collection: Collection, body_schema: Any, action: Action
-) -> dict[str, Draft202012Validator]:
+) -> dict[str, BodyValidator]:
     """Checks for the item fields a writing body may carry without its schema saying what they are."""
     if action not in (Action.CREATE, Action.REPLACE, Action.UPDATE) or not isinstance(body_schema, dict):
         return {}
@@ -40,13 +40,13 @@ def open_field_checks(
     for name, prop in item.items():
         if name not in declared and isinstance(prop, dict) and prop:
             with contextlib.suppress(SchemaError):  # a broken field schema: the field goes unchecked
-                checks[name] = compile_validator(prop, document)
+                checks[name] = BodyValidator(compile_validator(prop, document))
     return checks
 
 
 def reshaped_field_checks(
     document: dict[str, Any], collection: Collection, body_schema: Any, action: Action
-) -> dict[str, tuple[Draft202012Validator, dict[str, Any]]]:
+) -> dict[str, tuple[BodyValidator, dict[str, Any]]]:
     """The item fields a create or replace body declares under another schema than the item's
     (a create's `connections` of ConnectionCreate, where the item holds Connections): each with
     a check of the item's schema for it, and that schema."""
@@ -58,7 +58,7 @@ def reshaped_field_checks(
     for name, prop in item.items():
         if name in declared and isinstance(prop, dict) and prop and declared[name] != prop:
             with contextlib.suppress(SchemaError):
-                checks[name] = (compile_validator(prop, document), prop)
+                checks[name] = (BodyValidator(compile_validator(prop, document)), prop)
     return checks
 
 

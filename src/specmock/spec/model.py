@@ -171,10 +171,10 @@ class Operation:
     branch_consts: dict[str, Any] = field(default_factory=dict)
     #: Item fields the body schema leaves undeclared, with a check of the item's own schema for them:
     #: a body value that fails it is ignored rather than stored (the item would break its document).
-    undeclared: dict[str, Draft202012Validator] = field(default_factory=dict)
+    undeclared: dict[str, BodyValidator] = field(default_factory=dict)
     #: Item fields the body declares under another schema: a stored value that breaks the item's
     #: schema is drawn again from it, once every check has passed (the item must fit its document).
-    reshaped: dict[str, tuple[Draft202012Validator, dict[str, Any]]] = field(default_factory=dict)
+    reshaped: dict[str, tuple[BodyValidator, dict[str, Any]]] = field(default_factory=dict)
     scope_params: tuple[str, ...] = ()
     set_fields: dict[str, Any] = field(default_factory=dict)
     #: Templates for the fields a create leaves out (`x-specmock.fill`).
