@@ -129,3 +129,12 @@ def served() -> Iterator[Served]:
         yield server
     finally:
         stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """A headless Chromium for one test module (tests/chromium.py)."""
+    from chromium import launched_browser
+
+    with launched_browser() as launched:
+        yield launched

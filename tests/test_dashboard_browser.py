@@ -20,7 +20,6 @@ import httpx
 import pytest
 
 from conftest import BEARER, Served, start_server, stop_server
-from test_browser import CHROMIUM_ARGS, chromium_path
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 SDE = {"Authorization": "Token x"}
@@ -55,17 +54,10 @@ def expect() -> Any:
 
 
 @pytest.fixture(scope="module")
-def context(server: Served) -> Iterator[Any]:
-    executable = chromium_path()
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 800}, color_scheme="light")
-            yield context
-            context.close()
-        finally:
-            browser.close()
+def context(server: Served, browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, color_scheme="light")
+    yield context
+    context.close()
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,6 @@ import httpx
 import pytest
 
 from conftest import BEARER, Served, start_server, stop_server
-from test_browser import CHROMIUM_ARGS, chromium_path
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 AXE_HOME = Path(__file__).resolve().parent / ".node"
@@ -51,18 +50,6 @@ def expect() -> Any:
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
     sync_api.expect.set_options(timeout=8_000)
     return sync_api.expect
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    executable = chromium_path()
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture(scope="module")
