@@ -138,3 +138,16 @@ def browser() -> Iterator[Any]:
 
     with launched_browser() as launched:
         yield launched
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real redis-server on a free loopback port for one test module (skips when not installed)."""
+    from redis_server import RedisServer
+
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from conftest import BEARER, Served, start_server, stop_server
-from redis_server import RedisServer
+from redis_server import RedisServer, wait_ready
 from specmock.server.cli import parse_args
 from specmock.server.workers import server_options
 
@@ -36,18 +36,6 @@ GUARDS = (
     str(MAX_CONNECTIONS),
     "--no-access-log",
 )
-
-
-def wait_ready(url: str, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/__specmock/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{url} did not become ready")
 
 
 @pytest.fixture(scope="module", params=["one process", "2 workers on Redis"])

@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from conftest import BEARER, Served, run_cli, start_server, stop_server
-from redis_server import RedisServer
+from redis_server import RedisServer, wait_ready
 
 CLIENTS = 64
 _namespaces = itertools.count()
@@ -41,19 +41,6 @@ rules:
 
 def namespace() -> str:
     return f"t{os.getpid()}-{next(_namespaces)}"
-
-
-def wait_ready(url: str, timeout: float = 90.0) -> None:
-    """Until the server answers its health check (workers start after the socket is bound)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/__specmock/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{url} did not become ready")
 
 
 def serve_shared(redis_url: str, ns: str, *args: str) -> Served:
@@ -86,16 +73,6 @@ def at_once(count: int, work: Any) -> list[Any]:
 
     with ThreadPoolExecutor(count) as pool:
         return list(pool.map(run, range(count)))
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -44,16 +44,6 @@ fixtures:
 """
 
 
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 class Backends:
     """Builds a mock on each backend, and closes every one it built."""
 
