@@ -7,7 +7,7 @@ between the two servers is then specmock's own work - routing, auth,
 validation, the store - and not JSON size, Starlette or uvicorn.
 
 It is served with the same uvicorn.Config arguments as `specmock serve`
-(src/specmock/server/cli/serve.py _serve_one: host, port, log_level, access_log=False,
+(src/specmock/_server/cli/serve.py _serve_one: host, port, log_level, access_log=False,
 lifespan="off", timeout_graceful_shutdown=10, everything else default), so the
 loop, HTTP parser, logging and process model match. Keep the two in step if
 serve.py changes.
@@ -67,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--http", default="auto", help="uvicorn http: auto, h11 or httptools (as specmock serve)")
     args = parser.parse_args(argv)
     app = build_app(args.list_body.read_bytes(), args.create_body.read_bytes())
-    # Same arguments as specmock.server.cli.serve._serve_one; nothing else, so every other setting is the same default.
+    # Same arguments as specmock._server.cli.serve._serve_one; nothing else, so every other setting is the same default.
     config = uvicorn.Config(
         app,
         host=args.host,

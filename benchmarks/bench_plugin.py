@@ -50,7 +50,7 @@ import pytest
 import respx
 
 from specmock import MockApp
-from specmock.testing.handle import BASE_URL, Handle
+from specmock._testing.handle import BASE_URL, Handle
 
 AUTH = {"Authorization": "Bearer bench"}
 SEED_CONNECTORS = 10  # the size of the GET /connectors list, as in bench_http.py

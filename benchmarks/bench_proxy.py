@@ -63,11 +63,11 @@ def report(requests: int, warmup: int, timings: dict[str, list[float]]) -> None:
 
 def in_process(requests: int, warmup: int) -> None:
     sys.path.insert(0, str(ROOT / "src"))
-    from specmock.contract.drift import DriftLog
-    from specmock.contract.proxy import ProxyApp
-    from specmock.contract.upstream import Upstream
-    from specmock.server.app import MockApp
-    from specmock.testing.transport import AsyncASGITransport
+    from specmock._contract.drift import DriftLog
+    from specmock._contract.proxy import ProxyApp
+    from specmock._contract.upstream import Upstream
+    from specmock._server.app import MockApp
+    from specmock._testing.transport import AsyncASGITransport
 
     provider, consumer_side = MockApp([WIDGETS]), MockApp([WIDGETS])
     proxy = ProxyApp(consumer_side, Upstream("http://provider", transport=AsyncASGITransport(provider)), DriftLog())

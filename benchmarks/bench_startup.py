@@ -138,7 +138,7 @@ def uncompiled_sources() -> bool:
     """Whether specmock's modules lack bytecode they could reuse (PYTHONDONTWRITEBYTECODE on a checkout)."""
     import importlib.util
 
-    spec = importlib.util.find_spec("specmock.spec.model")
+    spec = importlib.util.find_spec("specmock._spec.model")
     if spec is None or not spec.origin:
         return False
     return not Path(importlib.util.cache_from_source(spec.origin)).exists()

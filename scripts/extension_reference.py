@@ -1,6 +1,6 @@
 """Write docs/extension.md, the `x-specmock` reference, from the extension's JSON Schema.
 
-The schema in `specmock.spec.extension_schema` is what a spec is checked against
+The schema in `specmock._spec.extension_schema` is what a spec is checked against
 at load, so it is the one source of truth for which keys exist, their types and
 enums. What each key means is written once here, keyed by its path in the schema;
 `tests/test_docs.py` fails when a key has no description, when a description names
@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from specmock.spec.extension_schema import COLLECTION_SCHEMA, FAMILY_SCHEMA, OPERATION_SCHEMA
+from specmock._spec.extension_schema import COLLECTION_SCHEMA, FAMILY_SCHEMA, OPERATION_SCHEMA
 
 #: What each key means, by its dotted path under the three schemas.
 DESCRIPTIONS: dict[str, str] = {

@@ -14,10 +14,10 @@ import httpx
 import pytest
 
 from conftest import BEARER
-from specmock.server.admin_guard import AdminSettings
-from specmock.server.app import MockApp
-from specmock.server.cli import build_app, parse_args
-from specmock.testing.transport import SyncASGITransport
+from specmock._server.admin_guard import AdminSettings
+from specmock._server.app import MockApp
+from specmock._server.cli import build_app, parse_args
+from specmock._testing.transport import SyncASGITransport
 
 EVIL = "https://evil.example"
 
@@ -148,7 +148,7 @@ def test_the_default_admin_body_cap_is_ten_mebibytes() -> None:
 def test_the_admin_gate_is_one_function_other_admin_pages_reuse(tmp_path: Path) -> None:
     from starlette.requests import Request
 
-    from specmock.server.admin_guard import admin_refusal
+    from specmock._server.admin_guard import admin_refusal
 
     app = serve_app()
     scope = {"type": "http", "method": "GET", "path": "/__specmock/ui", "headers": [(b"host", b"evil.example")]}

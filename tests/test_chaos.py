@@ -29,8 +29,8 @@ from urllib3.util.retry import Retry
 
 from conftest import ALM_PARAMS, BEARER, ORG, SDE_TOKEN, VERSORI, Served, conformance_hook, start_server, stop_server
 from specmock import AdminSettings, MockApp, MockClock, load_specs
-from specmock.scenario.registry import bundled_scenario_files
-from specmock.testing.transport import SyncASGITransport
+from specmock._scenario.registry import bundled_scenario_files
+from specmock._testing.transport import SyncASGITransport
 
 SCAN = {"applicationId": "app-12345", "scanType": "sast", "triggeredBy": "ci-pipeline"}
 SDE = "/api/v2/connectors/alm/"

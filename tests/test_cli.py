@@ -281,7 +281,7 @@ def test_a_scenario_dir_that_is_not_a_folder_is_refused_at_start(tmp_path: Path)
 
 
 def test_listen_binds_one_port_for_every_address_and_names_a_taken_one():
-    from specmock.server.cli.listen import ListenError, listen
+    from specmock._server.cli.listen import ListenError, listen
 
     sockets = listen("localhost", 0)
     try:

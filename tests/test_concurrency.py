@@ -24,7 +24,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from conftest import ALM_PARAMS, BEARER, ORG, OTHER_ORG, SDE_TOKEN, Served, conformance_hook, start_server, stop_server
 from specmock import MockApp
-from specmock.testing.transport import SyncASGITransport
+from specmock._testing.transport import SyncASGITransport
 
 CLIENTS = 64
 ROUNDS = 6

@@ -13,13 +13,13 @@ import pytest
 import yaml
 
 from contract_support import WIDGETS
-from specmock.contract.check import AnswerChecker
-from specmock.contract.drift import DriftLog
-from specmock.contract.proxy import ProxyApp
-from specmock.contract.redact import Redactor
-from specmock.contract.upstream import Upstream
-from specmock.server.app import MockApp
-from specmock.testing.transport import AsyncASGITransport
+from specmock._contract.check import AnswerChecker
+from specmock._contract.drift import DriftLog
+from specmock._contract.proxy import ProxyApp
+from specmock._contract.redact import Redactor
+from specmock._contract.upstream import Upstream
+from specmock._server.app import MockApp
+from specmock._testing.transport import AsyncASGITransport
 
 WIDGET = {"id": "1", "name": "a", "color": "red", "createdAt": "2025-01-01T00:00:00Z"}
 JSON = {"content-type": "application/json"}

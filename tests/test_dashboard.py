@@ -16,9 +16,9 @@ import pytest
 
 from conftest import BEARER, start_server, stop_server
 from specmock import AdminSettings, MockApp
-from specmock.runtime.journal import Entry, Journal
-from specmock.server.dashboard import Feed
-from specmock.testing.transport import SyncASGITransport
+from specmock._runtime.journal import Entry, Journal
+from specmock._server.dashboard import Feed
+from specmock._testing.transport import SyncASGITransport
 
 UI = "/__specmock/ui/"
 #: Every dashboard route a browser reads: each must be gated like the admin API.

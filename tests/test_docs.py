@@ -163,7 +163,7 @@ def test_every_extension_key_is_described() -> None:
 def test_the_documented_handle_is_the_handle() -> None:
     """Every name docs/pytest.md lists on the handle exists (the README once named a `seed()` that did not)."""
     from specmock import MockApp
-    from specmock.testing.handle import Handle
+    from specmock._testing.handle import Handle
 
     handle = Handle(MockApp())
 

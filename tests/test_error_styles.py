@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from specmock.errors import FieldError, Problem
-from specmock.spec.error_bodies import ErrorBodyCompiler
-from specmock.spec.error_styles import ErrorStyle
-from specmock.spec.regex_sample import sample
-from specmock.spec.yamlload import Document
+from specmock._errors import FieldError, Problem
+from specmock._spec.error_bodies import ErrorBodyCompiler
+from specmock._spec.error_styles import ErrorStyle
+from specmock._spec.regex_sample import sample
+from specmock._spec.yamlload import Document
 
 _STR = {"type": "string"}
 ERROR_SCHEMAS: dict[str, dict[str, Any]] = {

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from specmock import MockApp
-from specmock.spec.fastvalidation import BodyValidator, compile_fast
-from specmock.spec.validation import compile_validator
+from specmock._spec.fastvalidation import BodyValidator, compile_fast
+from specmock._spec.validation import compile_validator
 
 ODD_VALUES: list[Any] = [
     None,

@@ -1,6 +1,6 @@
 """What specmock uses of uvicorn that is not its public API, checked on the version installed.
 
-src/specmock/server/httpprotocol.py (the httptools-to-h11 hand-over, the h11 framing check)
+src/specmock/_server/httpprotocol.py (the httptools-to-h11 hand-over, the h11 framing check)
 and slow_clients.py (read timeouts) read attributes of uvicorn's protocol objects and
 request cycles. pyproject.toml bounds uvicorn from above for that reason; these tests are
 what to run before raising the bound: each failure names the attribute that moved and the
@@ -21,7 +21,7 @@ from packaging.requirements import Requirement
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
-from specmock.server.httpprotocol import HTTPTOOLS, HTTPTOOLS_METHODS, strict_h11_protocol
+from specmock._server.httpprotocol import HTTPTOOLS, HTTPTOOLS_METHODS, strict_h11_protocol
 
 ROOT = Path(__file__).resolve().parent.parent
 #: slow_clients reads the first three of both protocols; the hand-over (httptools only) all of them.
@@ -29,8 +29,8 @@ H11_ATTRIBUTES = ("cycle", "loop", "transport", "app")
 HTTPTOOLS_ATTRIBUTES = ("cycle", "loop", "transport", "pipeline", "connections", "config", "server_state", "app_state")
 CYCLE_ATTRIBUTES = ("response_complete", "response_started", "more_body", "disconnected", "message_event")
 RECHECK = (
-    "uvicorn {version} changed what specmock relies on: {what}. Re-check src/specmock/server/httpprotocol.py "
-    "and src/specmock/server/slow_clients.py against it before raising uvicorn's bound in pyproject.toml."
+    "uvicorn {version} changed what specmock relies on: {what}. Re-check src/specmock/_server/httpprotocol.py "
+    "and src/specmock/_server/slow_clients.py against it before raising uvicorn's bound in pyproject.toml."
 )
 
 
@@ -151,5 +151,5 @@ def test_httptools_still_parses_every_method_specmock_leaves_on_it(method: bytes
     parser.feed_data(method + b" /x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
     assert sink.done and parser.get_method() == method, (
         f"httptools {importlib.metadata.version('httptools')} no longer parses {method!r}: remove it from "
-        "HTTPTOOLS_METHODS in src/specmock/server/httpprotocol.py (h11 then serves it)"
+        "HTTPTOOLS_METHODS in src/specmock/_server/httpprotocol.py (h11 then serves it)"
     )

@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from specmock import MockApp, ResponseChecker
-from specmock.spec.regex_sample import pattern_text
-from specmock.testing.transport import SyncASGITransport
+from specmock._spec.regex_sample import pattern_text
+from specmock._testing.transport import SyncASGITransport
 
 PATTERNS = [
     r"^-?\d{0,10}(?:\.\d{0,2})?$",  # a decimal amount

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from conftest import ALM_PARAMS, ORG, Served, start_server, stop_server
 from specmock import LoadError, MockApp, load_specs
-from specmock.spec.bundled import bundled_dir
+from specmock._spec.bundled import bundled_dir
 
 SMALL_BODY = 256
 JSON_TYPE = "application/json"
@@ -347,7 +347,7 @@ JSON_VALUES = st.recursive(
 def in_process_api() -> Iterator[Any]:
     import httpx
 
-    from specmock.testing.transport import SyncASGITransport
+    from specmock._testing.transport import SyncASGITransport
 
     with httpx.Client(transport=SyncASGITransport(MockApp(seed=3)), base_url="http://mock") as client:
         yield client

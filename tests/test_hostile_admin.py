@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from conftest import run_cli
-from specmock.errors import LoadError
-from specmock.server.app import MockApp
-from specmock.testing.transport import SyncASGITransport
+from specmock._errors import LoadError
+from specmock._server.app import MockApp
+from specmock._testing.transport import SyncASGITransport
 
 AS_JSON = {"Content-Type": "application/json"}
 AS_YAML = {"Content-Type": "application/yaml"}

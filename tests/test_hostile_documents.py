@@ -23,9 +23,9 @@ import pytest
 
 from conftest import run_cli
 from specmock import MockApp
-from specmock.errors import LoadError
-from specmock.spec.routing_trie import SegmentPattern, segment_parts
-from specmock.testing.transport import SyncASGITransport
+from specmock._errors import LoadError
+from specmock._spec.routing_trie import SegmentPattern, segment_parts
+from specmock._testing.transport import SyncASGITransport
 
 HOSTILE = Path(__file__).parent / "hostile_documents"
 
@@ -289,9 +289,9 @@ def test_the_validators_never_retrieve_a_reference(silent_server: str) -> None:
     retrieves, jsonschema-rs runs offline, and its meta-schema check is skipped for a `$schema`."""
     from referencing.exceptions import Unresolvable
 
-    from specmock.spec.fastvalidation import compile_fast
-    from specmock.spec.patterns import VALIDATOR, no_retrieval
-    from specmock.spec.schema_check import surely_valid_schema
+    from specmock._spec.fastvalidation import compile_fast
+    from specmock._spec.patterns import VALIDATOR, no_retrieval
+    from specmock._spec.schema_check import surely_valid_schema
 
     remote = {"type": "object", "properties": {"a": {"$ref": f"{silent_server}/a.json"}}}
     started = time.perf_counter()

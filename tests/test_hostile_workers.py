@@ -21,8 +21,8 @@ import pytest
 
 from conftest import BEARER, Served, start_server, stop_server
 from redis_server import RedisServer, wait_ready
-from specmock.server.cli import parse_args
-from specmock.server.workers import server_options
+from specmock._server.cli import parse_args
+from specmock._server.workers import server_options
 
 HEADER_TIMEOUT = 2.0
 BODY_TIMEOUT = 1.0

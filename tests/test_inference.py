@@ -18,13 +18,13 @@ from jsonschema import Draft202012Validator
 
 from conftest import conformance_hook
 from specmock import MockApp
-from specmock.clock import MockClock
-from specmock.errors import LoadError
-from specmock.spec.extension_schema import FAMILY_SCHEMA, OPERATION_SCHEMA
-from specmock.spec.infer import infer
-from specmock.spec.loader import read_document
-from specmock.spec.regex_sample import sample_pattern
-from specmock.testing.transport import SyncASGITransport
+from specmock._clock import MockClock
+from specmock._errors import LoadError
+from specmock._spec.extension_schema import FAMILY_SCHEMA, OPERATION_SCHEMA
+from specmock._spec.infer import infer
+from specmock._spec.loader import read_document
+from specmock._spec.regex_sample import sample_pattern
+from specmock._testing.transport import SyncASGITransport
 
 TESTS = Path(__file__).parent
 CONNECT = TESTS / "layouts" / "versori-connect-layout.yaml"

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from specmock import MockApp
-from specmock.testing.transport import SyncASGITransport
+from specmock._testing.transport import SyncASGITransport
 
 CACHED = Path(__file__).resolve().parent.parent / "benchmarks" / ".cache" / "api.github.com.json"
 GITHUB = Path(os.environ.get("SPECMOCK_GITHUB_SPEC") or CACHED)

@@ -1,7 +1,7 @@
 """The package's import direction, checked from the source (every import, `TYPE_CHECKING` ones included).
 
 Layers, lowest first: the base modules (errors, clock, encoding, suggest), then spec, runtime,
-scenario, server, contract, testing. The command line (`specmock.server.cli`, a package) is an
+scenario, server, contract, testing. The command line (`specmock._server.cli`, a package) is an
 entry point like `python -m specmock`: it sits above every layer, and no module outside it imports it.
 A module may import its own layer and the ones below;
 no two modules may import each other, directly or through others.
@@ -17,16 +17,16 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "specmock"
 
 LAYERS = [
-    {"specmock.errors", "specmock.clock", "specmock.encoding", "specmock.suggest"},
-    {"specmock.spec"},
-    {"specmock.runtime"},
-    {"specmock.scenario"},
-    {"specmock.server"},
-    {"specmock.contract"},
-    {"specmock.testing"},
+    {"specmock._errors", "specmock._clock", "specmock._encoding", "specmock._suggest"},
+    {"specmock._spec"},
+    {"specmock._runtime"},
+    {"specmock._scenario"},
+    {"specmock._server"},
+    {"specmock._contract"},
+    {"specmock._testing"},
 ]
 #: The facade and the entry points (`python -m specmock`, the `specmock` command) sit above every layer.
-ENTRY_POINTS = {"specmock", "specmock.__main__", "specmock.server.cli"}
+ENTRY_POINTS = {"specmock", "specmock.__main__", "specmock._server.cli"}
 
 
 def module_name(path: Path) -> str:
@@ -35,7 +35,7 @@ def module_name(path: Path) -> str:
 
 
 MODULES = {module_name(p): p for p in PACKAGE.rglob("*.py")}
-TOP = ENTRY_POINTS | {name for name in MODULES if name.startswith("specmock.server.cli.")}
+TOP = ENTRY_POINTS | {name for name in MODULES if name.startswith("specmock._server.cli.")}
 
 
 def imports_of(name: str) -> set[str]:
@@ -93,10 +93,10 @@ def test_no_import_cycles():
 def test_the_checker_sees_a_cycle_and_an_upward_import():
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}
     assert sorted(map(sorted, (c for c in strongly_connected(graph) if len(c) > 1))) == [["a", "b", "c"]]
-    assert "specmock.server.app" in GRAPH["specmock.testing.handle"]  # a real edge is seen
-    assert layer_of("specmock.server.app") > layer_of("specmock.runtime.state.store")
-    assert layer_of("specmock.contract.check") > layer_of("specmock.server.router")
-    assert layer_of("specmock.testing.conformance") > layer_of("specmock.contract.check")
+    assert "specmock._server.app" in GRAPH["specmock._testing.handle"]  # a real edge is seen
+    assert layer_of("specmock._server.app") > layer_of("specmock._runtime.state.store")
+    assert layer_of("specmock._contract.check") > layer_of("specmock._server.router")
+    assert layer_of("specmock._testing.conformance") > layer_of("specmock._contract.check")
 
 
 def third_party_imports(name: str) -> set[str]:
@@ -110,7 +110,7 @@ def third_party_imports(name: str) -> set[str]:
     return found - {"specmock"}
 
 
-STATE = "specmock.runtime.state"
+STATE = "specmock._runtime.state"
 BACKENDS = {f"{STATE}.memory", f"{STATE}.file", f"{STATE}.persister", f"{STATE}.redis"}
 
 
@@ -124,16 +124,19 @@ def test_the_request_path_knows_the_state_seam_not_its_backends():
     """The engine, the dispatcher, the admin API and the dashboard are handed a State: none of
     them may import a backend (only the package's facade picks one, from what the user asked)."""
     for name in (
-        "specmock.runtime.engine",
-        "specmock.server.dispatch",
-        "specmock.server.admin",
-        "specmock.server.dashboard",
+        "specmock._runtime.engine",
+        "specmock._server.dispatch",
+        "specmock._server.admin",
+        "specmock._server.dashboard",
     ):
         backends = sorted(m for m in GRAPH[name] if m in BACKENDS or m.startswith(f"{STATE}.redis"))
         assert not backends, f"{name} imports state backends {backends}"
-    assert layer_of(STATE) == layer_of("specmock.runtime.engine")
+    assert layer_of(STATE) == layer_of("specmock._runtime.engine")
     assert not any(
-        m.startswith(("specmock.scenario", "specmock.server")) for n in MODULES if n.startswith(STATE) for m in GRAPH[n]
+        m.startswith(("specmock._scenario", "specmock._server"))
+        for n in MODULES
+        if n.startswith(STATE)
+        for m in GRAPH[n]
     )
 
 

@@ -18,8 +18,8 @@ import pytest
 
 from conftest import run_cli
 from specmock import MockApp
-from specmock.errors import LoadError
-from specmock.testing.transport import SyncASGITransport
+from specmock._errors import LoadError
+from specmock._testing.transport import SyncASGITransport
 
 BASE = """\
 openapi: {version}

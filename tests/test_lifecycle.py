@@ -10,7 +10,7 @@ import pytest
 
 from conftest import BEARER, VERSORI, start_server, stop_server
 from specmock import LoadError, MockApp, MockClock, load_specs
-from specmock.testing.transport import SyncASGITransport
+from specmock._testing.transport import SyncASGITransport
 
 SCAN = {"applicationId": "app-12345", "scanType": "sast", "triggeredBy": "ci-pipeline"}
 
@@ -244,7 +244,7 @@ def test_versori_connector_starts_with_a_draft_version_that_publish_and_unpublis
     ],
 )
 def test_a_broken_lifecycle_fails_at_load_with_file_line_and_reason(tmp_path, states, reason):
-    from specmock.spec.bundled import bundled_dir
+    from specmock._spec.bundled import bundled_dir
 
     source = (bundled_dir("specs") / "appsecplus.yaml").read_text()
     start = source.index("      lifecycle:")

@@ -14,12 +14,12 @@ import pytest
 
 from conftest import BEARER, VERSORI
 from linear_patterns import ambiguous_repeats
-from specmock.errors import Problem
-from specmock.runtime import listing
-from specmock.scenario.schema import SCENARIO_SCHEMA
-from specmock.server import dispatch
-from specmock.server.app import MockApp
-from specmock.spec import formats, lifecycle, validation
+from specmock._errors import Problem
+from specmock._runtime import listing
+from specmock._scenario.schema import SCENARIO_SCHEMA
+from specmock._server import dispatch
+from specmock._server.app import MockApp
+from specmock._spec import formats, lifecycle, validation
 
 
 def _schema_patterns(node: object) -> list[str]:
@@ -123,7 +123,7 @@ def test_a_multi_term_sort_is_one_sort_on_a_composite_key(monkeypatch: pytest.Mo
 
 
 def _app_client(app: MockApp) -> httpx.Client:
-    from specmock.testing.transport import SyncASGITransport
+    from specmock._testing.transport import SyncASGITransport
 
     return httpx.Client(transport=SyncASGITransport(app), base_url="http://mock")
 
@@ -176,7 +176,7 @@ def test_a_collection_at_max_items_refuses_creates_in_the_familys_format() -> No
 
 
 def test_the_default_limits_are_generous() -> None:
-    from specmock.server.cli import build_app, parse_args
+    from specmock._server.cli import build_app, parse_args
 
     app = build_app(parse_args(["serve"]))
     assert app.engine.max_items == 100_000

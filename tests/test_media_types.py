@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from specmock import MockApp, ResponseChecker
-from specmock.testing.transport import SyncASGITransport
+from specmock._testing.transport import SyncASGITransport
 
 NOTES = {
     "openapi": "3.0.3",

@@ -24,8 +24,8 @@ import pytest
 from conftest import ALM_PARAMS, BEARER, ORG, OTHER_ORG, REQUIRED_ALM_PARAMS, SDE_TOKEN, VERSORI, conformance_hook
 from samples import fill
 from specmock import MockApp, MockClock, load_specs
-from specmock.spec.model import Family
-from specmock.testing.transport import SyncASGITransport
+from specmock._spec.model import Family
+from specmock._testing.transport import SyncASGITransport
 
 START = datetime(2025, 11, 1, 12, 0, 0, tzinfo=UTC)
 BASIC = {"Authorization": "Basic dXNlcjpwYXNzd29yZA=="}  # user:password

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from specmock.spec.patterns import VALIDATOR, check_schema, problem
+from specmock._spec.patterns import VALIDATOR, check_schema, problem
 
 SCHEMAS: list[dict[str, Any]] = [
     {"type": "string", "pattern": "^[a-c]+-[0-9]{1,3}$"},

@@ -22,12 +22,12 @@ from typing import Any
 import httpx
 import pytest
 
-import specmock.runtime.state.persister
+import specmock._runtime.state.persister
 from conftest import BEARER, run_cli, start_server, stop_server
 from specmock import MockApp
-from specmock.runtime.state.file import FileState
-from specmock.runtime.state.persister import StatePersister
-from specmock.testing.transport import SyncASGITransport
+from specmock._runtime.state.file import FileState
+from specmock._runtime.state.persister import StatePersister
+from specmock._testing.transport import SyncASGITransport
 
 CONNECTOR = {"type": "github", "config": {"apiUrl": "https://api.github.com"}}
 
@@ -77,7 +77,7 @@ def test_while_the_disk_fails_writes_are_503_reads_work_and_recovery_is_automati
             raise OSError(errno.ENOSPC, "No space left on device")
         real_fsync(fd)
 
-    monkeypatch.setattr(specmock.runtime.state.persister.os, "fsync", fsync)
+    monkeypatch.setattr(specmock._runtime.state.persister.os, "fsync", fsync)
     with persisted_app(path) as (_, persister, api):
         assert create(api, "before").status_code == 201
         failing["on"] = True

@@ -48,3 +48,19 @@ def test_importing_specmock_loads_no_web_stack():
     code = f"import sys, specmock; print(sorted(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_every_module_outside_the_facade_is_private():
+    """Only `specmock` itself is public (httpx's layout): every other module sits under a name
+    with a leading underscore, so nothing but `specmock.__all__` looks supported. Entry points
+    (`python -m specmock`) are the one exception."""
+    from pathlib import Path
+
+    root = Path(specmock.__file__).parent
+    public = []
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        dotted = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        if not any(part.startswith("_") for part in dotted.split(".")[1:]) and dotted != "specmock":
+            public.append(dotted)
+    assert public == []

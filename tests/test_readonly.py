@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from specmock.runtime.secrets import keep_write_only
-from specmock.spec.readonly import compile_filler, generated_defaults, request_schema
+from specmock._runtime.secrets import keep_write_only
+from specmock._spec.readonly import compile_filler, generated_defaults, request_schema
 
 MESSAGES = {"type": "array", "readOnly": True, "default": [], "items": {"type": "object", "required": ["text"]}}
 CONFIG = {

@@ -133,9 +133,9 @@ def test_an_unreachable_redis_stops_the_start_with_the_reason() -> None:
 
 
 def test_a_request_that_read_what_another_process_changed_runs_again(redis_server: RedisServer) -> None:
-    from specmock.runtime.state.redis_shared import connect
-    from specmock.runtime.state.redis_store import RedisStore
-    from specmock.runtime.state.store import UniqueIndex
+    from specmock._runtime.state.redis_shared import connect
+    from specmock._runtime.state.redis_store import RedisStore
+    from specmock._runtime.state.store import UniqueIndex
 
     ns = namespace()
     mine, theirs = RedisStore(connect(redis_server.url), ns), RedisStore(connect(redis_server.url), ns)
@@ -160,8 +160,8 @@ def test_a_request_that_read_what_another_process_changed_runs_again(redis_serve
 
 
 def test_a_refused_request_writes_nothing(redis_server: RedisServer) -> None:
-    from specmock.runtime.state.redis_shared import connect
-    from specmock.runtime.state.redis_store import RedisStore
+    from specmock._runtime.state.redis_shared import connect
+    from specmock._runtime.state.redis_store import RedisStore
 
     store = RedisStore(connect(redis_server.url), namespace())
 
@@ -422,8 +422,8 @@ def test_redis_stopped_mid_run_answers_503_then_recovers_losing_nothing(tmp_path
 def test_a_pytest_session_may_keep_the_mock_state_in_redis(
     pytester: pytest.Pytester, redis_server: RedisServer
 ) -> None:
-    from specmock.runtime.state.redis_shared import connect
-    from specmock.runtime.state.redis_store import RedisStore
+    from specmock._runtime.state.redis_shared import connect
+    from specmock._runtime.state.redis_store import RedisStore
 
     pytester.makepyfile(
         """

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import BEARER
 from specmock import MockApp
-from specmock.testing.transport import SyncASGITransport
+from specmock._testing.transport import SyncASGITransport
 
 JSON = {"Content-Type": "application/json"}
 

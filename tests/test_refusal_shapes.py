@@ -20,11 +20,11 @@ import httpx
 import pytest
 
 from specmock import MockApp
-from specmock.spec.model import Action, Operation
-from specmock.spec.schematools import inline_refs
-from specmock.spec.validation import compile_validator
-from specmock.testing.conformance import ResponseChecker
-from specmock.testing.transport import SyncASGITransport
+from specmock._spec.model import Action, Operation
+from specmock._spec.schematools import inline_refs
+from specmock._spec.validation import compile_validator
+from specmock._testing.conformance import ResponseChecker
+from specmock._testing.transport import SyncASGITransport
 
 ROOT = Path(__file__).parent.parent
 DOCUMENTS = sorted(
@@ -251,7 +251,7 @@ def test_a_refusal_under_a_wildcard_media_type_is_json_that_fits(declared: str, 
     import yaml
 
     from specmock import MockApp
-    from specmock.testing.transport import SyncASGITransport
+    from specmock._testing.transport import SyncASGITransport
 
     error = {
         "type": "object",

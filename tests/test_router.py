@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from specmock import load_specs
-from specmock.server.router import Router
-from specmock.spec.model import Family
+from specmock._server.router import Router
+from specmock._spec.model import Family
 
 FAMILIES = load_specs()
 ROUTER = Router(FAMILIES)

@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from specmock.server.admin_guard import AdminSettings
-from specmock.server.app import MockApp
-from specmock.testing.transport import SyncASGITransport
+from specmock._server.admin_guard import AdminSettings
+from specmock._server.app import MockApp
+from specmock._testing.transport import SyncASGITransport
 
 SECRET = "root:x:0:0:SECRET-LINE:/root:/bin/bash"
 
@@ -92,7 +92,7 @@ def test_a_file_that_is_not_a_scenario_is_refused_without_echoing_it(folder: Pat
 
 
 def test_the_scenario_dir_flag_reaches_the_admin_api(folder: Path) -> None:
-    from specmock.server.cli import build_app, parse_args
+    from specmock._server.cli import build_app, parse_args
 
     app = build_app(parse_args(["serve", "--scenario-dir", str(folder)]))
     assert app.admin.scenario_dirs == (folder,)

@@ -10,9 +10,9 @@ import pytest
 
 from conftest import BEARER, ORG, SDE_TOKEN, VERSORI, conformance_hook, run_cli
 from specmock import LoadError, MockApp
-from specmock.scenario.schema import SCENARIO_SCHEMA
-from specmock.spec.bundled import bundled_dir
-from specmock.testing.transport import SyncASGITransport
+from specmock._scenario.schema import SCENARIO_SCHEMA
+from specmock._spec.bundled import bundled_dir
+from specmock._testing.transport import SyncASGITransport
 
 CONNECTOR = {"type": "github", "name": "GitHub Main", "config": {"apiUrl": "https://api.github.com"}}
 SCAN = {"applicationId": "app-12345", "scanType": "sast"}

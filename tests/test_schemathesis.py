@@ -35,7 +35,7 @@ import httpx
 import pytest
 
 from conftest import Served, start_server, stop_server
-from specmock.spec.bundled import bundled_dir
+from specmock._spec.bundled import bundled_dir
 
 #: Hypothesis examples per operation and phase; the coverage phase adds its own fixed set.
 MAX_EXAMPLES = 40

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from conftest import Served, start_server, stop_server
-from specmock.server.httpprotocol import HTTPTOOLS_METHODS, foreign_method
+from specmock._server.httpprotocol import HTTPTOOLS_METHODS, foreign_method
 
 
 def serving_line(*args: str) -> str:

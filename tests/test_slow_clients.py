@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from conftest import BEARER, Served, start_server, stop_server
-from specmock.server.slow_clients import BurstLogger
+from specmock._server.slow_clients import BurstLogger
 
 
 @pytest.fixture(scope="module")

@@ -12,15 +12,15 @@ import yaml
 
 from conftest import run_cli
 from specmock import MockApp
-from specmock.errors import LoadError
-from specmock.spec.compiler import compile_family
-from specmock.spec.infer import infer
-from specmock.spec.loader import read_document
-from specmock.spec.openapi_versions import convert_schema
-from specmock.spec.overlay import apply_overlay, parse_path
-from specmock.spec.routing_trie import SegmentTrie
-from specmock.spec.yamlload import load_yaml
-from specmock.testing.transport import SyncASGITransport
+from specmock._errors import LoadError
+from specmock._spec.compiler import compile_family
+from specmock._spec.infer import infer
+from specmock._spec.loader import read_document
+from specmock._spec.openapi_versions import convert_schema
+from specmock._spec.overlay import apply_overlay, parse_path
+from specmock._spec.routing_trie import SegmentTrie
+from specmock._spec.yamlload import load_yaml
+from specmock._testing.transport import SyncASGITransport
 
 PETSTORE = Path(__file__).parent / "thirdparty" / "petstore-expanded.yaml"
 
@@ -216,7 +216,7 @@ def test_a_route_declared_by_two_specs_names_both_files_and_lines(tmp_path: Path
 
 
 def test_a_users_spec_is_served_beside_the_bundled_ones_each_with_its_errors() -> None:
-    from specmock.spec.bundled import bundled_specs
+    from specmock._spec.bundled import bundled_specs
 
     with client(*bundled_specs(), PETSTORE) as c:
         pet = c.post("/api/pets", json={})
@@ -354,7 +354,7 @@ def test_the_printed_overlay_alone_gives_the_inferred_extension() -> None:
     printed = run_cli("infer", str(PETSTORE))
     assert printed.returncode == 0
     overlay_path = PETSTORE.parent / "does-not-matter.yaml"
-    from specmock.spec.yamlload import parse_yaml
+    from specmock._spec.yamlload import parse_yaml
 
     overlay = parse_yaml(printed.stdout, overlay_path)
     bare = read_document(PETSTORE)

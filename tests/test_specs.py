@@ -15,7 +15,7 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
 import specmock
-from specmock.spec.bundled import bundled_specs
+from specmock._spec.bundled import bundled_specs
 
 SPECS = bundled_specs()
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")

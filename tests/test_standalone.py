@@ -14,8 +14,8 @@ import pytest
 
 from conftest import BEARER, run_cli, start_server, stop_server
 from specmock import AdminSettings, MockApp
-from specmock.server.cli import build_app, is_loopback, parse_args
-from specmock.testing.transport import SyncASGITransport
+from specmock._server.cli import build_app, is_loopback, parse_args
+from specmock._testing.transport import SyncASGITransport
 
 CONNECTOR = {"type": "github", "name": "GitHub Main", "config": {"apiUrl": "https://api.github.com"}}
 ORIGIN = "http://localhost:3000"
@@ -140,14 +140,14 @@ def test_the_admin_api_has_its_own_valid_openapi_document_covering_every_route()
     import yaml
     from openapi_spec_validator import validate
 
-    from specmock.server.admin import ADMIN_SPEC, PREFIX, admin_routes
-    from specmock.server.dashboard import dashboard_routes
+    from specmock._server.admin import ADMIN_SPEC, PREFIX, admin_routes
+    from specmock._server.dashboard import dashboard_routes
 
     document = yaml.safe_load(ADMIN_SPEC.read_text())
     validate(document)
     documented = {(m.upper(), PREFIX + p) for p, item in document["paths"].items() for m in item if m != "parameters"}
-    from specmock.contract.drift import DriftLog
-    from specmock.contract.routes import ContractRoutes
+    from specmock._contract.drift import DriftLog
+    from specmock._contract.routes import ContractRoutes
 
     mock = MockApp()
     contract = ContractRoutes(mock, mock, DriftLog())  # `serve` and `proxy` put these in front

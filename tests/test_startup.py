@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from faker import Faker
 
-from specmock.runtime.fakedata import FakeData
+from specmock._runtime.fakedata import FakeData
 
 # -- Faker is built on first use, with the values an eager one gives -------------------------
 
@@ -50,7 +50,7 @@ def test_fake_data_equals_an_eagerly_built_seeded_faker() -> None:
 
 PROBE = """
 import json, sys
-from specmock.server.cli import build_app, parse_args
+from specmock._server.cli import build_app, parse_args
 args = parse_args(sys.argv[1:])
 args.argv = sys.argv[1:]
 app = build_app(args)
@@ -81,7 +81,7 @@ def test_faker_is_not_imported_when_no_value_needs_it(tmp_path: Path) -> None:
 
 
 def test_the_cache_flag_is_gone() -> None:
-    from specmock.server.cli import parse_args
+    from specmock._server.cli import parse_args
 
     with pytest.raises(SystemExit):
         parse_args(["serve", "--no-cache"])

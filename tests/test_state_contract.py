@@ -24,9 +24,9 @@ import pytest
 
 from redis_server import RedisServer
 from specmock import MockApp
-from specmock.runtime.state.file import FileState
-from specmock.runtime.state.redis import RedisState
-from specmock.testing.transport import SyncASGITransport
+from specmock._runtime.state.file import FileState
+from specmock._runtime.state.redis import RedisState
+from specmock._testing.transport import SyncASGITransport
 
 BEARER = {"Authorization": "Bearer contract"}
 START = "2025-06-01T09:00:00Z"
@@ -257,9 +257,9 @@ def test_by_default_each_set_of_documents_gets_its_own_namespace(redis_server: R
 
 
 def test_deleted_items_leave_no_redis_keys_behind(redis_server: RedisServer) -> None:
-    from specmock.runtime.state.redis_shared import connect
-    from specmock.runtime.state.redis_store import RedisStore
-    from specmock.runtime.state.store import UniqueIndex
+    from specmock._runtime.state.redis_shared import connect
+    from specmock._runtime.state.redis_store import RedisStore
+    from specmock._runtime.state.store import UniqueIndex
 
     client = connect(redis_server.url)
     store = RedisStore(client, f"keys-{os.getpid()}")
@@ -329,7 +329,7 @@ lifecycles:
 def test_a_scenario_that_could_store_a_value_json_cannot_hold_fails_at_load_with_its_line(
     provider: str, tmp_path: Path
 ) -> None:
-    from specmock.errors import LoadError
+    from specmock._errors import LoadError
 
     app = MockApp()
     scenario = tmp_path / "dates.yaml"
@@ -342,7 +342,7 @@ def test_a_scenario_that_could_store_a_value_json_cannot_hold_fails_at_load_with
 
 @pytest.mark.parametrize("provider", ["date", "iso8601", "user_name", "pyint", "pyfloat"])
 def test_providers_that_give_json_values_are_accepted(provider: str) -> None:
-    from specmock.scenario.loader import ScenarioText
+    from specmock._scenario.loader import ScenarioText
 
     app = MockApp()
     app.load_scenario(ScenarioText(DATE_OBJECT_SCENARIO.replace("PROVIDER", provider), name="ok.yaml"))
@@ -354,7 +354,7 @@ def test_providers_that_give_json_values_are_accepted(provider: str) -> None:
 def test_a_value_json_cannot_hold_is_refused_where_it_is_written_on_every_backend(
     backends: Backends, kind: str, value: Any
 ) -> None:
-    from specmock.runtime.state.store import UnstorableValue
+    from specmock._runtime.state.store import UnstorableValue
 
     app, client = backends.mock(kind)
     before = app.state()
@@ -384,7 +384,7 @@ def test_a_state_import_with_a_lone_surrogate_is_a_clean_400_on_every_backend(ba
 def test_the_state_writer_survives_an_error_it_did_not_expect(
     backends: Backends, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import specmock.runtime.state.persister as persister_module
+    import specmock._runtime.state.persister as persister_module
 
     _, client = backends.mock("file")
     real = persister_module.snapshot_line
@@ -413,7 +413,7 @@ def test_the_state_writer_survives_an_error_it_did_not_expect(
 def test_a_write_the_disk_is_too_slow_for_is_503_and_not_applied(
     backends: Backends, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import specmock.runtime.state.persister as persister_module
+    import specmock._runtime.state.persister as persister_module
 
     app, client = backends.mock("file")
     monkeypatch.setattr(persister_module, "SETTLE_TIMEOUT", 0.3)
@@ -447,7 +447,7 @@ def test_a_write_the_disk_is_too_slow_for_is_503_and_not_applied(
 
 
 def test_a_state_file_over_the_byte_budget_stops_the_start_with_the_reason(tmp_path: Path) -> None:
-    from specmock.errors import LoadError
+    from specmock._errors import LoadError
 
     path = tmp_path / "state.json"
     MockApp(state=path, scenarios=["default"]).close()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from specmock.runtime.state.protocol import Scope
-from specmock.runtime.state.store import Store, UniqueIndex, get_field
+from specmock._runtime.state.protocol import Scope
+from specmock._runtime.state.store import Store, UniqueIndex, get_field
 
 ORG_A: Scope = ("org-a",)
 ORG_B: Scope = ("org-b",)

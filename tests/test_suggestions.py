@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from specmock import LoadError, MockApp
-from specmock.suggest import closest, did_you_mean
+from specmock._suggest import closest, did_you_mean
 
 
 @pytest.fixture(scope="module")

@@ -20,9 +20,9 @@ from jsonschema import Draft202012Validator
 
 from conftest import conformance_hook, run_cli
 from specmock import MockApp
-from specmock.spec.openapi_versions import convert_schema
-from specmock.spec.schematools import inline_refs
-from specmock.testing.transport import SyncASGITransport
+from specmock._spec.openapi_versions import convert_schema
+from specmock._spec.schematools import inline_refs
+from specmock._testing.transport import SyncASGITransport
 
 THIRDPARTY = Path(__file__).parent / "thirdparty"
 PETSTORE = THIRDPARTY / "petstore-expanded.yaml"

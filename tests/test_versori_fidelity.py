@@ -19,8 +19,8 @@ import pytest
 
 from conftest import BEARER, ORG, VERSORI, conformance_hook
 from specmock import MockApp
-from specmock.spec.undeclared import compile_projector
-from specmock.testing.transport import SyncASGITransport
+from specmock._spec.undeclared import compile_projector
+from specmock._testing.transport import SyncASGITransport
 
 AUTH_SCHEME = {"id": "01HFS2NEAZ6ECZBZMN4FF775PA", "schemeType": "none", "description": "No authentication"}
 CREATE = {"name": "Shopify", "baseUrl": "https://shop.example.com", "authSchemeConfigs": [AUTH_SCHEME]}

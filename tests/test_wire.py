@@ -11,10 +11,10 @@ import pytest
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
-from specmock.clock import isoformat
-from specmock.server.app import MockApp
-from specmock.server.wire import ApiRequest, IndexedHeaders, JsonResponse
-from specmock.testing.transport import SyncASGITransport
+from specmock._clock import isoformat
+from specmock._server.app import MockApp
+from specmock._server.wire import ApiRequest, IndexedHeaders, JsonResponse
+from specmock._testing.transport import SyncASGITransport
 
 CONNECTOR = {"type": "github", "name": "Year One", "config": {"apiUrl": "https://api.github.com"}}
 

@@ -26,7 +26,7 @@ from scans_client import (
     Unauthorized,
 )
 
-from specmock.testing.handle import Handle
+from specmock import Handle
 
 BASE_URL = "http://specmock"
 APP = "app-12345"  # the application every fresh AppSec+ mock knows

@@ -18,13 +18,13 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .clock import Clock, MockClock
-    from .errors import LoadError, Problem, SpecmockError
-    from .server.admin_guard import AdminSettings
-    from .server.app import MockApp, load_specs
-    from .testing.conformance import ResponseChecker
-    from .testing.handle import Handle
-    from .testing.transport import AsyncASGITransport, SyncASGITransport
+    from ._clock import Clock, MockClock
+    from ._errors import LoadError, Problem, SpecmockError
+    from ._server.admin_guard import AdminSettings
+    from ._server.app import MockApp, load_specs
+    from ._testing.conformance import ResponseChecker
+    from ._testing.handle import Handle
+    from ._testing.transport import AsyncASGITransport, SyncASGITransport
 
 __all__ = [
     "AdminSettings",
@@ -43,18 +43,18 @@ __all__ = [
 __version__ = "0.1.0"
 
 _WHERE = {
-    "AdminSettings": ".server.admin_guard",
-    "MockApp": ".server.app",
-    "load_specs": ".server.app",
-    "Clock": ".clock",
-    "MockClock": ".clock",
-    "LoadError": ".errors",
-    "Problem": ".errors",
-    "SpecmockError": ".errors",
-    "Handle": ".testing.handle",
-    "ResponseChecker": ".testing.conformance",
-    "AsyncASGITransport": ".testing.transport",
-    "SyncASGITransport": ".testing.transport",
+    "AdminSettings": "._server.admin_guard",
+    "MockApp": "._server.app",
+    "load_specs": "._server.app",
+    "Clock": "._clock",
+    "MockClock": "._clock",
+    "LoadError": "._errors",
+    "Problem": "._errors",
+    "SpecmockError": "._errors",
+    "Handle": "._testing.handle",
+    "ResponseChecker": "._testing.conformance",
+    "AsyncASGITransport": "._testing.transport",
+    "SyncASGITransport": "._testing.transport",
 }
 
 
