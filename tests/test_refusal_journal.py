@@ -7,6 +7,7 @@ journal's body limit, and names the check that refused it and the failing fields
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -79,3 +80,32 @@ def test_a_body_over_the_journal_limit_keeps_a_marker_and_an_answered_request_ha
     assert "over the journal's body limit" in last(client)["requestBody"]
     client.get("/connectors", headers=BEARER)
     assert last(client)["reason"] is None
+
+
+def test_a_chunked_body_over_the_journal_limit_is_not_kept_whole(client: httpx.Client, app: MockApp) -> None:
+    """Without a Content-Length the size is known only once read: an answered body over the
+    limit leaves a marker, a refused one its head as text; neither is kept whole."""
+    head = b'{"type": "github", "config": {"apiUrl": "https://a.example"}, '
+    for tail, status in ((b'"name": "' + b"x" * 200 + b'"}', 201), (b'"name": ' + b"x" * 200 + b"}", 400)):
+        answer = client.post("/connectors", content=iter([head, tail]), headers={**BEARER, **JSON})
+        assert answer.status_code == status, answer.text
+        shown = app.journal.entries()[-1].request_body
+        if status == 201:
+            assert shown == f"[request body of {len(head + tail)} bytes: over the journal's body limit of 64]"
+        else:
+            assert shown == (head + tail)[:64].decode()
+    assert app.journal.bytes <= 2 * 64 + sum(len(e.response_raw) for e in app.journal.entries())
+
+
+def test_an_entry_keeps_the_bytes_received_and_shows_them_as_sent(client: httpx.Client, app: MockApp) -> None:
+    """The entry holds the body's bytes and makes data of them when read: what the client sent,
+    whatever the mock did with the item since."""
+    sent = {"type": "github", "name": "k", "config": {"apiUrl": "https://a.ex"}}
+    raw = json.dumps(sent, separators=(",", ":")).encode()
+    assert len(raw) <= 64  # within the journal's body limit
+    created = client.post("/connectors", content=raw, headers={**BEARER, **JSON})
+    assert created.status_code == 201, created.text
+    entry = app.journal.entries()[-1]
+    changed = client.put(f"/connectors/{created.json()['id']}", json={"name": "renamed"}, headers=BEARER)
+    assert changed.status_code == 200, changed.text
+    assert entry.request_body == sent and entry.request_body is not entry.request_body  # made when read

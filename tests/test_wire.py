@@ -1,19 +1,21 @@
-"""The request path's cheap request and response objects answer exactly as Starlette's own."""
+"""The request path's plain-ASGI request and response objects answer exactly as Starlette's own."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import httpx
 import pytest
-from starlette.datastructures import Headers
+from starlette.requests import Request
 from starlette.responses import Response
 
 from specmock._clock import isoformat
 from specmock._server.app import MockApp
-from specmock._server.wire import ApiRequest, IndexedHeaders, JsonResponse
+from specmock._server.wire import Incoming, Reply, empty_reply, json_reply
 from specmock._testing.transport import SyncASGITransport
 
 CONNECTOR = {"type": "github", "name": "Year One", "config": {"apiUrl": "https://api.github.com"}}
@@ -27,38 +29,78 @@ RAW = [
 ]
 
 
-@pytest.mark.parametrize("name", ["host", "Authorization", "AUTHORIZATION", "content-type", "x-latin", "absent"])
-def test_indexed_headers_answer_as_starlette_headers(name: str) -> None:
-    ours, theirs = IndexedHeaders(RAW), Headers(raw=RAW)
+def _incoming(raw: list[tuple[bytes, bytes]], query: bytes = b"") -> Incoming:
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": raw, "query_string": query}
+    return Incoming(scope, _no_body)
+
+
+async def _no_body() -> dict[str, Any]:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+@pytest.mark.parametrize("name", ["host", "authorization", "content-type", "x-latin", "absent"])
+def test_a_requests_headers_answer_as_starlettes(name: str) -> None:
+    ours, theirs = _incoming(RAW).headers, Request({"type": "http", "headers": RAW}).headers
     assert ours.get(name) == theirs.get(name)
     assert ours.get(name, "default") == theirs.get(name, "default")
     assert (name in ours) == (name in theirs)
-    assert ours.getlist(name) == theirs.getlist(name)
     if name in theirs:
         assert ours[name] == theirs[name]
-    else:
-        with pytest.raises(KeyError):
-            ours[name]
-    assert ours.raw == theirs.raw and list(ours.items()) == list(theirs.items())
+
+
+@pytest.mark.parametrize("query", [b"", b"a=1", b"a=1&a=2&b=", b"x=%20y&z"])
+def test_a_requests_query_answers_as_starlettes(query: bytes) -> None:
+    ours = _incoming(RAW, query).query_params
+    theirs = Request({"type": "http", "headers": RAW, "query_string": query}).query_params
+    assert dict(ours) == dict(theirs) and ours.multi_items() == theirs.multi_items()
+
+
+@pytest.mark.parametrize("cookie", [None, "a=1", "a=1; b=two", 'a="q"; =x; c'])
+def test_a_requests_cookies_answer_as_starlettes(cookie: str | None) -> None:
+    raw = RAW if cookie is None else [*RAW, (b"cookie", cookie.encode())]
+    assert dict(_incoming(raw).cookies) == Request({"type": "http", "headers": raw}).cookies
 
 
 def test_a_request_decodes_its_headers_once_and_shares_the_empty_query() -> None:
-    scope = {"type": "http", "method": "GET", "path": "/", "headers": RAW, "query_string": b""}
-    request = ApiRequest(scope)
-    assert request.headers is request.headers
+    request = _incoming(RAW)
     assert request.headers["authorization"] == "Bearer first"
-    assert not request.query_params
-    assert ApiRequest({**scope, "query_string": b"a=1&a=2"}).query_params.getlist("a") == ["1", "2"]
+    assert not request.query_params and request.query_params is _incoming(RAW).query_params
+    assert _incoming(RAW, b"a=1&a=2").query_params.getlist("a") == ["1", "2"]
 
 
-@pytest.mark.parametrize("status", [200, 201, 204, 304, 404, 503])
-@pytest.mark.parametrize("headers", [None, {}, {"Retry-After": "1"}, {"Content-Type": "application/problem+json"}])
-def test_json_responses_carry_starlette_headers_in_starlette_order(status: int, headers: dict[str, str] | None) -> None:
+def test_the_body_is_read_once_chunked_or_not_and_kept() -> None:
+    async def run(chunks: list[bytes]) -> tuple[bytes, bytes | None, int]:
+        messages = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1} for i, c in enumerate(chunks)]
+        calls = 0
+
+        async def receive() -> dict[str, Any]:
+            nonlocal calls
+            calls += 1
+            return messages.pop(0)
+
+        scope = {"type": "http", "method": "POST", "path": "/", "headers": [(b"transfer-encoding", b"chunked")]}
+        request = Incoming(scope, receive)
+        body = await request.body(100)
+        assert await request.body(100) is body
+        return body, await request.received(3), calls
+
+    assert asyncio.run(run([b'{"a": 1}'])) == (b'{"a": 1}', b'{"a', 1)
+    assert asyncio.run(run([b'{"a"', b"", b": 1}"])) == (b'{"a": 1}', b'{"a', 3)
+
+
+@pytest.mark.parametrize("status", [200, 201, 204, 304, 404, 499, 503])
+@pytest.mark.parametrize(
+    "headers",
+    [None, {}, {"Retry-After": "1"}, {"Content-Type": "application/problem+json"}, {"content-length": "3", "A": "b"}],
+)
+def test_replies_carry_starlettes_headers_in_starlettes_order(status: int, headers: dict[str, str] | None) -> None:
     body = b'{"a":1}'
-    ours = JsonResponse(body, status, headers)
+    ours: Reply = json_reply(body, status, headers)
     theirs = Response(body, status_code=status, headers=headers, media_type="application/json")
     assert ours.raw_headers == theirs.raw_headers
     assert (ours.status_code, ours.body) == (theirs.status_code, theirs.body)
+    empty, bare = empty_reply(status, headers), Response(status_code=status, headers=headers)
+    assert (empty.status_code, empty.raw_headers, empty.body) == (bare.status_code, bare.raw_headers, bare.body)
 
 
 RFC3339_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")

@@ -13,14 +13,13 @@ keeps its own bounded queue. `close_feeds` tells them all the server is going.
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from functools import cached_property
 from typing import Any
 
 from .._spec.catalog import split_reference
@@ -49,42 +48,121 @@ class Outcome(StrEnum):
     UPSTREAM = "upstream"  # `specmock proxy`: the provider gave no usable answer (502/504 in the family's format)
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One request and the mock's answer."""
+class ReceivedBody:
+    """A request body as the journal keeps it: the bytes as they arrived, made data only when read.
 
-    seq: int
-    timestamp: float  # seconds since the epoch, on the wall clock
-    method: str
-    path: str
-    query: str
-    family: str
-    operation_id: str | None
-    status: int
-    request_body: Any
-    response_raw: bytes = field(repr=False)
-    duration_ms: float
-    rule: str | None
-    outcome: Outcome
-    #: The whole response body's size; more than len(response_raw) when it was cut.
-    response_bytes: int = -1
-    #: The request body's size, as far as it is known (its Content-Length).
-    request_bytes: int = 0
-    #: Why the mock refused the request (`Refusal.as_dict`), None when it did not.
-    reason: dict[str, Any] | None = None
-    #: `specmock proxy`: how the exchange differs from the spec (contract.check.Finding.as_dict()).
-    findings: tuple[dict[str, Any], ...] = ()
+    `refused`: the request was refused, so bytes that are not JSON are shown as text (what
+    the client sent); otherwise they count as no body (a scenario rule read them leniently)."""
+
+    __slots__ = ("raw", "refused")
+
+    def __init__(self, raw: bytes, refused: bool) -> None:
+        self.raw = raw
+        self.refused = refused
+
+    def data(self) -> Any:
+        raw = self.raw
+        if not raw.strip():
+            return None
+        try:
+            return json.loads(raw)
+        except (ValueError, RecursionError):
+            return raw.decode("utf-8", "replace") if self.refused else None
+
+
+class Entry:
+    """One request and the mock's answer.
+
+    It holds the pieces the request path had (bytes, numbers, the names it matched) and
+    formats them when read: the request body (`ReceivedBody`), the response body and the
+    time are parsed or printed only by a reader (the admin API, the dashboard, a test),
+    never on the request path. Entries are not changed once added."""
+
+    __slots__ = (
+        "_request_body",
+        "_time",
+        "cost",
+        "duration_ms",
+        "family",
+        "findings",
+        "method",
+        "operation_id",
+        "outcome",
+        "path",
+        "query",
+        "reason",
+        "request_bytes",
+        "response_bytes",
+        "response_raw",
+        "rule",
+        "seq",
+        "status",
+        "timestamp",
+    )
+
+    def __init__(
+        self,
+        seq: int,
+        timestamp: float,
+        method: str,
+        path: str,
+        query: str,
+        family: str,
+        operation_id: str | None,
+        status: int,
+        request_body: Any,
+        response_raw: bytes,
+        duration_ms: float,
+        rule: str | None,
+        outcome: Outcome,
+        response_bytes: int = -1,
+        request_bytes: int = 0,
+        reason: dict[str, Any] | None = None,
+        findings: tuple[dict[str, Any], ...] = (),
+    ) -> None:
+        self.seq = seq
+        self.timestamp = timestamp  # seconds since the epoch, on the wall clock
+        self.method = method
+        self.path = path
+        self.query = query
+        self.family = family
+        self.operation_id = operation_id
+        self.status = status
+        #: JSON-ready data, or a ReceivedBody to parse when read.
+        self._request_body = request_body
+        self.response_raw = response_raw
+        self.duration_ms = duration_ms
+        self.rule = rule
+        self.outcome = outcome
+        #: The whole response body's size; more than len(response_raw) when it was cut.
+        self.response_bytes = response_bytes
+        #: The request body's size, as far as it is known (its Content-Length).
+        self.request_bytes = request_bytes
+        #: Why the mock refused the request (`Refusal.as_dict`), None when it did not.
+        self.reason = reason
+        #: `specmock proxy`: how the exchange differs from the spec (contract.check.Finding.as_dict()).
+        self.findings = findings
+        self._time: str | None = None
+        #: What this entry counts against the journal's byte budget.
+        self.cost = len(response_raw) + request_bytes
+
+    def __repr__(self) -> str:
+        return f"Entry(seq={self.seq}, {self.method} {self.path} -> {self.status}, {self.outcome})"
 
     @property
-    def cost(self) -> int:
-        """What this entry counts against the journal's byte budget."""
-        return len(self.response_raw) + self.request_bytes
-
-    @cached_property
     def time(self) -> str:
         """When the request arrived, as ``2025-10-01T12:34:56.789Z``."""
-        moment = datetime.fromtimestamp(self.timestamp, UTC)
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+        stamp = self._time
+        if stamp is None:
+            moment = datetime.fromtimestamp(self.timestamp, UTC)
+            stamp = self._time = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+        return stamp
+
+    @property
+    def request_body(self) -> Any:
+        """The request body as JSON data (or, refused, the text sent), parsed when asked for."""
+        body = self._request_body
+        return body.data() if isinstance(body, ReceivedBody) else body
 
     @property
     def response_body(self) -> Any:
@@ -99,6 +177,29 @@ class Entry:
             return json.loads(self.response_raw)
         except ValueError:
             return self.response_raw.decode("utf-8", "replace")
+
+    def fields(self) -> dict[str, Any]:
+        """The constructor's arguments, as JSON-ready data but `response_raw` (how a shared
+        journal ships an entry to the other processes: `Entry(**fields)` makes it again)."""
+        return {
+            "seq": self.seq,
+            "timestamp": self.timestamp,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "family": self.family,
+            "operation_id": self.operation_id,
+            "status": self.status,
+            "request_body": self.request_body,
+            "response_raw": self.response_raw,
+            "duration_ms": self.duration_ms,
+            "rule": self.rule,
+            "outcome": self.outcome,
+            "response_bytes": self.response_bytes,
+            "request_bytes": self.request_bytes,
+            "reason": self.reason,
+            "findings": self.findings,
+        }
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -161,7 +262,7 @@ class Journal:
     ) -> None:
         self._entries: deque[Entry] = deque(maxlen=size)
         self._lock = threading.Lock()
-        self._seq = 0
+        self._seq = itertools.count(1)  # next() on a count is atomic: no lock to number an entry
         self._subscribers: list[Subscriber] = []
         self.body_limit = body_limit
         self.max_bytes = max_bytes
@@ -177,9 +278,7 @@ class Journal:
         return self._entries.maxlen or 0
 
     def next_seq(self) -> int:
-        with self._lock:
-            self._seq += 1
-            return self._seq
+        return next(self._seq)
 
     def add(self, entry: Entry) -> None:
         with self._lock:
@@ -188,8 +287,9 @@ class Journal:
                 self._bytes -= entries.popleft().cost
             entries.append(entry)
             self._bytes += entry.cost
-            while self._bytes > self.max_bytes and len(entries) > 1:
-                self._bytes -= entries.popleft().cost
+            if self._bytes > self.max_bytes:
+                while self._bytes > self.max_bytes and len(entries) > 1:
+                    self._bytes -= entries.popleft().cost
         for subscriber in self._subscribers:
             subscriber(entry)
 

@@ -20,14 +20,22 @@ import contextlib
 import socket
 import struct
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
-from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from .rules import Decision
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+class Answer(Protocol):
+    """A response as chaos delivers it: a status, the raw headers and the body's bytes."""
+
+    status_code: int
+    raw_headers: list[tuple[bytes, bytes]]
+    body: bytes
+
 
 #: The ASGI scope extension specmock's in-process transports set: there, chaos delays move
 #: a frozen mock clock instead of sleeping.
@@ -86,7 +94,7 @@ def corrupt(body: bytes) -> bytes:
 
 
 async def deliver(
-    response: Response, decision: Decision, scope: Scope, receive: Receive, send: Send, sleep: Sleep = asyncio.sleep
+    response: Answer, decision: Decision, scope: Scope, receive: Receive, send: Send, sleep: Sleep = asyncio.sleep
 ) -> None:
     """Send `response` as the rules that fired say; every pause goes through `sleep`."""
     if decision.delay > 0:

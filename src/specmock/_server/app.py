@@ -171,8 +171,11 @@ class MockApp:
             self._refresh()  # a shared state: the clock now, another process's scenario switch
             if not scope["path"].startswith(ADMIN_PREFIX):
                 # Only browsers send Origin; everyone else skips the CORS layer.
-                cross_origin = any(name == b"origin" for name, _ in scope["headers"])
-                await (self._api if cross_origin else self.dispatcher)(scope, receive, send)
+                for name, _ in scope["headers"]:
+                    if name == b"origin":
+                        await self._api(scope, receive, send)
+                        return
+                await self.dispatcher(scope, receive, send)
                 return
         await self._admin(scope, receive, send)
 

@@ -27,7 +27,8 @@ import re
 from sys import intern
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
+from starlette.types import Receive
 
 from .._spec.nesting import nested_deeper
 
@@ -70,6 +71,33 @@ async def read_limited(request: Request, limit: int) -> bytes:
             raise BodyTooLarge(limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def read_received(receive: Receive, declared: str | None, limit: int) -> bytes:
+    """The body of an ASGI request straight from its `receive` (the API's path, which builds no
+    Request), refused as `read_limited` refuses it; ClientDisconnect when the client goes away."""
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(limit)
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+            continue  # as Starlette's stream: another kind of message is not the body's
+        chunk: bytes = message.get("body", b"")
+        more = message.get("more_body", False)
+        if not chunks and not more:  # the whole body in one message: the common case
+            if len(chunk) > limit:
+                raise BodyTooLarge(limit)
+            return chunk
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        chunks.append(chunk)
+        if not more:
+            return b"".join(chunks)
 
 
 class _DuplicateKey(ValueError):

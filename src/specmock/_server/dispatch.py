@@ -9,15 +9,14 @@ own error format; nothing escapes as a bare 500.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 from time import perf_counter
 from typing import Any
 from urllib.parse import quote
 
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.datastructures import URL
+from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
 from .._encoding import encode
@@ -32,11 +31,11 @@ from .._scenario.rules import Decision, decide, needs_body
 from .._scenario.tokens import check_token
 from .._spec.model import Family, Operation
 from .._spec.validation import field_error, format_path
-from .body import API_MAX_DEPTH, BodyRefused, BodyTooLarge, parse_lenient, parse_strict, read_limited
+from .body import API_MAX_DEPTH, BodyRefused, BodyTooLarge, parse_lenient, parse_strict
 from .journaling import record
 from .refusals import forced_response, preferred, problem_response, unrouted
 from .router import Router
-from .wire import ApiRequest, JsonResponse
+from .wire import Incoming, Reply, empty_reply, json_reply
 
 log = logging.getLogger("specmock")
 
@@ -50,16 +49,6 @@ _INVALID_KINDS = {"validation", "malformed_json", "unsupported_media_type", "pay
 
 #: No API here nests deeper; deeper bodies are refused before validation recurses into them.
 MAX_DEPTH = API_MAX_DEPTH
-
-
-def _as_received(raw: bytes | None) -> Any:
-    """A refused body for the journal: its JSON when it parses, else its text; None when empty."""
-    if not raw or not raw.strip():
-        return None
-    try:
-        return json.loads(raw)
-    except (ValueError, RecursionError):
-        return raw.decode("utf-8", "replace")
 
 
 def is_json_media_type(content_type: str) -> bool:
@@ -99,12 +88,13 @@ class Dispatcher:
         self.rule_counter = state.rules
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = ApiRequest(scope, receive)
-        response, decision = await self.respond(request)
+        request = Incoming(scope, receive)
+        reply, decision = await self.respond(request)
         if decision is not None and decision.reshapes_delivery:
-            await deliver(response, decision, scope, receive, send, self._sleep_for(scope))
+            await deliver(reply, decision, scope, receive, send, self._sleep_for(scope))
         else:
-            await response(scope, receive, send)
+            await send({"type": "http.response.start", "status": reply.status_code, "headers": reply.raw_headers})
+            await send({"type": "http.response.body", "body": reply.body})
 
     def _sleep_for(self, scope: Scope) -> Sleep:
         """How chaos waits: on the mock clock in-process when it is frozen (no wall time
@@ -118,24 +108,28 @@ class Dispatcher:
 
         return advance
 
-    async def respond(self, request: Request) -> tuple[Response, Decision | None]:
+    async def respond(self, request: Incoming) -> tuple[Reply, Decision | None]:
         """The response to `request`, and the chaos to deliver it with."""
         started = perf_counter()
-        raw_path = request.scope.get("raw_path")
-        path = raw_path.decode("latin-1") if raw_path else quote(request.scope["path"])
-        match = self.router.match(request.method, path)
+        scope = request.scope
+        raw_path = scope.get("raw_path")
+        path = raw_path.decode("latin-1") if raw_path else quote(scope["path"])
+        method = request.method
+        match = self.router.match(method, path)
         family = match.family
         op = match.operation
         decision: Decision | None = None
-        body: Any = None
+        received = request.kept_body  # the body for the journal (None: not read)
+        refused = False
         outcome = Outcome.OK
         reason: dict[str, Any] | None = None
         try:
             scenario = self._scenario(request, family)
             if op is None:
                 outcome = Outcome.UNMATCHED
-                raise unrouted(family, request.method, request.url.path, match.allowed)
+                raise unrouted(family, method, URL(scope=scope).path, match.allowed)
             if scenario is not None and scenario.rules:
+                body = None
                 if needs_body(scenario, op):
                     body = parse_lenient(await self._raw_body(request, family), MAX_DEPTH)
                 decision = decide(
@@ -152,10 +146,11 @@ class Dispatcher:
             forced = forced or preferred(request.headers.get("prefer"), op)
             if forced is not None:
                 outcome = Outcome.FORCED
-                response = forced_response(family, op, forced)
+                reply = forced_response(family, op, forced)
             else:
+                headers = request.headers
                 credential = op.authenticator.authenticate(
-                    request.headers,
+                    headers,
                     request.query_params,
                     request.cookies,
                     family.errors.message,
@@ -166,29 +161,34 @@ class Dispatcher:
                     check_token(policy, op, credential, self.clock.now())
                     caller = policy.subject(credential.token)
                 call = await self._call(request, op, match.path_values, caller)
-                body = call.body
-                response = self._response(await self._handle(call), request.method, op.media_type)
+                reply = self._response(await self._handle(call), method, op.media_type)
+            received = request.kept_body
         except Problem as problem:
             if outcome == Outcome.OK:
                 outcome = Outcome.INVALID if problem.kind in _INVALID_KINDS else Outcome.REFUSED
-            response = problem_response(family, op, problem)
+            reply = problem_response(family, op, problem)
             reason = refusal(problem.kind, problem.message, [(f.field, f.message) for f in problem.fields])
-            if body is None and problem.kind != "payload_too_large" and isinstance(request, ApiRequest):
-                body = _as_received(await request.received(self.journal.body_limit))  # as the client sent it
+            refused = True  # the body as the client sent it: its JSON, else its text
+            received = request.kept_body
+            if received is None and problem.kind != "payload_too_large":
+                received = await request.received(self.journal.body_limit)
         except StateUnavailable as exc:  # a shared state that cannot be reached
             outcome = Outcome.REFUSED
             reason = refusal("unavailable", str(exc), [])
             headers = {"Retry-After": str(exc.retry_after)}
             unavailable = Problem(503, family.errors.message("unavailable"), kind="unavailable", headers=headers)
-            response = problem_response(family, op, unavailable)
+            reply = problem_response(family, op, unavailable)
+            received = request.kept_body
         except ClientDisconnect:
             outcome = Outcome.DISCONNECTED
-            response = Response(status_code=499)
+            reply = empty_reply(499)
+            received = None
         except Exception:
-            log.exception("internal error answering %s %s", request.method, path)
+            log.exception("internal error answering %s %s", method, path)
             outcome = Outcome.ERROR
             reason = refusal("internal", "an error in the mock (logged)", [])
-            response = problem_response(family, op, Problem(500, family.errors.message("internal"), kind="internal"))
+            reply = problem_response(family, op, Problem(500, family.errors.message("internal"), kind="internal"))
+            received = request.kept_body
         if decision is not None and (decision.reset or decision.truncate):
             outcome = Outcome.DROPPED
         record(
@@ -196,15 +196,16 @@ class Dispatcher:
             request,
             family,
             op,
-            response,
-            body=body,
+            reply,
+            received=received,
+            refused=refused,
             seconds=perf_counter() - started,
             decision=decision,
             outcome=outcome,
             reason=reason,
             log_access=self.access_log,
         )
-        return response, decision
+        return reply, decision
 
     async def _handle(self, call: Call) -> Result:
         """Run the operation; on a durable state (a file), answer only once its change is kept.
@@ -229,7 +230,7 @@ class Dispatcher:
             raise Problem(503, errors.message("unavailable"), kind="unavailable", headers=headers) from None
         return result
 
-    def _scenario(self, request: Request, family: Family) -> Scenario | None:
+    def _scenario(self, request: Incoming, family: Family) -> Scenario | None:
         chosen = request.headers.get(SCENARIO_HEADER)
         if not chosen:
             return self.scenarios.active
@@ -252,7 +253,7 @@ class Dispatcher:
     # -- steps ------------------------------------------------------------------
 
     async def _call(
-        self, request: Request, op: Operation, raw_path_values: dict[str, str], caller: str | None = None
+        self, request: Incoming, op: Operation, raw_path_values: dict[str, str], caller: str | None = None
     ) -> Call:
         errors = op.family.errors
         path_values = op.path_params.read(raw_path_values, None)
@@ -282,26 +283,20 @@ class Dispatcher:
             path=path_values,
             query=op.query_params.with_defaults(query_values),
             body=None if body is _ABSENT else body,
-            request=request,
+            request=request.as_starlette(),
             caller=caller,
         )
 
-    async def _raw_body(self, request: Request, family: Family) -> bytes:
+    async def _raw_body(self, request: Incoming, family: Family) -> bytes:
         """The body's bytes through the one reader, up to max_body (413 beyond), read once: a
         scenario rule may have read them already, and a refusal's journal entry shows them."""
-        kept = request.kept_body if isinstance(request, ApiRequest) else None
-        if kept is not None:
-            return kept
         try:
-            raw = await read_limited(request, self.max_body)
+            return await request.body(self.max_body)
         except BodyTooLarge:
             message = family.errors.message("payload_too_large", limit=self.max_body)
             raise Problem(413, message, kind="payload_too_large") from None
-        if isinstance(request, ApiRequest):
-            request.keep_body(raw)
-        return raw
 
-    async def _body(self, request: Request, op: Operation) -> Any:
+    async def _body(self, request: Incoming, op: Operation) -> Any:
         errors = op.family.errors
         raw = await self._raw_body(request, op.family)
         if not raw.strip():
@@ -329,17 +324,17 @@ class Dispatcher:
 
     # -- responses ----------------------------------------------------------------
 
-    def _response(self, result: Result, method: str, media_type: str) -> Response:
+    def _response(self, result: Result, method: str, media_type: str) -> Reply:
         """The answer, in `media_type` (the operation's, compiled: application/json unless its
         success response declares another)."""
         if (result.body is None and result.encoded is None) or result.status == 204:
-            return Response(status_code=result.status, headers=result.headers or None)
+            return empty_reply(result.status, result.headers)
         content = result.encoded if result.encoded is not None else encode(result.body)
         headers = result.headers if media_type == JSON else {**result.headers, "content-type": media_type}
-        response = JsonResponse(content, result.status, headers)
+        reply = json_reply(content, result.status, headers)
         if method == "HEAD":
-            response.body = b""
-        return response
+            reply.body = b""
+        return reply
 
 
 class _Absent:
@@ -349,7 +344,7 @@ class _Absent:
 _ABSENT: Any = _Absent()
 
 
-def _multi(request: Request) -> dict[str, list[str]]:
+def _multi(request: Incoming) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for key, value in request.query_params.multi_items():
         out.setdefault(key, []).append(value)

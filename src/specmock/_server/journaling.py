@@ -1,8 +1,13 @@
 """The last step of every request: its journal entry and, when asked for, its access log line.
 
-Bodies over the journal's body limit keep their head only (and their size). A
-refused request's body is kept as received (its JSON, else its text) with the
-reason it was refused, so a person can see what was sent and which check said no.
+The entry is recorded as the request path had it, bytes and all: the request body's
+bytes as received (`ReceivedBody`: JSON data or, refused, its text, made only when
+someone reads the entry), the response's bytes, the status, the names matched.
+Nothing is decoded, parsed or formatted here.
+
+Bodies over the journal's body limit are not kept: a marker says their size (or,
+refused, their head is kept as text). A refused request's body is kept as received
+with the reason it was refused, so a person can see what was sent and which check said no.
 """
 
 from __future__ import annotations
@@ -12,54 +17,72 @@ import logging
 import time
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
-
-from .._runtime.journal import Entry, Journal, Outcome
+from .._runtime.journal import Entry, Journal, Outcome, ReceivedBody
 from .._scenario.rules import Decision
 from .._spec.model import Family, Operation
+from .wire import Incoming, Reply
 
 access_log = logging.getLogger("specmock.access")
 
 
+def _over_limit(size: int | str, limit: int) -> str:
+    return f"[request body of {size} bytes: over the journal's body limit of {limit}]"
+
+
 def record(
     journal: Journal,
-    request: Request,
+    request: Incoming,
     family: Family,
     op: Operation | None,
-    response: Response,
+    reply: Reply,
     *,
-    body: Any,
+    received: bytes | None,
+    refused: bool,
     seconds: float,
     decision: Decision | None,
     outcome: Outcome,
     reason: dict[str, Any] | None,
     log_access: bool,
 ) -> Entry:
-    """Journal one exchange (and log it when `log_access`); the entry added."""
+    """Journal one exchange (and log it when `log_access`); the entry added. `received`: the
+    request body's bytes as read (None: not read); `refused`: the request was refused."""
     limit = journal.body_limit
-    raw = response.body
-    declared = request.headers.get("content-length", "")
-    request_bytes = min(int(declared), limit) if declared.isdigit() else 0
-    if declared.isdigit() and int(declared) > limit:
-        body = f"[request body of {declared} bytes: over the journal's body limit of {limit}]"
+    raw = reply.body
+    declared = request.headers.get("content-length")
+    body: Any = None
+    if declared is not None and declared.isdigit():
+        request_bytes = int(declared)
+        if request_bytes > limit:
+            body = _over_limit(declared, limit)
+            request_bytes = limit
+    else:
+        request_bytes = 0
+    if received is not None and body is None:
+        if len(received) <= limit:
+            body = ReceivedBody(received, refused)
+        elif refused:
+            body = ReceivedBody(received[:limit], refused)  # its head, as text
+        else:
+            body = _over_limit(len(received), limit)
+        if not request_bytes:  # no Content-Length (chunked): what is kept is what counts
+            request_bytes = min(len(received), limit)
     entry = Entry(
-        seq=journal.next_seq(),
-        timestamp=time.time(),
-        method=request.method,
-        path=request.scope["path"],
-        query=request.scope.get("query_string", b"").decode("latin-1"),
-        family=family.name,
-        operation_id=op.operation_id if op else None,
-        status=response.status_code,
-        request_body=body,
-        response_raw=bytes(raw[:limit]) if len(raw) > limit else bytes(raw),
-        response_bytes=len(raw),
-        request_bytes=request_bytes,
-        duration_ms=seconds * 1000,
-        rule=decision.label if decision else None,
-        outcome=outcome,
-        reason=reason,
+        journal.next_seq(),
+        time.time(),
+        request.method,
+        request.scope["path"],
+        request.scope.get("query_string", b"").decode("latin-1"),
+        family.name,
+        op.operation_id if op else None,
+        reply.status_code,
+        body,
+        raw[:limit] if len(raw) > limit else raw,
+        seconds * 1000,
+        decision.label if decision else None,
+        outcome,
+        len(raw),
+        request_bytes,
+        reason,
     )
     journal.add(entry)
     if log_access and access_log.isEnabledFor(logging.INFO):  # no line built for a logger that is off

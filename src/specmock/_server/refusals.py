@@ -12,13 +12,11 @@ from __future__ import annotations
 import logging
 from http import HTTPStatus
 
-from starlette.responses import Response
-
 from .._encoding import encode
 from .._errors import FieldError, Problem
 from .._scenario.loader import Forced
 from .._spec.model import Family, Operation
-from .wire import JsonResponse
+from .wire import Reply, empty_reply, json_reply
 
 log = logging.getLogger("specmock")
 JSON = "application/json"
@@ -39,21 +37,21 @@ KIND_BY_STATUS = {
 }
 
 
-def problem_response(family: Family, op: Operation | None, problem: Problem) -> Response:
+def problem_response(family: Family, op: Operation | None, problem: Problem) -> Reply:
     """`problem` in the body the document declares for its status (spec/error_bodies.py)."""
     bodies = (op.error_bodies if op is not None else None) or family.error_bodies
     if bodies is None:
-        return JsonResponse(family.errors.render(problem), problem.status, problem.headers)
+        return json_reply(family.errors.render(problem), problem.status, problem.headers)
     try:
         content, media = bodies.render(problem)
     except Exception:  # a refusal is never a 500: the family's own template, which always renders
         log.exception("could not shape the %s of %s in its documented schema", problem.status, family.name)
-        return JsonResponse(family.errors.render(problem), problem.status, problem.headers)
+        return json_reply(family.errors.render(problem), problem.status, problem.headers)
     if media is None:
-        return Response(status_code=problem.status, headers=problem.headers or None)
+        return empty_reply(problem.status, problem.headers)
     if media == JSON:
-        return JsonResponse(content, problem.status, problem.headers)
-    return JsonResponse(content, problem.status, {**problem.headers, "content-type": media})
+        return json_reply(content, problem.status, problem.headers)
+    return json_reply(content, problem.status, {**problem.headers, "content-type": media})
 
 
 def preferred(prefer: str | None, op: Operation) -> Forced | None:
@@ -84,16 +82,16 @@ def preferred(prefer: str | None, op: Operation) -> Forced | None:
     return None
 
 
-def forced_response(family: Family, op: Operation, forced: Forced) -> Response:
+def forced_response(family: Family, op: Operation, forced: Forced) -> Reply:
     """The response a scenario rule or `Prefer: code=` chose: its body if it gives one, else
     the documented shape for that status, worded as the problem that status stands for."""
     headers = dict(forced.headers)
     if forced.body is not None:
-        return JsonResponse(encode(forced.body), forced.status, headers)
+        return json_reply(encode(forced.body), forced.status, headers)
     if forced.status < 400:
         content = (op.responses.get(str(forced.status)) or {}).get("content")
         if not content:
-            return Response(status_code=forced.status, headers=headers)
+            return empty_reply(forced.status, headers)
     kind = KIND_BY_STATUS.get(forced.status, "internal")
     message = forced.message or family.errors.message(kind, label=op.collection.label, method=op.method)
     if "{" in message:  # the wording needs details a forced response does not have

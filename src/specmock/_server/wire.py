@@ -1,116 +1,177 @@
-"""The request and response objects of the API's request path: Starlette's, made cheap where
-every request touches them.
+"""The API's request and response on plain ASGI messages: what every request touches, nothing more.
 
-Starlette's `Headers` finds a header by decoding and comparing every raw header
-in turn, and a request asks for several (authorization, content-type,
-content-length, prefer, the scenario header, ...). Here a request's headers are
-decoded once into a dict on first use, and an empty query string shares one empty
-`QueryParams`.
+Starlette's Request and Response are general: a Request decodes and compares
+every raw header in turn for each header asked for, reads its body through an
+async generator, and a Response walks its headers again to build the raw list.
+The API path asks the same few questions of every request (authorization,
+content-type, content-length, prefer, the scenario header), so here:
 
-Invariants: the answers are Starlette's own: the first of repeated headers wins
-(`get`, `[]`), `getlist` and `raw` see every header in order, header names are
-matched case-insensitively. `JsonResponse` is Starlette's Response with a JSON type.
+- `Incoming` decodes the headers once into a dict (lower-case names, the first of
+  repeated headers wins, as in Starlette), parses the query string only when there
+  is one, the cookies only when a Cookie header is there, and reads the body
+  straight from `receive` (through body.py's reader: the same limits);
+- `Reply` is a status, the raw header list and the body, sent as two ASGI messages;
+  `json_reply` and `empty_reply` build the raw headers Starlette's `Response` would,
+  in the same order (tests/test_wire.py compares them), from header bytes compiled
+  once (`content_type`).
+
+Invariants: the answers are Starlette's own (tests/test_wire.py): `headers` holds the
+first value of each header, `query_params` Starlette's QueryParams (the last value
+of a repeated name wins), `cookies` Starlette's cookie parser's. The body is read
+from the stream at most once and kept, so a scenario rule, the validation and a
+refusal's journal entry all see the same bytes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from types import MappingProxyType
 
-from starlette.datastructures import Headers, QueryParams
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.datastructures import QueryParams
+from starlette.requests import ClientDisconnect, Request, cookie_parser
+from starlette.types import Receive, Scope, Send
+
+from .body import read_received
 
 _EMPTY_QUERY = QueryParams(b"")
+_NO_COOKIES: Mapping[str, str] = MappingProxyType({})
+JSON = "application/json"
+_CONTENT_LENGTH = b"content-length"
+_CONTENT_TYPE = b"content-type"
 
 
-class IndexedHeaders(Headers):
-    """Starlette's Headers with O(1) lookups: a name-to-first-value dict, built once."""
+class Incoming:
+    """One API request, as its checks read it: method, headers, query and body, each decoded once."""
 
-    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
-        super().__init__(raw=raw)
+    __slots__ = ("_consumed", "_query", "headers", "kept_body", "method", "receive", "scope")
+
+    def __init__(self, scope: Scope, receive: Receive) -> None:
+        self.scope = scope
+        self.receive = receive
+        self.method: str = scope["method"]
         first: dict[str, str] = {}
-        for name, value in reversed(raw):
+        for name, value in reversed(scope["headers"]):
             first[name.decode("latin-1").lower()] = value.decode("latin-1")
-        self._first = first
-
-    def __getitem__(self, key: str) -> str:
-        return self._first[key.lower()]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self._first.get(key.lower(), default)
-
-    def __contains__(self, key: Any) -> bool:
-        return isinstance(key, str) and key.lower() in self._first
-
-
-class ApiRequest(Request):
-    """A Starlette Request whose headers and (empty) query parameters cost one pass, once.
-
-    Both are public properties of Starlette's Request, replaced here whole and cached under
-    names of our own, so nothing private of Starlette's is read or written. Measured with
-    benchmarks/profile_post.py: GET /connectors/{id} 23 us against 27 us with Starlette's
-    own, POST /connectors 72 us against 79-82 us."""
-
-    _specmock_headers: IndexedHeaders | None = None
-    _specmock_query: QueryParams | None = None
-    #: The body as the one reader (server/body.py) took it from the stream.
-    kept_body: bytes | None = None
+        #: Each header's first value, by lower-case name.
+        self.headers: dict[str, str] = first
+        self._query: QueryParams | None = None
+        #: The body as the one reader (server/body.py) took it from the stream.
+        self.kept_body: bytes | None = None
+        self._consumed = False
 
     @property
-    def headers(self) -> Headers:
-        headers = self._specmock_headers
-        if headers is None:
-            headers = self._specmock_headers = IndexedHeaders(list(self.scope["headers"]))
-        return headers
+    def query_params(self) -> QueryParams:
+        params = self._query
+        if params is None:
+            query = self.scope.get("query_string", b"")
+            params = self._query = QueryParams(query) if query else _EMPTY_QUERY
+        return params
 
-    def keep_body(self, raw: bytes) -> None:
-        """Keep the body a streaming reader took from the stream, so a scenario rule and the
-        validation read it once, and a refusal's journal entry can still show it."""
+    @property
+    def cookies(self) -> Mapping[str, str]:
+        """The Cookie header's pairs (Starlette's parser); empty and shared when there is none."""
+        header = self.headers.get("cookie")
+        return cookie_parser(header) if header else _NO_COOKIES
+
+    def as_starlette(self) -> Request:
+        """Starlette's Request on the same scope, for what only some operations read (the URL
+        of page links): it is never asked for the body, which this object reads."""
+        return Request(self.scope, self.receive)
+
+    async def body(self, limit: int) -> bytes:
+        """The body, read once through body.py's reader (BodyTooLarge over `limit`), then kept."""
+        kept = self.kept_body
+        if kept is not None:
+            return kept
+        self._consumed = True
+        raw = await read_received(self.receive, self.headers.get("content-length"), limit)
         self.kept_body = raw
+        return raw
 
     async def received(self, limit: int) -> bytes | None:
         """The body as received, at most `limit` bytes: kept, else read now (a request refused
-        before its body was read); None when the client went away or a reader took it unkept."""
+        before its body was read); None when the client went away or a read was cut short."""
         kept = self.kept_body
         if kept is not None:
             return kept[:limit]
+        if self._consumed:
+            return None  # a read that failed part-way: what it took is gone
         declared = self.headers.get("content-length")
         if declared is None and "transfer-encoding" not in self.headers:
             return None
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             return None  # never read a body the journal would not keep (a 413's least of all)
+        self._consumed = True
         chunks: list[bytes] = []
         size = 0
-        try:
-            stream = self.stream()
-            async for chunk in stream:
-                chunks.append(chunk)
-                size += len(chunk)
-                if size >= limit:
-                    break
-            await stream.aclose()
-        except (ClientDisconnect, RuntimeError):  # gone, or the stream was read and not kept
-            return None
+        while size < limit:
+            message = await self.receive()
+            if message["type"] != "http.request":
+                if message["type"] == "http.disconnect":
+                    return None  # gone
+                continue
+            chunk = message.get("body", b"")
+            chunks.append(chunk)
+            size += len(chunk)
+            if not message.get("more_body", False):
+                break
         return b"".join(chunks)[:limit]
 
-    @property
-    def query_params(self) -> QueryParams:
-        params = self._specmock_query
-        if params is None:
-            query = self.scope.get("query_string", b"")
-            params = self._specmock_query = QueryParams(query) if query else _EMPTY_QUERY
-        return params
+
+class Reply:
+    """A response as ASGI sends it: status, raw headers, body."""
+
+    __slots__ = ("body", "raw_headers", "status_code")
+
+    def __init__(self, status_code: int, raw_headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        self.status_code = status_code
+        self.raw_headers = raw_headers
+        self.body = body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": self.body})
 
 
-class JsonResponse(Response):
-    """`Response(body, status, headers, media_type="application/json")`.
+def content_type(media_type: str) -> tuple[bytes, bytes]:
+    """The raw Content-Type header of `media_type` (compiled once per operation's media type)."""
+    return (_CONTENT_TYPE, media_type.encode("latin-1"))
 
-    It used to build its raw headers itself and skip `Response.__init__`: measured with
-    benchmarks/profile_post.py that saved about 1 us of a 23 us GET (run-to-run noise), so
-    it is Starlette's own constructor again and depends on nothing private."""
 
-    media_type = "application/json"
+_JSON_TYPE = content_type(JSON)
 
-    def __init__(self, body: bytes, status_code: int = 200, headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(body, status_code, headers)
+
+def _raw(headers: Mapping[str, str]) -> tuple[list[tuple[bytes, bytes]], bool, bool]:
+    """`headers` as Starlette encodes them, and whether they lack Content-Length and Content-Type."""
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    if not raw:
+        return raw, True, True
+    names = [name for name, _ in raw]
+    return raw, _CONTENT_LENGTH not in names, _CONTENT_TYPE not in names
+
+
+def json_reply(
+    body: bytes,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+    kind: tuple[bytes, bytes] = _JSON_TYPE,
+) -> Reply:
+    """`Response(body, status, headers, media_type=...)`'s status, raw headers and body: the given
+    headers, then Content-Length and `kind` (a compiled Content-Type) unless given."""
+    raw, length, typed = _raw(headers) if headers else ([], True, True)
+    if length and not (status < 200 or status == 204 or status == 304):
+        raw.append((_CONTENT_LENGTH, str(len(body)).encode("latin-1")))
+    if typed:
+        raw.append(kind)
+    return Reply(status, raw, body)
+
+
+def empty_reply(status: int, headers: Mapping[str, str] | None = None) -> Reply:
+    """`Response(status_code=status, headers=headers)`: no body and no Content-Type."""
+    raw, length, _ = _raw(headers) if headers else ([], True, True)
+    if length and not (status < 200 or status == 204 or status == 304):
+        raw.append((_CONTENT_LENGTH, b"0"))
+    return Reply(status, raw, b"")
+
+
+__all__ = ["ClientDisconnect", "Incoming", "Reply", "content_type", "empty_reply", "json_reply"]

@@ -175,7 +175,7 @@ class SharedJournal(Journal):
         self._seq_key = f"{namespace}:journal:seq"
         self._script = client.register_script(_JOURNAL)
         self._limit = size
-        self._pending: deque[str] = deque()
+        self._pending: deque[Entry] = deque()
         self._flushing = threading.Lock()
         self._stopped = threading.Event()
         self._heard = -1  # the last entry told to subscribers (-1: none yet, start from now)
@@ -185,17 +185,26 @@ class SharedJournal(Journal):
         return 0  # numbered by Redis when added
 
     def add(self, entry: Entry) -> None:
-        fields = {**entry.__dict__, "response_raw": base64.b64encode(entry.response_raw).decode()}
-        fields.pop("seq", None)
-        fields.pop("time", None)
-        self._pending.append(json.dumps(fields))  # deque.append is atomic: no lock on the request path
+        self._pending.append(entry)  # deque.append is atomic: no lock, nor encoding, on the request path
+
+    @staticmethod
+    def _encode(entry: Entry) -> str:
+        """An entry as the Redis list holds it (numbered there): formatted here, in the sender."""
+        fields = entry.fields()
+        fields["response_raw"] = base64.b64encode(entry.response_raw).decode()
+        del fields["seq"]
+        return json.dumps(fields)
 
     def flush(self) -> None:
         """Send what was recorded so far."""
         with self._flushing:
             batch = []
             while self._pending:
-                batch.append(self._pending.popleft())
+                entry = self._pending.popleft()
+                try:
+                    batch.append(self._encode(entry))
+                except (TypeError, ValueError) as exc:  # a record, not state: never the sender's end
+                    log.warning("journal entry %s %s not recorded: %s", entry.method, entry.path, exc)
             if not batch:
                 return
             try:
