@@ -20,6 +20,7 @@ from .._clock import isoformat
 from .._encoding import encode
 from .._errors import LoadError
 from .._runtime.state import StateUnavailable, StoreFull
+from .._runtime.state.protocol import StateParts
 from .._runtime.state.snapshot import shape_problem, snapshot
 from .._runtime.state.store import UnstorableValue
 from .._scenario.loader import ScenarioText
@@ -30,10 +31,7 @@ from .body import BodyRefused, BodyTooLarge, parse_strict, read_limited
 from .scenario_files import ScenarioFileRefused, read_scenario_file, resolve_use
 
 if TYPE_CHECKING:
-    from .._clock import MockClock
-    from .._runtime.journal import Journal
     from .._runtime.state import State
-    from .._runtime.state.protocol import StoreOps
     from .._scenario.loader import Scenario
     from .._scenario.registry import ScenarioSource
     from .._spec.model import Family, Operation
@@ -44,8 +42,9 @@ PREFIX = "/__specmock"
 ADMIN_MAX_DEPTH = 64
 
 
-class Controls(Protocol):
-    """What the admin API drives: the controls a Python user has on `MockApp`, and no more.
+class Controls(StateParts, Protocol):
+    """What the admin API drives: the controls a Python user has on `MockApp`, and no more:
+    the state's parts (StateParts: store, clock, journal), the scenario and resets.
 
     The admin API depends on this shape, not on the app, so the app can build it.
     """
@@ -54,12 +53,6 @@ class Controls(Protocol):
     families: list[Family]
     backend: State
 
-    @property
-    def store(self) -> StoreOps: ...
-    @property
-    def clock(self) -> MockClock: ...
-    @property
-    def journal(self) -> Journal: ...
     @property
     def seed(self) -> int: ...
     @property
