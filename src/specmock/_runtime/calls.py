@@ -7,13 +7,25 @@ body, or (`encoded`) the bytes of one the engine already has.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._spec.model import Operation
 
 if TYPE_CHECKING:
-    from starlette.requests import Request
+    from starlette.datastructures import URL
+
+
+class RequestView(Protocol):
+    """What of the HTTP request the engine reads (page links, generated examples): its URL
+    and query, as Starlette's URL and a name-to-value mapping."""
+
+    @property
+    def url(self) -> URL: ...
+
+    @property
+    def query_params(self) -> Mapping[str, str]: ...
 
 
 @dataclass
@@ -24,7 +36,7 @@ class Call:
     path: dict[str, Any]
     query: dict[str, Any] = field(default_factory=dict)
     body: Any = None
-    request: Request | None = None  # for what only some operations need (page links)
+    request: RequestView | None = None  # for what only some operations need (page links)
     caller: str | None = None  # the subject of the request's token, where a scenario names one
 
     @property

@@ -119,12 +119,14 @@ class Dispatcher:
         family = match.family
         op = match.operation
         decision: Decision | None = None
-        received = request.kept_body  # the body for the journal (None: not read)
+        received: bytes | None  # the body's bytes for the journal (None: not read)
         refused = False
         outcome = Outcome.OK
         reason: dict[str, Any] | None = None
         try:
-            scenario = self._scenario(request, family)
+            headers = request.headers
+            chosen = headers.get(SCENARIO_HEADER)
+            scenario = self._picked(chosen) if chosen else self.scenarios.active
             if op is None:
                 outcome = Outcome.UNMATCHED
                 raise unrouted(family, method, URL(scope=scope).path, match.allowed)
@@ -137,18 +139,18 @@ class Dispatcher:
                     op,
                     match.path_values,
                     request.query_params,
-                    request.headers,
+                    headers,
                     body,
                     self.chaos_rng,
                     self.rule_counter,
                 )
             forced = decision.forced if decision is not None else None
-            forced = forced or preferred(request.headers.get("prefer"), op)
+            if forced is None and "prefer" in headers:
+                forced = preferred(headers["prefer"], op)
             if forced is not None:
                 outcome = Outcome.FORCED
                 reply = forced_response(family, op, forced)
             else:
-                headers = request.headers
                 credential = op.authenticator.authenticate(
                     headers,
                     request.query_params,
@@ -160,8 +162,11 @@ class Dispatcher:
                 if policy is not None and credential is not None:
                     check_token(policy, op, credential, self.clock.now())
                     caller = policy.subject(credential.token)
-                call = await self._call(request, op, match.path_values, caller)
-                reply = self._response(await self._handle(call), method, op.media_type)
+                path_values = self._path_values(op, match.path_values)  # a bad path answers first
+                body = await self._body(request, op) if op.body_validator is not None else _ABSENT
+                call = self._call(request, op, path_values, body, caller)
+                result = await self._handle(call) if self.state.durable else self.engine.handle(call)
+                reply = self._response(result, method, op.media_type)
             received = request.kept_body
         except Problem as problem:
             if outcome == Outcome.OK:
@@ -212,11 +217,10 @@ class Dispatcher:
 
         While the state cannot be kept, operations that write are refused (503 with
         Retry-After) before they change anything; reads keep working. A change the
-        state could not keep is taken back before its 503.
+        state could not keep is taken back before its 503. (A state in memory is not
+        durable: the engine is called directly.)
         """
         state = self.state
-        if not state.durable:
-            return self.engine.handle(call)
         try:
             if call.operation.action.writes:
                 state.check_writable()
@@ -230,10 +234,8 @@ class Dispatcher:
             raise Problem(503, errors.message("unavailable"), kind="unavailable", headers=headers) from None
         return result
 
-    def _scenario(self, request: Incoming, family: Family) -> Scenario | None:
-        chosen = request.headers.get(SCENARIO_HEADER)
-        if not chosen:
-            return self.scenarios.active
+    def _picked(self, chosen: str) -> Scenario:
+        """The bundled scenario a request picked with X-Specmock-Scenario (400 if unknown)."""
         try:
             return self.scenarios.bundled(chosen)
         except KeyError as exc:
@@ -252,9 +254,11 @@ class Dispatcher:
 
     # -- steps ------------------------------------------------------------------
 
-    async def _call(
-        self, request: Incoming, op: Operation, raw_path_values: dict[str, str], caller: str | None = None
-    ) -> Call:
+    @staticmethod
+    def _path_values(op: Operation, raw_path_values: dict[str, str]) -> dict[str, Any]:
+        """The path's values, coerced and checked: a bad one answers before anything is read."""
+        if op.path_params.validator is None:  # no path parameter declared: nothing to read
+            return {}
         errors = op.family.errors
         path_values = op.path_params.read(raw_path_values, None)
         path_errors = op.path_params.errors(path_values, errors.field_messages)
@@ -263,13 +267,22 @@ class Dispatcher:
             if status == 404:
                 raise Problem(404, errors.message("not_found", label=op.collection.label), kind="not_found")
             raise Problem(status, errors.message("validation"), kind="validation", fields=path_errors)
+        return path_values
+
+    @staticmethod
+    def _call(
+        request: Incoming, op: Operation, path_values: dict[str, Any], body: Any, caller: str | None = None
+    ) -> Call:
+        """The checked call: query and header parameters and the (read) body's schema, every
+        failing field in one 400. `body`: the parsed body, or _ABSENT (none, or none expected)."""
+        errors = op.family.errors
         query_values = op.query_params.read(
             request.query_params, _multi(request) if op.query_params.has_arrays else None
         )
-        header_values = op.header_params.read(request.headers, None)
         field_errors = op.query_params.errors(query_values, errors.field_messages)
-        field_errors += op.header_params.errors(header_values, errors.field_messages)
-        body = await self._body(request, op) if op.body_validator is not None else None
+        if op.header_params.params:
+            header_values = op.header_params.read(request.headers, None)
+            field_errors += op.header_params.errors(header_values, errors.field_messages)
         if op.body_validator is not None and body is not _ABSENT:
             field_errors += sorted(
                 (field_error(e, errors.field_messages) for e in op.body_validator.iter_errors(body)),
@@ -283,7 +296,7 @@ class Dispatcher:
             path=path_values,
             query=op.query_params.with_defaults(query_values),
             body=None if body is _ABSENT else body,
-            request=request.as_starlette(),
+            request=request,
             caller=caller,
         )
 
@@ -298,7 +311,9 @@ class Dispatcher:
 
     async def _body(self, request: Incoming, op: Operation) -> Any:
         errors = op.family.errors
-        raw = await self._raw_body(request, op.family)
+        raw = request.kept_body
+        if raw is None:
+            raw = await self._raw_body(request, op.family)
         if not raw.strip():
             if op.body_required:
                 raise Problem(
@@ -309,7 +324,7 @@ class Dispatcher:
                 )
             return _ABSENT
         content_type = request.headers.get("content-type")
-        if content_type and not is_json_media_type(content_type):
+        if content_type and content_type != JSON and not is_json_media_type(content_type):
             media = content_type.split(";", 1)[0].strip()
             raise Problem(
                 415, errors.message("unsupported_media_type", media_type=media), kind="unsupported_media_type"

@@ -27,8 +27,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from starlette.datastructures import QueryParams
-from starlette.requests import ClientDisconnect, Request, cookie_parser
+from starlette.datastructures import URL, QueryParams
+from starlette.requests import ClientDisconnect, cookie_parser
 from starlette.types import Receive, Scope, Send
 
 from .body import read_received
@@ -73,10 +73,10 @@ class Incoming:
         header = self.headers.get("cookie")
         return cookie_parser(header) if header else _NO_COOKIES
 
-    def as_starlette(self) -> Request:
-        """Starlette's Request on the same scope, for what only some operations read (the URL
-        of page links): it is never asked for the body, which this object reads."""
-        return Request(self.scope, self.receive)
+    @property
+    def url(self) -> URL:
+        """The request's URL as Starlette builds it (only page links and examples ask)."""
+        return URL(scope=self.scope)
 
     async def body(self, limit: int) -> bytes:
         """The body, read once through body.py's reader (BodyTooLarge over `limit`), then kept."""
