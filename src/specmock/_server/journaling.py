@@ -66,12 +66,14 @@ def record(
             body = _over_limit(len(received), limit)
         if not request_bytes:  # no Content-Length (chunked): what is kept is what counts
             request_bytes = min(len(received), limit)
+    scope = request.scope
+    query = scope.get("query_string")
     entry = Entry(
         journal.next_seq(),
         time.time(),
         request.method,
-        request.scope["path"],
-        request.scope.get("query_string", b"").decode("latin-1"),
+        scope["path"],
+        query.decode("latin-1") if query else "",
         family.name,
         op.operation_id if op else None,
         reply.status_code,

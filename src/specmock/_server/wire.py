@@ -6,8 +6,8 @@ async generator, and a Response walks its headers again to build the raw list.
 The API path asks the same few questions of every request (authorization,
 content-type, content-length, prefer, the scenario header), so here:
 
-- `Incoming` decodes the headers once into a dict (lower-case names, the first of
-  repeated headers wins, as in Starlette), parses the query string only when there
+- `Incoming` decodes the headers once into a dict (the first of repeated headers
+  wins, as in Starlette), parses the query string only when there
   is one, the cookies only when a Cookie header is there, and reads the body
   straight from `receive` (through body.py's reader: the same limits);
 - `Reply` is a status, the raw header list and the body, sent as two ASGI messages;
@@ -49,11 +49,12 @@ class Incoming:
         self.scope = scope
         self.receive = receive
         self.method: str = scope["method"]
+        #: Each header's first value, by name (lower-case, as ASGI servers give them and as
+        #: Starlette's Headers expects them).
         first: dict[str, str] = {}
         for name, value in reversed(scope["headers"]):
-            first[name.decode("latin-1").lower()] = value.decode("latin-1")
-        #: Each header's first value, by lower-case name.
-        self.headers: dict[str, str] = first
+            first[name.decode("latin-1")] = value.decode("latin-1")
+        self.headers = first
         self._query: QueryParams | None = None
         #: The body as the one reader (server/body.py) took it from the stream.
         self.kept_body: bytes | None = None

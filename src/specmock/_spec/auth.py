@@ -13,14 +13,14 @@ import base64
 import binascii
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .._errors import Problem
 
 
-@dataclass(frozen=True)
-class Credential:
-    """What the client presented: which scheme, and the token (or user name)."""
+class Credential(NamedTuple):
+    """What the client presented: which scheme, and the token (or user name). (A named tuple:
+    one is made per authenticated request, at a third of a frozen dataclass's cost.)"""
 
     scheme: str
     token: str
