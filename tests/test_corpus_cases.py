@@ -104,3 +104,87 @@ def test_a_key_the_client_may_leave_out_is_drawn_in_its_declared_format(mock: An
     assert all(holds_format(k, key) for k in keys), keys
     assert len(set(keys)) == 3
     assert [c.get(f"/things/{quote(k, safe='')}").json()["note"] for k in keys] == ["0", "1", "2"]
+
+
+# -- a PATCH sending a nested object under a narrower schema (azure.com/alertsmanagement) ---------
+
+
+def test_a_patch_of_the_rules_status_keeps_its_type(mock: Any) -> None:
+    c = mock("patch_nested_partial_object.yaml")
+    rule = {"location": "eu", "properties": {"type": "Suppression", "status": "Enabled", "description": "night"}}
+    assert c.put("/rules/night", json=rule).status_code == 200
+    changed = c.patch("/rules/night", json={"properties": {"status": "Disabled"}, "tags": {}})
+    expected = {"type": "Suppression", "status": "Disabled", "description": "night"}
+    assert changed.json()["properties"] == expected
+    assert c.get("/rules/night").json()["properties"] == expected
+
+
+def test_a_patch_of_a_rule_without_properties_completes_them_around_what_was_sent(mock: Any) -> None:
+    c = mock("patch_nested_partial_object.yaml")
+    c.put("/rules/bare", json={"location": "eu"})
+    changed = c.patch("/rules/bare", json={"properties": {"status": "Disabled"}}).json()["properties"]
+    assert changed["status"] == "Disabled"
+    assert changed["type"] in ("Suppression", "ActionGroup")
+
+
+def nested_document(narrow: dict[str, Any], item_inner: dict[str, Any]) -> dict[str, Any]:
+    """An item `{settings: item_inner}` whose PATCH body declares `settings` as `narrow`."""
+    item = {"type": "object", "properties": {"name": {"type": "string"}, "settings": item_inner}}
+    patch = {"type": "object", "properties": {"settings": narrow}}
+
+    def op(schema: dict[str, Any] | None) -> dict[str, Any]:
+        answer = {"200": {"description": "ok", "content": {"application/json": {"schema": item}}}}
+        sent = {"requestBody": {"content": {"application/json": {"schema": schema}}}} if schema else {}
+        return {**sent, "responses": {**answer, "404": {"description": "absent"}}}
+
+    param = {"name": "thingId", "in": "path", "required": True, "schema": {"type": "string"}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Nested", "version": "1"},
+        "paths": {"/things/{thingId}": {"parameters": [param], "get": op(None), "put": op(item), "patch": op(patch)}},
+    }
+
+
+LEVEL = {"type": "string", "enum": ["low", "high"]}
+NESTED = {
+    "required discriminator": (
+        {"type": "object", "properties": {"level": LEVEL}},
+        {"type": "object", "required": ["kind"], "properties": {"kind": {"const": "a"}, "level": LEVEL}},
+        {"kind": "a", "level": "low"},
+    ),
+    "two levels": (
+        {"type": "object", "properties": {"limits": {"type": "object", "properties": {"max": {"type": "integer"}}}}},
+        {
+            "type": "object",
+            "required": ["limits"],
+            "properties": {
+                "limits": {
+                    "type": "object",
+                    "required": ["min", "max"],
+                    "properties": {"min": {"type": "integer"}, "max": {"type": "integer"}},
+                }
+            },
+        },
+        {"limits": {"min": 1, "max": 5}},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NESTED))
+def test_a_patch_changes_only_the_nested_fields_it_sends(mock: Any, case: str) -> None:
+    narrow, inner, stored = NESTED[case]
+    c = mock(nested_document(narrow, inner))
+    assert c.put("/things/t1", json={"name": "n", "settings": stored}).status_code == 200
+    sent = {"level": "high"} if "level" in stored else {"limits": {"max": 9}}
+    changed = c.patch("/things/t1", json={"settings": sent}).json()["settings"]
+    expected = {**stored, **sent} if "level" in stored else {"limits": {"min": 1, "max": 9}}
+    assert changed == expected
+    assert c.get("/things/t1").json()["settings"] == expected
+
+
+def test_a_patch_sending_the_items_own_schema_still_replaces_the_object(mock: Any) -> None:
+    """Where the body declares the field as the item does, what is sent is the whole new value."""
+    inner = {"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "string"}}}
+    c = mock(nested_document(inner, inner))
+    c.put("/things/t1", json={"settings": {"a": "1", "b": "2"}})
+    assert c.patch("/things/t1", json={"settings": {"a": "3"}}).json()["settings"] == {"a": "3"}

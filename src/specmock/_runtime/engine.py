@@ -270,7 +270,7 @@ class Engine:
         scope, old = self._existing(call, coll, family)
         body = _writable(op, call.body)
         self._check_match(call, body)
-        new = {**old, **body}
+        new = {**old, **body, **_merged_objects(op.partial_objects, old, body)}
         keep_write_only(coll.write_only, old, body, new)
         _check_merged(op, new)
         return self._save_change(call, coll, family, scope, old, new)
@@ -558,11 +558,14 @@ class Engine:
         return scope, self._advanced(coll, scope, [item], read=True)[0]
 
     def _conform(self, op: Operation, item: Item, now: datetime) -> None:
-        """Draw again, from the item's schema, a field the body sent under another schema that
-        the item's rejects (checks are done: what is refused was refused before this)."""
+        """Complete from the item's schema (else draw again) a field the body sent under another
+        schema that the item's rejects (checks are done: what is refused was refused before this)."""
         for name, (check, schema) in op.reshaped.items():
             if name in item and not check.is_valid(item[name]):
-                item[name] = self.fake.value(schema, name, now)
+                drawn = self.fake.value(schema, name, now)
+                sent = item[name]
+                completed = {**drawn, **sent} if isinstance(drawn, dict) and isinstance(sent, dict) else drawn
+                item[name] = completed if check.is_valid(completed) else drawn
 
     def _wrapped(self, op: Operation, body: Any) -> Any:
         """The answer holding the item under `op.wrap` (with the wrapper's other fields), else the item."""
@@ -696,6 +699,27 @@ def _shaped(coll: Collection, item: Item) -> Item:
     kept = (META, coll.key_field, coll.id_field)  # a key the schema does not name is still the item's
     ordered.update((k, v) for k, v in item.items() if k not in ordered and (k in kept or not known_only))
     return ordered
+
+
+def _merged_objects(parts: frozenset[str], old: Item, body: dict[str, Any]) -> dict[str, Any]:
+    """An update's objects sent as parts (a PATCH's `properties` of `{status}` where the item's
+    require `type`), merged into the stored ones: the fields sent change, the rest stay."""
+    return {
+        name: _deep_merge(old[name], body[name])
+        for name in parts
+        if isinstance(old.get(name), dict) and isinstance(body.get(name), dict)
+    }
+
+
+def _deep_merge(stored: dict[str, Any], sent: dict[str, Any], depth: int = 0) -> dict[str, Any]:
+    """`sent` laid over `stored`, object by object (below 32 levels, what was sent replaces)."""
+    merged = dict(stored)
+    for key, value in sent.items():
+        below = merged.get(key)
+        if isinstance(below, dict) and isinstance(value, dict) and depth < 32:
+            value = _deep_merge(below, value, depth + 1)
+        merged[key] = value
+    return merged
 
 
 def _check_merged(op: Operation, item: Item) -> None:

@@ -28,7 +28,7 @@ from .error_styles import ErrorStyle
 from .examples import compile_example, example_collection, json_body_schema, response_media_type
 from .extension_schema import COLLECTION_SCHEMA, FAMILY_SCHEMA, OPERATION_SCHEMA
 from .fastvalidation import BodyValidator
-from .item_rules import branch_consts_of, envelope_fill, open_field_checks, reshaped_field_checks
+from .item_rules import branch_consts_of, envelope_fill, open_field_checks, partial_objects, reshaped_field_checks
 from .lifecycle import Lifecycle, compile_lifecycle
 from .model import Action, Collection, Family, Filter, Operation, Reference, UniqueRule
 from .readonly import compile_filler, generated_defaults, request_schema
@@ -495,6 +495,7 @@ def _operation(
         envelope_fill=envelope_fill(doc.data, ext, responses, success[0]),
         undeclared=open_fields,
         reshaped=reshaped,
+        partial_objects=partial_objects(collection, schema if body is not None else None, action),
         scope_params=scope_params,
         set_fields=ext.get("set", {}),
         fill_fields=ext.get("fill", {}),

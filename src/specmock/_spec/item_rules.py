@@ -47,10 +47,11 @@ def open_field_checks(
 def reshaped_field_checks(
     document: dict[str, Any], collection: Collection, body_schema: Any, action: Action
 ) -> dict[str, tuple[BodyValidator, dict[str, Any]]]:
-    """The item fields a create or replace body declares under another schema than the item's
-    (a create's `connections` of ConnectionCreate, where the item holds Connections): each with
-    a check of the item's schema for it, and that schema."""
-    if action not in (Action.CREATE, Action.REPLACE) or not isinstance(body_schema, dict):
+    """The item fields a writing body declares under another schema than the item's (a create's
+    `connections` of ConnectionCreate, where the item holds Connections; a PATCH's `properties`
+    of PatchProperties, where the item's require a discriminator): each with a check of the
+    item's schema for it, and that schema. An update merges such an object into the stored one."""
+    if action not in (Action.CREATE, Action.REPLACE, Action.UPDATE) or not isinstance(body_schema, dict):
         return {}
     declared = all_properties(item_variants(body_schema))
     item = all_properties(collection.variants or (collection.schema,))
@@ -60,6 +61,27 @@ def reshaped_field_checks(
             with contextlib.suppress(SchemaError):
                 checks[name] = (BodyValidator(compile_validator(prop, document)), prop)
     return checks
+
+
+def partial_objects(collection: Collection, body_schema: Any, action: Action) -> frozenset[str]:
+    """The objects an update's body sends as parts: fields whose body schema leaves out what the
+    item's requires (Azure's PATCH `properties` of `{status}`, where the item's require their
+    discriminator `type`). An update merges what is sent into the stored object; a field the
+    body declares as fully as the item (an AppSec+ `config`) is replaced whole, as sent."""
+    if action is not Action.UPDATE or not isinstance(body_schema, dict):
+        return frozenset()
+    declared = all_properties(item_variants(body_schema))
+    item = all_properties(collection.variants or (collection.schema,))
+    parts = set()
+    for name, prop in item.items():
+        sent = declared.get(name)
+        if not isinstance(sent, dict) or not isinstance(prop, dict) or sent == prop:
+            continue
+        needed = {r for shape in item_variants(prop) for r in shape.get("required", [])}
+        given = set.intersection(*(set(shape.get("required", [])) for shape in item_variants(sent)))
+        if needed - given:
+            parts.add(name)
+    return frozenset(parts)
 
 
 #: Envelope fields the paging styles write themselves.
