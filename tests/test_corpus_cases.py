@@ -188,3 +188,75 @@ def test_a_patch_sending_the_items_own_schema_still_replaces_the_object(mock: An
     c = mock(nested_document(inner, inner))
     c.put("/things/t1", json={"settings": {"a": "1", "b": "2"}})
     assert c.patch("/things/t1", json={"settings": {"a": "3"}}).json()["settings"] == {"a": "3"}
+
+
+# -- an answer whose item schema requires more than the item's own (amazonaws.com/mq) -------------
+
+
+def test_brokers_listed_as_summaries_hold_what_the_summary_requires(mock: Any) -> None:
+    c = mock("list_item_schema_requires_more.yaml")
+    for name in ("a", "b"):
+        assert c.post("/v1/brokers", json={"brokerName": name, "engineType": "RABBITMQ"}).status_code == 200
+    listed = c.get("/v1/brokers").json()["BrokerSummaries"]
+    assert len(listed) == 2
+    assert all({"DeploymentMode", "EngineType"} <= set(summary) for summary in listed)
+    assert c.get("/v1/brokers").json()["BrokerSummaries"] == listed  # stored: the same every time
+    one = c.get(f"/v1/brokers/{listed[0]['BrokerId']}").json()
+    assert (one["DeploymentMode"], one["EngineType"]) == (listed[0]["DeploymentMode"], listed[0]["EngineType"])
+
+
+SUMMARY = {
+    "type": "object",
+    "required": ["kind", "size"],
+    "properties": {"id": {"type": "string"}, "kind": {"enum": ["x", "y"]}, "size": {"type": "integer", "minimum": 3}},
+}
+ITEM = {
+    "type": "object",
+    "properties": {"id": {"type": "string"}, "note": {"type": "string"}, "kind": {"type": "string"}, "size": {}},
+}
+LISTS = {
+    "bare array": {"type": "array", "items": SUMMARY},
+    "envelope": {"type": "object", "properties": {"things": {"type": "array", "items": SUMMARY}}},
+    "envelope in allOf": {
+        "type": "object",
+        "properties": {"things": {"allOf": [{"type": "array", "items": SUMMARY}, {"description": "AWS style"}]}},
+    },
+}
+
+
+def summary_document(listed: dict[str, Any], created: dict[str, Any]) -> dict[str, Any]:
+    def answer(schema: dict[str, Any], status: str = "200") -> dict[str, Any]:
+        return {status: {"description": "ok", "content": {"application/json": {"schema": schema}}}}
+
+    param = {"name": "thingId", "in": "path", "required": True, "schema": {"type": "string"}}
+    sent = {"type": "object", "properties": {"note": {"type": "string"}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Summaries", "version": "1"},
+        "paths": {
+            "/things": {
+                "get": {"responses": answer(listed)},
+                "post": {
+                    "requestBody": {"content": {"application/json": {"schema": sent}}},
+                    "responses": answer(created, "201"),
+                },
+            },
+            "/things/{thingId}": {"parameters": [param], "get": {"responses": answer(ITEM)}},
+        },
+    }
+
+
+@pytest.mark.parametrize("layout", sorted(LISTS))
+def test_a_list_of_summaries_answers_what_they_require(mock: Any, layout: str) -> None:
+    c = mock(summary_document(LISTS[layout], ITEM))
+    made = c.post("/things", json={"note": "n"}).json()
+    body = c.get("/things").json()
+    (listed,) = body if isinstance(body, list) else body["things"]
+    assert listed["kind"] in ("x", "y") and listed["size"] >= 3
+    assert c.get(f"/things/{made['id']}").json() == listed
+
+
+def test_a_create_answer_requiring_more_than_the_item_answers_it(mock: Any) -> None:
+    c = mock(summary_document({"type": "array", "items": ITEM}, SUMMARY))
+    made = c.post("/things", json={"note": "n"}).json()
+    assert made["kind"] in ("x", "y") and made["size"] >= 3

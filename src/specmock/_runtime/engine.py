@@ -459,6 +459,9 @@ class Engine:
         for name in shape.get("required", []):
             if name not in item and name not in coll.embed:
                 item[name] = self.fake.value(props.get(name, {}), name, now)
+        for name, schema in coll.answered_fields.items():  # what a list of summaries requires
+            if name not in item:
+                item[name] = self.fake.value(schema, name, now)
         if coll.variants:  # the branch's discriminator (its consts), so the item says which branch it is
             item.update((n, p["const"]) for n, p in props.items() if n not in item and "const" in p)
 

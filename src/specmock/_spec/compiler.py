@@ -28,7 +28,14 @@ from .error_styles import ErrorStyle
 from .examples import compile_example, example_collection, json_body_schema, response_media_type
 from .extension_schema import COLLECTION_SCHEMA, FAMILY_SCHEMA, OPERATION_SCHEMA
 from .fastvalidation import BodyValidator
-from .item_rules import branch_consts_of, envelope_fill, open_field_checks, partial_objects, reshaped_field_checks
+from .item_rules import (
+    answered_fields,
+    branch_consts_of,
+    envelope_fill,
+    open_field_checks,
+    partial_objects,
+    reshaped_field_checks,
+)
 from .lifecycle import Lifecycle, compile_lifecycle
 from .model import Action, Collection, Family, Filter, Operation, Reference, UniqueRule
 from .readonly import compile_filler, generated_defaults, request_schema
@@ -197,6 +204,9 @@ def _compile(
             seen[op.operation_id] = at
             routes[route] = f"{method.upper()} {path_template}"
             family.operations.append(op)
+    for op in family.operations:  # what the answers require of the items, known once all are compiled
+        for name, schema in answered_fields(data, op).items():
+            op.collection.answered_fields.setdefault(name, schema)
     if not family.operations:
         if diagnostics is None:
             raise doc.error(("paths",), "the spec declares no operations")

@@ -102,6 +102,9 @@ class Collection:
     #: Adds the server-generated fields (readOnly with a default) an item lacks; None when there are none.
     fill_generated: Filler | None = None
     child_names: list[str] = field(default_factory=list)
+    #: Fields an answer about the items requires beyond their own schema (a list's summaries
+    #: require `EngineType`), with the schema a value must fit: filled when an item is stored.
+    answered_fields: dict[str, Any] = field(default_factory=dict)
     #: The lifecycle as the spec declares it. A scenario's override lives beside it, per app (Engine.lifecycles).
     lifecycle: Lifecycle | None = None
 
