@@ -26,7 +26,7 @@ from specmock._clock import MockClock
 from specmock._errors import LoadError
 from specmock._spec.extension_schema import FAMILY_SCHEMA, OPERATION_SCHEMA
 from specmock._spec.infer import infer
-from specmock._spec.loader import read_document
+from specmock._spec.spec_loader import read_document
 from specmock._testing.transport import SyncASGITransport
 
 # -- the vendor layouts ----------------------------------------------------------------------------

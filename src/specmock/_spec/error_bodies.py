@@ -35,7 +35,7 @@ from .error_templates import MISSING, fill, placeholders, schema_templates, with
 from .media_types import sent_media_type
 from .schematools import inline_refs
 from .validation import compile_validator
-from .yamlload import Document, JsonPath
+from .yaml_lines import Document, JsonPath
 
 log = logging.getLogger("specmock")
 

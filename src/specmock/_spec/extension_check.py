@@ -12,7 +12,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from .validation import locate
-from .yamlload import Document, JsonPath
+from .yaml_lines import Document, JsonPath
 
 #: jsonschema-rs checks of the extension schemas, by id (each held with its schema, so an id is never reused).
 _FAST_CHECKS: dict[int, tuple[dict[str, Any], Any]] = {}

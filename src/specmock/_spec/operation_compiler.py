@@ -31,7 +31,7 @@ from .schematools import Stripper, compile_stripper, flagged_paths, inline_refs,
 from .templates import template_errors
 from .undeclared import compile_projector, then
 from .validation import ParameterSet, compile_validator, make_parameter
-from .yamlload import Document, JsonPath
+from .yaml_lines import Document, JsonPath
 
 #: Actions whose success answers the documented example (or data from its schema): an example
 #: operation always, a delete when its success declares a body (`{"deleted": true}`, the item).

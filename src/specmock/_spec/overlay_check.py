@@ -22,7 +22,7 @@ from .overlay import is_overlay_document, parse_path
 from .regex_sample import sample_pattern
 from .schematools import inline_refs, resolve_pointer
 from .variants import item_variants
-from .yamlload import Document, JsonPath
+from .yaml_lines import Document, JsonPath
 
 _SAMPLE_IDS = {
     "integer": 1,

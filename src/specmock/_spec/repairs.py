@@ -30,7 +30,7 @@ from .diagnostics import Diagnostics, pointer
 from .openapi_versions import OpenApiVersion, nullable_schema
 from .patterns import problem
 from .schematools import resolve_pointer
-from .yamlload import Document, JsonPath
+from .yaml_lines import Document, JsonPath
 
 #: JSON Schema 2020-12's formats, OpenAPI's, and those of the OpenAPI format registry.
 KNOWN_FORMATS = frozenset(

@@ -1,7 +1,7 @@
-"""PyYAML's side of yamlload: compose, bound and build a document, with its line table.
+"""PyYAML's side of yaml_lines: compose, bound and build a document, with its line table.
 
 Kept apart so that PyYAML is imported only when a document is really parsed.
-Invariants: as yamlload states (libyaml where installed, the pure-Python
+Invariants: as yaml_lines states (libyaml where installed, the pure-Python
 loader's errors; aliases, depth and values bounded; unknown tags refused).
 """
 
@@ -14,7 +14,7 @@ import yaml
 
 from .._errors import LoadError
 
-#: A JSON path, as yamlload.JsonPath (not imported: yamlload imports this module).
+#: A JSON path, as yaml_lines.JsonPath (not imported: yaml_lines imports this module).
 JsonPath = tuple[str | int, ...]
 
 #: More aliases than this in one document is taken for a "billion laughs" bomb.

@@ -22,7 +22,7 @@ from pathlib import Path
 from .._errors import LoadError
 from .compiler import HTTP_METHODS, check_unique_families, compile_family
 from .diagnostics import Diagnostics
-from .documents import load_document
+from .document_file import load_document
 from .infer import Inference, infer
 from .model import Family
 from .openapi_versions import detect, normalise
@@ -30,7 +30,7 @@ from .overlay import apply_overlay, overlay_target
 from .overlay_check import check_overlaid
 from .refs import bundle
 from .repairs import repair
-from .yamlload import Document, load_yaml
+from .yaml_lines import Document, load_yaml
 
 
 @dataclass(frozen=True)
