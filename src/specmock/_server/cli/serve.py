@@ -144,6 +144,7 @@ def build_app(args: argparse.Namespace) -> MockApp:
         access_log=args.access_log,
         overlays=args.overlay or (),
         strict=args.strict,
+        ref_root=args.ref_root,
         state=state,
     )
     if args.state_debounce is not None:
