@@ -2,8 +2,10 @@
 
 Shell blocks run as a user would run them (tests/docs_blocks.py says how), Python
 blocks holding tests run under pytest with the plugin, other Python blocks run as
-scripts, and YAML blocks that are scenarios pass `specmock validate`. A block that
-cannot run here names, in a comment before it, what runs it instead. The
+scripts, and YAML blocks that are scenarios pass `specmock validate`. Every page runs
+here, with the same code: what a page needs around it (files, a Redis, a provider, the
+order of a story) is declared in tests/docs_setups.py. A block that cannot run here
+names, in a comment before it, what runs it instead. The
 `x-specmock` reference is generated from the extension's schema and must be current.
 """
 
