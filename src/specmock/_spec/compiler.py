@@ -17,9 +17,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
-
 from .._errors import LoadError
 from .auth import Authenticator, SecurityScheme
 from .diagnostics import Diagnostics
@@ -47,7 +44,7 @@ from .schematools import (
 )
 from .templates import template_errors
 from .undeclared import compile_projector, then
-from .validation import ParameterSet, compile_validator, locate, make_parameter
+from .validation import CompiledSchema, InvalidSchema, ParameterSet, compile_validator, locate, make_parameter
 from .variants import item_variants
 from .yamlload import Document, JsonPath, load_yaml
 
@@ -99,6 +96,8 @@ def _surely_valid(value: Any, schema: dict[str, Any]) -> bool:
 def _check(doc: Document, at: JsonPath, value: Any, schema: dict[str, Any], what: str) -> None:
     if _surely_valid(value, schema):
         return
+    from jsonschema import Draft202012Validator  # words what jsonschema-rs did not vouch for
+
     errors = sorted(Draft202012Validator(schema).iter_errors(value), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         path, message = locate(errors[0])
@@ -343,7 +342,7 @@ def _param_set(doc: Document, location: str, params: list[dict[str, Any]], at: J
     compiled = [make_parameter(p, p.get("schema") or {}) for p in params if p["in"] == location]
     try:
         return ParameterSet(location, compiled, doc.data)
-    except SchemaError as exc:
+    except InvalidSchema as exc:
         raise Unservable(doc.path, doc.line_of(at), f"invalid {location} parameter schema: {exc.message}") from None
 
 
@@ -426,7 +425,7 @@ def _operation(
         try:
             validator = compile_validator(request_schema(schema), doc.data) if schema is not None else None
             body_validator = BodyValidator(validator) if validator is not None else None
-        except SchemaError as exc:
+        except InvalidSchema as exc:
             raise Unservable(
                 doc.path, doc.line_of((*at, "requestBody")), f"{op_id}: invalid body schema: {exc.message}"
             ) from None
@@ -514,7 +513,7 @@ def _operation(
 
 def _merged_validator(
     doc: Document, ext: dict[str, Any], op_id: str, action: str, at: JsonPath
-) -> Draft202012Validator | None:
+) -> CompiledSchema | None:
     ref = ext.get("mergedSchema")
     if ref is None:
         return None
@@ -526,7 +525,7 @@ def _merged_validator(
         raise doc.error(at, f"{op_id}: mergedSchema {ref!r} does not resolve") from None
     try:
         return compile_validator({"$ref": ref}, doc.data)
-    except SchemaError as exc:
+    except InvalidSchema as exc:
         raise doc.error(at, f"{op_id}: invalid mergedSchema: {exc.message}") from None
 
 

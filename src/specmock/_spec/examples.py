@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .fastvalidation import BodyValidator
 from .media_types import JSON_MEDIA, sent_media_type
 from .model import Collection, Family
 from .schematools import inline_refs
@@ -127,7 +128,7 @@ def _first_valid(candidates: list[Any], schema: Any, document: dict[str, Any]) -
     if not isinstance(schema, dict) or not schema:
         return candidates[0]
     try:
-        validator = compile_validator(schema, document)
+        validator = BodyValidator(compile_validator(schema, document))  # jsonschema-rs vouches first
         return next((c for c in candidates if validator.is_valid(c)), _ABSENT)
     except Exception:  # a broken schema is the loader's to report, not the example's
         return candidates[0]
