@@ -97,6 +97,8 @@ args = parse_args(sys.argv[1:])
 args.argv = sys.argv[1:]
 app = build_app(args)
 served, _ = serve_front(app, app)
+from specmock._server.workers import served_protocol
+served_protocol(args)  # the HTTP protocol uvicorn serves with (h11 only on a hand-over)
 sent = []
 async def first_request():
     scope = {"type": "http", "method": "GET", "path": "/connectors", "raw_path": b"/connectors",
@@ -109,7 +111,7 @@ async def first_request():
         sent.append(message)
     await served(scope, receive, send)
 asyncio.run(first_request())
-heavy = ("faker", "jsonschema", "referencing", "yaml", "httpx", "redis")
+heavy = ("faker", "jsonschema", "referencing", "yaml", "httpx", "redis", "h11")
 print(json.dumps([sent[0]["status"], sorted(m for m in heavy if m in sys.modules)]))
 """
 
@@ -133,7 +135,8 @@ def test_serving_the_first_request_imports_no_faker_jsonschema_httpx_or_redis_an
     """The bundled fixtures name every field they need (no value is generated, so no Faker);
     jsonschema-rs answers every check a valid document and request need, the choice of each
     error body included (sdelements' 400 refuses the family's template: jsonschema only words
-    a refusal); httpx and Redis belong to other commands and options."""
+    a refusal); httpx and Redis belong to other commands and options; h11 serves only a
+    connection httptools hands over (an unknown method)."""
     for _ in range(2):  # the second start finds nothing the first one left
         assert imported_by_build(["--scenario", "default"], tmp_path) == ["yaml"]
         assert list(tmp_path.rglob("*")) == [], "a start writes no file (no cache, no tape)"
