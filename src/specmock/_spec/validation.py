@@ -65,6 +65,15 @@ class CompiledSchema:
         return self.validator.is_valid(instance)
 
 
+def warm_up() -> None:
+    """Import what wording a refusal needs (jsonschema) and build the format checker now: the
+    server runs it in the background shortly after it listens, so a refused request does not
+    pay the import (about 30 ms) while a start's first 200 does not wait for it either."""
+    from . import patterns  # noqa: F401  # imports jsonschema
+
+    format_checker()
+
+
 def compile_validator(schema: Any, document: dict[str, Any]) -> CompiledSchema:
     """`schema` inlined and checked now (InvalidSchema if the meta-schema refuses it); its
     validator is built when first asked."""
