@@ -115,6 +115,13 @@ def folder_problem(args: argparse.Namespace) -> str | None:
 
 def build_app(args: argparse.Namespace) -> MockApp:
     """The MockApp that `serve` runs for these arguments (with its state restored); LoadError if broken."""
+    from ..memory import frozen_start_up
+
+    with frozen_start_up():  # what start-up builds all lives on: no collector passes over it (memory.py)
+        return _build_app(args)
+
+
+def _build_app(args: argparse.Namespace) -> MockApp:
     from ..._runtime.state import JournalLimits, open_state
     from ..admin_guard import AdminSettings, served_hosts
     from ..app import MockApp
