@@ -128,12 +128,22 @@ def test_a_long_path_ends_in_an_ellipsis_and_shows_whole_on_hover(page: Any, api
     api.get("/connectors", headers=BEARER)
     button = page.locator("#traffic-rows td.path button", has_text="a-very-long").first
     expect(button).to_have_attribute("title", long_path)
-    clipped = button.evaluate(
-        "b => ({style: getComputedStyle(b).textOverflow, over: b.scrollWidth > b.clientWidth, h: b.offsetHeight})"
+    short = page.locator("#traffic-rows td.path button", has_text=re.compile(r"^/connectors$")).first
+    expect(short).to_be_visible()
+    # One evaluate finds and measures both buttons: the table may re-render between two
+    # Playwright calls (a new journal entry), and a replaced node measures as empty.
+    clipped = page.evaluate(
+        """(path) => {
+          const buttons = [...document.querySelectorAll('#traffic-rows td.path button')];
+          const long = buttons.find((b) => b.title === path);
+          const short = buttons.find((b) => b.textContent.trim() === '/connectors');
+          return {style: getComputedStyle(long).textOverflow, over: long.scrollWidth > long.clientWidth,
+                  h: long.offsetHeight, short: short.offsetHeight};
+        }""",
+        long_path,
     )
     assert clipped["style"] == "ellipsis" and clipped["over"], clipped
-    short = page.locator("#traffic-rows td.path button", has_text=re.compile(r"^/connectors$")).first
-    assert clipped["h"] == short.evaluate("b => b.offsetHeight"), "the long path wrapped onto more lines"
+    assert clipped["h"] == clipped["short"], "the long path wrapped onto more lines"
     button.hover()  # the title is what the browser shows on hover: the whole path
 
 

@@ -20,7 +20,7 @@ from .examples import compile_example, example_collection, json_body_schema, res
 from .extension_check import check_extension
 from .extension_schema import OPERATION_SCHEMA
 from .fastvalidation import BodyValidator
-from .item_rules import branch_consts_of, envelope_fill, open_field_checks, reshaped_field_checks
+from .item_rules import branch_consts_of, envelope_fill, open_field_checks, partial_objects, reshaped_field_checks
 from .model import Action, Collection, Family, Filter, Operation
 from .readonly import request_schema
 from .routing_trie import template_params
@@ -68,6 +68,7 @@ def compile_operation(
         strip_read_only=body.read_only,
         undeclared=open_field_checks(doc.data, collection, body.schema, action),
         reshaped=reshaped_field_checks(doc.data, collection, body.schema, action),
+        partial_objects=partial_objects(collection, body.schema, action),
         branch_consts=branch_consts_of(doc.data, collection, responses, success[0]) if action is Action.CREATE else {},
         merged_validator=_merged_validator(doc, ext, op_id, action, (*at, "x-specmock", "mergedSchema")),
         authenticator=_authenticator(doc, raw, schemes, at, op_id),
