@@ -111,7 +111,7 @@ async def first_request():
         sent.append(message)
     await served(scope, receive, send)
 asyncio.run(first_request())
-heavy = ("faker", "jsonschema", "referencing", "yaml", "httpx", "redis", "h11")
+heavy = ("faker", "jsonschema", "referencing", "yaml", "httpx", "redis", "h11", "specmock._spec.infer")
 print(json.dumps([sent[0]["status"], sorted(m for m in heavy if m in sys.modules)]))
 """
 
@@ -136,7 +136,8 @@ def test_serving_the_first_request_imports_no_faker_jsonschema_httpx_or_redis_an
     jsonschema-rs answers every check a valid document and request need, the choice of each
     error body included (sdelements' 400 refuses the family's template: jsonschema only words
     a refusal); httpx and Redis belong to other commands and options; h11 serves only a
-    connection httptools hands over (an unknown method)."""
+    connection httptools hands over (an unknown method); inference, documents without
+    their own x-specmock."""
     for _ in range(2):  # the second start finds nothing the first one left
         assert imported_by_build(["--scenario", "default"], tmp_path) == ["yaml"]
         assert list(tmp_path.rglob("*")) == [], "a start writes no file (no cache, no tape)"
