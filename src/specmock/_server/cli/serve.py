@@ -3,7 +3,7 @@
 Invariants: everything that can be refused (documents, scenarios, state options, the
 state file, the address) is checked before the first request is accepted, and each
 refusal is one line: exit 2 when the command line or a file it names must change,
-exit 1 when the machine refused (a port in use, permission denied). The start-up log
+exit 1 when the machine refused (a port in use, permission denied, Redis unreachable). The start-up log
 names the address and the dashboard's URL.
 """
 
@@ -153,6 +153,7 @@ def _build_app(args: argparse.Namespace) -> MockApp:
         access_log=args.access_log,
         overlays=args.overlay or (),
         strict=args.strict,
+        ref_root=args.ref_root,
         state=state,
     )
     if args.state_debounce is not None:
@@ -206,9 +207,11 @@ def run(args: argparse.Namespace, front: Front | None = None) -> int:
     except LoadError as exc:
         print(f"specmock: {exc}", file=sys.stderr)
         return USAGE
-    except RuntimeError as exc:  # the shared state cannot be reached, or another mock owns its namespace
+    except RuntimeError as exc:  # another mock owns the namespace (a name to change: 2); Redis unreachable (1)
+        from ..._runtime.state import NamespaceTaken
+
         print(f"specmock: {exc}", file=sys.stderr)
-        return USAGE
+        return USAGE if isinstance(exc, NamespaceTaken) else FAILED
     try:
         sockets = listen(args.host, args.port)
     except ListenError as exc:
