@@ -150,6 +150,9 @@ def mark(name):
 from specmock._server.cli import parse_args
 args = parse_args(["serve", "--scenario", "default", "--port", "0"])
 mark("command line")
+from specmock._server.memory import frozen_start_up
+paused = frozen_start_up()  # as serve's build_app: no collector passes while building
+paused.__enter__()
 import specmock._server.app, specmock._runtime.state, specmock._server.admin_guard, specmock._contract.routes
 mark("app modules")
 from specmock._spec.bundled import bundled_specs
@@ -167,6 +170,7 @@ check_unique_families(families)
 mark("compile documents")
 from specmock._server.app import MockApp
 app = MockApp(families=families, scenarios=["default"])
+paused.__exit__(None, None, None)
 mark("build the mock")
 from specmock._contract.cli import serve_front
 served, _ = serve_front(app, app)
