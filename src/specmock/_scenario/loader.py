@@ -13,27 +13,28 @@ import copy
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from .._clock import MockClock
 from .._errors import LoadError, Problem
 from .._runtime.engine import Engine
 from .._runtime.state.store import Store
 from .._spec.catalog import Catalog, split_reference
-from .._spec.formats import format_checker
+from .._spec.fastvalidation import BodyValidator
 from .._spec.lifecycle import InvalidOverride, parse_duration
 from .._spec.model import Family, Operation
 from .._spec.schematools import inline_refs
-from .._spec.validation import compile_validator, format_path, locate
+from .._spec.validation import CompiledSchema, compile_validator, format_path, locate
 from .._spec.yaml_lines import Document, JsonPath, load_yaml, parse_yaml
 from .._suggest import did_you_mean
 from .model import AuthPolicy, Chaos, Forced, Rule, Scenario, TokenSpec
 from .schema import SCENARIO_SCHEMA
 
-_SCHEMA_VALIDATOR = Draft202012Validator(SCENARIO_SCHEMA, format_checker=format_checker)
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+
+#: The scenario format: jsonschema-rs accepts a well-formed scenario, jsonschema words what is wrong.
+_SCHEMA_VALIDATOR = BodyValidator(CompiledSchema(SCENARIO_SCHEMA))
 
 
 @dataclass(frozen=True)

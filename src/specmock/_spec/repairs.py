@@ -27,8 +27,8 @@ import re
 from typing import Any
 
 from .diagnostics import Diagnostics, pointer
+from .linear_regex import problem
 from .openapi_versions import OpenApiVersion, nullable_schema
-from .patterns import problem
 from .schematools import resolve_pointer
 from .yaml_lines import Document, JsonPath
 

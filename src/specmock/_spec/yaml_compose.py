@@ -56,6 +56,8 @@ class _BoundedLoader(yaml.SafeLoader):
 
 
 _PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap"}
+#: A string scalar is its text (what the safe constructor returns); three nodes in four are one.
+_STR_TAG = "tag:yaml.org,2002:str"
 
 #: More values than this in one document (after aliases are expanded) is refused: a
 #: "billion laughs" needs only a few dozen aliases to expand exponentially.
@@ -111,7 +113,8 @@ def _build(loader: Any, node: yaml.Node, path: JsonPath, lines: dict[JsonPath, i
         loader.flatten_mapping(node)
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            plain = type(key_node) is yaml.ScalarNode and key_node.tag == _STR_TAG
+            key = key_node.value if plain else loader.construct_object(key_node, deep=True)
             if not isinstance(key, (str, int, float, bool)) or key is None:
                 raise LoadError(loader.name, key_node.start_mark.line + 1, "keys must be scalars")
             if key in result:
@@ -122,6 +125,8 @@ def _build(loader: Any, node: yaml.Node, path: JsonPath, lines: dict[JsonPath, i
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_build(loader, item, (*path, i), lines) for i, item in enumerate(node.value)]
+    if node.tag == _STR_TAG and type(node) is yaml.ScalarNode:
+        return node.value
     return loader.construct_object(node, deep=True)
 
 
