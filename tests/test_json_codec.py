@@ -84,6 +84,8 @@ DIFFERENT = {
     "repeated name, values holding colons": '{"u": "http://h:1/", "u": "x:y"}',
     "repeated name beside an escaped colon": '{"a": "\\u003a", "a": ":"}',
     "repeated colon name, once escaped": '{":": 1, "\\u003a": 2}',
+    "repeated name, the kept value an escaped colon": '{"a": 1, "a": "\\u003a"}',
+    "repeated escaped colon name": '{"\\u003a": 1, "\\u003a": 2}',
     "repeated name deep in arrays": '[[{"k": [1, {"k": 1, "k": 1}]}]]',
     "repeated empty name": '{"": 1, "": 2}',
     "repeated name after a long string of digits": '{"n": "12345678901234567890", "n": 1}',
