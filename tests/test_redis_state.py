@@ -110,6 +110,11 @@ def replicas(redis_server: RedisServer) -> Iterator[tuple[str, str]]:
         (["--workers", "0"], "--workers must be 1 or more"),
         (["--state", "redis://127.0.0.1:1/0", "--state-file", "x.json"], "--state-file and --state cannot be used"),
         (["--state", "postgres://db/x"], "--state takes a Redis URL (redis://HOST:PORT/DB)"),
+        (
+            ["--state", "redis://127.0.0.1:1/0?namespace=a", "--state-namespace", "b"],
+            "--state names namespace 'a' and --state-namespace 'b': give one",
+        ),
+        (["--state", "redis://127.0.0.1:1/0?namespace="], "a Redis state URL names one non-empty namespace"),
     ],
 )
 def test_state_options_that_cannot_work_are_refused_with_the_reason(args: list[str], reason: str) -> None:
@@ -124,9 +129,21 @@ def test_an_unreachable_redis_stops_the_start_with_the_reason() -> None:
     env_url = f"redis://127.0.0.1:{free_port()}/0"
     started = time.monotonic()
     result = run_cli("serve", "--port", "0", "--state", env_url, timeout=60)
-    assert result.returncode == 2
-    assert f"cannot reach the shared state at {env_url}" in result.stderr
+    assert result.returncode == 1, "the command line is right; the machine refused (as a port in use)"
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith(f"specmock: cannot reach the shared state at {env_url}"), lines
+    assert "Traceback" not in result.stderr
     assert time.monotonic() - started < 50
+
+
+def test_a_namespace_another_mock_owns_is_a_usage_error(redis_server: RedisServer) -> None:
+    import redis as redis_client
+
+    ns = namespace()
+    redis_client.Redis.from_url(redis_server.url).set(f"{ns}:owner", "the documents of another mock")
+    result = run_cli("serve", "--port", "0", "--state", redis_server.url, "--state-namespace", ns, timeout=60)
+    assert result.returncode == 2, "a name to change, not a machine that refused"
+    assert result.stderr.strip().splitlines()[-1].startswith(f"specmock: the Redis namespace '{ns}' holds")
 
 
 # -- the store's transactions ------------------------------------------------------------
@@ -444,6 +461,36 @@ def test_a_pytest_session_may_keep_the_mock_state_in_redis(
     result.assert_outcomes(passed=1)
     stored = RedisStore(connect(redis_server.url), ns).export()["collections"]["appsecplus.connectors"]
     assert "From pytest" in {entry["item"]["name"] for entry in stored}
+
+
+@pytest.mark.parametrize("query", ["?namespace={ns}", "?socket_keepalive=true&namespace={ns}"])
+def test_the_state_url_may_name_the_namespace(redis_server: RedisServer, query: str) -> None:
+    from specmock import MockApp, SyncASGITransport
+    from specmock._runtime.state.redis_shared import connect
+    from specmock._runtime.state.redis_store import RedisStore
+
+    ns = namespace()
+    app = MockApp(state=redis_server.url + query.format(ns=ns))
+    try:
+        assert app.backend.status()["namespace"] == ns
+        assert "namespace" not in app.backend.status()["url"]
+        with httpx.Client(transport=SyncASGITransport(app), base_url="http://mock") as api:
+            made = api.post(
+                "/connectors", headers=BEARER, json={"type": "jira", "name": "Named", "config": {"project": "N"}}
+            )
+            assert made.status_code == 201, made.text
+    finally:
+        app.close()
+    stored = RedisStore(connect(redis_server.url), ns).export()["collections"]["appsecplus.connectors"]
+    assert "Named" in {entry["item"]["name"] for entry in stored}
+
+
+def test_a_namespace_given_twice_must_agree(redis_server: RedisServer) -> None:
+    from specmock._runtime.state.redis import RedisState
+
+    assert RedisState(f"{redis_server.url}?namespace=a", namespace="a").namespace == "a"
+    with pytest.raises(ValueError, match="two namespaces"):
+        RedisState(f"{redis_server.url}?namespace=a", namespace="b")
 
 
 def test_the_pytest_plugin_keeps_state_in_memory_by_default(specmock: Any) -> None:

@@ -98,6 +98,12 @@ def _spec_options(parser: argparse.ArgumentParser) -> None:
         "--spec", action="append", metavar="FILE|NAME", help="a spec file or bundled family name (repeatable)"
     )
     parser.add_argument("--overlay", action="append", metavar="FILE", help="an overlay applied to the spec")
+    parser.add_argument(
+        "--ref-root",
+        type=Path,
+        metavar="DIR",
+        help="external $refs may read files under DIR (default: each document's folder tree; also SPECMOCK_REF_ROOT)",
+    )
 
 
 def _timeout(parser: argparse.ArgumentParser) -> None:
@@ -175,6 +181,7 @@ def run_proxy(args: argparse.Namespace, serve: Callable[..., int]) -> int:
     except ValueError as exc:
         return _fail(str(exc))
     args.spec = [str(p) for p in spec_files(args) or []] or None
+    args.documents = []  # now in --spec; serve reads both, and would load each positional one twice
     drift = DriftLog()
     recorder = Recorder(_without_credentials(args.upstream)) if args.record else None
 

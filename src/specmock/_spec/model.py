@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -103,6 +102,9 @@ class Collection:
     #: Adds the server-generated fields (readOnly with a default) an item lacks; None when there are none.
     fill_generated: Filler | None = None
     child_names: list[str] = field(default_factory=list)
+    #: Fields an answer about the items requires beyond their own schema (a list's summaries
+    #: require `EngineType`), with the schema a value must fit: filled when an item is stored.
+    answered_fields: dict[str, Any] = field(default_factory=dict)
     #: The lifecycle as the spec declares it. A scenario's override lives beside it, per app (Engine.lifecycles).
     lifecycle: Lifecycle | None = None
 
@@ -173,8 +175,12 @@ class Operation:
     #: a body value that fails it is ignored rather than stored (the item would break its document).
     undeclared: dict[str, BodyValidator] = field(default_factory=dict)
     #: Item fields the body declares under another schema: a stored value that breaks the item's
-    #: schema is drawn again from it, once every check has passed (the item must fit its document).
+    #: schema is completed from it (else drawn again), once every check has passed (the item must
+    #: fit its document).
     reshaped: dict[str, tuple[BodyValidator, dict[str, Any]]] = field(default_factory=dict)
+    #: update: objects the body sends as parts (its schema leaves out fields the item's requires),
+    #: merged into the stored ones rather than replacing them.
+    partial_objects: frozenset[str] = frozenset()
     scope_params: tuple[str, ...] = ()
     set_fields: dict[str, Any] = field(default_factory=dict)
     #: Templates for the fields a create leaves out (`x-specmock.fill`).
@@ -222,10 +228,9 @@ class Family:
 
 @dataclass(frozen=True)
 class CompiledPath:
-    """A path template as a regex, with the operations of each method on it."""
+    """A path template (matched by routing_trie), with the operations of each method on it."""
 
     template: str
-    regex: re.Pattern[str]
     param_names: tuple[str, ...]
     methods: dict[str, Operation]
     family: Family

@@ -88,7 +88,7 @@ class _Bundler:
             raise self.root.error(
                 at,
                 f"$ref {ref!r} reads {target}, outside {self.ref_root} (the document's folder tree); "
-                f"a wider root is given with ref_root= or {REF_ROOT_ENV}",
+                f"a wider root is given with --ref-root DIR, ref_root= or {REF_ROOT_ENV}",
             )
         try:
             info = os.stat(target)

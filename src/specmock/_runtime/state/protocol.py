@@ -49,6 +49,10 @@ class StateUnavailable(Exception):
         self.retry_after = retry_after
 
 
+class NamespaceTaken(RuntimeError):
+    """A shared state's namespace holds the state of a mock of other documents (a name to change)."""
+
+
 class StoreFull(Exception):
     """A write would take the store over its byte budget (`--max-store-bytes`): nothing was applied."""
 
@@ -140,7 +144,19 @@ class StateOwner(Protocol):
         """Continue a run that used `seed` (a restored state's)."""
 
 
-class State(Protocol):
+class StateParts(Protocol):
+    """The parts of a state a request reads and writes: what a State hands out, and what
+    the mock shows its controls (the admin API, the dashboard) through its own properties."""
+
+    @property
+    def store(self) -> StoreOps: ...
+    @property
+    def clock(self) -> MockClock: ...
+    @property
+    def journal(self) -> Journal: ...
+
+
+class State(StateParts, Protocol):
     """Where a mock's state lives: memory, a file or Redis."""
 
     kind: str
@@ -150,12 +166,6 @@ class State(Protocol):
     #: `refresh` has work to do at the start of every request).
     shared: bool
 
-    @property
-    def store(self) -> StoreOps: ...
-    @property
-    def clock(self) -> MockClock: ...
-    @property
-    def journal(self) -> Journal: ...
     @property
     def rules(self) -> RuleCounts | None:
         """Rule counts shared with other processes, or None (each rule counts for itself)."""

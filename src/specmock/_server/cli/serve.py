@@ -3,7 +3,7 @@
 Invariants: everything that can be refused (documents, scenarios, state options, the
 state file, the address) is checked before the first request is accepted, and each
 refusal is one line: exit 2 when the command line or a file it names must change,
-exit 1 when the machine refused (a port in use, permission denied). The start-up log
+exit 1 when the machine refused (a port in use, permission denied, Redis unreachable). The start-up log
 names the address and the dashboard's URL.
 """
 
@@ -85,6 +85,21 @@ def state_problem(args: argparse.Namespace) -> str | None:
         )
     if args.state is not None and importlib.util.find_spec("redis") is None:
         return "--state needs the Redis client: pip install 'specmock[redis]'"
+    if args.state is not None:
+        return namespace_problem(args.state, args.state_namespace)
+    return None
+
+
+def namespace_problem(url: str, flag: str | None) -> str | None:
+    """A namespace the state URL (`?namespace=`) and --state-namespace give differently, or None."""
+    from ..._runtime.state.redis import split_namespace
+
+    try:
+        named = split_namespace(url)[1]
+    except ValueError as exc:
+        return f"--state: {exc}"
+    if named is not None and flag is not None and named != flag:
+        return f"--state names namespace {named!r} and --state-namespace {flag!r}: give one"
     return None
 
 
@@ -129,6 +144,7 @@ def build_app(args: argparse.Namespace) -> MockApp:
         access_log=args.access_log,
         overlays=args.overlay or (),
         strict=args.strict,
+        ref_root=args.ref_root,
         state=state,
     )
     if args.state_debounce is not None:
@@ -182,9 +198,11 @@ def run(args: argparse.Namespace, front: Front | None = None) -> int:
     except LoadError as exc:
         print(f"specmock: {exc}", file=sys.stderr)
         return USAGE
-    except RuntimeError as exc:  # the shared state cannot be reached, or another mock owns its namespace
+    except RuntimeError as exc:  # another mock owns the namespace (a name to change: 2); Redis unreachable (1)
+        from ..._runtime.state import NamespaceTaken
+
         print(f"specmock: {exc}", file=sys.stderr)
-        return USAGE
+        return USAGE if isinstance(exc, NamespaceTaken) else FAILED
     try:
         sockets = listen(args.host, args.port)
     except ListenError as exc:
