@@ -43,9 +43,10 @@ from typing import Any
 
 from ..._encoding import encode
 from ..._errors import LoadError
+from .codec import UnstorableValue
 from .protocol import Scope, StateUnavailable, StoreFull
 from .snapshot import Restored, StateCheck, read_state, remove_stale_temporaries, snapshot_line, write_atomically
-from .store import Store, UnstorableValue
+from .store import Store
 
 log = logging.getLogger("specmock")
 
