@@ -33,7 +33,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -140,75 +140,107 @@ async def build_working_set(conn: Connection, size: int) -> WorkingSet:
 async def one_step(conn: Connection, ws: WorkingSet, rng: random.Random, run: Run) -> int:
     """One mixed action (a create-then-delete is two requests); returns how many requests it sent."""
     roll = rng.random()
-    replies: list[Reply] = []
-    if roll < 0.30:
-        kind = "appsec get"
-        replies.append(await conn.request("GET", f"/connectors/{rng.choice(ws.appsec)}", BEARER))
-    elif roll < 0.45:
-        kind = "appsec update"
-        index = rng.randrange(len(ws.appsec))
-        body = {"name": f"ws-{index}-v{rng.randrange(1000)}", "status": rng.choice(["active", "inactive", "error"])}
-        replies.append(await conn.request("PUT", f"/connectors/{ws.appsec[index]}", BEARER, body))
-    elif roll < 0.55:
-        kind = "appsec create+delete"
-        run.unique += 1
-        body = {"type": "jira", "name": f"tmp-{run.unique}", "config": {"project": "SEC", "token": "secret"}}
-        created = await conn.request("POST", "/connectors", BEARER, body)
-        replies.append(created)
-        if created.status == 201:
-            replies.append(await conn.request("DELETE", f"/connectors/{created.json()['id']}", BEARER))
-    elif roll < 0.58:
-        kind = "appsec list"
-        replies.append(await conn.request("GET", "/connectors", BEARER))
-    elif roll < 0.62:
-        kind = "scan get"
-        replies.append(await conn.request("GET", f"/scans/{rng.choice(ws.scans)}", BEARER))
-    elif roll < 0.70:
-        kind = "versori get"
-        replies.append(await conn.request("GET", f"{VERSORI}/connectors/{rng.choice(ws.versori)}", BEARER))
-    elif roll < 0.75:
-        kind = "versori replace"
-        connector = rng.choice(ws.versori)
-        body = {
-            "id": connector,
-            "organisationId": ORG,
-            "name": f"v-{rng.randrange(1000)}",
-            "protocol": "http",
-            "baseUrl": "https://example.com",
-        }
-        replies.append(await conn.request("PUT", f"{VERSORI}/connectors/{connector}", BEARER, body))
-    elif roll < 0.78:
-        kind = "versori list page"
-        replies.append(await conn.request("GET", f"{VERSORI}/connectors?first=20", BEARER))
-    elif roll < 0.85:
-        kind = "sde get"
-        replies.append(await conn.request("GET", f"{SDE}{rng.choice(ws.sde)}/", TOKEN))
-    elif roll < 0.89:
-        kind = "sde patch"
-        replies.append(
-            await conn.request("PATCH", f"{SDE}{rng.choice(ws.sde)}/", TOKEN, {"inaccessible": rng.random() < 0.5})
-        )
-    elif roll < 0.93:
-        kind = "sde create+delete"
-        body = {
-            "name": "tmp",
-            "system": {"id": "github"},
-            "params": {"alm_server": "api.github.com", "alm_api_token": "t"},
-        }
-        created = await conn.request("POST", SDE, TOKEN, body)
-        replies.append(created)
-        if created.status == 201:
-            replies.append(await conn.request("DELETE", f"{SDE}{created.json()['id']}/", TOKEN))
-    elif roll < 0.96:
-        kind = "not found"
-        replies.append(await conn.request("GET", f"/connectors/conn-missing-{rng.randrange(10**6)}", BEARER))
-    else:
-        kind = "malformed JSON"
-        replies.append(await conn.request("POST", "/connectors", BEARER, raw=b'{"type": "github", "name": '))
+    kind, step = next(((kind, step) for share, kind, step in MIX if roll < share), MIX[-1][1:])
+    replies = await step(conn, ws, rng, run)
     run.kinds[kind] += 1
     for reply in replies:
         run.statuses[reply.status] += 1
     return len(replies)
+
+
+async def appsec_get(conn: Connection, ws: WorkingSet, rng: random.Random, run: Run) -> list[Reply]:
+    return [await conn.request("GET", f"/connectors/{rng.choice(ws.appsec)}", BEARER)]
+
+
+async def appsec_update(conn: Connection, ws: WorkingSet, rng: random.Random, run: Run) -> list[Reply]:
+    index = rng.randrange(len(ws.appsec))
+    body = {"name": f"ws-{index}-v{rng.randrange(1000)}", "status": rng.choice(["active", "inactive", "error"])}
+    return [await conn.request("PUT", f"/connectors/{ws.appsec[index]}", BEARER, body)]
+
+
+async def appsec_create_delete(conn: Connection, ws: WorkingSet, rng: random.Random, run: Run) -> list[Reply]:
+    run.unique += 1
+    body = {"type": "jira", "name": f"tmp-{run.unique}", "config": {"project": "SEC", "token": "secret"}}
+    created = await conn.request("POST", "/connectors", BEARER, body)
+    if created.status != 201:
+        return [created]
+    return [created, await conn.request("DELETE", f"/connectors/{created.json()['id']}", BEARER)]
+
+
+async def appsec_list(conn: Connection, ws: WorkingSet, rng: random.Random, run: Run) -> list[Reply]:
+    return [await conn.request("GET", "/connectors", BEARER)]
+
+
+async def scan_get(conn: Connection, ws: WorkingSet, rng: random.Random, run: Run) -> list[Reply]:
+    return [await conn.request("GET", f"/scans/{rng.choice(ws.scans)}", BEARER)]
+
+
+async def versori_get(conn: Connection, ws: WorkingSet, rng: random.Random, run: Run) -> list[Reply]:
+    return [await conn.request("GET", f"{VERSORI}/connectors/{rng.choice(ws.versori)}", BEARER)]
+
+
+async def versori_replace(conn: Connection, ws: WorkingSet, rng: random.Random, run: Run) -> list[Reply]:
+    connector = rng.choice(ws.versori)
+    body = {
+        "id": connector,
+        "organisationId": ORG,
+        "name": f"v-{rng.randrange(1000)}",
+        "protocol": "http",
+        "baseUrl": "https://example.com",
+    }
+    return [await conn.request("PUT", f"{VERSORI}/connectors/{connector}", BEARER, body)]
+
+
+async def versori_list_page(conn: Connection, ws: WorkingSet, rng: random.Random, run: Run) -> list[Reply]:
+    return [await conn.request("GET", f"{VERSORI}/connectors?first=20", BEARER)]
+
+
+async def sde_get(conn: Connection, ws: WorkingSet, rng: random.Random, run: Run) -> list[Reply]:
+    return [await conn.request("GET", f"{SDE}{rng.choice(ws.sde)}/", TOKEN)]
+
+
+async def sde_patch(conn: Connection, ws: WorkingSet, rng: random.Random, run: Run) -> list[Reply]:
+    return [await conn.request("PATCH", f"{SDE}{rng.choice(ws.sde)}/", TOKEN, {"inaccessible": rng.random() < 0.5})]
+
+
+async def sde_create_delete(conn: Connection, ws: WorkingSet, rng: random.Random, run: Run) -> list[Reply]:
+    body = {
+        "name": "tmp",
+        "system": {"id": "github"},
+        "params": {"alm_server": "api.github.com", "alm_api_token": "t"},
+    }
+    created = await conn.request("POST", SDE, TOKEN, body)
+    if created.status != 201:
+        return [created]
+    return [created, await conn.request("DELETE", f"{SDE}{created.json()['id']}/", TOKEN)]
+
+
+async def not_found(conn: Connection, ws: WorkingSet, rng: random.Random, run: Run) -> list[Reply]:
+    return [await conn.request("GET", f"/connectors/conn-missing-{rng.randrange(10**6)}", BEARER)]
+
+
+async def malformed_json(conn: Connection, ws: WorkingSet, rng: random.Random, run: Run) -> list[Reply]:
+    return [await conn.request("POST", "/connectors", BEARER, raw=b'{"type": "github", "name": ')]
+
+
+Step = Callable[[Connection, WorkingSet, random.Random, Run], Awaitable[list[Reply]]]
+
+#: The mix: a step runs when the roll (0 <= roll < 1) is below its share and no earlier one's.
+MIX: list[tuple[float, str, Step]] = [
+    (0.30, "appsec get", appsec_get),
+    (0.45, "appsec update", appsec_update),
+    (0.55, "appsec create+delete", appsec_create_delete),
+    (0.58, "appsec list", appsec_list),
+    (0.62, "scan get", scan_get),
+    (0.70, "versori get", versori_get),
+    (0.75, "versori replace", versori_replace),
+    (0.78, "versori list page", versori_list_page),
+    (0.85, "sde get", sde_get),
+    (0.89, "sde patch", sde_patch),
+    (0.93, "sde create+delete", sde_create_delete),
+    (0.96, "not found", not_found),
+    (1.00, "malformed JSON", malformed_json),
+]
 
 
 async def worker(port: int, ws: WorkingSet, seed: int, run: Run, deadline: float, gate: asyncio.Event) -> None:

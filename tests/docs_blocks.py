@@ -4,13 +4,16 @@ A page is a promise: every command a user would paste from it must work. This mo
 finds the fenced blocks of a Markdown page (with the HTML comment that may stand
 just before one) and runs a shell block line by line in a scratch folder:
 
-- `specmock serve ...` (with or without a trailing `&`) starts in the background on a
-  free port (the block's `--port N`, if any, is replaced), and later lines' `localhost:N`
-  and `127.0.0.1:N` follow it; the block waits for its health check before going on;
+- `specmock serve ...` and `specmock proxy ...` (with or without a trailing `&`, after
+  `NAME=value` assignments or not) start in the background on a free port (the block's
+  `--port N`, if any, is replaced), and later lines' `localhost:N` and `127.0.0.1:N`
+  follow it; the block waits for its health check before going on;
 - every other line runs under bash and must exit 0, or with the status an inline
   `# exit N` names;
 - a comment holding a JSON value right after a command (inline, or on the next line)
-  is the output that command must print.
+  is the output that command must print;
+- a page's set-up (tests/docs_setups.py) may rewrite what the page names to what the
+  test has (`rewrites`, e.g. a Redis URL) and refuse error documents from curl.
 
 A block that cannot run here says so in a comment before it,
 `<!-- not run...: why, and the test or script that runs it instead -->`, and the
@@ -33,7 +36,7 @@ import httpx
 
 _FENCE = re.compile(r"^```(\w*)\s*$")
 _NOT_RUN = re.compile(r"<!--\s*not run[^:]*:(.*?)-->", re.S)
-_SERVE = re.compile(r"^(?:\S*/)?specmock serve\b")
+_SERVE = re.compile(r"^((?:\w+=\S*\s+)*)((?:\S*/)?specmock (?:serve|proxy)\b.*)$")
 _PORT_FLAG = re.compile(r"--port[ =]\d+")
 _EXIT = re.compile(r"#\s*exit (\d+)\s*$")
 
@@ -144,29 +147,45 @@ def free_port() -> int:
 
 @dataclass
 class ShellRun:
-    """Runs one shell block's commands in a folder, with the servers it starts."""
+    """Runs shell commands in a folder, with the servers they start (until `stop`)."""
 
     cwd: Path
     env: dict[str, str]
+    #: Text the page names -> what this test has (applied to every command before it runs).
+    rewrites: dict[str, str] = field(default_factory=dict)
+    #: A curl line must not print an API error document (`{"error"...`).
+    refuse_error_documents: bool = False
     servers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     ports: dict[str, str] = field(default_factory=dict)
 
     def run(self, text: str) -> None:
+        """Every command of a block, then stop the servers it started."""
         try:
             for command in commands(text):
-                self._one(command)
+                self.one(command)
         finally:
-            self.close()
+            self.stop()
 
-    def _rewrite(self, text: str) -> str:
-        for old, new in self.ports.items():
+    def url(self, port: str = "8080") -> str:
+        """Where the server the page calls `port` listens here."""
+        return f"http://127.0.0.1:{self.ports[port]}"
+
+    def _rewrite(self, text: str, ports: bool = True) -> str:
+        """The page's names for what this test has: `rewrites`, and (`ports`) a server's
+        page port in an address or a client's `--port` for the port it got here."""
+        for old, new in self.rewrites.items():
+            text = text.replace(old, new)
+        for old, new in self.ports.items() if ports else ():
             text = re.sub(rf"(localhost|127\.0\.0\.1):{old}\b", rf"\g<1>:{new}", text)
+            text = re.sub(rf"--port[ =]{old}\b", f"--port {new}", text)
         return text
 
-    def _one(self, command: Command) -> None:
+    def one(self, command: Command) -> None:
+        """Run one command (a server: start it and wait for it) and check what the page expects."""
         text = command.text
-        if _SERVE.match(text):
-            self._serve(text)
+        serve = _SERVE.match(text)
+        if serve:
+            self.serve(serve.group(2), serve.group(1))
             return
         text = self._rewrite(text)
         done = subprocess.run(
@@ -179,15 +198,18 @@ class ShellRun:
         )
         if command.has_output:
             assert json.loads(out) == command.output, f"{text!r} printed {out!r}, the page says {command.output!r}"
+        if self.refuse_error_documents and text.startswith("curl"):
+            assert not out.lstrip().startswith('{"error"'), f"{text!r} got an error document: {out[-2000:]}"
 
-    def _serve(self, text: str) -> None:
-        text = text.removesuffix("&").strip()
+    def serve(self, text: str, assignments: str = "") -> None:
+        """Start `specmock serve|proxy ...` on a free port, which the page's port now means."""
+        text = self._rewrite(text.removesuffix("&").strip(), ports=False)
         port = free_port()
         given = _PORT_FLAG.search(text)
         self.ports[given.group(0).split()[-1].split("=")[-1] if given else "8080"] = str(port)
         text = _PORT_FLAG.sub(f"--port {port}", text) if given else f"{text} --port {port}"
         process = subprocess.Popen(
-            ["bash", "-c", f"exec {text}"],
+            ["bash", "-c", f"{assignments}exec {text}"],
             cwd=self.cwd,
             env=self.env,
             stdout=subprocess.DEVNULL,
@@ -208,7 +230,9 @@ class ShellRun:
             time.sleep(0.1)
         raise AssertionError(f"{text!r} did not answer on port {port} within 60 s")
 
-    def close(self) -> None:
+    def stop(self) -> list[int]:
+        """Stop (SIGTERM, then SIGKILL after 10 s) every server started; their exit statuses."""
+        statuses = []
         for process in self.servers:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
@@ -219,4 +243,6 @@ class ShellRun:
                     process.wait()
             if process.stderr:
                 process.stderr.close()
+            statuses.append(process.returncode)
         self.servers.clear()
+        return statuses

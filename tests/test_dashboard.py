@@ -17,7 +17,7 @@ import pytest
 from conftest import BEARER, start_server, stop_server
 from specmock import AdminSettings, MockApp
 from specmock._runtime.journal import Entry, Journal
-from specmock._server.dashboard import Feed
+from specmock._server.dashboard_events import Feed
 from specmock._testing.transport import SyncASGITransport
 
 UI = "/__specmock/ui/"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,25 +18,20 @@ from pathlib import Path
 import pytest
 import yaml
 
-from docs_blocks import Block, ShellRun, blocks
+from docs_blocks import Block, ShellRun, blocks, commands
+from docs_setups import SET_UPS, PageSetup, is_story, set_up
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
-THIRDPARTY = ROOT / "tests" / "thirdparty"
 BIN = Path(sys.executable).parent
 SCENARIO_KEYS = {"name", "seed", "description", "fixtures", "auth", "rules", "lifecycles", "extends"}
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import extension_reference  # noqa: E402
 
-#: Pages whose blocks need a set-up of their own (a provider to check, Redis, a corpus document):
-#: each is run, block by block, by the test named here instead of the generic runner below.
+#: Pages run by a test of their own instead of the runner below (with why).
 OWN_TESTS = {
-    "cli.md": "tests/test_docs_commands.py",
-    "dashboard.md": "tests/test_docs_commands.py",
-    "drift.md": "tests/test_contract_docs.py",
-    "state.md": "tests/test_docs_state.py",
-    "corpus.md": "tests/test_corpus_documents.py",
+    "corpus.md": "tests/test_corpus_documents.py",  # runs a sweep from the checkout, beside its documents
 }
 
 
@@ -49,39 +43,67 @@ def _runnable(lang: str) -> list[Block]:
     return [block for block in _all_blocks() if block.lang in (lang,) and block.not_run is None]
 
 
-@pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    """A user's folder: the documents the pages name, and the project's folders (read-only by intent)."""
-    shutil.copy(THIRDPARTY / "petstore-expanded.yaml", tmp_path / "petstore-expanded.yaml")
-    (tmp_path / "openapi").mkdir()
-    shutil.copy(THIRDPARTY / "petstore-expanded.yaml", tmp_path / "openapi" / "petstore.yaml")
-    for folder in ("specs", "scenarios", "tests", "examples"):  # a checkout's folders, for pages that name them
-        (tmp_path / folder).symlink_to(ROOT / folder)
-    return tmp_path
-
-
-def _env(tmp: Path) -> dict[str, str]:
+def _env(tmp: Path, setup: PageSetup | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPECMOCK_")}
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env["HOME"] = str(tmp)
-    return env
+    return {**env, **(setup.env if setup else {})}
 
 
-@pytest.mark.parametrize("block", _runnable("sh"), ids=lambda b: b.name)
-def test_shell_block_runs(block: Block, workdir: Path) -> None:
-    ShellRun(workdir, _env(workdir)).run(block.text)
+def _shell(block_page: Path, request: pytest.FixtureRequest, folder: Path) -> tuple[ShellRun, PageSetup]:
+    setup = set_up(block_page, request, folder)
+    shell = ShellRun(folder, _env(folder, setup), setup.rewrites, setup.refuse_error_documents)
+    return shell, setup
+
+
+@pytest.mark.parametrize("block", [b for b in _runnable("sh") if not is_story(b.page)], ids=lambda b: b.name)
+def test_shell_block_runs(block: Block, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    shell, _ = _shell(block.page, request, tmp_path)
+    shell.run(block.text)
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if is_story(p)], ids=lambda p: p.name)
+def test_a_story_page_runs_in_its_order(page: Path, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """A page whose commands feed each other runs as its set-up tells, each command once."""
+    shell, setup = _shell(page, request, tmp_path)
+    left = [command for block in blocks(page) if block.lang == "sh" and block.not_run is None
+            for command in commands(block.text)]  # fmt: skip
+    try:
+        for step in setup.story or ():
+            if callable(step):
+                step(shell)
+                continue
+            matching = [command for command in left if command.text.startswith(step)]
+            assert len(matching) == 1, f"{page.name}: {len(matching)} commands start with {step!r}"
+            left.remove(matching[0])
+            shell.one(matching[0])
+    finally:
+        shell.stop()
+    assert not left, f"{page.name}: commands its story does not run: {[c.text for c in left]}"
 
 
 @pytest.mark.parametrize("block", _runnable("python"), ids=lambda b: b.name)
-def test_python_block_runs(block: Block, workdir: Path) -> None:
-    if "def test_" in block.text:
-        (workdir / "test_page.py").write_text(block.text)
+def test_python_block_runs(block: Block, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    setup = set_up(block.page, request, tmp_path)
+    text = block.text
+    for old, new in setup.rewrites.items():
+        text = text.replace(old, new)
+    if "def test_" in text:
+        (tmp_path / "test_page.py").write_text(text)
         argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_page.py"]
     else:
-        (workdir / "page.py").write_text(block.text)
+        (tmp_path / "page.py").write_text(text + setup.python_epilogue)
         argv = [sys.executable, "page.py"]
-    done = subprocess.run(argv, cwd=workdir, env=_env(workdir), capture_output=True, timeout=300, check=False)
+    done = subprocess.run(argv, cwd=tmp_path, env=_env(tmp_path, setup), capture_output=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout.decode()[-3000:] + done.stderr.decode()[-3000:]
+
+
+@pytest.mark.parametrize(("page", "least"), sorted((name, page.at_least) for name, page in SET_UPS.items()))
+def test_a_page_with_a_set_up_still_has_its_blocks(page: str, least: dict[str, int]) -> None:
+    found = blocks(ROOT / "docs" / page)
+    for lang, count in least.items():
+        runnable = [b for b in found if b.lang == lang and b.not_run is None]
+        assert len(runnable) >= count, f"docs/{page}: {len(runnable)} {lang} blocks, its set-up expects {count}"
 
 
 def _scenarios() -> list[Block]:
@@ -94,13 +116,14 @@ def _scenarios() -> list[Block]:
 
 
 @pytest.mark.parametrize("block", _scenarios(), ids=lambda b: b.name)
-def test_scenario_block_validates(block: Block, workdir: Path) -> None:
-    path = workdir / "scenario.yaml"
+def test_scenario_block_validates(block: Block, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    set_up(block.page, request, tmp_path)
+    path = tmp_path / "scenario.yaml"
     path.write_text(block.text)
     done = subprocess.run(
         [str(BIN / "specmock"), "validate", str(path)],
-        cwd=workdir,
-        env=_env(workdir),
+        cwd=tmp_path,
+        env=_env(tmp_path),
         capture_output=True,
         timeout=120,
         check=False,

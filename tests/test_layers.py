@@ -125,6 +125,9 @@ def test_the_request_path_knows_the_state_seam_not_its_backends():
     them may import a backend (only the package's facade picks one, from what the user asked)."""
     for name in (
         "specmock._runtime.engine",
+        "specmock._runtime.item_building",
+        "specmock._runtime.item_views",
+        "specmock._runtime.item_writes",
         "specmock._server.dispatch",
         "specmock._server.admin",
         "specmock._server.dashboard",

@@ -110,6 +110,11 @@ def replicas(redis_server: RedisServer) -> Iterator[tuple[str, str]]:
         (["--workers", "0"], "--workers must be 1 or more"),
         (["--state", "redis://127.0.0.1:1/0", "--state-file", "x.json"], "--state-file and --state cannot be used"),
         (["--state", "postgres://db/x"], "--state takes a Redis URL (redis://HOST:PORT/DB)"),
+        (
+            ["--state", "redis://127.0.0.1:1/0?namespace=a", "--state-namespace", "b"],
+            "--state names namespace 'a' and --state-namespace 'b': give one",
+        ),
+        (["--state", "redis://127.0.0.1:1/0?namespace="], "a Redis state URL names one non-empty namespace"),
     ],
 )
 def test_state_options_that_cannot_work_are_refused_with_the_reason(args: list[str], reason: str) -> None:
@@ -444,6 +449,36 @@ def test_a_pytest_session_may_keep_the_mock_state_in_redis(
     result.assert_outcomes(passed=1)
     stored = RedisStore(connect(redis_server.url), ns).export()["collections"]["appsecplus.connectors"]
     assert "From pytest" in {entry["item"]["name"] for entry in stored}
+
+
+@pytest.mark.parametrize("query", ["?namespace={ns}", "?socket_keepalive=true&namespace={ns}"])
+def test_the_state_url_may_name_the_namespace(redis_server: RedisServer, query: str) -> None:
+    from specmock import MockApp, SyncASGITransport
+    from specmock._runtime.state.redis_shared import connect
+    from specmock._runtime.state.redis_store import RedisStore
+
+    ns = namespace()
+    app = MockApp(state=redis_server.url + query.format(ns=ns))
+    try:
+        assert app.backend.status()["namespace"] == ns
+        assert "namespace" not in app.backend.status()["url"]
+        with httpx.Client(transport=SyncASGITransport(app), base_url="http://mock") as api:
+            made = api.post(
+                "/connectors", headers=BEARER, json={"type": "jira", "name": "Named", "config": {"project": "N"}}
+            )
+            assert made.status_code == 201, made.text
+    finally:
+        app.close()
+    stored = RedisStore(connect(redis_server.url), ns).export()["collections"]["appsecplus.connectors"]
+    assert "Named" in {entry["item"]["name"] for entry in stored}
+
+
+def test_a_namespace_given_twice_must_agree(redis_server: RedisServer) -> None:
+    from specmock._runtime.state.redis import RedisState
+
+    assert RedisState(f"{redis_server.url}?namespace=a", namespace="a").namespace == "a"
+    with pytest.raises(ValueError, match="two namespaces"):
+        RedisState(f"{redis_server.url}?namespace=a", namespace="b")
 
 
 def test_the_pytest_plugin_keeps_state_in_memory_by_default(specmock: Any) -> None:

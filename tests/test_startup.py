@@ -46,6 +46,46 @@ def test_fake_data_equals_an_eagerly_built_seeded_faker() -> None:
     assert lazy.value(schema, "item", now) == expected[0]
 
 
+#: Applications whose required `name` (x-faker: catch_phrase) nobody gives: generated from the seed.
+NAMELESS = {"fixtures": {"appsecplus": {"applications": [{"id": "app-00001"}, {"id": "app-00002"}]}}}
+GENERATED_NAMES = """
+import json, sys
+from specmock import MockApp
+app = MockApp(seed=int(sys.argv[1]))
+assert "faker" not in sys.modules, "Faker was imported before a value was generated"
+app.load_scenario(json.loads(sys.argv[2]))
+entries = app.state()["collections"]["appsecplus.applications"]
+print(json.dumps([e["item"]["name"] for e in entries if e["key"] != "app-12345"]))
+"""
+
+
+def generated_names(seed: int, *, early: bool) -> list[str]:
+    """The names a scenario's nameless applications get, with the Faker built at start or on first use."""
+    from specmock import MockApp
+
+    app = MockApp(seed=seed)
+    if early:
+        app.engine.fake.faker.catch_phrase  # noqa: B018  # a provider looked up, not called: built now, nothing drawn
+        assert app.engine.fake.faker._faker is not None  # type: ignore[attr-defined]
+    app.load_scenario(NAMELESS)
+    entries = app.state()["collections"]["appsecplus.applications"]
+    return [e["item"]["name"] for e in entries if e["key"] != "app-12345"]
+
+
+def test_generated_values_follow_the_seed_whenever_faker_is_loaded() -> None:
+    """Same seed, same values: with the Faker built at start, on first use, or in a process that
+    never imported Faker before the first value was needed."""
+    late = generated_names(5, early=False)
+    assert late == generated_names(5, early=True)
+    out = subprocess.run(
+        [sys.executable, "-c", GENERATED_NAMES, "5", json.dumps(NAMELESS)],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert json.loads(out.stdout) == late
+    assert len(set(late)) == 2 and all(isinstance(n, str) and n for n in late)
+    assert generated_names(6, early=False) != late, "another seed, other values"
+
+
 # -- what building the app imports (in a fresh interpreter) ----------------------------------
 
 PROBE = """
@@ -68,11 +108,25 @@ def imported_by_build(argv: list[str], home: Path) -> list[str]:
     return loaded
 
 
-def test_building_the_app_imports_no_httpx_or_redis_and_writes_nothing(tmp_path: Path) -> None:
-    # appsecplus's application fixture leaves `name` to x-faker: every start needs Faker.
+def test_building_the_app_imports_no_faker_httpx_or_redis_and_writes_nothing(tmp_path: Path) -> None:
+    # The bundled fixtures name every field they need: the default start generates no value.
     for _ in range(2):  # the second start finds nothing the first one left
-        assert imported_by_build(["--scenario", "default"], tmp_path) == ["faker", "yaml"]
+        assert imported_by_build(["--scenario", "default"], tmp_path) == ["yaml"]
         assert list(tmp_path.rglob("*")) == [], "a start writes no file (no cache, no tape)"
+
+
+def test_no_bundled_start_generates_a_value() -> None:
+    """Every bundled spec's fixtures and every bundled scenario name each required field, so no
+    start needs Faker (importing and building it was a fifth of `specmock serve`'s start-up)."""
+    code = (
+        "import sys; from specmock import MockApp; from specmock._scenario.registry import bundled_scenario_files\n"
+        "app = MockApp()\n"
+        "for name in sorted(bundled_scenario_files()):\n"
+        "    app.load_scenario(name)\n"
+        "print('faker' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_faker_is_not_imported_when_no_value_needs_it(tmp_path: Path) -> None:

@@ -175,6 +175,7 @@ def run_proxy(args: argparse.Namespace, serve: Callable[..., int]) -> int:
     except ValueError as exc:
         return _fail(str(exc))
     args.spec = [str(p) for p in spec_files(args) or []] or None
+    args.documents = []  # now in --spec; serve reads both, and would load each positional one twice
     drift = DriftLog()
     recorder = Recorder(_without_credentials(args.upstream)) if args.record else None
 

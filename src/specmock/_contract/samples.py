@@ -10,6 +10,7 @@ format. readOnly properties are never sent.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -101,16 +102,9 @@ def build(schema: Any, document: dict[str, Any], depth: int = 0) -> Any:
             return schema[key]
     if schema.get("enum"):
         return schema["enum"][0]
-    for key in ("allOf", "oneOf", "anyOf"):
-        if schema.get(key):
-            if key == "allOf":
-                merged: dict[str, Any] = {}
-                for branch in schema[key]:
-                    part = build(branch, document, depth + 1)
-                    if isinstance(part, dict):
-                        merged.update(part)
-                return merged
-            return build(schema[key][0], document, depth + 1)
+    combined = _combined(schema, document, depth)
+    if combined is not _ABSENT:
+        return combined
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), None)
@@ -124,15 +118,24 @@ def build(schema: Any, document: dict[str, Any], depth: int = 0) -> Any:
     if kind == "array":
         count = int(schema.get("minItems", 0))
         return [build(schema.get("items"), document, depth + 1) for _ in range(count)]
-    if kind == "integer":
-        return int(schema.get("minimum", 1))
-    if kind == "number":
-        return float(schema.get("minimum", 1))
-    if kind == "boolean":
-        return True
-    if kind == "string":
-        return _string(schema)
-    return None
+    scalar = _SCALARS.get(kind) if isinstance(kind, str) else None
+    return scalar(schema) if scalar is not None else None
+
+
+def _combined(schema: dict[str, Any], document: dict[str, Any], depth: int) -> Any:
+    """A value for the schema's first combinator: every `allOf` branch merged, the first
+    `oneOf`/`anyOf` branch; _ABSENT where it has none."""
+    for key in ("allOf", "oneOf", "anyOf"):
+        if schema.get(key):
+            if key == "allOf":
+                merged: dict[str, Any] = {}
+                for branch in schema[key]:
+                    part = build(branch, document, depth + 1)
+                    if isinstance(part, dict):
+                        merged.update(part)
+                return merged
+            return build(schema[key][0], document, depth + 1)
+    return _ABSENT
 
 
 def _string(schema: dict[str, Any]) -> str:
@@ -148,6 +151,15 @@ def _string(schema: dict[str, Any]) -> str:
     if fmt in ("uri", "url"):
         return "https://example.com/verify"
     return "verify".ljust(int(schema.get("minLength", 1)), "x")
+
+
+#: The smallest value of each scalar type (`string` by its format).
+_SCALARS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "integer": lambda schema: int(schema.get("minimum", 1)),
+    "number": lambda schema: float(schema.get("minimum", 1)),
+    "boolean": lambda schema: True,
+    "string": _string,
+}
 
 
 def parameter_examples(op: Operation) -> dict[str, str]:

@@ -167,52 +167,88 @@ async def _poll(session: Session, op: Operation, coll: Collection, timeout: floa
 
 
 async def _family(session: Session, family: Family, fixtures: dict[str, list[dict[str, Any]]], poll: float) -> None:
-    def depth(coll: Collection) -> int:
-        parent = family.collections.get(coll.parent or "")
-        return len(coll.scope) + (1 + depth(parent) if parent is not None and parent is not coll else 0)
-
-    collections = sorted((c for c in family.collections.values() if c.name != "_example"), key=depth)
-    created: list[tuple[Collection, dict[Action, Operation]]] = []
-    for coll in collections:
+    """Walk `family` against the provider: create an item of each collection (parents first),
+    read and change it, call the GET examples, then delete what was created (children first)."""
+    created: list[dict[Action, Operation]] = []
+    for coll in _parents_first(family):
         ops = _by_action(family, coll)
         create = ops.get(Action.CREATE)
         if create is None:
             continue
-        for field, param in coll.scope.items():  # a parent no step created: a fixture's, if any
-            known = [f[field] for f in fixtures.get(coll.key, []) if f.get(field) is not None]
-            if param not in session.ids and known:
-                session.ids[param] = str(known[0])
-        body = unique(coll, request_body(create, fixtures.get(coll.key, [])))
-        answer = await session.step(create, create.operation_id, body)
-        item = _item(create, _data(answer))
-        if item is None or item.get(coll.key_field) is None:
+        coll_fixtures = fixtures.get(coll.key, [])
+        item = await _create(session, family, coll, create, coll_fixtures)
+        if item is None:
             continue
-        session.keys[coll.key] = str(item[coll.key_field])
-        for op in family.operations:  # children's paths name this item by its id parameter
-            if op.collection is coll and op.id_param:
-                session.ids[op.id_param] = str(item[coll.key_field])
-        created.append((coll, ops))
-        if Action.GET in ops:
-            await session.step(ops[Action.GET], ops[Action.GET].operation_id)
-            await _poll(session, ops[Action.GET], coll, poll)
-        if Action.LIST in ops:
-            await session.step(ops[Action.LIST], ops[Action.LIST].operation_id)
-        for action in (Action.UPDATE, Action.REPLACE):
-            if action in ops:
-                op = ops[action]
-                await session.step(op, op.operation_id, update_body(op, item, fixtures.get(coll.key, [])))
-        for op in family.operations:
-            if op.collection is coll and op.action is Action.SET:
-                await session.step(op, op.operation_id, request_body(op, []))
+        created.append(ops)
+        await _exercise(session, family, coll, ops, item, coll_fixtures, poll)
     for op in family.operations:
         if op.action is Action.EXAMPLE and op.method == "GET":
             await session.step(op, op.operation_id)
-    for _coll, ops in reversed(created):
-        if Action.DELETE in ops:
-            deleted = await session.step(ops[Action.DELETE], ops[Action.DELETE].operation_id)
-            if deleted is not None and Action.GET in ops:
-                get = ops[Action.GET]
-                await session.step(get, f"{get.operation_id} (after delete)", expect="gone")
+    for ops in reversed(created):
+        await _delete(session, ops)
+
+
+def _parents_first(family: Family) -> list[Collection]:
+    """The family's collections, each after the ones its paths go through."""
+
+    def depth(coll: Collection) -> int:
+        parent = family.collections.get(coll.parent or "")
+        return len(coll.scope) + (1 + depth(parent) if parent is not None and parent is not coll else 0)
+
+    return sorted((c for c in family.collections.values() if c.name != "_example"), key=depth)
+
+
+async def _create(
+    session: Session, family: Family, coll: Collection, create: Operation, coll_fixtures: list[dict[str, Any]]
+) -> dict[str, Any] | None:
+    """Create an item of `coll` and note its key for the paths that name it (None: not created)."""
+    for field, param in coll.scope.items():  # a parent no step created: a fixture's, if any
+        known = [f[field] for f in coll_fixtures if f.get(field) is not None]
+        if param not in session.ids and known:
+            session.ids[param] = str(known[0])
+    body = unique(coll, request_body(create, coll_fixtures))
+    answer = await session.step(create, create.operation_id, body)
+    item = _item(create, _data(answer))
+    if item is None or item.get(coll.key_field) is None:
+        return None
+    session.keys[coll.key] = str(item[coll.key_field])
+    for op in family.operations:  # children's paths name this item by its id parameter
+        if op.collection is coll and op.id_param:
+            session.ids[op.id_param] = str(item[coll.key_field])
+    return item
+
+
+async def _exercise(
+    session: Session,
+    family: Family,
+    coll: Collection,
+    ops: dict[Action, Operation],
+    item: dict[str, Any],
+    coll_fixtures: list[dict[str, Any]],
+    poll: float,
+) -> None:
+    """Read the created item (until its lifecycle is final), list it, update, replace and set it."""
+    if Action.GET in ops:
+        await session.step(ops[Action.GET], ops[Action.GET].operation_id)
+        await _poll(session, ops[Action.GET], coll, poll)
+    if Action.LIST in ops:
+        await session.step(ops[Action.LIST], ops[Action.LIST].operation_id)
+    for action in (Action.UPDATE, Action.REPLACE):
+        if action in ops:
+            op = ops[action]
+            await session.step(op, op.operation_id, update_body(op, item, coll_fixtures))
+    for op in family.operations:
+        if op.collection is coll and op.action is Action.SET:
+            await session.step(op, op.operation_id, request_body(op, []))
+
+
+async def _delete(session: Session, ops: dict[Action, Operation]) -> None:
+    """Delete the created item, then check it is gone."""
+    if Action.DELETE in ops:
+        deleted = await session.step(ops[Action.DELETE], ops[Action.DELETE].operation_id)
+        if deleted is not None and Action.GET in ops:
+            get = ops[Action.GET]
+            await session.step(get, f"{get.operation_id} (after delete)", expect="gone")
 
 
 async def verify(args: argparse.Namespace, specs: list[Path] | None, headers: list[tuple[str, str]]) -> int:

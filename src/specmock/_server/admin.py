@@ -21,6 +21,7 @@ from .._encoding import encode
 from .._errors import LoadError
 from .._runtime.state import StateUnavailable, StoreFull
 from .._runtime.state.codec import UnstorableValue
+from .._runtime.state.protocol import StateParts
 from .._runtime.state.snapshot import shape_problem, snapshot
 from .._scenario.loader import ScenarioText
 from .._scenario.registry import bundled_scenario_files
@@ -30,10 +31,7 @@ from .body import BodyRefused, BodyTooLarge, parse_strict, read_limited
 from .scenario_files import ScenarioFileRefused, read_scenario_file, resolve_use
 
 if TYPE_CHECKING:
-    from .._clock import MockClock
-    from .._runtime.journal import Journal
     from .._runtime.state import State
-    from .._runtime.state.protocol import StoreOps
     from .._scenario.loader import Scenario
     from .._scenario.registry import ScenarioSource
     from .._spec.model import Family, Operation
@@ -44,8 +42,9 @@ PREFIX = "/__specmock"
 ADMIN_MAX_DEPTH = 64
 
 
-class Controls(Protocol):
-    """What the admin API drives: the controls a Python user has on `MockApp`, and no more.
+class Controls(StateParts, Protocol):
+    """What the admin API drives: the controls a Python user has on `MockApp`, and no more:
+    the state's parts (StateParts: store, clock, journal), the scenario and resets.
 
     The admin API depends on this shape, not on the app, so the app can build it.
     """
@@ -54,12 +53,6 @@ class Controls(Protocol):
     families: list[Family]
     backend: State
 
-    @property
-    def store(self) -> StoreOps: ...
-    @property
-    def clock(self) -> MockClock: ...
-    @property
-    def journal(self) -> Journal: ...
     @property
     def seed(self) -> int: ...
     @property
@@ -191,10 +184,18 @@ def guard(
 
 
 def admin_routes(mock: Controls) -> list[BaseRoute]:
-    """The admin endpoints of `mock`."""
+    """The admin endpoints of `mock`, one small table per thing they control."""
+    return [
+        *_service_routes(mock),
+        *_state_routes(mock),
+        *_clock_routes(mock),
+        *_journal_routes(mock),
+        *_scenario_routes(mock),
+    ]
 
-    def clock_state() -> dict[str, Any]:
-        return {"now": isoformat(mock.clock.now()), "frozen": mock.clock.frozen}
+
+def _service_routes(mock: Controls) -> list[BaseRoute]:
+    """Health (open to all), the admin API's own document, and the loaded specs."""
 
     async def health(request: Request) -> Response:
         body: dict[str, Any] = {
@@ -218,21 +219,8 @@ def admin_routes(mock: Controls) -> list[BaseRoute]:
             body["memory"] = {"pythonObjects": objects, "rssBytes": _rss_bytes()}
         return JSONResponse(body, status_code=status)
 
-    async def get_state(request: Request) -> Response:
-        with mock.store.lock:
-            return JSONResponse(snapshot(mock.seed, mock.store))
-
-    async def put_state(request: Request) -> Response:
-        data = await json_object(request, mock.admin.max_body)
-        problem = shape_problem(data)
-        if problem:
-            raise AdminError(f"not a state export: {problem}")
-        problems = mock.state_problems(data["store"])
-        if problems:
-            raise AdminError("the state does not fit the loaded specs: " + "; ".join(problems))
-        mock.store.load(data["store"])
-        await settled(mock)
-        return JSONResponse({"status": "imported", "collections": len(data["store"]["collections"])})
+    async def admin_openapi(request: Request) -> Response:
+        return Response(ADMIN_SPEC.read_text(encoding="utf-8"), media_type="application/yaml")
 
     async def list_specs(request: Request) -> Response:
         return JSONResponse(
@@ -259,8 +247,32 @@ def admin_routes(mock: Controls) -> list[BaseRoute]:
             return Response(family.source.read_text(encoding="utf-8"), media_type="application/yaml")
         return JSONResponse(family.document)
 
-    async def admin_openapi(request: Request) -> Response:
-        return Response(ADMIN_SPEC.read_text(encoding="utf-8"), media_type="application/yaml")
+    return [
+        Route(f"{PREFIX}/health", guard(mock, health, open_always=True), methods=["GET"]),
+        Route(f"{PREFIX}/openapi.yaml", guard(mock, admin_openapi, open_always=True), methods=["GET"]),
+        Route(f"{PREFIX}/specs", guard(mock, list_specs), methods=["GET"]),
+        Route(f"{PREFIX}/specs/{{family}}", guard(mock, get_spec), methods=["GET"]),
+    ]
+
+
+def _state_routes(mock: Controls) -> list[BaseRoute]:
+    """The items: export, import, and reset to the fixtures."""
+
+    async def get_state(request: Request) -> Response:
+        with mock.store.lock:
+            return JSONResponse(snapshot(mock.seed, mock.store))
+
+    async def put_state(request: Request) -> Response:
+        data = await json_object(request, mock.admin.max_body)
+        problem = shape_problem(data)
+        if problem:
+            raise AdminError(f"not a state export: {problem}")
+        problems = mock.state_problems(data["store"])
+        if problems:
+            raise AdminError("the state does not fit the loaded specs: " + "; ".join(problems))
+        mock.store.load(data["store"])
+        await settled(mock)
+        return JSONResponse({"status": "imported", "collections": len(data["store"]["collections"])})
 
     async def reset(request: Request) -> Response:
         body = await json_object(request, mock.admin.max_body)
@@ -270,6 +282,19 @@ def admin_routes(mock: Controls) -> list[BaseRoute]:
         mock.reset(seed)
         await settled(mock)
         return JSONResponse({"status": "reset", "seed": mock.seed})
+
+    return [
+        Route(f"{PREFIX}/state", guard(mock, get_state), methods=["GET"]),
+        Route(f"{PREFIX}/state", guard(mock, put_state), methods=["PUT"]),
+        Route(f"{PREFIX}/reset", guard(mock, reset), methods=["POST"]),
+    ]
+
+
+def _clock_routes(mock: Controls) -> list[BaseRoute]:
+    """The mock's clock: read, set or freeze, advance."""
+
+    def clock_state() -> dict[str, Any]:
+        return {"now": isoformat(mock.clock.now()), "frozen": mock.clock.frozen}
 
     async def get_clock(request: Request) -> Response:
         return JSONResponse(clock_state())
@@ -305,6 +330,16 @@ def admin_routes(mock: Controls) -> list[BaseRoute]:
             raise AdminError(f"seconds: {exc}") from None
         return JSONResponse(clock_state())
 
+    return [
+        Route(f"{PREFIX}/clock", guard(mock, get_clock), methods=["GET"]),
+        Route(f"{PREFIX}/clock", guard(mock, put_clock), methods=["PUT"]),
+        Route(f"{PREFIX}/clock/advance", guard(mock, advance_clock), methods=["POST"]),
+    ]
+
+
+def _journal_routes(mock: Controls) -> list[BaseRoute]:
+    """The journal of exchanges: read, clear."""
+
     async def get_journal(request: Request) -> Response:
         operation = request.query_params.get("operationId")
         entries = [e.as_dict() for e in mock.journal.entries(operation)]
@@ -313,6 +348,15 @@ def admin_routes(mock: Controls) -> list[BaseRoute]:
     async def clear_journal(request: Request) -> Response:
         mock.journal.clear()
         return Response(status_code=204)
+
+    return [
+        Route(f"{PREFIX}/journal", guard(mock, get_journal), methods=["GET"]),
+        Route(f"{PREFIX}/journal", guard(mock, clear_journal), methods=["DELETE"]),
+    ]
+
+
+def _scenario_routes(mock: Controls) -> list[BaseRoute]:
+    """The active scenario: read, load (text or names), clear."""
 
     def scenario_state() -> dict[str, Any]:
         scenario = mock.scenario
@@ -337,25 +381,6 @@ def admin_routes(mock: Controls) -> list[BaseRoute]:
     async def get_scenario(request: Request) -> Response:
         return JSONResponse(scenario_state())
 
-    async def _used_files(names: Any) -> list[Any]:
-        """`{"use": ...}`: bundled names, or the text of files inside --scenario-dir folders."""
-        wanted = names if isinstance(names, list) else [names]
-        if not wanted or not all(isinstance(n, str) for n in wanted):
-            raise AdminError("use: a scenario name or a list of them")
-        bundled = list(bundled_scenario_files())
-        sources: list[Any] = []
-        try:
-            for name in wanted:
-                found = resolve_use(name, bundled, mock.admin.scenario_dirs)
-                if isinstance(found, Path):
-                    text = await asyncio.to_thread(read_scenario_file, found)
-                    sources.append(ScenarioText(text, name=str(found)))
-                else:
-                    sources.append(found)
-        except ScenarioFileRefused as exc:
-            raise AdminError(f"scenario refused, the previous one stays: {exc}") from None
-        return sources
-
     async def put_scenario(request: Request) -> Response:
         raw = (await read_body(request, mock.admin.max_body)).decode("utf-8", "replace")
         reset = request.query_params.get("reset", "true").lower() != "false"
@@ -364,7 +389,11 @@ def admin_routes(mock: Controls) -> list[BaseRoute]:
         stripped = raw.strip()
         data = parse_json(stripped) if stripped.startswith("{") else None
         names = data["use"] if isinstance(data, dict) and set(data) == {"use"} else None
-        sources = await _used_files(names) if names is not None else scenario_sources(raw, name)
+        sources = (
+            await used_scenario_files(names, mock.admin.scenario_dirs)
+            if names is not None
+            else scenario_sources(raw, name)
+        )
         try:
             mock.load_scenario(*sources, reset=reset)
         except (LoadError, ValueError) as exc:
@@ -381,23 +410,28 @@ def admin_routes(mock: Controls) -> list[BaseRoute]:
         await settled(mock)
         return Response(status_code=204)
 
-    def guarded(handler: Any, open_always: bool = False, write_types: frozenset[str] = JSON_TYPES) -> Any:
-        return guard(mock, handler, open_always, write_types)
-
     return [
-        Route(f"{PREFIX}/health", guarded(health, open_always=True), methods=["GET"]),
-        Route(f"{PREFIX}/openapi.yaml", guarded(admin_openapi, open_always=True), methods=["GET"]),
-        Route(f"{PREFIX}/state", guarded(get_state), methods=["GET"]),
-        Route(f"{PREFIX}/state", guarded(put_state), methods=["PUT"]),
-        Route(f"{PREFIX}/specs", guarded(list_specs), methods=["GET"]),
-        Route(f"{PREFIX}/specs/{{family}}", guarded(get_spec), methods=["GET"]),
-        Route(f"{PREFIX}/reset", guarded(reset), methods=["POST"]),
-        Route(f"{PREFIX}/clock", guarded(get_clock), methods=["GET"]),
-        Route(f"{PREFIX}/clock", guarded(put_clock), methods=["PUT"]),
-        Route(f"{PREFIX}/clock/advance", guarded(advance_clock), methods=["POST"]),
-        Route(f"{PREFIX}/journal", guarded(get_journal), methods=["GET"]),
-        Route(f"{PREFIX}/journal", guarded(clear_journal), methods=["DELETE"]),
-        Route(f"{PREFIX}/scenario", guarded(get_scenario), methods=["GET"]),
-        Route(f"{PREFIX}/scenario", guarded(put_scenario, write_types=JSON_TYPES | YAML_TYPES), methods=["PUT"]),
-        Route(f"{PREFIX}/scenario", guarded(delete_scenario), methods=["DELETE"]),
+        Route(f"{PREFIX}/scenario", guard(mock, get_scenario), methods=["GET"]),
+        Route(f"{PREFIX}/scenario", guard(mock, put_scenario, write_types=JSON_TYPES | YAML_TYPES), methods=["PUT"]),
+        Route(f"{PREFIX}/scenario", guard(mock, delete_scenario), methods=["DELETE"]),
     ]
+
+
+async def used_scenario_files(names: Any, scenario_dirs: tuple[Path, ...]) -> list[Any]:
+    """`{"use": ...}`: bundled names, or the text of files inside --scenario-dir folders."""
+    wanted = names if isinstance(names, list) else [names]
+    if not wanted or not all(isinstance(n, str) for n in wanted):
+        raise AdminError("use: a scenario name or a list of them")
+    bundled = list(bundled_scenario_files())
+    sources: list[Any] = []
+    try:
+        for name in wanted:
+            found = resolve_use(name, bundled, scenario_dirs)
+            if isinstance(found, Path):
+                text = await asyncio.to_thread(read_scenario_file, found)
+                sources.append(ScenarioText(text, name=str(found)))
+            else:
+                sources.append(found)
+    except ScenarioFileRefused as exc:
+        raise AdminError(f"scenario refused, the previous one stays: {exc}") from None
+    return sources

@@ -4,7 +4,7 @@ The page is static (HTML, CSS and plain ES modules in `dashboard_static/`, shipp
 in the wheel; no build step, no CDN) and talks to the admin API like any client.
 What it adds here:
 
-- `GET /__specmock/events`: the journal as Server-Sent Events. Each client gets a
+- `GET /__specmock/events` (dashboard_events.py): the journal as Server-Sent Events. Each client gets a
   bounded queue; one that falls behind is disconnected rather than buffered for,
   and its EventSource reconnects with Last-Event-ID and catches up from the journal.
 - the state per collection, and one item at a time: read, replace (checked against
@@ -22,22 +22,17 @@ Content-Security-Policy lets it reach its own origin and nothing else.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import copy
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from .._encoding import encode
 from .._errors import Problem
 from .._runtime.coverage import Tally, coverage_report
-from .._runtime.journal import Entry
 from .._scenario.registry import bundled_scenario_files
 from .._spec.lifecycle import META
 from .._spec.model import Action, Collection, Family
@@ -45,6 +40,7 @@ from .._spec.validation import compile_validator, format_path
 from .admin import PREFIX, AdminError, Controls, JSONResponse, guard, parse_json, read_body, settled
 from .admin_guard import admin_refusal, host_refusal
 from .body import API_MAX_DEPTH
+from .dashboard_events import journal_events
 
 if TYPE_CHECKING:
     from .._runtime.engine import Engine
@@ -68,59 +64,6 @@ CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
-#: Events a client may have queued before it counts as too slow and is disconnected.
-FEED_QUEUE = 512
-#: Journal entries replayed to a client that connects (or reconnects) at most.
-BACKLOG = 500
-#: Seconds between keep-alive comments on an idle stream (proxies close silent connections).
-KEEPALIVE = 15.0
-
-
-def summary(entry: Entry) -> dict[str, Any]:
-    """What the live traffic list shows of an entry (bodies are fetched when opened)."""
-    data: dict[str, Any] = {
-        "seq": entry.seq,
-        "time": entry.time,
-        "timestamp": entry.timestamp,
-        "method": entry.method,
-        "path": entry.path,
-        "query": entry.query,
-        "family": entry.family,
-        "operationId": entry.operation_id,
-        "status": entry.status,
-        "durationMs": round(entry.duration_ms, 3),
-        "rule": entry.rule,
-        "outcome": entry.outcome,
-    }
-    if entry.outcome in ("invalid", "unmatched", "refused", "error"):
-        data["problem"] = entry.response_body  # the family's error document: small, and the point of the row
-    return data
-
-
-class Feed:
-    """One event-stream client: a bounded queue filled from any thread, drained by its stream."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, size: int = FEED_QUEUE) -> None:
-        self.loop = loop
-        self.queue: asyncio.Queue[Entry | None] = asyncio.Queue(maxsize=size)
-        self.overflowed = False
-
-    def __call__(self, entry: Entry | None) -> None:
-        with contextlib.suppress(RuntimeError):  # the loop is closed: the stream is gone anyway
-            self.loop.call_soon_threadsafe(self._put, entry)
-
-    def _put(self, entry: Entry | None) -> None:
-        try:
-            self.queue.put_nowait(entry)
-        except asyncio.QueueFull:
-            self.overflowed = True  # the stream ends; the client reconnects and catches up from the journal
-            if entry is None:
-                self.queue.get_nowait()
-                self.queue.put_nowait(None)
-
-
-def _sse(entry: Entry) -> bytes:
-    return b"id: %d\nevent: request\ndata: %s\n\n" % (entry.seq, encode(summary(entry)))
 
 
 def _strip_meta(item: dict[str, Any]) -> dict[str, Any]:
@@ -180,10 +123,21 @@ def _scope_param(request: Request) -> tuple[Any, ...]:
 
 
 def dashboard_routes(mock: DashboardControls) -> list[BaseRoute]:
-    """The dashboard page, its files and its endpoints, for `mock`."""
+    """The dashboard page, its files and its endpoints, for `mock`, one small table per view."""
     tally = Tally()
     mock.journal.subscribe(tally)
-    examples = _example_paths(mock.families)
+    return [
+        *_page_routes(mock),
+        *_journal_routes(mock),
+        *_collection_routes(mock, _example_paths(mock.families)),
+        *_item_routes(mock),
+        *_scenario_routes(mock),
+        *_coverage_routes(mock, tally),
+    ]
+
+
+def _page_routes(mock: DashboardControls) -> list[BaseRoute]:
+    """The page: its entry (which takes a token into the tab) and its static files."""
     files = {p.name: p for p in STATIC.iterdir() if p.suffix in MEDIA_TYPES} if STATIC.is_dir() else {}
 
     def static(name: str) -> Response:
@@ -207,46 +161,33 @@ def dashboard_routes(mock: DashboardControls) -> list[BaseRoute]:
         """The page's files: the same for everyone (no data), so behind the Host check only."""
         return host_refusal(mock.admin, request) or static(request.path_params.get("name") or "index.html")
 
+    return [
+        Route(f"{PREFIX}/ui", ui_entry, methods=["GET"]),
+        Route(f"{PREFIX}/ui/", ui_file, methods=["GET"]),
+        Route(f"{PREFIX}/ui/{{name}}", ui_file, methods=["GET"]),
+    ]
+
+
+def _journal_routes(mock: DashboardControls) -> list[BaseRoute]:
+    """The journal, live (Server-Sent Events), and one entry at a time."""
+
     async def events(request: Request) -> Response:
-        last = request.headers.get("last-event-id") or request.query_params.get("since") or "0"
-        try:
-            after = int(last)
-        except ValueError:
-            raise AdminError("Last-Event-ID must be a journal sequence number") from None
-        feed = Feed(asyncio.get_running_loop())
-        unsubscribe = mock.journal.subscribe(feed)
-        backlog = [e for e in mock.journal.entries() if e.seq > after][-BACKLOG:]
-
-        async def stream() -> AsyncIterator[bytes]:
-            sent = after
-            try:
-                yield b"retry: 1000\n\n"
-                for entry in backlog:
-                    sent = entry.seq
-                    yield _sse(entry)
-                while not feed.overflowed:
-                    try:
-                        fresh: Entry | None = await asyncio.wait_for(feed.queue.get(), KEEPALIVE)
-                    except TimeoutError:
-                        yield b": keep-alive\n\n"
-                        continue
-                    if fresh is None:  # the server is stopping
-                        yield b"event: bye\ndata: {}\n\n"
-                        return
-                    if fresh.seq > sent:  # the backlog may have held it already
-                        sent = fresh.seq
-                        yield _sse(fresh)
-            finally:
-                unsubscribe()
-
-        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-        return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+        return journal_events(mock.journal, request)
 
     async def journal_entry(request: Request) -> Response:
         entry = mock.journal.find(request.path_params["seq"])
         if entry is None:
             raise NotFound(f"entry {request.path_params['seq']} is not in the journal (any more)")
         return JSONResponse(entry.as_dict())
+
+    return [
+        Route(f"{PREFIX}/events", _guarded(mock, events, token_param=True), methods=["GET"]),
+        Route(f"{PREFIX}/journal/{{seq:int}}", _guarded(mock, journal_entry), methods=["GET"]),
+    ]
+
+
+def _collection_routes(mock: DashboardControls, examples: dict[tuple[str, str], dict[str, str]]) -> list[BaseRoute]:
+    """The collections with their counts, and each one's items where their lifecycles stand."""
 
     async def collections(request: Request) -> Response:
         listed = []
@@ -278,18 +219,21 @@ def dashboard_routes(mock: DashboardControls) -> list[BaseRoute]:
             ]
         return JSONResponse({"family": coll.family, "name": coll.name, "keyField": coll.key_field, "items": items})
 
-    def stored(coll: Collection, request: Request) -> tuple[tuple[Any, ...], Any, dict[str, Any]]:
-        scope, wanted = _scope_param(request), request.path_params["key"]
-        for item in mock.store.items(coll.key, scope):
-            if str(item[coll.key_field]) == wanted:
-                return scope, item[coll.key_field], item
-        raise NotFound(f"{coll.family}.{coll.name} has no item {wanted!r} in scope {list(scope)}")
+    return [
+        Route(f"{PREFIX}/collections", _guarded(mock, collections), methods=["GET"]),
+        Route(f"{PREFIX}/collections/{{family}}/{{collection}}", _guarded(mock, collection_items), methods=["GET"]),
+    ]
+
+
+def _item_routes(mock: DashboardControls) -> list[BaseRoute]:
+    """One item: replace (checked against its schema), add (as a fixture), delete."""
+    items = f"{PREFIX}/collections/{{family}}/{{collection}}/items"
 
     async def replace_item(request: Request) -> Response:
         family, coll = _find_collection(mock, request)
         body = await _json_body(request, mock.admin.max_body)
         with mock.store.lock:
-            scope, key, old = stored(coll, request)
+            scope, key, old = _stored(mock, coll, request)
             if body.get(coll.key_field, key) != key:
                 raise Invalid([{"path": coll.key_field, "message": f"the key cannot change (it is {key!r})"}])
             new = {coll.key_field: key, **body}
@@ -324,10 +268,20 @@ def dashboard_routes(mock: DashboardControls) -> list[BaseRoute]:
     async def delete_item(request: Request) -> Response:
         _, coll = _find_collection(mock, request)
         with mock.store.lock:
-            scope, key, _ = stored(coll, request)
+            scope, key, _ = _stored(mock, coll, request)
             mock.store.remove(coll.key, scope, key)
         await settled(mock)
         return Response(status_code=204)
+
+    return [
+        Route(items, _guarded(mock, add_item), methods=["POST"]),
+        Route(f"{items}/{{key}}", _guarded(mock, replace_item), methods=["PUT"]),
+        Route(f"{items}/{{key}}", _guarded(mock, delete_item), methods=["DELETE"]),
+    ]
+
+
+def _scenario_routes(mock: DashboardControls) -> list[BaseRoute]:
+    """The bundled scenarios, and switching a rule of the active one on and off."""
 
     async def scenarios(request: Request) -> Response:
         listed = []
@@ -350,6 +304,15 @@ def dashboard_routes(mock: DashboardControls) -> list[BaseRoute]:
         rules[index].enabled = body["enabled"]
         return JSONResponse({"index": index, "name": rules[index].label, "enabled": rules[index].enabled})
 
+    return [
+        Route(f"{PREFIX}/scenarios", _guarded(mock, scenarios), methods=["GET"]),
+        Route(f"{PREFIX}/scenario/rules/{{index:int}}", _guarded(mock, toggle_rule), methods=["PUT"]),
+    ]
+
+
+def _coverage_routes(mock: DashboardControls, tally: Tally) -> list[BaseRoute]:
+    """Contract coverage, counted from the journal since the start or the last clear."""
+
     async def coverage(request: Request) -> Response:
         return JSONResponse(coverage_report(mock.families, tally.covered()))
 
@@ -357,37 +320,36 @@ def dashboard_routes(mock: DashboardControls) -> list[BaseRoute]:
         tally.clear()
         return Response(status_code=204)
 
-    def guarded(handler: Any, token_param: bool = False) -> Any:
-        endpoint = guard(mock, handler, token_param=token_param)
-
-        async def answer(request: Request) -> Response:
-            try:
-                response: Response = await endpoint(request)
-            except Invalid as exc:
-                return JSONResponse({"error": str(exc), "errors": exc.errors}, status_code=422)
-            except NotFound as exc:
-                return JSONResponse({"error": str(exc)}, status_code=404)
-            return response
-
-        return answer
-
-    items = f"{PREFIX}/collections/{{family}}/{{collection}}/items"
     return [
-        Route(f"{PREFIX}/ui", ui_entry, methods=["GET"]),
-        Route(f"{PREFIX}/ui/", ui_file, methods=["GET"]),
-        Route(f"{PREFIX}/ui/{{name}}", ui_file, methods=["GET"]),
-        Route(f"{PREFIX}/events", guarded(events, token_param=True), methods=["GET"]),
-        Route(f"{PREFIX}/journal/{{seq:int}}", guarded(journal_entry), methods=["GET"]),
-        Route(f"{PREFIX}/collections", guarded(collections), methods=["GET"]),
-        Route(f"{PREFIX}/collections/{{family}}/{{collection}}", guarded(collection_items), methods=["GET"]),
-        Route(items, guarded(add_item), methods=["POST"]),
-        Route(f"{items}/{{key}}", guarded(replace_item), methods=["PUT"]),
-        Route(f"{items}/{{key}}", guarded(delete_item), methods=["DELETE"]),
-        Route(f"{PREFIX}/scenarios", guarded(scenarios), methods=["GET"]),
-        Route(f"{PREFIX}/scenario/rules/{{index:int}}", guarded(toggle_rule), methods=["PUT"]),
-        Route(f"{PREFIX}/coverage", guarded(coverage), methods=["GET"]),
-        Route(f"{PREFIX}/coverage", guarded(clear_coverage), methods=["DELETE"]),
+        Route(f"{PREFIX}/coverage", _guarded(mock, coverage), methods=["GET"]),
+        Route(f"{PREFIX}/coverage", _guarded(mock, clear_coverage), methods=["DELETE"]),
     ]
+
+
+def _stored(mock: DashboardControls, coll: Collection, request: Request) -> tuple[tuple[Any, ...], Any, dict[str, Any]]:
+    """The item of `coll` a request names (`{key}`, `?scope=`), with its scope and key; NotFound if none."""
+    scope, wanted = _scope_param(request), request.path_params["key"]
+    for item in mock.store.items(coll.key, scope):
+        if str(item[coll.key_field]) == wanted:
+            return scope, item[coll.key_field], item
+    raise NotFound(f"{coll.family}.{coll.name} has no item {wanted!r} in scope {list(scope)}")
+
+
+def _guarded(mock: DashboardControls, handler: Any, token_param: bool = False) -> Any:
+    """`handler` behind the admin gate (`guard`), with the dashboard's own refusals: 422 for an
+    item its schema refuses (each error listed), 404 for what is not there."""
+    endpoint = guard(mock, handler, token_param=token_param)
+
+    async def answer(request: Request) -> Response:
+        try:
+            response: Response = await endpoint(request)
+        except Invalid as exc:
+            return JSONResponse({"error": str(exc), "errors": exc.errors}, status_code=422)
+        except NotFound as exc:
+            return JSONResponse({"error": str(exc)}, status_code=404)
+        return response
+
+    return answer
 
 
 async def _json_body(request: Request, limit: int) -> dict[str, Any]:

@@ -8,7 +8,6 @@ slash is optional, as clients of Django-style APIs often leave it off.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -31,18 +30,9 @@ def _canonical(path: str) -> str:
 
 
 def _compile(template: str, family: Family, methods: dict[str, Operation]) -> CompiledPath:
-    pattern = ""
-    names: list[str] = []
-    for segment in _canonical(template).split("/")[1:]:
-        pattern += "/"
-        for literal, name in segment_parts(segment):
-            pattern += re.escape(literal)
-            if name is not None:
-                names.append(name)
-                pattern += f"(?P<p{len(names) - 1}>[^/]+)"
+    names = [name for segment in _canonical(template).split("/")[1:] for _, name in segment_parts(segment) if name]
     return CompiledPath(
         template=template,
-        regex=re.compile("^" + (pattern or "/") + "/?$"),
         param_names=tuple(names),
         methods=methods,
         family=family,

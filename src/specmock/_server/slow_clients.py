@@ -48,75 +48,87 @@ _TIMEOUT_RESPONSE = (
 def guarded_protocol(base: type, header_timeout: float, body_timeout: float) -> type[asyncio.Protocol]:
     """uvicorn's HTTP protocol class `base` (h11's or httptools'), with read timeouts
     (pass it as `Config(http=...)`)."""
-
-    class ReadTimeoutProtocol(base):  # type: ignore[misc]
-        _deadline: asyncio.TimerHandle | None = None
-        _phase: str | None = None
-
-        def connection_made(self, transport: Any) -> None:
-            super().connection_made(transport)
-            self._arm("headers", header_timeout)
-
-        def data_received(self, data: bytes) -> None:
-            super().data_received(data)
-            if self.transport.get_protocol() is not self:  # handed over (to h11): its own deadlines rule
-                self._disarm()
-                return
-            self._follow()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._disarm()
-            super().connection_lost(exc)
-
-        def _waiting_for(self) -> str | None:
-            cycle = self.cycle
-            if cycle is None or cycle.response_complete:
-                return "headers"
-            if cycle.more_body:
-                return "body"
-            return None  # the request is in: the app is working on it
-
-        def _follow(self) -> None:
-            phase = self._waiting_for()
-            if phase == "headers":
-                if self._phase != "headers":  # an absolute deadline: trickled bytes do not extend it
-                    self._arm("headers", header_timeout)
-            elif phase == "body":
-                if self._phase != "body":  # absolute too: a body trickled a byte at a time does not extend it
-                    self._arm("body", body_timeout)
-            else:
-                self._disarm()
-
-        def _arm(self, phase: str, seconds: float) -> None:
-            self._disarm()
-            self._phase = phase
-            self._deadline = self.loop.call_later(seconds, self._expired)
-
-        def _disarm(self) -> None:
-            if self._deadline is not None:
-                self._deadline.cancel()
-            self._deadline = None
-            self._phase = None
-
-        def _expired(self) -> None:
-            self._deadline = None
-            phase, self._phase = self._phase, None
-            if phase is None or self._waiting_for() != phase or self.transport.is_closing():
-                if self._waiting_for() is not None and not self.transport.is_closing():
-                    self._follow()
-                return
-            cycle = self.cycle
-            if cycle is None or cycle.response_complete or not cycle.response_started:
-                self.transport.write(_TIMEOUT_RESPONSE)
-            if cycle is not None and not cycle.response_complete:
-                cycle.disconnected = True
-                cycle.message_event.set()
-            self.transport.close()
-
+    namespace = {"header_timeout": header_timeout, "body_timeout": body_timeout}
+    protocol: type[asyncio.Protocol] = type("ReadTimeoutProtocol", (_ReadTimeouts, base), namespace)
     handed_to = getattr(base, "h11_protocol", None)
     if handed_to is not None:  # httptools' hand-over: the h11 protocol it hands to keeps the same deadlines
-        ReadTimeoutProtocol.h11_protocol = guarded_protocol(handed_to, header_timeout, body_timeout)
-    return ReadTimeoutProtocol
+        hand_over = guarded_protocol(handed_to, header_timeout, body_timeout)
+        protocol.h11_protocol = hand_over  # type: ignore[attr-defined]
+    return protocol
+
+
+class _ReadTimeouts(asyncio.Protocol):
+    """Read deadlines over a uvicorn HTTP protocol; `guarded_protocol` puts it first in the MRO,
+    so its hooks run around the base protocol's (through `super()`)."""
+
+    header_timeout: float
+    body_timeout: float
+    # uvicorn's, set by the base protocol (listed in the module docstring):
+    cycle: Any
+    loop: asyncio.AbstractEventLoop
+    transport: Any
+    _deadline: asyncio.TimerHandle | None = None
+    _phase: str | None = None
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        self._arm("headers", self.header_timeout)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.transport.get_protocol() is not self:  # handed over (to h11): its own deadlines rule
+            self._disarm()
+            return
+        self._follow()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _waiting_for(self) -> str | None:
+        cycle = self.cycle
+        if cycle is None or cycle.response_complete:
+            return "headers"
+        if cycle.more_body:
+            return "body"
+        return None  # the request is in: the app is working on it
+
+    def _follow(self) -> None:
+        phase = self._waiting_for()
+        if phase == "headers":
+            if self._phase != "headers":  # an absolute deadline: trickled bytes do not extend it
+                self._arm("headers", self.header_timeout)
+        elif phase == "body":
+            if self._phase != "body":  # absolute too: a body trickled a byte at a time does not extend it
+                self._arm("body", self.body_timeout)
+        else:
+            self._disarm()
+
+    def _arm(self, phase: str, seconds: float) -> None:
+        self._disarm()
+        self._phase = phase
+        self._deadline = self.loop.call_later(seconds, self._expired)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+        self._deadline = None
+        self._phase = None
+
+    def _expired(self) -> None:
+        self._deadline = None
+        phase, self._phase = self._phase, None
+        if phase is None or self._waiting_for() != phase or self.transport.is_closing():
+            if self._waiting_for() is not None and not self.transport.is_closing():
+                self._follow()
+            return
+        cycle = self.cycle
+        if cycle is None or cycle.response_complete or not cycle.response_started:
+            self.transport.write(_TIMEOUT_RESPONSE)
+        if cycle is not None and not cycle.response_complete:
+            cycle.disconnected = True
+            cycle.message_event.set()
+        self.transport.close()
 
 
 class BurstLogger:

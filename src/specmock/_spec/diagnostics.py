@@ -26,6 +26,11 @@ def pointer(json_path: JsonPath) -> str:
     return "#" + "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in json_path)
 
 
+class Unservable(LoadError):
+    """The document's OpenAPI part makes this one operation unservable (its own schema,
+    parameters or responses); the lenient load leaves the operation out."""
+
+
 @dataclass(frozen=True)
 class LeftOut:
     """An operation the document declares but that cannot be served, and why."""

@@ -168,6 +168,10 @@ class Lifecycle:
         item[META] = meta
 
 
+#: Problems found in a declaration: (path inside it, reason).
+_Errors = list[tuple[tuple[Any, ...], str]]
+
+
 def compile_lifecycle(
     raw: Any, field_enum: list[Any] | None = None, *, allow_unreachable: bool = False
 ) -> tuple[Lifecycle | None, list[tuple[tuple[Any, ...], str]]]:
@@ -193,43 +197,73 @@ def compile_lifecycle(
         errors.append((("initial",), f"initial state {initial!r} is not one of the states"))
     states: dict[str, State] = {}
     for name, decl in raw_states.items():
-        at = ("states", name)
-        decl = decl or {}
-        if not isinstance(decl, dict):
-            errors.append((at, "a state must be a mapping"))
-            continue
-        if field_enum is not None and name not in field_enum:
-            errors.append((at, f"unknown state {name!r}: the schema allows {field_enum}"))
-        bad = set(decl) - {"after", "jitter", "afterReads", "next", "onEnter"}
-        if bad:
-            errors.append(((*at, sorted(bad)[0]), f"unknown key {sorted(bad)[0]!r} in state {name!r}"))
-        on_enter = decl.get("onEnter") or {}
-        if not isinstance(on_enter, dict):
-            errors.append(((*at, "onEnter"), "onEnter must map fields to values"))
-            on_enter = {}
-        errors += [((*at, "onEnter"), e) for e in template_errors(on_enter)]
-        after = jitter = None
-        for key in ("after", "jitter"):
-            if key in decl:
-                try:
-                    value = parse_duration(decl[key])
-                except ValueError as exc:
-                    errors.append(((*at, key), f"state {name!r}: {exc}"))
-                    continue
-                after, jitter = (value, jitter) if key == "after" else (after, value)
-        reads = decl.get("afterReads")
-        if reads is not None and (not isinstance(reads, int) or isinstance(reads, bool) or reads < 0):
-            errors.append(((*at, "afterReads"), f"state {name!r}: afterReads must be a whole number >= 0"))
-            reads = None
-        outcomes = _outcomes(decl.get("next"), raw_states, (*at, "next"), name, errors)
-        if outcomes and after is None and reads is None:
-            errors.append((at, f"state {name!r} has a next state but no 'after' or 'afterReads' to reach it"))
-        if not outcomes and (after is not None or reads is not None):
-            errors.append((at, f"state {name!r} has 'after' but no 'next' state"))
-        states[name] = State(name, on_enter, after, jitter or 0.0, reads, outcomes)
+        state = _state(name, decl or {}, raw_states, field_enum, errors)
+        if state is not None:
+            states[name] = state
     if errors:
         return None, errors
     assert isinstance(field, str) and isinstance(initial, str)
+    errors = _settling_errors(states, initial, allow_unreachable)
+    if errors:
+        return None, errors
+    return Lifecycle(field=field, initial=initial, states=states, raw=raw), []
+
+
+def _state(
+    name: str, decl: Any, raw_states: dict[str, Any], field_enum: list[Any] | None, errors: _Errors
+) -> State | None:
+    """State `name` from its declaration, its problems appended to `errors` (None: not a mapping)."""
+    at = ("states", name)
+    if not isinstance(decl, dict):
+        errors.append((at, "a state must be a mapping"))
+        return None
+    if field_enum is not None and name not in field_enum:
+        errors.append((at, f"unknown state {name!r}: the schema allows {field_enum}"))
+    bad = set(decl) - {"after", "jitter", "afterReads", "next", "onEnter"}
+    if bad:
+        errors.append(((*at, sorted(bad)[0]), f"unknown key {sorted(bad)[0]!r} in state {name!r}"))
+    on_enter = decl.get("onEnter") or {}
+    if not isinstance(on_enter, dict):
+        errors.append(((*at, "onEnter"), "onEnter must map fields to values"))
+        on_enter = {}
+    errors += [((*at, "onEnter"), e) for e in template_errors(on_enter)]
+    after, jitter = _durations(name, decl, errors)
+    reads = _after_reads(name, decl, errors)
+    outcomes = _outcomes(decl.get("next"), raw_states, (*at, "next"), name, errors)
+    if outcomes and after is None and reads is None:
+        errors.append((at, f"state {name!r} has a next state but no 'after' or 'afterReads' to reach it"))
+    if not outcomes and (after is not None or reads is not None):
+        errors.append((at, f"state {name!r} has 'after' but no 'next' state"))
+    return State(name, on_enter, after, jitter or 0.0, reads, outcomes)
+
+
+def _durations(name: str, decl: dict[str, Any], errors: _Errors) -> tuple[float | None, float | None]:
+    """A state's `after` and `jitter` in seconds (None where absent or unreadable)."""
+    after = jitter = None
+    for key in ("after", "jitter"):
+        if key in decl:
+            try:
+                value = parse_duration(decl[key])
+            except ValueError as exc:
+                errors.append((("states", name, key), f"state {name!r}: {exc}"))
+                continue
+            after, jitter = (value, jitter) if key == "after" else (after, value)
+    return after, jitter
+
+
+def _after_reads(name: str, decl: dict[str, Any], errors: _Errors) -> int | None:
+    """A state's `afterReads`, a whole number >= 0 (None where absent or invalid)."""
+    reads = decl.get("afterReads")
+    if reads is not None and (not isinstance(reads, int) or isinstance(reads, bool) or reads < 0):
+        errors.append((("states", name, "afterReads"), f"state {name!r}: afterReads must be a whole number >= 0"))
+        return None
+    return reads
+
+
+def _settling_errors(states: dict[str, State], initial: str, allow_unreachable: bool) -> _Errors:
+    """Why items of these states might not settle: an unreachable state (unless allowed), or
+    no terminal state reachable from `initial`."""
+    errors: _Errors = []
     reachable = _reachable(states, initial)
     for name in states:
         if name not in reachable and not allow_unreachable:
@@ -237,9 +271,7 @@ def compile_lifecycle(
             errors.append((("states", name), f"{kind} {name!r} is unreachable from the initial state {initial!r}"))
     if not any(states[n].terminal for n in reachable):
         errors.append((("states",), f"no terminal state is reachable from {initial!r}: items would never settle"))
-    if errors:
-        return None, errors
-    return Lifecycle(field=field, initial=initial, states=states, raw=raw), []
+    return errors
 
 
 def _outcomes(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -222,10 +221,9 @@ class Family:
 
 @dataclass(frozen=True)
 class CompiledPath:
-    """A path template as a regex, with the operations of each method on it."""
+    """A path template (matched by routing_trie), with the operations of each method on it."""
 
     template: str
-    regex: re.Pattern[str]
     param_names: tuple[str, ...]
     methods: dict[str, Operation]
     family: Family

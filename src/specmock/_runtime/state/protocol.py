@@ -155,7 +155,19 @@ class StateOwner(Protocol):
         """Continue a run that used `seed` (a restored state's)."""
 
 
-class State(Protocol):
+class StateParts(Protocol):
+    """The parts of a state a request reads and writes: what a State hands out, and what
+    the mock shows its controls (the admin API, the dashboard) through its own properties."""
+
+    @property
+    def store(self) -> StoreOps: ...
+    @property
+    def clock(self) -> MockClock: ...
+    @property
+    def journal(self) -> Journal: ...
+
+
+class State(StateParts, Protocol):
     """Where a mock's state lives: memory, a file or Redis."""
 
     kind: str
@@ -165,12 +177,6 @@ class State(Protocol):
     #: `refresh` has work to do at the start of every request).
     shared: bool
 
-    @property
-    def store(self) -> StoreOps: ...
-    @property
-    def clock(self) -> MockClock: ...
-    @property
-    def journal(self) -> Journal: ...
     @property
     def rules(self) -> RuleCounts | None:
         """Rule counts shared with other processes, or None (each rule counts for itself)."""

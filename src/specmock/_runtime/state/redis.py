@@ -29,6 +29,7 @@ import random
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from ..._encoding import encode
 from .protocol import DEFAULT_MAX_STORE_BYTES, JournalLimits, RuleCounts, StateOwner, StateUnavailable
@@ -57,7 +58,12 @@ class NamespaceTaken(RuntimeError):
 
 
 class RedisState:
-    """A mock's state in Redis at `url`, under `namespace` (None: derived from the documents)."""
+    """A mock's state in Redis at `url`, under `namespace` (None: derived from the documents).
+
+    The URL may carry the namespace itself (`redis://HOST:PORT/DB?namespace=team-a`), so a
+    user who names the state with one string (`MockApp(state=...)`, `--state`) can name
+    its namespace too; it is taken off before the URL reaches the client library.
+    """
 
     kind = "redis"
     durable = False
@@ -70,11 +76,13 @@ class RedisState:
         journal: JournalLimits | None = None,
         max_store_bytes: int | None = DEFAULT_MAX_STORE_BYTES,
     ) -> None:
-        self.url = url
-        self.namespace = namespace
+        self.url, named = split_namespace(url)
+        if namespace is not None and named is not None and namespace != named:
+            raise ValueError(f"two namespaces for one Redis state: {named!r} in the URL and {namespace!r}")
+        self.namespace = namespace or named
         self._journal_limits = journal or JournalLimits()
         self._max_bytes = max_store_bytes
-        self.client: Any = connect(url)  # untyped: its answers are bytes here (no decode_responses)
+        self.client: Any = connect(self.url)  # untyped: its answers are bytes here (no decode_responses)
         self._owner: StateOwner | None = None
         self._identity = ""
         self._scenario_version = 0
@@ -210,6 +218,19 @@ class RedisState:
 
     def close(self) -> None:
         self.journal.close()
+
+
+def split_namespace(url: str) -> tuple[str, str | None]:
+    """`url` without its `namespace=` query parameter, and that parameter (None: absent)."""
+    base, _, text = url.partition("?")
+    query = parse_qsl(text, keep_blank_values=True)
+    names = [value for key, value in query if key == "namespace"]
+    if not names:
+        return url, None
+    if len(names) > 1 or not names[0]:
+        raise ValueError(f"a Redis state URL names one non-empty namespace: {_safe(url)}")
+    rest = urlencode([(key, value) for key, value in query if key != "namespace"])
+    return f"{base}?{rest}" if rest else base, names[0]
 
 
 def _safe(url: str) -> str:

@@ -77,6 +77,19 @@ redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
 return n
 """
 
+# What a follower reads in one round: the newest number and the entries after `heard`,
+# in one step. Two steps (GET, then LRANGE of the tail) let another process push in
+# between: the tail then starts later than `heard` and the entries in the gap are
+# never heard (and the pushed ones are heard twice). Inside one script no push can land.
+_FOLLOW = """
+local heard, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
+local newest = tonumber(redis.call('GET', KEYS[2]) or '0')
+if heard < 0 or newest <= heard then return {newest} end
+local rows = redis.call('LRANGE', KEYS[1], -math.min(newest - heard, limit), -1)
+table.insert(rows, 1, newest)
+return rows
+"""
+
 
 def connect(url: str) -> redis.Redis:
     """A client for `url` that fails fast (no silent retries: a lost answer is a 503)."""
@@ -164,6 +177,9 @@ class SharedJournal(Journal):
     (Redis away, a worker killed) is dropped with a warning, the requests stay answered.
     Subscribers (the dashboard's live events and coverage) hear of every process's
     entries, in Redis's order: the same thread reads what was added since it last looked.
+    Redis numbers an entry as it appends it (one script), so the list is in number order;
+    a follower reads "the newest number and the entries after the last one heard" in one
+    script too, so it hears each entry once, whatever other processes push meanwhile.
     """
 
     FLUSH_INTERVAL = 0.05
@@ -174,6 +190,7 @@ class SharedJournal(Journal):
         self._list = f"{namespace}:journal"
         self._seq_key = f"{namespace}:journal:seq"
         self._script = client.register_script(_JOURNAL)
+        self._follow = client.register_script(_FOLLOW)
         self._limit = size
         self._pending: deque[str] = deque()
         self._flushing = threading.Lock()
@@ -211,20 +228,19 @@ class SharedJournal(Journal):
             self.flush()
             if self._subscribers:
                 try:
-                    self._tell_subscribers()
+                    self.catch_up()
                 except (*UNREACHABLE, ValueError):
                     continue  # a record, not state: the next round catches up
 
-    def _tell_subscribers(self) -> None:
-        """Hand subscribers the entries every process added since the last round."""
-        newest = int(self._client.get(self._seq_key) or 0)
-        if self._heard < 0 or newest < self._heard:  # the first round, or the journal was cleared
+    def catch_up(self) -> None:
+        """Hand subscribers the entries every process added since the last round, each once,
+        in number order (the background thread calls it; a test may too)."""
+        newest, *rows = self._follow(keys=[self._list, self._seq_key], args=[self._heard, self._limit])
+        newest = int(newest)
+        if self._heard < 0 or newest <= self._heard:  # the first round, nothing new, or the numbers restarted
             self._heard = newest
             return
-        if newest == self._heard:
-            return
-        wanted = min(newest - self._heard, self._limit)
-        fresh = [e for e in self._decode(self._client.lrange(self._list, -wanted, -1)) if e.seq > self._heard]
+        fresh = [e for e in self._decode(rows) if self._heard < e.seq <= newest]
         self._heard = newest
         for entry in fresh:
             for subscriber in self._subscribers:

@@ -85,6 +85,21 @@ def state_problem(args: argparse.Namespace) -> str | None:
         )
     if args.state is not None and importlib.util.find_spec("redis") is None:
         return "--state needs the Redis client: pip install 'specmock[redis]'"
+    if args.state is not None:
+        return namespace_problem(args.state, args.state_namespace)
+    return None
+
+
+def namespace_problem(url: str, flag: str | None) -> str | None:
+    """A namespace the state URL (`?namespace=`) and --state-namespace give differently, or None."""
+    from ..._runtime.state.redis import split_namespace
+
+    try:
+        named = split_namespace(url)[1]
+    except ValueError as exc:
+        return f"--state: {exc}"
+    if named is not None and flag is not None and named != flag:
+        return f"--state names namespace {named!r} and --state-namespace {flag!r}: give one"
     return None
 
 
