@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 
 from specmock._encoding import encode
+from specmock._runtime.listing import apply_filters, required_bytes
 from specmock._runtime.state.protocol import Scope
 from specmock._runtime.state.store import Store, UniqueIndex, get_field
+from specmock._spec.model import Filter
 
 ORG_A: Scope = ("org-a",)
 ORG_B: Scope = ("org-b",)
@@ -225,3 +227,25 @@ def test_every_json_value_comes_back_from_the_store_as_it_was_put(value: Any):
     assert type(got["value"]) is type(value)  # type: ignore[index]
     assert store.items("a.things", ()) == [{"id": 1, "value": value}]
     assert store.encoded("a.things", (), 1) == encode({"id": 1, "value": value})
+    assert store.stored_bytes() == len(encode({"id": 1, "value": value}))
+    assert store.remove("a.things", (), 1) == {"id": 1, "value": value}
+    assert store.stored_bytes() == 0
+
+
+TRICKY = ["jira", "JIRA", "é", 'a"quote', "back\\slash", "tab\there", "lone \ud800", "12345678901234567890", "", " "]
+
+
+@pytest.mark.parametrize("wanted", [*TRICKY, 5, True, None])
+def test_a_list_decodes_only_items_that_can_match_and_keeps_every_item_that_does(wanted: Any):
+    """The bytes an equality filter requires are a necessary test only: whatever the value
+    (escaped in JSON or not, stored in UTF-8 or in ASCII escapes), the answer is the full filter's."""
+    store = Store()
+    values: list[Any] = [*TRICKY, 5, 5.0, True, 1, None, ["jira"], {"id": "jira"}]
+    for number, value in enumerate(values):
+        store.put("a.things", (), number, {"id": number, "system": {"id": value}, "other": "jira"})
+        store.put("a.things", (), f"lone-{number}", {"id": f"lone-{number}", "system": {"id": value}, "x": "\ud800"})
+    filters = (Filter("system", "system.id"),)
+    query = {"system": wanted}
+    everything = apply_filters(store.items("a.things", ()), filters, query)
+    assert everything, "each value is stored"
+    assert apply_filters(store.items("a.things", (), required_bytes(filters, query)), filters, query) == everything

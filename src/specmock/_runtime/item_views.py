@@ -24,7 +24,7 @@ from .._spec.model import Collection, Family, Operation
 from .calls import Call, Result
 from .fakedata import FakeData
 from .item_building import ItemBuilding
-from .listing import apply_filters, apply_sort, cursor_page, numbered_page, offset_page
+from .listing import apply_filters, apply_sort, cursor_page, numbered_page, offset_page, required_bytes
 from .state.protocol import Item, Scope
 
 
@@ -40,7 +40,8 @@ class ItemViews(ItemBuilding):
         if by_key:  # nothing looks into the items: page their keys, decode none
             items = self.store.keys(coll.key, scope)
         else:
-            items = self._advanced(coll, scope, self.store.items(coll.key, scope), read=True)
+            needed = required_bytes(op.filters, call.query) if coll.lifecycle is None else ()
+            items = self._advanced(coll, scope, self.store.items(coll.key, scope, needed), read=True)
             items = apply_filters(items, op.filters, call.query)
             items = apply_sort(items, call.query.get("sort"))
         envelope = op.envelope or "items"

@@ -107,8 +107,9 @@ class StoreOps(Protocol):
         """The item's JSON as stored, without a decode (None: not stored)."""
         ...
 
-    def items(self, collection: str, scope: Scope) -> list[Item]:
-        """New copies of the scope's items, in the order they were first stored."""
+    def items(self, collection: str, scope: Scope, containing: tuple[bytes, ...] = ()) -> list[Item]:
+        """New copies of the scope's items, in the order they were first stored; with `containing`,
+        only those whose JSON holds every one of these byte strings (the others are not decoded)."""
         ...
 
     def keys(self, collection: str, scope: Scope) -> list[Any]:

@@ -42,7 +42,7 @@ from typing import Any, TypeVar
 
 import redis
 
-from .codec import decoded_item, encoded_item
+from .codec import decoded_json, encoded_item
 from .protocol import DEFAULT_MAX_STORE_BYTES, Item, Scope, StateUnavailable, StoreFull
 from .redis_scripts import COMMIT, EXPORT
 from .store import UniqueIndex, Watcher
@@ -212,7 +212,7 @@ class RedisStore:
     def get(self, collection: str, scope: Scope, key: Any) -> Item | None:
         """A new copy of the item (None: not stored)."""
         data = self.encoded(collection, scope, key)
-        return decoded_item(data) if data is not None else None
+        return decoded_json(data) if data is not None else None
 
     def encoded(self, collection: str, scope: Scope, key: Any) -> bytes | None:
         """The item's JSON as stored (or as this transaction wrote it); None: not stored."""
@@ -230,7 +230,7 @@ class RedisStore:
             answers = self._call(pipe.execute)
             raw: bytes | None = answers[0]
             tx.guard(vkey, field, answers[1])
-            tx.seen[ident] = decoded_item(raw) if raw is not None else None
+            tx.seen[ident] = decoded_json(raw) if raw is not None else None
             tx.raw[ident] = raw
             return raw
 
@@ -251,10 +251,12 @@ class RedisStore:
         raw = self._call(lambda: self.client.hget(f"{self.ns}:count", collection))
         return int(raw) if raw is not None else 0
 
-    def items(self, collection: str, scope: Scope) -> list[Item]:
-        """New copies of the scope's items, in the order they were first stored."""
+    def items(self, collection: str, scope: Scope, containing: tuple[bytes, ...] = ()) -> list[Item]:
+        """New copies of the scope's items, in the order they were first stored; with `containing`,
+        only those whose JSON holds every one of these byte strings."""
         with self._auto() as tx:
-            return [decoded_item(data) for ident in self._listed(collection, scope) if (data := tx.raw[ident])]
+            listed = [data for ident in self._listed(collection, scope) if (data := tx.raw[ident])]
+            return [decoded_json(data) for data in listed if all(part in data for part in containing)]
 
     def keys(self, collection: str, scope: Scope) -> list[Any]:
         """The keys of the scope's items, in the order they were first stored."""
@@ -278,7 +280,7 @@ class RedisStore:
             for k, text in raw:
                 ident = (collection, scope, json.loads(k))
                 if ident not in tx.seen:
-                    tx.seen[ident] = decoded_item(text)
+                    tx.seen[ident] = decoded_json(text)
                     tx.raw[ident] = text
                 found[ident[2]] = ident
             for ident in tx.writes:
@@ -331,7 +333,7 @@ class RedisStore:
             ident = (collection, scope, key)
             if ident not in tx.writes:
                 tx.order.append(ident)
-            tx.writes[ident] = decoded_item(data) if data is not None else None  # the caller keeps `item`
+            tx.writes[ident] = decoded_json(data) if data is not None else None  # the caller keeps `item`
             tx.texts[ident] = data.decode() if data is not None else ""
             tx.raw[ident] = data
 

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from .codec import decoded_item, encoded_item
+from .codec import decoded_item, stored_item, stored_json, stored_size
 from .protocol import DEFAULT_MAX_STORE_BYTES, Item, Scope, StoreFull
 
 T = TypeVar("T")
@@ -171,11 +171,16 @@ class Store:
 
     def encoded(self, collection: str, scope: Scope, key: Any) -> bytes | None:
         """The item's JSON as stored (None: not stored): an answer that is the item, without a decode."""
-        return self._items.get(collection, {}).get(scope, {}).get(key)
+        data = self._items.get(collection, {}).get(scope, {}).get(key)
+        return stored_json(data) if data is not None else None
 
-    def items(self, collection: str, scope: Scope) -> list[Item]:
-        """New copies of the scope's items, in the order they were first stored."""
-        return [decoded_item(data) for data in self._items.get(collection, {}).get(scope, {}).values()]
+    def items(self, collection: str, scope: Scope, containing: tuple[bytes, ...] = ()) -> list[Item]:
+        """New copies of the scope's items, in the order they were first stored; with `containing`,
+        only those whose JSON holds every one of these byte strings (the others are not decoded)."""
+        stored: Iterable[bytes] = self._items.get(collection, {}).get(scope, {}).values()
+        for part in containing:  # one plain loop per part: a generator per item costs more than the test
+            stored = [data for data in stored if part in data]
+        return [decoded_item(data) for data in stored]
 
     def keys(self, collection: str, scope: Scope) -> list[Any]:
         """The keys of the scope's items, in the order they were first stored (nothing decoded)."""
@@ -191,14 +196,15 @@ class Store:
 
     def put(self, collection: str, scope: Scope, key: Any, item: Item) -> None:
         """Store a copy of `item` (its JSON): what the caller does to `item` later is not stored."""
-        self._put(collection, scope, key, encoded_item(item), item)
+        self._put(collection, scope, key, stored_item(item), item)
 
     def _put(self, collection: str, scope: Scope, key: Any, data: bytes, item: Item | None) -> None:
-        """Store `data`, the encoding of `item` (None: decoded here if an index needs it)."""
+        """Store `data`, the stored form of `item` (None: decoded here if an index needs it)."""
         old = self._items.get(collection, {}).get(scope, {}).get(key)
-        held = len(old) if old is not None else 0
-        grown = self._bytes + len(data) - held
-        if self.max_bytes is not None and grown > self.max_bytes and len(data) > held:
+        held = stored_size(old) if old is not None else 0
+        size = stored_size(data)
+        grown = self._bytes + size - held
+        if self.max_bytes is not None and grown > self.max_bytes and size > held:
             raise StoreFull(self.max_bytes)
         bucket = self._items.setdefault(collection, {}).setdefault(scope, {})
         self._bytes = grown
@@ -222,7 +228,7 @@ class Store:
         removed: bytes = bucket.pop(key)
         self._reindex(collection, scope, key, removed, None)
         self._derived.pop((collection, scope, key), None)
-        self._bytes -= len(removed)
+        self._bytes -= stored_size(removed)
         self._sizes[collection] -= 1
         if self._undo is not None:
             self._undo.append((self.version, collection, scope, key, removed))
@@ -233,7 +239,7 @@ class Store:
     def remove_scope(self, collection: str, scope: Scope) -> list[Item]:
         """Drop every item of `collection` in exactly `scope`; returns them."""
         bucket = self._items.get(collection, {}).pop(scope, {})
-        self._bytes -= sum(map(len, bucket.values()))
+        self._bytes -= sum(map(stored_size, bucket.values()))
         if bucket:
             self._sizes[collection] -= len(bucket)
             self.version += 1
@@ -332,8 +338,8 @@ class Store:
         for name, entries in data.get("collections", {}).items():
             for entry in entries:
                 bucket = items.setdefault(name, {}).setdefault(tuple(entry["scope"]), {})
-                bucket[entry["key"]] = encoded_item(entry["item"])
-        total = sum(len(d) for scopes in items.values() for bucket in scopes.values() for d in bucket.values())
+                bucket[entry["key"]] = stored_item(entry["item"])
+        total = sum(stored_size(d) for scopes in items.values() for bucket in scopes.values() for d in bucket.values())
         if self.max_bytes is not None and total > self.max_bytes:
             raise StoreFull(self.max_bytes)
         with self.lock:
