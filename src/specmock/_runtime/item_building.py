@@ -87,7 +87,7 @@ class ItemBuilding:
                 raise ValueError(f"{given!r} is not a state of the {coll.label} lifecycle")
             lifecycle.start(item, now, self._rng_for(coll, key), self.fake.faker, state=given, given=frozenset(fields))
         self._check_unique(family, coll, scope, item, exclude=None)  # first: its message is the API's
-        if self.store.get(coll.key, scope, key) is not None:
+        if self.store.encoded(coll.key, scope, key) is not None:  # existence: nothing to decode
             raise Problem(409, family.errors.message("conflict"), kind="conflict")
         self._fill_required(coll, item, now)
         if coll.fill_generated is not None:
@@ -100,13 +100,13 @@ class ItemBuilding:
             if value is None:
                 continue
             target_coll = family.collections[ref.collection]
-            target = self.store.get(target_coll.key, (), value)
-            if target is None:
+            target = self.store.get(target_coll.key, (), value) if ref.expand else None
+            if target is None and self.store.encoded(target_coll.key, (), value) is None:
                 message = ref.message.format(value=value, label=target_coll.label)
                 fields = [FieldError(ref.expand or ref.field, message)] if ref.status == 400 else []
                 raise Problem(ref.status, message, kind="reference", fields=fields)
             if ref.expand:
-                item[ref.expand] = copy.deepcopy(target)
+                item[ref.expand] = target  # a copy of its own: the store hands out copies
 
     def _check_unique(self, family: Family, coll: Collection, scope: Scope, item: Item, exclude: Any) -> None:
         for rule, index in zip(coll.unique, self._indexes[coll.key], strict=True):
@@ -129,6 +129,9 @@ class ItemBuilding:
         for name in shape.get("required", []):
             if name not in item and name not in coll.embed:
                 item[name] = self.fake.value(props.get(name, {}), name, now)
+        for name, schema in coll.answered_fields.items():  # what a list of summaries requires
+            if name not in item:
+                item[name] = self.fake.value(schema, name, now)
         if coll.variants:  # the branch's discriminator (its consts), so the item says which branch it is
             item.update((n, p["const"]) for n, p in props.items() if n not in item and "const" in p)
 
@@ -137,7 +140,7 @@ class ItemBuilding:
         restarts its random source from the seed, which would repeat the ids it gave before."""
         new = self._draw_id(coll, now)
         for _ in range(100):
-            if coll.id_field != coll.key_field or self.store.get(coll.key, scope, new) is None:
+            if coll.id_field != coll.key_field or self.store.encoded(coll.key, scope, new) is None:
                 break
             new = self._draw_id(coll, now)
         return new
@@ -169,11 +172,14 @@ class ItemBuilding:
                 self.store.note_number(coll.key, int(digits))
 
     def _conform(self, op: Operation, item: Item, now: datetime) -> None:
-        """Draw again, from the item's schema, a field the body sent under another schema that
-        the item's rejects (checks are done: what is refused was refused before this)."""
+        """Complete from the item's schema (else draw again) a field the body sent under another
+        schema that the item's rejects (checks are done: what is refused was refused before this)."""
         for name, (check, schema) in op.reshaped.items():
             if name in item and not check.is_valid(item[name]):
-                item[name] = self.fake.value(schema, name, now)
+                drawn = self.fake.value(schema, name, now)
+                sent = item[name]
+                completed = {**drawn, **sent} if isinstance(drawn, dict) and isinstance(sent, dict) else drawn
+                item[name] = completed if check.is_valid(completed) else drawn
 
     # -- store helpers ----------------------------------------------------------
 
@@ -216,7 +222,7 @@ class ItemBuilding:
             return
         parent = family.collections[coll.parent]
         self._require_parent(family, parent, scope[:-1])
-        if self.store.get(parent.key, scope[:-1], scope[-1]) is None:
+        if self.store.encoded(parent.key, scope[:-1], scope[-1]) is None:
             raise Problem(404, family.errors.message("not_found", label=parent.label), kind="not_found")
 
     def _existing(self, call: Call, coll: Collection, family: Family) -> tuple[Scope, Item]:

@@ -14,7 +14,7 @@ from http import HTTPStatus
 
 from .._encoding import encode
 from .._errors import FieldError, Problem
-from .._scenario.loader import Forced
+from .._scenario.model import Forced
 from .._spec.model import Family, Operation
 from .wire import Reply, empty_reply, json_reply
 

@@ -49,6 +49,10 @@ class StateUnavailable(Exception):
         self.retry_after = retry_after
 
 
+class NamespaceTaken(RuntimeError):
+    """A shared state's namespace holds the state of a mock of other documents (a name to change)."""
+
+
 class StoreFull(Exception):
     """A write would take the store over its byte budget (`--max-store-bytes`): nothing was applied."""
 
@@ -74,7 +78,8 @@ class StoreOps(Protocol):
 
     Every backend lists a scope's items in the order they were first stored, encodes
     each item as it is written (UnstorableValue for what JSON cannot hold) and refuses
-    a write beyond `max_bytes` (StoreFull), in both cases before anything changes.
+    a write beyond `max_bytes` (StoreFull), in both cases before anything changes. What
+    a read returns is the caller's own copy, and so is what it gave to `put`.
     """
 
     #: Grows with every change this process makes (a durable state waits for it to be kept).
@@ -98,8 +103,23 @@ class StoreOps(Protocol):
         ...
 
     def set_derived(self, collection: str, scope: Scope, key: Any, value: Any) -> None: ...
-    def get(self, collection: str, scope: Scope, key: Any) -> Item | None: ...
-    def items(self, collection: str, scope: Scope) -> list[Item]: ...
+    def get(self, collection: str, scope: Scope, key: Any) -> Item | None:
+        """A new copy of the item (None: not stored): changing it changes nothing stored."""
+        ...
+
+    def encoded(self, collection: str, scope: Scope, key: Any) -> bytes | None:
+        """The item's JSON as stored, without a decode (None: not stored)."""
+        ...
+
+    def items(self, collection: str, scope: Scope, containing: tuple[bytes, ...] = ()) -> list[Item]:
+        """New copies of the scope's items, in the order they were first stored; with `containing`,
+        only those whose JSON holds every one of these byte strings (the others are not decoded)."""
+        ...
+
+    def keys(self, collection: str, scope: Scope) -> list[Any]:
+        """The keys of the scope's items, in the order they were first stored (nothing decoded)."""
+        ...
+
     def scopes(self, collection: str) -> list[Scope]: ...
     def put(self, collection: str, scope: Scope, key: Any, item: Item) -> None: ...
     def remove(self, collection: str, scope: Scope, key: Any) -> Item | None: ...
