@@ -87,15 +87,6 @@ class Dispatcher:
         #: Rule counts shared by several processes (a Redis state), else None.
         self.rule_counter = state.rules
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Incoming(scope, receive)
-        reply, decision = await self.respond(request)
-        if decision is not None and decision.reshapes_delivery:
-            await deliver(reply, decision, scope, receive, send, self._sleep_for(scope))
-        else:
-            await send({"type": "http.response.start", "status": reply.status_code, "headers": reply.raw_headers})
-            await send({"type": "http.response.body", "body": reply.body})
-
     def _sleep_for(self, scope: Scope) -> Sleep:
         """How chaos waits: on the mock clock in-process when it is frozen (no wall time
         passes, the mock's time moves on), in real time on a socket."""
@@ -108,10 +99,12 @@ class Dispatcher:
 
         return advance
 
-    async def respond(self, request: Incoming) -> tuple[Reply, Decision | None]:
-        """The response to `request`, and the chaos to deliver it with."""
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer one request: route, checks, engine, response, journal entry; then send the
+        response as the chaos that fired says (one coroutine: the request path's steps that
+        do not wait are plain calls)."""
         started = perf_counter()
-        scope = request.scope
+        request = Incoming(scope, receive)
         raw_path = scope.get("raw_path")
         path = raw_path.decode("latin-1") if raw_path else quote(scope["path"])
         method = request.method
@@ -125,6 +118,7 @@ class Dispatcher:
         reason: dict[str, Any] | None = None
         try:
             headers = request.headers
+            query = request.query_params
             chosen = headers.get(SCENARIO_HEADER)
             scenario = self._picked(chosen) if chosen else self.scenarios.active
             if op is None:
@@ -138,7 +132,7 @@ class Dispatcher:
                     scenario,
                     op,
                     match.path_values,
-                    request.query_params,
+                    query,
                     headers,
                     body,
                     self.chaos_rng,
@@ -153,7 +147,7 @@ class Dispatcher:
             else:
                 credential = op.authenticator.authenticate(
                     headers,
-                    request.query_params,
+                    query,
                     request.cookies,
                     family.errors.message,
                 )
@@ -196,21 +190,26 @@ class Dispatcher:
             received = request.kept_body
         if decision is not None and (decision.reset or decision.truncate):
             outcome = Outcome.DROPPED
+        seconds = perf_counter() - started
         record(
             self.journal,
             request,
             family,
             op,
             reply,
-            received=received,
-            refused=refused,
-            seconds=perf_counter() - started,
-            decision=decision,
-            outcome=outcome,
-            reason=reason,
-            log_access=self.access_log,
+            received,
+            refused,
+            seconds,
+            decision,
+            outcome,
+            reason,
+            self.access_log,
         )
-        return reply, decision
+        if decision is not None and decision.reshapes_delivery:
+            await deliver(reply, decision, scope, receive, send, self._sleep_for(scope))
+            return
+        await send({"type": "http.response.start", "status": reply.status_code, "headers": reply.raw_headers})
+        await send({"type": "http.response.body", "body": reply.body})
 
     async def _handle(self, call: Call) -> Result:
         """Run the operation; on a durable state (a file), answer only once its change is kept.
@@ -292,12 +291,12 @@ class Dispatcher:
             unique = list(dict.fromkeys(field_errors))  # one message per field and wording
             raise Problem(400, errors.message("validation"), kind="validation", fields=unique)
         return Call(
-            operation=op,
-            path=path_values,
-            query=op.query_params.with_defaults(query_values),
-            body=None if body is _ABSENT else body,
-            request=request,
-            caller=caller,
+            op,
+            path_values,
+            op.query_params.with_defaults(query_values),
+            None if body is _ABSENT else body,
+            request,
+            caller,
         )
 
     async def _raw_body(self, request: Incoming, family: Family) -> bytes:

@@ -35,7 +35,6 @@ def record(
     family: Family,
     op: Operation | None,
     reply: Reply,
-    *,
     received: bytes | None,
     refused: bool,
     seconds: float,
