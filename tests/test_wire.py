@@ -126,3 +126,41 @@ def test_a_clock_at_year_1_stamps_a_four_digit_year() -> None:
     created = client.post("/connectors", headers={"Authorization": "Bearer t"}, json=CONNECTOR)
     assert created.status_code == 201, created.text
     assert created.json()["createdAt"] == "0001-01-01T00:00:00Z"
+
+
+def _drive(app: MockApp, method: str, path: str, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`app` called as an ASGI server calls it; what it sent."""
+    headers = [(b"host", b"mock"), (b"authorization", b"Bearer t"), (b"content-type", b"application/json")]
+    headers.append((b"transfer-encoding", b"chunked"))
+    scope = {"type": "http", "method": method, "path": path, "raw_path": path.encode(), "query_string": b""}
+    scope["headers"] = headers
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    return sent
+
+
+def test_a_client_gone_before_its_body_is_journaled_as_disconnected() -> None:
+    app = MockApp()
+    before = _drive(app, "GET", "/connectors", [])[1]["body"]
+    part = {"type": "http.request", "body": b'{"type": "github", ', "more_body": True}
+    sent = _drive(app, "POST", "/connectors", [part, {"type": "http.disconnect"}])
+    assert sent[0]["status"] == 499
+    entry = app.journal.entries()[-1]
+    assert (entry.status, entry.outcome, entry.request_body) == (499, "disconnected", None)
+    assert _drive(app, "GET", "/connectors", [])[1]["body"] == before  # nothing stored
+
+
+def test_head_answers_the_gets_headers_without_its_body() -> None:
+    app = MockApp()
+    get = _drive(app, "GET", "/connectors", [])
+    head = _drive(app, "HEAD", "/connectors", [])
+    assert head[0]["status"] == get[0]["status"] == 200
+    assert head[0]["headers"] == get[0]["headers"] and head[1]["body"] == b"" and get[1]["body"]
+    assert app.journal.entries()[-1].response_raw == b""
