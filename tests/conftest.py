@@ -21,7 +21,7 @@ os.environ.setdefault("SPECMOCK_CROSS_CHECK", "1")
 # PyYAML (its C extension) stays imported for the whole session: pytester's in-process runs drop
 # the modules a run imported, and a second import of `yaml` beside the kept `_yaml` builds nodes
 # without tags ("could not determine a constructor for the tag None") in every later run.
-import specmock._spec.yamlparse  # noqa: F401
+import specmock._spec.yaml_compose  # noqa: F401
 from specmock import MockApp  # after the switch above, which is read at import
 from specmock._testing.conformance import ResponseChecker
 from specmock._testing.transport import SyncASGITransport

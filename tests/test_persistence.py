@@ -25,6 +25,7 @@ import pytest
 import specmock._runtime.state.persister
 from conftest import BEARER, run_cli, start_server, stop_server
 from specmock import MockApp
+from specmock._encoding import encode
 from specmock._runtime.state.file import FileState
 from specmock._runtime.state.persister import StatePersister
 from specmock._testing.transport import SyncASGITransport
@@ -116,6 +117,23 @@ def test_each_acknowledged_write_is_a_line_on_disk_before_its_answer(tmp_path: P
             assert f"c{i}" in saved, "written and fsynced before the 201 was sent"
     assert len(path.read_bytes().splitlines()) == 1, "on stop the log is compacted into one snapshot"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600, "write-only secrets are in it: owner only"
+
+
+def test_a_batch_line_is_the_json_of_its_changes_with_each_item_as_stored(tmp_path: Path) -> None:
+    """Batch lines splice each item's stored bytes in: the line is what encoding the batch writes."""
+    path = tmp_path / "state.json"
+    with persisted_app(path) as (app, persister, api):
+        assert create(api, "first").status_code == 201  # may go out as a snapshot
+        wait_for(lambda: persister.up_to_date)
+        assert create(api, "spliced").status_code == 201
+        assert api.delete("/connectors/conn-001", headers=BEARER).status_code == 204
+        wait_for(lambda: persister.up_to_date)
+        batches = path.read_bytes().splitlines()[1:]
+        assert batches and all(line == encode(json.loads(line)) for line in batches)
+        puts = [put for line in batches for put in json.loads(line)["put"] if put[3].get("name") == "spliced"]
+        with app.store.lock:
+            assert [put[3] for put in puts] == [app.store.get("appsecplus.connectors", (), puts[0][2])]
+        assert ["appsecplus.connectors", [], "conn-001"] in [d for line in batches for d in json.loads(line)["del"]]
 
 
 def test_a_state_that_utf8_cannot_hold_is_still_written(tmp_path: Path) -> None:

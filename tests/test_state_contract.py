@@ -194,6 +194,27 @@ def script(client: httpx.Client) -> list[tuple[int, Any]]:
     return answers
 
 
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_no_caller_changes_a_stored_item_through_what_it_gave_or_got(backends: Backends, kind: str) -> None:
+    """Every backend keeps its own copy: of what `put` was given, and under what a read returns."""
+    app, client = backends.mock(kind)
+    store, key = app.store, "appsecplus.connectors"
+    given = {"id": "conn-900", "type": "jira", "name": "Kept", "status": "active", "config": {"project": "P"}}
+    given |= {"createdAt": START, "updatedAt": START}
+    with store.lock:
+        store.put(key, (), "conn-900", given)
+        given["config"]["project"] = "changed after the put"
+        got = store.get(key, (), "conn-900")
+        assert got is not None and got["config"] == {"project": "P"}
+        got["config"]["project"] = "changed through get"
+        for item in store.items(key, ()):
+            item["name"] = "changed through items"
+        assert store.get(key, (), "conn-900") == {**given, "config": {"project": "P"}}
+    shown = client.get("/connectors/conn-900").json()
+    assert (shown["name"], shown["config"]) == ("Kept", {"project": "P"})
+    assert [item["name"] for item in client.get("/connectors").json()][-1] == "Kept"
+
+
 def test_every_backend_answers_a_script_of_requests_as_memory_does(backends: Backends) -> None:
     expected = script(backends.mock("memory")[1])
     for kind in ("file", "redis"):
@@ -354,7 +375,7 @@ def test_providers_that_give_json_values_are_accepted(provider: str) -> None:
 def test_a_value_json_cannot_hold_is_refused_where_it_is_written_on_every_backend(
     backends: Backends, kind: str, value: Any
 ) -> None:
-    from specmock._runtime.state.store import UnstorableValue
+    from specmock._runtime.state.codec import UnstorableValue
 
     app, client = backends.mock(kind)
     before = app.state()

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import tracemalloc
 from typing import Any
 
+import pytest
+
+from specmock._encoding import encode
+from specmock._runtime.listing import apply_filters, required_bytes
 from specmock._runtime.state.protocol import Scope
 from specmock._runtime.state.store import Store, UniqueIndex, get_field
+from specmock._spec.model import Filter
 
 ORG_A: Scope = ("org-a",)
 ORG_B: Scope = ("org-b",)
@@ -145,3 +152,100 @@ def test_get_field_follows_dots_and_gives_none_for_missing_steps():
     assert get_field(item, "name") == "x"
     assert get_field(item, "system.missing") is None
     assert get_field(item, "name.deeper") is None
+
+
+def _connector_json(number: int) -> str:
+    """A stored AppSec+ connector as a create leaves it, as the body parser hands it over."""
+    config = {"apiUrl": "https://api.github.com", "token": "ghp_x", "organization": "example-org"}
+    stamp = "2025-06-01T09:00:00Z"
+    item = {"id": f"conn-{number:05d}", "type": "github", "name": f"connector {number}", "status": "active"}
+    return json.dumps({**item, "config": config, "createdAt": stamp, "updatedAt": stamp})
+
+
+def test_an_item_costs_the_store_little_more_than_its_json():
+    """Items are kept as their JSON: ~2x its length with the key and a unique index, against
+    ~7x as dicts of strings (100k connectors took ~100 MB so)."""
+    store = Store()
+    store.add_index(UniqueIndex("a.connectors", ("name",)))
+    count = 2000
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for number in range(count):
+            item = json.loads(_connector_json(number))  # new objects, as a request's body brings
+            store.put("a.connectors", (), item["id"], item)
+        del item
+        per_item = (tracemalloc.get_traced_memory()[0] - before) / count
+    finally:
+        tracemalloc.stop()
+    assert per_item < 3 * len(encode(json.loads(_connector_json(0))))
+    assert store.owner(UniqueIndex("a.connectors", ("name",)), (), ("connector 7",)) == "conn-00007"
+
+
+def test_nothing_a_caller_holds_is_the_stored_item():
+    """What `put` was given, and what every read returns, can be changed by its holder alone."""
+    store = Store()
+    given = {"id": "c1", "config": {"project": "P"}, "tags": ["a"]}
+    store.put("a.things", (), "c1", given)
+    given["config"]["project"] = "changed after the put"
+    given["tags"].append("b")
+    store.get("a.things", (), "c1")["config"]["project"] = "changed through get"  # type: ignore[index]
+    store.items("a.things", ())[0]["tags"].append("c")
+    store.export()["collections"]["a.things"][0]["item"]["config"]["project"] = "changed through export"
+    assert store.get("a.things", (), "c1") == {"id": "c1", "config": {"project": "P"}, "tags": ["a"]}
+    removed = store.remove("a.things", (), "c1")
+    assert removed == {"id": "c1", "config": {"project": "P"}, "tags": ["a"]}
+    loaded = {"collections": {"a.things": [{"scope": [], "key": "c2", "item": {"id": "c2", "n": [1]}}]}}
+    store.load(loaded)
+    loaded["collections"]["a.things"][0]["item"]["n"].append(2)
+    assert store.get("a.things", (), "c2") == {"id": "c2", "n": [1]}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        2**64 + 1,  # beyond 64 bits: a fast decoder reads a float
+        -(2**63) - 1,
+        10**30,
+        2**63 - 1,
+        "12345678901234567890 in a string",
+        "\ud800 a lone surrogate",  # written as an escape
+        "é ü 漢 😀",
+        0.1,
+        -0.0,
+        1e300,
+        True,
+        None,
+        [1, {"deep": [2.5, "x"]}],
+    ],
+)
+def test_every_json_value_comes_back_from_the_store_as_it_was_put(value: Any):
+    store = Store()
+    store.put("a.things", (), 1, {"id": 1, "value": value})
+    got = store.get("a.things", (), 1)
+    assert got == {"id": 1, "value": value}
+    assert type(got["value"]) is type(value)  # type: ignore[index]
+    assert store.items("a.things", ()) == [{"id": 1, "value": value}]
+    assert store.encoded("a.things", (), 1) == encode({"id": 1, "value": value})
+    assert store.stored_bytes() == len(encode({"id": 1, "value": value}))
+    assert store.remove("a.things", (), 1) == {"id": 1, "value": value}
+    assert store.stored_bytes() == 0
+
+
+TRICKY = ["jira", "JIRA", "é", 'a"quote', "back\\slash", "tab\there", "lone \ud800", "12345678901234567890", "", " "]
+
+
+@pytest.mark.parametrize("wanted", [*TRICKY, 5, True, None])
+def test_a_list_decodes_only_items_that_can_match_and_keeps_every_item_that_does(wanted: Any):
+    """The bytes an equality filter requires are a necessary test only: whatever the value
+    (escaped in JSON or not, stored in UTF-8 or in ASCII escapes), the answer is the full filter's."""
+    store = Store()
+    values: list[Any] = [*TRICKY, 5, 5.0, True, 1, None, ["jira"], {"id": "jira"}]
+    for number, value in enumerate(values):
+        store.put("a.things", (), number, {"id": number, "system": {"id": value}, "other": "jira"})
+        store.put("a.things", (), f"lone-{number}", {"id": f"lone-{number}", "system": {"id": value}, "x": "\ud800"})
+    filters = (Filter("system", "system.id"),)
+    query = {"system": wanted}
+    everything = apply_filters(store.items("a.things", ()), filters, query)
+    assert everything, "each value is stored"
+    assert apply_filters(store.items("a.things", (), required_bytes(filters, query)), filters, query) == everything

@@ -87,7 +87,7 @@ class ItemBuilding:
                 raise ValueError(f"{given!r} is not a state of the {coll.label} lifecycle")
             lifecycle.start(item, now, self._rng_for(coll, key), self.fake.faker, state=given, given=frozenset(fields))
         self._check_unique(family, coll, scope, item, exclude=None)  # first: its message is the API's
-        if self.store.get(coll.key, scope, key) is not None:
+        if self.store.encoded(coll.key, scope, key) is not None:  # existence: nothing to decode
             raise Problem(409, family.errors.message("conflict"), kind="conflict")
         self._fill_required(coll, item, now)
         if coll.fill_generated is not None:
@@ -100,13 +100,13 @@ class ItemBuilding:
             if value is None:
                 continue
             target_coll = family.collections[ref.collection]
-            target = self.store.get(target_coll.key, (), value)
-            if target is None:
+            target = self.store.get(target_coll.key, (), value) if ref.expand else None
+            if target is None and self.store.encoded(target_coll.key, (), value) is None:
                 message = ref.message.format(value=value, label=target_coll.label)
                 fields = [FieldError(ref.expand or ref.field, message)] if ref.status == 400 else []
                 raise Problem(ref.status, message, kind="reference", fields=fields)
             if ref.expand:
-                item[ref.expand] = copy.deepcopy(target)
+                item[ref.expand] = target  # a copy of its own: the store hands out copies
 
     def _check_unique(self, family: Family, coll: Collection, scope: Scope, item: Item, exclude: Any) -> None:
         for rule, index in zip(coll.unique, self._indexes[coll.key], strict=True):
@@ -140,7 +140,7 @@ class ItemBuilding:
         restarts its random source from the seed, which would repeat the ids it gave before."""
         new = self._draw_id(coll, now)
         for _ in range(100):
-            if coll.id_field != coll.key_field or self.store.get(coll.key, scope, new) is None:
+            if coll.id_field != coll.key_field or self.store.encoded(coll.key, scope, new) is None:
                 break
             new = self._draw_id(coll, now)
         return new
@@ -222,7 +222,7 @@ class ItemBuilding:
             return
         parent = family.collections[coll.parent]
         self._require_parent(family, parent, scope[:-1])
-        if self.store.get(parent.key, scope[:-1], scope[-1]) is None:
+        if self.store.encoded(parent.key, scope[:-1], scope[-1]) is None:
             raise Problem(404, family.errors.message("not_found", label=parent.label), kind="not_found")
 
     def _existing(self, call: Call, coll: Collection, family: Family) -> tuple[Scope, Item]:

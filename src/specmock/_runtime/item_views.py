@@ -5,7 +5,9 @@ Invariants:
   are embedded where the collection says so.
 - A shown item is encoded at once and never mutated, so `_present` copies only when
   something changes, and an item whose view depends on it alone is encoded once and
-  cached by the store until the item changes.
+  cached by the store until the item changes (or, when its view is the item, is the
+  stored bytes themselves): a GET of such an item, or a list that neither filters,
+  sorts nor pages by cursor, decodes nothing.
 - Examples and envelope fields are drawn from a source reseeded per request, so the same
   request gets the same answer.
 """
@@ -22,7 +24,7 @@ from .._spec.model import Collection, Family, Operation
 from .calls import Call, Result
 from .fakedata import FakeData
 from .item_building import ItemBuilding
-from .listing import apply_filters, apply_sort, cursor_page, numbered_page, offset_page
+from .listing import apply_filters, apply_sort, cursor_page, numbered_page, offset_page, required_bytes
 from .state.protocol import Item, Scope
 
 
@@ -33,9 +35,15 @@ class ItemViews(ItemBuilding):
         op = call.operation
         scope = self._scope(call)
         self._require_parent(family, coll, scope)
-        items = self._advanced(coll, scope, self.store.items(coll.key, scope), read=True)
-        items = apply_filters(items, op.filters, call.query)
-        items = apply_sort(items, call.query.get("sort"))
+        items: list[Any]
+        by_key = _by_key(coll, op, call.query)
+        if by_key:  # nothing looks into the items: page their keys, decode none
+            items = self.store.keys(coll.key, scope)
+        else:
+            needed = required_bytes(op.filters, call.query) if coll.lifecycle is None else ()
+            items = self._advanced(coll, scope, self.store.items(coll.key, scope, needed), read=True)
+            items = apply_filters(items, op.filters, call.query)
+            items = apply_sort(items, call.query.get("sort"))
         envelope = op.envelope or "items"
         body: Any
         if op.paging == "cursor":
@@ -51,9 +59,10 @@ class ItemViews(ItemBuilding):
             body = {**dict.fromkeys(op.counts, len(items)), **body}
         if op.envelope_fill and isinstance(body, dict):
             body = {**self._envelope_fields(op), **body}
-        page: list[Item] = body[envelope] if isinstance(body, dict) else body
+        page: list[Any] = body[envelope] if isinstance(body, dict) else body
         if _cacheable(coll):
-            parts = [self._encoded(coll, scope, item) for item in page]
+            keys = page if by_key else [item[coll.key_field] for item in page]
+            parts = [self._encoded(coll, scope, key) for key in keys]
             if isinstance(body, dict):
                 return Result(op.success_status, encoded=encode_with_list(body, envelope, parts))
             return Result(op.success_status, encoded=encode_list(parts))
@@ -63,13 +72,19 @@ class ItemViews(ItemBuilding):
         return Result(op.success_status, shown)
 
     def _get(self, call: Call, coll: Collection, family: Family) -> Result:
-        scope, item = self._existing(call, coll, family)
-        if call.operation.wrap:
-            shown = self._present(family, coll, scope, item, call.operation)
-            return Result(call.operation.success_status, self._wrapped(call.operation, shown))
+        op = call.operation
+        if _cacheable(coll) and not op.wrap:  # the answer is the item's public JSON: no decode
+            scope = self._scope(call)
+            self._require_parent(family, coll, scope)
+            key = self._named_key(call, coll)
+            if self.store.encoded(coll.key, scope, key) is not None:
+                return Result(op.success_status, encoded=self._encoded(coll, scope, key))
+        scope, item = self._existing(call, coll, family)  # an alias, or a 404
+        if op.wrap:
+            return Result(op.success_status, self._wrapped(op, self._present(family, coll, scope, item, op)))
         if _cacheable(coll):
-            return Result(call.operation.success_status, encoded=self._encoded(coll, scope, item))
-        return Result(call.operation.success_status, self._present(family, coll, scope, item, call.operation))
+            return Result(op.success_status, encoded=self._encoded(coll, scope, item[coll.key_field]))
+        return Result(op.success_status, self._present(family, coll, scope, item, op))
 
     def _example(self, call: Call, coll: Collection, family: Family) -> Result:
         """An operation that fits no collection: the documented example, else data generated
@@ -112,18 +127,21 @@ class ItemViews(ItemBuilding):
         """The public view of an item whose view depends on it alone: write-only fields removed."""
         return coll.strip_write_only(item) if coll.strip_write_only is not None else item
 
-    def _encoded(self, coll: Collection, scope: Scope, item: Item) -> bytes:
-        """The public view's JSON, cached by the store until the item changes (a write stores a
-        new dict; the identity check is a guard). Only the bytes are kept: a read, not a create,
-        fills the cache, and it holds no second copy of the item's data."""
-        key = item[coll.key_field]
-        cached = self.store.derived(coll.key, scope, key)
-        if cached is not None and cached[0] is item:
-            encoded: bytes = cached[1]
-            return encoded
+    def _encoded(self, coll: Collection, scope: Scope, key: Any) -> bytes:
+        """The public view's JSON of the stored item at `key` (of a cacheable collection): the
+        stored bytes themselves when the view is the item, else the view's, cached by the store
+        until the item changes (a read, not a create, fills the cache)."""
+        if coll.strip_write_only is None:
+            stored = self.store.encoded(coll.key, scope, key)
+            if stored is not None:
+                return stored
+        cached: bytes | None = self.store.derived(coll.key, scope, key)
+        if cached is not None:
+            return cached
+        item = self.store.get(coll.key, scope, key)
+        assert item is not None  # listed or found in this transaction
         encoded = encode(self._view(coll, item))
-        if self.store.get(coll.key, scope, key) is item:
-            self.store.set_derived(coll.key, scope, key, (item, encoded))
+        self.store.set_derived(coll.key, scope, key, encoded)
         return encoded
 
     def _wrapped(self, op: Operation, body: Any) -> Any:
@@ -163,3 +181,14 @@ def _documented(schema: dict[str, Any], name: str, fake: FakeData, now: datetime
 def _cacheable(coll: Collection) -> bool:
     """Whether an item's public form depends on the item alone (no children, no lifecycle)."""
     return not coll.embed and coll.lifecycle is None
+
+
+def _by_key(coll: Collection, op: Operation, query: dict[str, Any]) -> bool:
+    """Whether a list can be paged on its keys alone: nothing filters, sorts or pages by a field
+    (a cursor names an item by its key field), and the answer is each item's cached JSON."""
+    return (
+        _cacheable(coll)
+        and op.paging != "cursor"
+        and not query.get("sort")
+        and not any(f.param in query for f in op.filters)
+    )

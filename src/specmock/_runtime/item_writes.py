@@ -57,7 +57,7 @@ class ItemWrites(ItemViews):
             scope = self._scope(call)
             self._require_parent(family, coll, scope)
             key = self._named_key(call, coll)
-            if self.store.get(coll.key, scope, key) is None:
+            if self.store.encoded(coll.key, scope, key) is None:
                 return self._create(call, coll, family, named=key)
         scope, old = self._existing(call, coll, family)
         body = _writable(op, call.body)

@@ -50,6 +50,25 @@ def apply_filters(items: list[Item], filters: tuple[Filter, ...], query: dict[st
     return items
 
 
+def _plain(text: str) -> bool:
+    """Whether JSON writes `text` as it is, in UTF-8 and in ASCII escapes alike (printable ASCII
+    without quote or backslash)."""
+    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
+
+
+def required_bytes(filters: tuple[Filter, ...], query: dict[str, Any]) -> tuple[bytes, ...]:
+    """What the JSON of every item `apply_filters` keeps must contain: an equality filter on a
+    plain string needs the string, quoted. The store decodes only the items that hold them all
+    (a cheap necessary test; `apply_filters` still decides). Only for items as stored: a
+    lifecycle may change a field before it is filtered on."""
+    needed = []
+    for f in filters:
+        wanted = query.get(f.param)
+        if f.match == "eq" and isinstance(wanted, str) and _plain(wanted):
+            needed.append(b'"' + wanted.encode() + b'"')
+    return tuple(needed)
+
+
 #: Sort terms accepted at most, whatever a spec's pattern says: each term is one more key per item.
 MAX_SORT_TERMS = 16
 

@@ -20,9 +20,9 @@ from .._clock import isoformat
 from .._encoding import encode
 from .._errors import LoadError
 from .._runtime.state import StateUnavailable, StoreFull
+from .._runtime.state.codec import UnstorableValue
 from .._runtime.state.protocol import StateParts
 from .._runtime.state.snapshot import shape_problem, snapshot
-from .._runtime.state.store import UnstorableValue
 from .._scenario.loader import ScenarioText
 from .._scenario.registry import bundled_scenario_files
 from .._spec.validation import format_path
@@ -32,7 +32,7 @@ from .scenario_files import ScenarioFileRefused, read_scenario_file, resolve_use
 
 if TYPE_CHECKING:
     from .._runtime.state import State
-    from .._scenario.loader import Scenario
+    from .._scenario.model import Scenario
     from .._scenario.registry import ScenarioSource
     from .._spec.model import Family, Operation
 

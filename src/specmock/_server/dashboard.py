@@ -194,7 +194,7 @@ def _collection_routes(mock: DashboardControls, examples: dict[tuple[str, str], 
         for family in mock.families:
             for coll in family.collections.values():
                 with mock.store.lock:  # a test thread may be writing while the page looks
-                    count = sum(len(mock.store.items(coll.key, s)) for s in mock.store.scopes(coll.key))
+                    count = sum(len(mock.store.keys(coll.key, s)) for s in mock.store.scopes(coll.key))
                 listed.append(
                     {
                         "family": family.name,

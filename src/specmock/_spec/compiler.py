@@ -31,7 +31,7 @@ from .model import Family
 from .operation_compiler import compile_operation
 from .schema_check import check_document
 from .schematools import ExpansionTooLarge, document_budget
-from .yamlload import Document, JsonPath, load_yaml
+from .yaml_lines import Document, JsonPath, load_yaml
 
 __all__ = ["HTTP_METHODS", "Unservable", "check_unique_families", "compile_family", "load_family", "scope_depth"]
 

@@ -14,8 +14,8 @@ from typing import Any
 import yaml
 
 from .infer import Inference, infer
-from .loader import read_document
 from .overlay import inference_overlay
+from .spec_loader import read_document
 
 
 def inference_of(path: Path, ref_root: Path | None = None) -> Inference:

@@ -16,13 +16,11 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from jsonschema.exceptions import SchemaError
-
 from .examples import json_body_schema
 from .fastvalidation import BodyValidator
 from .model import Action, Collection, Operation
 from .schematools import inline_refs
-from .validation import compile_validator
+from .validation import InvalidSchema, compile_validator
 from .variants import all_properties, consts_of, item_variants
 
 
@@ -40,7 +38,7 @@ def open_field_checks(
     checks = {}
     for name, prop in item.items():
         if name not in declared and isinstance(prop, dict) and prop:
-            with contextlib.suppress(SchemaError):  # a broken field schema: the field goes unchecked
+            with contextlib.suppress(InvalidSchema):  # a broken field schema: the field goes unchecked
                 checks[name] = BodyValidator(compile_validator(prop, document))
     return checks
 
@@ -59,7 +57,7 @@ def reshaped_field_checks(
     checks = {}
     for name, prop in item.items():
         if name in declared and isinstance(prop, dict) and prop and declared[name] != prop:
-            with contextlib.suppress(SchemaError):
+            with contextlib.suppress(InvalidSchema):
                 checks[name] = (BodyValidator(compile_validator(prop, document)), prop)
     return checks
 

@@ -7,8 +7,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from .auth import Authenticator
 from .diagnostics import LeftOut
 from .error_bodies import ErrorBodies
@@ -17,7 +15,7 @@ from .fastvalidation import BodyValidator
 from .lifecycle import Lifecycle, override_lifecycle
 from .readonly import Filler
 from .schematools import FlagPath, Stripper
-from .validation import ParameterSet
+from .validation import CompiledSchema, ParameterSet
 from .variants import pick_variant
 
 
@@ -158,7 +156,7 @@ class Operation:
     #: `undeclaredFields: ignore`, properties the body's schema does not declare.
     strip_read_only: Stripper | None = None
     #: Checks the item an update would store (`x-specmock.mergedSchema`); None when undeclared.
-    merged_validator: Draft202012Validator | None = None
+    merged_validator: CompiledSchema | None = None
     id_param: str | None = None
     #: The item is named by the body's id field rather than by a path parameter (`PUT /pet`).
     id_in_body: bool = False

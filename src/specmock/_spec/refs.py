@@ -29,9 +29,9 @@ from typing import Any
 
 from .._errors import LoadError
 from .diagnostics import Diagnostics
-from .documents import load_document
+from .document_file import load_document
 from .schematools import resolve_pointer
-from .yamlload import Document, JsonPath
+from .yaml_lines import Document, JsonPath
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 

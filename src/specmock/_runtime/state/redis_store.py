@@ -42,9 +42,10 @@ from typing import Any, TypeVar
 
 import redis
 
+from .codec import decoded_json, encoded_item
 from .protocol import DEFAULT_MAX_STORE_BYTES, Item, Scope, StateUnavailable, StoreFull
 from .redis_scripts import COMMIT, EXPORT
-from .store import UniqueIndex, Watcher, encoded_item
+from .store import UniqueIndex, Watcher
 
 T = TypeVar("T")
 
@@ -85,6 +86,9 @@ class _Transaction:
         self.writes: dict[tuple[str, Scope, Any], Item | None] = {}
         # The encoded item of each put, made as it was written (what Redis is sent).
         self.texts: dict[tuple[str, Scope, Any], str] = {}
+        # Each item's JSON as read or written (None: absent): every read hands out a new copy
+        # decoded from it, so no caller changes what this transaction holds or sends.
+        self.raw: dict[tuple[str, Scope, Any], bytes | None] = {}
         self.order: list[Any] = []
         self.numbers: dict[str, int] = {}
         self.cleared = False
@@ -206,12 +210,16 @@ class RedisStore:
         return f"{self.ns}:{kind}:{coll}:{_scope_text(scope)}"
 
     def get(self, collection: str, scope: Scope, key: Any) -> Item | None:
+        """A new copy of the item (None: not stored)."""
+        data = self.encoded(collection, scope, key)
+        return decoded_json(data) if data is not None else None
+
+    def encoded(self, collection: str, scope: Scope, key: Any) -> bytes | None:
+        """The item's JSON as stored (or as this transaction wrote it); None: not stored."""
         with self._auto() as tx:
             ident = (collection, scope, key)
-            if ident in tx.writes:
-                return tx.writes[ident]
-            if ident in tx.seen:
-                return tx.seen[ident]
+            if ident in tx.raw:
+                return tx.raw[ident]
             if tx.cleared:
                 return None
             vkey = self._key("v", collection, scope)
@@ -219,11 +227,12 @@ class RedisStore:
             pipe = self.client.pipeline(transaction=True)
             pipe.hget(self._key("i", collection, scope), field)
             pipe.hget(vkey, field)
-            raw, version = self._call(pipe.execute)
-            tx.guard(vkey, field, version)
-            item = json.loads(raw) if raw is not None else None
-            tx.seen[ident] = item
-            return item
+            answers = self._call(pipe.execute)
+            raw: bytes | None = answers[0]
+            tx.guard(vkey, field, answers[1])
+            tx.seen[ident] = decoded_json(raw) if raw is not None else None
+            tx.raw[ident] = raw
+            return raw
 
     def stored_bytes(self) -> int:
         """The encoded size of every item held, as last committed."""
@@ -242,7 +251,20 @@ class RedisStore:
         raw = self._call(lambda: self.client.hget(f"{self.ns}:count", collection))
         return int(raw) if raw is not None else 0
 
-    def items(self, collection: str, scope: Scope) -> list[Item]:
+    def items(self, collection: str, scope: Scope, containing: tuple[bytes, ...] = ()) -> list[Item]:
+        """New copies of the scope's items, in the order they were first stored; with `containing`,
+        only those whose JSON holds every one of these byte strings."""
+        with self._auto() as tx:
+            listed = [data for ident in self._listed(collection, scope) if (data := tx.raw[ident])]
+            return [decoded_json(data) for data in listed if all(part in data for part in containing)]
+
+    def keys(self, collection: str, scope: Scope) -> list[Any]:
+        """The keys of the scope's items, in the order they were first stored."""
+        with self._auto():
+            return [ident[2] for ident in self._listed(collection, scope)]
+
+    def _listed(self, collection: str, scope: Scope) -> list[tuple[str, Scope, Any]]:
+        """Who holds an item in the scope, in order, this transaction's writes included."""
         with self._auto() as tx:
             vkey = self._key("v", collection, scope)
             raw: list[tuple[bytes, bytes]] = []
@@ -254,16 +276,17 @@ class RedisStore:
                 stored, order, version = self._call(pipe.execute)
                 tx.guard(vkey, "*", version)
                 raw = _ordered(stored, order)
-            found: dict[Any, Item | None] = {}
+            found: dict[Any, tuple[str, Scope, Any]] = {}
             for k, text in raw:
                 ident = (collection, scope, json.loads(k))
                 if ident not in tx.seen:
-                    tx.seen[ident] = json.loads(text)
-                found[ident[2]] = tx.seen[ident]
-            for ident, item in tx.writes.items():
+                    tx.seen[ident] = decoded_json(text)
+                    tx.raw[ident] = text
+                found[ident[2]] = ident
+            for ident in tx.writes:
                 if ident[0] == collection and ident[1] == scope:
-                    found[ident[2]] = item
-            return [item for item in found.values() if item is not None]
+                    found[ident[2]] = ident
+            return [ident for ident in found.values() if tx.raw[ident] is not None]
 
     def owner(self, index: UniqueIndex, scope: Scope, value: tuple[Any, ...]) -> Any:
         """The key of the item holding `value` under `index` in `scope`, or None (this
@@ -305,13 +328,14 @@ class RedisStore:
     # -- writes -----------------------------------------------------------------------------
 
     def _write(self, collection: str, scope: Scope, key: Any, item: Item | None) -> None:
-        text = encoded_item(item).decode() if item is not None else ""  # refused here, before it is kept
+        data = encoded_item(item) if item is not None else None  # refused here, before it is kept
         with self._auto() as tx:
             ident = (collection, scope, key)
             if ident not in tx.writes:
                 tx.order.append(ident)
-            tx.writes[ident] = item
-            tx.texts[ident] = text
+            tx.writes[ident] = decoded_json(data) if data is not None else None  # the caller keeps `item`
+            tx.texts[ident] = data.decode() if data is not None else ""
+            tx.raw[ident] = data
 
     def put(self, collection: str, scope: Scope, key: Any, item: Item) -> None:
         self._write(collection, scope, key, item)
@@ -351,6 +375,7 @@ class RedisStore:
             tx.texts.clear()
             tx.order.clear()
             tx.seen.clear()
+            tx.raw.clear()
             tx.numbers.clear()
 
     # -- indexes, views, watchers: what the in-memory store offers ---------------------------

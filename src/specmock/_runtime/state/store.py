@@ -6,9 +6,12 @@ another's items. Every write goes through this class under one lock: the
 server's event loop and a test thread driving it from Python can both touch it.
 
 Invariants:
-- Every item is encoded by the one encoder as it is written (`put`, `load`): a value
-  JSON cannot hold (a date object, a set) is refused there (UnstorableValue), before
-  anything changes, so whatever is stored can always be listed, exported and saved.
+- Every item is kept as its encoded JSON (codec.py), encoded as it is written (`put`,
+  `load`): a value JSON cannot hold (a date object, a set) is refused there
+  (UnstorableValue), before anything changes, so whatever is stored can always be
+  listed, exported and saved. A read decodes a new copy (`get`, `items`), so no caller
+  can change a stored item through what it was given, nor through what it put;
+  `encoded` hands out the bytes themselves, for answers that are the item as stored.
 - `stored_bytes()` is the encoded size of every item held; a write that would take it
   over `max_bytes` is refused (StoreFull) before anything changes.
 - Items list in the order they were first stored (a replace keeps the place).
@@ -16,29 +19,16 @@ Invariants:
 
 from __future__ import annotations
 
-import copy
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from ..._encoding import encode
+from .codec import decoded_item, stored_item, stored_json, stored_size
 from .protocol import DEFAULT_MAX_STORE_BYTES, Item, Scope, StoreFull
 
 T = TypeVar("T")
-
-
-class UnstorableValue(ValueError):
-    """A value JSON cannot hold (a date object, a set, bytes) was about to be stored."""
-
-
-def encoded_item(item: Item) -> bytes:
-    """`item` as the one encoder writes it; UnstorableValue naming the reason if it cannot be."""
-    try:
-        return encode(item)
-    except (TypeError, ValueError, RecursionError) as exc:
-        raise UnstorableValue(f"a value that cannot be stored as JSON: {exc}") from None
 
 
 class Watcher(Protocol):
@@ -86,13 +76,19 @@ def _hashable(value: Any) -> Any:
     return json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else value
 
 
+def _slot(value: tuple[Any, ...]) -> Any:
+    """How an index holds `value`: a one-field value as the field's value alone (a tuple per
+    item is ~56 bytes; every value of one index has the same number of fields, so a bare
+    value never meets a tuple)."""
+    return value[0] if len(value) == 1 else value
+
+
 class Store:
     """Items by collection, scope and key, plus per-collection id counters."""
 
     def __init__(self, max_bytes: int | None = DEFAULT_MAX_STORE_BYTES) -> None:
-        self._items: dict[str, dict[Scope, dict[Any, Item]]] = {}
-        # The encoded size of each item (by collection, scope, key), and of all of them.
-        self._weights: dict[str, dict[Scope, dict[Any, int]]] = {}
+        # Each item's encoded JSON, by collection, scope and key (its size is its weight).
+        self._items: dict[str, dict[Scope, dict[Any, bytes]]] = {}
         self._bytes = 0
         self.max_bytes = max_bytes
         self._sizes: dict[str, int] = {}
@@ -101,14 +97,15 @@ class Store:
         #: Incremented by every change; persistence and tests watch it.
         self.version = 0
         # Uniqueness is checked on every create: an index keeps that O(1) however large the store.
+        # Only value -> owner is kept: what an item held is read from its bytes when it changes.
         self._indexes: dict[str, list[UniqueIndex]] = {}
-        self._owners: dict[tuple[UniqueIndex, Scope], dict[tuple[Any, ...], Any]] = {}
-        self._indexed: dict[tuple[UniqueIndex, Scope], dict[Any, tuple[Any, ...]]] = {}
+        self._owners: dict[tuple[UniqueIndex, Scope], dict[Any, Any]] = {}
         # What readers derive from an item (its public JSON), dropped whenever it changes.
         self._derived: dict[tuple[str, Scope, Any], Any] = {}
         self._watchers: list[Watcher] = []
-        # What each change replaced, by the version it made, while a state file may need to
-        # take changes back (None: not kept). "*" marks a whole-state change (a reset, an import).
+        # What each change replaced (its bytes, None: nothing), by the version it made, while a
+        # state file may need to take changes back (None: not kept). "*" marks a whole-state
+        # change (a reset, an import) and holds its export.
         self._undo: list[tuple[int, str, Scope, Any, Any]] | None = None
 
     def watch(self, watcher: Watcher) -> None:
@@ -143,33 +140,51 @@ class Store:
         """Maintain `index` from now on (over the items already stored too)."""
         self._indexes.setdefault(index.collection, []).append(index)
         for scope, bucket in self._items.get(index.collection, {}).items():
-            for key, item in bucket.items():
-                self._index_one(index, scope, key, item)
+            for key, data in bucket.items():
+                self._index_one(index, scope, key, None, decoded_item(data))
 
     def owner(self, index: UniqueIndex, scope: Scope, value: tuple[Any, ...]) -> Any:
         """The key of the item holding `value` under `index` in `scope`, or None."""
-        return self._owners.get((index, scope), {}).get(value)
+        return self._owners.get((index, scope), {}).get(_slot(value))
 
-    def _index_one(self, index: UniqueIndex, scope: Scope, key: Any, item: Item | None) -> None:
+    def _index_one(self, index: UniqueIndex, scope: Scope, key: Any, old: Item | None, new: Item | None) -> None:
         owners = self._owners.setdefault((index, scope), {})
-        indexed = self._indexed.setdefault((index, scope), {})
-        old = indexed.pop(key, None)
-        if old is not None and owners.get(old) == key:
-            del owners[old]
-        value = index.value(item) if item is not None else None
+        was = index.value(old) if old is not None else None
+        if was is not None and owners.get(_slot(was)) == key:
+            del owners[_slot(was)]
+        value = index.value(new) if new is not None else None
         if value is not None:
-            owners[value] = key
-            indexed[key] = value
+            owners[_slot(value)] = key
 
-    def _reindex(self, collection: str, scope: Scope, key: Any, item: Item | None) -> None:
-        for index in self._indexes.get(collection, ()):
-            self._index_one(index, scope, key, item)
+    def _reindex(self, collection: str, scope: Scope, key: Any, old: bytes | None, new: Item | None) -> None:
+        """Move the item at `key` in every index of its collection from what `old` held to `new`."""
+        indexes = self._indexes.get(collection)
+        if indexes:
+            before = decoded_item(old) if old is not None else None
+            for index in indexes:
+                self._index_one(index, scope, key, before, new)
 
     def get(self, collection: str, scope: Scope, key: Any) -> Item | None:
-        return self._items.get(collection, {}).get(scope, {}).get(key)
+        """A new copy of the item (None: not stored): changing it changes nothing stored."""
+        data = self._items.get(collection, {}).get(scope, {}).get(key)
+        return decoded_item(data) if data is not None else None
 
-    def items(self, collection: str, scope: Scope) -> list[Item]:
-        return list(self._items.get(collection, {}).get(scope, {}).values())
+    def encoded(self, collection: str, scope: Scope, key: Any) -> bytes | None:
+        """The item's JSON as stored (None: not stored): an answer that is the item, without a decode."""
+        data = self._items.get(collection, {}).get(scope, {}).get(key)
+        return stored_json(data) if data is not None else None
+
+    def items(self, collection: str, scope: Scope, containing: tuple[bytes, ...] = ()) -> list[Item]:
+        """New copies of the scope's items, in the order they were first stored; with `containing`,
+        only those whose JSON holds every one of these byte strings (the others are not decoded)."""
+        stored: Iterable[bytes] = self._items.get(collection, {}).get(scope, {}).values()
+        for part in containing:  # one plain loop per part: a generator per item costs more than the test
+            stored = [data for data in stored if part in data]
+        return [decoded_item(data) for data in stored]
+
+    def keys(self, collection: str, scope: Scope) -> list[Any]:
+        """The keys of the scope's items, in the order they were first stored (nothing decoded)."""
+        return list(self._items.get(collection, {}).get(scope, {}))
 
     def scopes(self, collection: str) -> list[Scope]:
         """The scopes that hold items of `collection`."""
@@ -180,19 +195,24 @@ class Store:
         return self._bytes
 
     def put(self, collection: str, scope: Scope, key: Any, item: Item) -> None:
-        weight = len(encoded_item(item))
-        weights = self._weights.setdefault(collection, {}).setdefault(scope, {})
-        grown = self._bytes + weight - weights.get(key, 0)
-        if self.max_bytes is not None and grown > self.max_bytes and weight > weights.get(key, 0):
+        """Store a copy of `item` (its JSON): what the caller does to `item` later is not stored."""
+        self._put(collection, scope, key, stored_item(item), item)
+
+    def _put(self, collection: str, scope: Scope, key: Any, data: bytes, item: Item | None) -> None:
+        """Store `data`, the stored form of `item` (None: decoded here if an index needs it)."""
+        old = self._items.get(collection, {}).get(scope, {}).get(key)
+        held = stored_size(old) if old is not None else 0
+        size = stored_size(data)
+        grown = self._bytes + size - held
+        if self.max_bytes is not None and grown > self.max_bytes and size > held:
             raise StoreFull(self.max_bytes)
-        self._bytes = grown
-        weights[key] = weight
         bucket = self._items.setdefault(collection, {}).setdefault(scope, {})
-        old = bucket.get(key)
+        self._bytes = grown
         if old is None:
             self._sizes[collection] = self._sizes.get(collection, 0) + 1
-        bucket[key] = item
-        self._reindex(collection, scope, key, item)
+        bucket[key] = data
+        if collection in self._indexes:
+            self._reindex(collection, scope, key, old, item if item is not None else decoded_item(data))
         self._derived.pop((collection, scope, key), None)
         self.version += 1
         if self._undo is not None:
@@ -205,32 +225,32 @@ class Store:
         if bucket is None or key not in bucket:
             return None
         self.version += 1
-        self._reindex(collection, scope, key, None)
+        removed: bytes = bucket.pop(key)
+        self._reindex(collection, scope, key, removed, None)
         self._derived.pop((collection, scope, key), None)
-        removed = bucket.pop(key)
-        self._bytes -= self._weights[collection][scope].pop(key, 0)
+        self._bytes -= stored_size(removed)
         self._sizes[collection] -= 1
         if self._undo is not None:
             self._undo.append((self.version, collection, scope, key, removed))
         if self._watchers:
             self._touched(collection, scope, key)
-        return removed
+        return decoded_item(removed)
 
     def remove_scope(self, collection: str, scope: Scope) -> list[Item]:
         """Drop every item of `collection` in exactly `scope`; returns them."""
         bucket = self._items.get(collection, {}).pop(scope, {})
-        self._bytes -= sum(self._weights.get(collection, {}).pop(scope, {}).values())
+        self._bytes -= sum(map(stored_size, bucket.values()))
         if bucket:
             self._sizes[collection] -= len(bucket)
             self.version += 1
-            for key in bucket:
+            for key, data in bucket.items():
                 if self._undo is not None:
-                    self._undo.append((self.version, collection, scope, key, bucket[key]))
-                self._reindex(collection, scope, key, None)
+                    self._undo.append((self.version, collection, scope, key, data))
+                self._reindex(collection, scope, key, data, None)
                 self._derived.pop((collection, scope, key), None)
                 if self._watchers:
                     self._touched(collection, scope, key)
-        return list(bucket.values())
+        return [decoded_item(data) for data in bucket.values()]
 
     def peek_number(self, collection: str) -> int:
         """The next free number; taken only once an item with it is stored (`note_number`),
@@ -275,7 +295,7 @@ class Store:
                     elif old is None:
                         self.remove(collection, scope, key)
                     else:
-                        self.put(collection, scope, key, old)
+                        self._put(collection, scope, key, old, None)
             finally:
                 self._undo, self.max_bytes = [], limit
             return len(pending)
@@ -288,11 +308,9 @@ class Store:
         self._whole_change()
         self._sizes.clear()
         self._items.clear()
-        self._weights.clear()
         self._bytes = 0
         self._counters.clear()
         self._owners.clear()
-        self._indexed.clear()
         self._derived.clear()
         self.version += 1
         self._replaced_all()
@@ -303,9 +321,9 @@ class Store:
         with self.lock:
             collections = {
                 name: [
-                    {"scope": list(scope), "key": key, "item": copy.deepcopy(item)}
+                    {"scope": list(scope), "key": key, "item": decoded_item(data)}
                     for scope, bucket in scopes.items()
-                    for key, item in bucket.items()
+                    for key, data in bucket.items()
                 ]
                 for name, scopes in sorted(self._items.items())
             }
@@ -316,31 +334,26 @@ class Store:
 
     def load(self, data: dict[str, Any]) -> None:
         """Replace all state with what `export` produced."""
-        items: dict[str, dict[Scope, dict[Any, Item]]] = {}
-        weights: dict[str, dict[Scope, dict[Any, int]]] = {}
-        total = 0
+        items: dict[str, dict[Scope, dict[Any, bytes]]] = {}
         for name, entries in data.get("collections", {}).items():
             for entry in entries:
-                scope = tuple(entry["scope"])
-                items.setdefault(name, {}).setdefault(scope, {})[entry["key"]] = entry["item"]
-                weight = len(encoded_item(entry["item"]))
-                total += weight - weights.setdefault(name, {}).setdefault(scope, {}).get(entry["key"], 0)
-                weights[name][scope][entry["key"]] = weight
+                bucket = items.setdefault(name, {}).setdefault(tuple(entry["scope"]), {})
+                bucket[entry["key"]] = stored_item(entry["item"])
+        total = sum(stored_size(d) for scopes in items.values() for bucket in scopes.values() for d in bucket.values())
         if self.max_bytes is not None and total > self.max_bytes:
             raise StoreFull(self.max_bytes)
         with self.lock:
             self._whole_change()
             self._items = items
-            self._weights = weights
             self._bytes = total
             self._sizes = {name: sum(map(len, scopes.values())) for name, scopes in items.items()}
             self._counters = {str(k): int(v) for k, v in data.get("counters", {}).items()}
             self._owners.clear()
-            self._indexed.clear()
             self._derived.clear()
             for collection, scopes in items.items():
-                for scope, bucket in scopes.items():
-                    for key, item in bucket.items():
-                        self._reindex(collection, scope, key, item)
+                if collection in self._indexes:
+                    for scope, bucket in scopes.items():
+                        for key, stored in bucket.items():
+                            self._reindex(collection, scope, key, None, decoded_item(stored))
             self.version += 1
             self._replaced_all()

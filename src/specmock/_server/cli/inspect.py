@@ -108,7 +108,7 @@ def run_schema(args: argparse.Namespace) -> int:
 
 def kind_of(path: Path) -> str:
     """ "openapi", "overlay" or "scenario": what a document is, by its top-level keys."""
-    from ..._spec.yamlload import load_yaml
+    from ..._spec.yaml_lines import load_yaml
 
     data = load_yaml(path).data
     if isinstance(data, dict) and ("openapi" in data or "swagger" in data):

@@ -32,6 +32,8 @@ LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 #: What each worker process runs (uvicorn imports it there): the app built from that command line.
 WORKER_FACTORY = "specmock._server.cli.worker:worker_app"
 SHARED_SCHEMES = ("redis://", "rediss://", "unix://")
+#: Seconds after listening before jsonschema is imported in the background (validation.warm_up).
+WARM_UP_DELAY = 0.25
 #: The dashboard, relative to the served root.
 DASHBOARD_PATH = "/__specmock/ui/"
 #: Puts an app in front of a served mock (the proxy): (mock, its app) -> (what to serve, what to run once stopped).
@@ -113,6 +115,13 @@ def folder_problem(args: argparse.Namespace) -> str | None:
 
 def build_app(args: argparse.Namespace) -> MockApp:
     """The MockApp that `serve` runs for these arguments (with its state restored); LoadError if broken."""
+    from ..memory import frozen_start_up
+
+    with frozen_start_up():  # what start-up builds all lives on: no collector passes over it (memory.py)
+        return _build_app(args)
+
+
+def _build_app(args: argparse.Namespace) -> MockApp:
     from ..._runtime.state import JournalLimits, open_state
     from ..admin_guard import AdminSettings, served_hosts
     from ..app import MockApp
@@ -244,9 +253,11 @@ def _serve_one(
     front: Front | None = None,
 ) -> int:
     import asyncio
+    import threading
 
     import uvicorn
 
+    from ..._spec.validation import warm_up
     from ..memory import freeze, freeze_survivors
     from ..slow_clients import BurstLogger
 
@@ -260,6 +271,10 @@ def _serve_one(
             await super().startup(sockets)
             log.info("serving on %s", server_stack(self.config.http_protocol_class))
             announce([s for server in self.servers for s in server.sockets], admin_reachable)
+            # What wording a refusal needs is imported in the background, a moment after the
+            # first requests (a client polling for readiness) rather than in their way.
+            warming = threading.Thread(target=warm_up, name="specmock-warm-up", daemon=True)
+            asyncio.get_running_loop().call_later(WARM_UP_DELAY, warming.start)
 
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
             app.journal.close_feeds()  # the dashboard's event streams end, or they would hold the shutdown
