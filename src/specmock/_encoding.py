@@ -15,8 +15,7 @@ for a lone surrogate), or the same TypeError. Where orjson would write otherwise
 subclass of a JSON type, a date, a value nested over 254 levels), it refuses and
 json writes; where it spells a float otherwise (`1e-7` for json's `1e-07`,
 `0.00001` for `1e-05`, `null` for json's non-JSON `NaN` / `Infinity`, which a
-scenario's YAML can hold), a scan of its bytes sees it and json writes. `decode`
-reads back what `encode` wrote, value for value.
+scenario's YAML can hold), a scan of its bytes sees it and json writes.
 
 A list response is mostly its items; an item's public form is cached while it
 is unchanged, so its bytes are too, and the list is a join of them.
@@ -104,18 +103,6 @@ def may_hold_long_integer(raw: bytes) -> bool:
     """Whether `raw` may hold an integer beyond 64 bits (19 digits or more), which orjson reads
     as a float where json reads it exactly. A long string of digits merely costs a json read."""
     return _LONG_DIGITS(raw.translate(_DIGIT_SHAPE)) is not None
-
-
-def decode(raw: bytes) -> Any:
-    """JSON that `encode` wrote (a stored item, the state file), back to the value it was:
-    orjson, or json where orjson would read it otherwise (an integer beyond 64 bits) or not at
-    all (a lone surrogate escape, NaN). Not for requests: the body reader (strict) is."""
-    if may_hold_long_integer(raw):
-        return json.loads(raw)
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return json.loads(raw)
 
 
 def encode_list(parts: list[bytes]) -> bytes:
