@@ -6,6 +6,10 @@ fired. It is bounded so a long-running server's memory stays flat: in entries
 (default 10,000), in bytes per body (default 64 KiB: longer bodies keep their head
 and a marker) and in bytes in all (default 64 MiB: the oldest entries go first).
 
+An entry holds what the request path had (bytes, numbers, names) and is formatted
+only when read (`Entry.request_body`, `response_body`, `time`, `as_dict`): recording
+one costs a request a slots object, and its memory is the bytes it keeps.
+
 Subscribers (the dashboard's live feed, its coverage tally) are called with each
 new entry, outside the lock, and must not block: a feed that can fall behind
 keeps its own bounded queue. `close_feeds` tells them all the server is going.

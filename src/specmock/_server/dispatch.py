@@ -4,6 +4,9 @@ Order matters and is the same for every operation: route match, auth,
 validation (path, query, headers, body), the generic handler, response
 shaping. Every failure along the way is a Problem, rendered in the family's
 own error format; nothing escapes as a bare 500.
+
+It runs on plain ASGI messages (wire.py): no Starlette Request or Response is built
+for an API request, and the steps that do not wait are plain calls in one coroutine.
 """
 
 from __future__ import annotations
@@ -283,10 +286,9 @@ class Dispatcher:
             header_values = op.header_params.read(request.headers, None)
             field_errors += op.header_params.errors(header_values, errors.field_messages)
         if op.body_validator is not None and body is not _ABSENT:
-            field_errors += sorted(
-                (field_error(e, errors.field_messages) for e in op.body_validator.iter_errors(body)),
-                key=lambda f: f.field,
-            )
+            found = [field_error(e, errors.field_messages) for e in op.body_validator.iter_errors(body)]
+            if found:
+                field_errors += sorted(found, key=lambda f: f.field)
         if field_errors:
             unique = list(dict.fromkeys(field_errors))  # one message per field and wording
             raise Problem(400, errors.message("validation"), kind="validation", fields=unique)

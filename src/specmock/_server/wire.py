@@ -10,10 +10,10 @@ content-type, content-length, prefer, the scenario header), so here:
   wins, as in Starlette), parses the query string only when there
   is one, the cookies only when a Cookie header is there, and reads the body
   straight from `receive` (through body.py's reader: the same limits);
-- `Reply` is a status, the raw header list and the body, sent as two ASGI messages;
-  `json_reply` and `empty_reply` build the raw headers Starlette's `Response` would,
-  in the same order (tests/test_wire.py compares them), from header bytes compiled
-  once (`content_type`).
+- `Reply` is a status, the raw header list and the body, which the dispatcher sends as
+  two ASGI messages; `json_reply` and `empty_reply` build the raw headers Starlette's
+  `Response` would, in the same order (tests/test_wire.py compares them), the JSON
+  Content-Type from bytes made once.
 
 Invariants: the answers are Starlette's own (tests/test_wire.py): `headers` holds the
 first value of each header, `query_params` Starlette's QueryParams (the last value
@@ -28,8 +28,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from starlette.datastructures import URL, QueryParams
-from starlette.requests import ClientDisconnect, cookie_parser
-from starlette.types import Receive, Scope, Send
+from starlette.requests import cookie_parser
+from starlette.types import Receive, Scope
 
 from .body import read_received
 
@@ -129,17 +129,9 @@ class Reply:
         self.raw_headers = raw_headers
         self.body = body
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
-        await send({"type": "http.response.body", "body": self.body})
 
-
-def content_type(media_type: str) -> tuple[bytes, bytes]:
-    """The raw Content-Type header of `media_type` (compiled once per operation's media type)."""
-    return (_CONTENT_TYPE, media_type.encode("latin-1"))
-
-
-_JSON_TYPE = content_type(JSON)
+#: The raw header every JSON answer carries unless its headers name another type.
+_JSON_TYPE = (_CONTENT_TYPE, JSON.encode("latin-1"))
 
 
 def _raw(headers: Mapping[str, str]) -> tuple[list[tuple[bytes, bytes]], bool, bool]:
@@ -151,19 +143,14 @@ def _raw(headers: Mapping[str, str]) -> tuple[list[tuple[bytes, bytes]], bool, b
     return raw, _CONTENT_LENGTH not in names, _CONTENT_TYPE not in names
 
 
-def json_reply(
-    body: bytes,
-    status: int = 200,
-    headers: Mapping[str, str] | None = None,
-    kind: tuple[bytes, bytes] = _JSON_TYPE,
-) -> Reply:
-    """`Response(body, status, headers, media_type=...)`'s status, raw headers and body: the given
-    headers, then Content-Length and `kind` (a compiled Content-Type) unless given."""
+def json_reply(body: bytes, status: int = 200, headers: Mapping[str, str] | None = None) -> Reply:
+    """`Response(body, status, headers, media_type="application/json")`'s status, raw headers
+    and body: the given headers, then Content-Length and Content-Type unless given."""
     raw, length, typed = _raw(headers) if headers else ([], True, True)
     if length and not (status < 200 or status == 204 or status == 304):
         raw.append((_CONTENT_LENGTH, str(len(body)).encode("latin-1")))
     if typed:
-        raw.append(kind)
+        raw.append(_JSON_TYPE)
     return Reply(status, raw, body)
 
 
@@ -175,4 +162,4 @@ def empty_reply(status: int, headers: Mapping[str, str] | None = None) -> Reply:
     return Reply(status, raw, b"")
 
 
-__all__ = ["ClientDisconnect", "Incoming", "Reply", "content_type", "empty_reply", "json_reply"]
+__all__ = ["Incoming", "Reply", "empty_reply", "json_reply"]
