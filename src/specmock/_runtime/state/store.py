@@ -86,6 +86,8 @@ def _slot(value: tuple[Any, ...]) -> Any:
 class Store:
     """Items by collection, scope and key, plus per-collection id counters."""
 
+    sole_writer = True
+
     def __init__(self, max_bytes: int | None = DEFAULT_MAX_STORE_BYTES) -> None:
         # Each item's encoded JSON, by collection, scope and key (its size is its weight).
         self._items: dict[str, dict[Scope, dict[Any, bytes]]] = {}
