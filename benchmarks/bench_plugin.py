@@ -9,6 +9,7 @@ Two measurements, in the same run, because absolute figures drift between machin
     builds the app (once per session) and is reported apart. As a cross-check, the fixture's
     per-test work is also timed alone, without pytest around it.
     Target: mean setup + teardown under 2 ms per test (p99 is shown against the same bound).
+    (plugin_fixture_cost.py)
 
 (b) Per-request cost through the fixture's clients against respx, the usual way to fake httpx: GET
     and POST /connectors through `specmock.client` versus an `httpx.Client` whose routes respx
@@ -34,174 +35,35 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
-import io
 import pstats
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Awaitable, Callable, Generator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 import respx
 
+from plugin_fixture_cost import (
+    AUTH,
+    FixtureCost,
+    connector,
+    fixture_work,
+    measure_fixture,
+    measure_fixture_alone,
+)
 from specmock import MockApp
 from specmock._testing.handle import BASE_URL, Handle
+from timing_samples import Samples, stats
 
-AUTH = {"Authorization": "Bearer bench"}
 SEED_CONNECTORS = 10  # the size of the GET /connectors list, as in bench_http.py
 FIXTURE_TARGET_MS = 2.0
 RATIO_TARGET = 3.0
 POST_BATCH = 50  # POSTs between untimed resets: a test holds tens of items, not thousands
 PROFILE_REQUESTS = 400
 TIME_BUDGET = 55.0  # seconds; profiling stops short of it
-CONFIG = {"apiUrl": "https://api.github.com", "token": "ghp_x", "organization": "example-org"}
-
-TEST_FILE = """
-AUTH = {auth!r}
-BODY = {{"type": "github", "name": "Bench", "config": {config!r}}}
-{tests}"""
-TEST_FUNC = """
-def test_{i}(specmock):
-    assert specmock.client.post("/connectors", json=BODY, headers=AUTH).status_code == 201
-"""
-
-
-def connector(name: str) -> dict[str, Any]:
-    return {"type": "github", "name": name, "config": CONFIG}
-
-
-@dataclass
-class Samples:
-    """Durations of one thing, as wall and thread-CPU nanoseconds."""
-
-    wall: list[int] = field(default_factory=list)
-    cpu: list[int] = field(default_factory=list)
-
-    def add(self, wall: int, cpu: int) -> None:
-        self.wall.append(wall)
-        self.cpu.append(cpu)
-
-    def __add__(self, other: Samples) -> Samples:
-        return Samples(
-            [a + b for a, b in zip(self.wall, other.wall, strict=True)],
-            [a + b for a, b in zip(self.cpu, other.cpu, strict=True)],
-        )
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def stats(values: Sequence[int], unit: float) -> tuple[float, float, float]:
-    """mean, p50, p99 in `unit` nanoseconds."""
-    return statistics.fmean(values) / unit, percentile(values, 0.5) / unit, percentile(values, 0.99) / unit
-
-
-# -- (a) fixture cost ---------------------------------------------------------------------------
-
-
-class FixtureTimer:
-    """A pytest plugin timing the specmock fixture's setup and every test's teardown."""
-
-    def __init__(self) -> None:
-        self.setup: dict[str, tuple[int, int]] = {}
-        self.teardown: dict[str, tuple[int, int]] = {}
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_fixture_setup(self, fixturedef: Any, request: pytest.FixtureRequest) -> Generator[None, Any, Any]:
-        if fixturedef.argname != "specmock":
-            return (yield)
-        wall, cpu = time.perf_counter_ns(), time.thread_time_ns()
-        try:
-            return (yield)
-        finally:
-            self.setup[request.node.nodeid] = (time.perf_counter_ns() - wall, time.thread_time_ns() - cpu)
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, Any, Any]:
-        wall, cpu = time.perf_counter_ns(), time.thread_time_ns()
-        try:
-            return (yield)
-        finally:
-            self.teardown[item.nodeid] = (time.perf_counter_ns() - wall, time.thread_time_ns() - cpu)
-
-
-@dataclass
-class FixtureCost:
-    first_ms: float
-    setup: Samples
-    teardown: Samples
-    outcome: str
-    alone: Samples = field(default_factory=Samples)
-
-
-def measure_fixture(n_tests: int) -> FixtureCost:
-    """Run N generated tests under pytest in this process and time the fixture around each."""
-    timer = FixtureTimer()
-    with tempfile.TemporaryDirectory(prefix="specmock-bench-") as tmp:
-        root = Path(tmp)
-        (root / "pytest.ini").write_text("[pytest]\n")  # keep the project's addopts out of the measurement
-        tests = "".join(TEST_FUNC.format(i=i) for i in range(n_tests))
-        (root / "test_generated.py").write_text(TEST_FILE.format(auth=AUTH, config=CONFIG, tests=tests))
-        args = [str(root), "-c", str(root / "pytest.ini"), "--rootdir", str(root), "-q", "-p", "no:cacheprovider"]
-        args += ["-W", "ignore::pytest.PytestAssertRewriteWarning"]  # specmock is imported before pytest.main
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            code = pytest.main(args, plugins=[timer])
-    if code != 0:
-        raise RuntimeError(f"the generated tests did not pass (exit {code}):\n{out.getvalue()[-3000:]}")
-    summary = next((line for line in reversed(out.getvalue().splitlines()) if line.strip()), "")
-    ids = [i for i in timer.setup if i in timer.teardown]
-    first = ids.pop(0)
-    setup, teardown = Samples(), Samples()
-    for i in ids:
-        setup.add(*timer.setup[i])
-        teardown.add(*timer.teardown[i])
-    first_ms = (timer.setup[first][0] + timer.teardown[first][0]) / 1e6
-    return FixtureCost(first_ms, setup, teardown, summary.strip(" ="))
-
-
-def fixture_work(handle: Handle) -> tuple[Callable[[], None], Callable[[], None]]:
-    """What the specmock fixture does around an unmarked test (src/specmock/pytest_plugin.py), without pytest."""
-    app = handle.app
-
-    def setup() -> None:
-        app.clock.reset()
-        if app.scenario is not None:
-            app.clear_scenario(reset=False)
-        handle.reset(0)
-        handle.allow_unmatched = handle.allow_invalid = False
-        handle.client.cookies.clear()
-
-    def teardown() -> None:
-        covered: dict[str, set[str]] = {}
-        for entry in handle.journal:
-            if entry.operation_id:
-                covered.setdefault(entry.operation_id, set()).add(str(entry.status))
-        if handle.unexpected():
-            raise RuntimeError("unexpected traffic in the fixture-alone loop")
-
-    return setup, teardown
-
-
-def measure_fixture_alone(handle: Handle, n_tests: int) -> Samples:
-    setup, teardown = fixture_work(handle)
-    samples = Samples()
-    for _ in range(n_tests):
-        wall, cpu = time.perf_counter_ns(), time.thread_time_ns()
-        setup()
-        wall_mid, cpu_mid = time.perf_counter_ns() - wall, time.thread_time_ns() - cpu
-        handle.client.post("/connectors", json=connector("Bench"), headers=AUTH)  # the test body: not timed
-        wall, cpu = time.perf_counter_ns(), time.thread_time_ns()
-        teardown()
-        samples.add(wall_mid + time.perf_counter_ns() - wall, cpu_mid + time.thread_time_ns() - cpu)
-    return samples
 
 
 # -- (b) per-request cost -----------------------------------------------------------------------

@@ -31,239 +31,37 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import http.client
 import json
 import os
 import shutil
 import signal
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from bench_server_report import Row, StoreRow, table
+from wrk_servers import (
+    CLIENT_CPU,
+    SERVER_CPU,
+    Server,
+    create_body,
+    free_port,
+    load_average,
+    server_env,
+    started,
+    warm_then_measure,
+    wrk,
+)
+
 HERE = Path(__file__).resolve().parent
-LUA_SCRIPT = HERE / "wrk_connectors.lua"
 PEERS = HERE / ".peers"
 PEER_SPEC = HERE / "peer-spec.yaml"
-SERVER_CPU, CLIENT_CPU = 1, 0
 SEED_CONNECTORS = 10
 STACKS = {"uvloop + httptools": ("uvloop", "httptools"), "asyncio + h11": ("asyncio", "h11")}
-TARGET_RATIO = 0.75
 BENCH_MAX_ITEMS = 10_000_000
-AUTH = {"Authorization": "Bearer x"}
-START_TIMEOUT = 120.0  # WireMock on a loaded 2-core machine can take most of a minute
-
-
-def free_port() -> int:
-    """A port nothing listens on now, so start-up can be timed by polling it from the spawn on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def server_env() -> dict[str, str]:
-    """This environment without SPECMOCK_* settings, so nothing left in the shell can skew a run."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("SPECMOCK_")}
-
-
-def create_body(name: str) -> bytes:
-    """The POST /connectors body; wrk_connectors.lua sends the same shape."""
-    config = {"apiUrl": "https://api.github.com", "token": "ghp_x", "organization": "example-org"}
-    return json.dumps({"type": "github", "name": name, "config": config}).encode()
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of `pid` and its descendants (npx/java launchers), in MB."""
-    total = 0
-    pending = [pid]
-    while pending:
-        current = pending.pop()
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        with contextlib.suppress(OSError):
-            for task in Path(f"/proc/{current}/task").iterdir():
-                children = (task / "children").read_text().split()
-                pending.extend(int(c) for c in children)
-    return total / 1024
-
-
-def load_average() -> str:
-    with contextlib.suppress(OSError, AttributeError):
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
-    return "unknown"
-
-
-class Server:
-    """One server process, pinned to SERVER_CPU, on a port chosen here; `startup_ms` is spawn to first 200."""
-
-    def __init__(
-        self, name: str, argv: list[str], port: int, ready_path: str = "/connectors", env: dict[str, str] | None = None
-    ) -> None:
-        self.name = name
-        self.port = port
-        self.created = 0  # 2xx answers to POSTs so far (each a new connector on specmock)
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
-        pinned = ["taskset", "-c", str(SERVER_CPU), *argv] if shutil.which("taskset") else argv
-        started = time.perf_counter()
-        self.proc = subprocess.Popen(
-            pinned,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=HERE,
-            env=env or server_env(),
-        )
-        try:
-            self.startup_ms = self._wait_ready(ready_path, started)
-        except BaseException:  # Ctrl-C or SIGTERM while it starts: no server left behind
-            self.stop()
-            raise
-
-    def _wait_ready(self, path: str, started: float) -> float:
-        deadline = started + START_TIMEOUT
-        while time.perf_counter() < deadline:
-            if self.proc.poll() is not None:
-                break
-            try:
-                status, _ = self.request("GET", path, timeout=2)
-            except OSError:
-                time.sleep(0.002)
-                continue
-            if status == 200:
-                return (time.perf_counter() - started) * 1000
-            time.sleep(0.002)
-        output = self.output()[-2000:]
-        code = self.proc.poll()
-        why = f"exited with {code}" if code is not None else f"no 200 within {START_TIMEOUT:.0f} s"
-        raise RuntimeError(f"{self.name} did not answer 200 on GET {path} ({why}): {output}")
-
-    def output(self) -> str:
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")
-
-    def request(self, method: str, path: str, body: bytes | None = None, timeout: float = 10) -> tuple[int, bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            headers = {**AUTH, "Content-Type": "application/json"} if body is not None else AUTH
-            conn.request(method, path, body=body, headers=headers)
-            response = conn.getresponse()
-            return response.status, response.read()
-        finally:
-            conn.close()
-
-    def rss_mb(self) -> float:
-        return rss_mb(self.proc.pid)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()  # taskset execs the server: this is the server itself
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        if not self.log.closed:
-            self.log.close()
-
-
-@contextlib.contextmanager
-def started(
-    name: str, argv: list[str], port: int, ready_path: str = "/connectors", env: dict[str, str] | None = None
-) -> Iterator[Server]:
-    server = Server(name, argv, port, ready_path, env)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@dataclass
-class Load:
-    """One wrk run: its summary line, as wrk_connectors.lua writes it."""
-
-    requests: int
-    seconds: float
-    p99_ms: float
-    non_2xx: int
-    errors: int
-
-    @property
-    def rps(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
-
-
-def wrk(server: Server, mode: str, prefix: str, seconds: int, path: str = "/connectors") -> Load:
-    """wrk -t2 -c32 on CLIENT_CPU against `server`; POST names carry `prefix`, unique per call."""
-    argv = ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", "-s", str(LUA_SCRIPT)]
-    argv += [f"http://127.0.0.1:{server.port}", "--", mode, prefix, path]
-    if shutil.which("taskset"):
-        argv = ["taskset", "-c", str(CLIENT_CPU), *argv]
-    out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, check=False)
-    for line in out.stdout.splitlines():
-        if line.startswith("WRK_JSON "):
-            s = json.loads(line.removeprefix("WRK_JSON "))
-            errors = s["connect"] + s["read"] + s["write"] + s["timeout"]
-            if mode == "post":
-                server.created += s["requests"] - s["non2xx3xx"]
-            return Load(s["requests"], s["duration_us"] / 1e6, s["p99_us"] / 1000, s["non2xx3xx"], errors)
-    raise RuntimeError(f"no summary from wrk (exit {out.returncode}): {out.stdout[-500:]}{out.stderr[-500:]}")
-
-
-def warm_then_measure(
-    server: Server, mode: str, tag: str, warmup: int, seconds: int, path: str = "/connectors"
-) -> Load:
-    if warmup > 0:
-        wrk(server, mode, f"w{tag}", warmup, path)
-    return wrk(server, mode, f"m{tag}", seconds, path)
-
-
-@dataclass
-class Row:
-    """One server's figures over the repeats (one value per repeat in each list)."""
-
-    server: str
-    stack: str
-    get_rps: list[float] = field(default_factory=list)
-    get_p99: list[float] = field(default_factory=list)
-    post_rps: list[float] = field(default_factory=list)
-    post_p99: list[float] = field(default_factory=list)
-    startup_ms: list[float] = field(default_factory=list)
-    rss_mb: list[float] = field(default_factory=list)
-    get_ratio: list[float] = field(default_factory=list)
-    post_ratio: list[float] = field(default_factory=list)
-    wrong: int = 0
-
-    def add(self, figures: dict[str, Any]) -> None:
-        """One repeat's figures for this server (as measure_plain and measure_specmock return them)."""
-        self.get_rps.append(figures["get"].rps)
-        self.get_p99.append(figures["get"].p99_ms)
-        self.post_rps.append(figures["post"].rps)
-        self.post_p99.append(figures["post"].p99_ms)
-        self.startup_ms.append(figures["startup_ms"])
-        self.rss_mb.append(figures["rss_mb"])
-        self.wrong += figures["wrong"]
-
-
-@dataclass
-class StoreRow:
-    """specmock's p99 on a small store and on a big one, and its RSS once the big one is built."""
-
-    stack: str
-    items: list[int] = field(default_factory=list)
-    get_small: list[float] = field(default_factory=list)
-    get_big: list[float] = field(default_factory=list)
-    post_small: list[float] = field(default_factory=list)
-    post_big: list[float] = field(default_factory=list)
-    rss_big: list[float] = field(default_factory=list)
 
 
 def specmock_argv(port: int, loop: str, http_impl: str) -> list[str]:
@@ -440,64 +238,6 @@ def write_wiremock_mappings() -> Path:
         )
     (root / "mappings" / "connectors.json").write_text(json.dumps({"mappings": stubs}, indent=2))
     return root
-
-
-def spread(values: Sequence[float], fmt: str = "{:,.0f}") -> str:
-    """The median, and the range when there are several runs."""
-    if not values:
-        return "-"
-    mid = fmt.format(statistics.median(values))
-    if len(values) == 1:
-        return mid
-    return f"{mid} ({fmt.format(min(values))}-{fmt.format(max(values))})"
-
-
-def ratio_text(values: Sequence[float]) -> str:
-    if not values:
-        return "-"
-    mid = statistics.median(values)
-    mark = "" if mid >= TARGET_RATIO else " (below 0.75)"
-    if len(values) == 1:
-        return f"{mid:.2f}x{mark}"
-    return f"{mid:.2f}x ({min(values):.2f}-{max(values):.2f}){mark}"
-
-
-def table(rows: list[Row], stores: list[StoreRow], args: argparse.Namespace, header: list[str]) -> str:
-    lines = [*header, ""]
-    lines.append(
-        "| server | stack | GET req/s | GET vs bare | GET p99 ms | POST req/s | POST vs bare | POST p99 ms "
-        "| start-up to first 200 ms | RSS after the run MB |"
-    )
-    lines.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for r in rows:
-        lines.append(
-            f"| {r.server} | {r.stack} | {spread(r.get_rps)} | {ratio_text(r.get_ratio)} | "
-            f"{spread(r.get_p99, '{:.1f}')} | {spread(r.post_rps)} | {ratio_text(r.post_ratio)} | "
-            f"{spread(r.post_p99, '{:.1f}')} | {spread(r.startup_ms)} | {spread(r.rss_mb)} |"
-        )
-    if stores:
-        lines += [
-            "",
-            f"specmock with a big store ({args.store_items:,} connectors created by POST) vs a small one:",
-            "",
-        ]
-        lines.append(
-            "| stack | items | GET /connectors/{id} p99 ms small -> big | POST p99 ms small -> big "
-            "| RSS after the POSTs MB |"
-        )
-        lines.append("| --- | ---: | ---: | ---: | ---: |")
-        for s in stores:
-            get_x = [b / a for a, b in zip(s.get_small, s.get_big, strict=True) if a]
-            post_x = [b / a for a, b in zip(s.post_small, s.post_big, strict=True) if a]
-            lines.append(
-                f"| {s.stack} | {spread(s.items)} | {spread(s.get_small, '{:.1f}')} -> {spread(s.get_big, '{:.1f}')}"
-                f" ({spread(get_x, '{:.1f}')}x) | {spread(s.post_small, '{:.1f}')} -> "
-                f"{spread(s.post_big, '{:.1f}')} ({spread(post_x, '{:.1f}')}x) | {spread(s.rss_big)} |"
-            )
-    wrong = [r for r in rows if r.wrong]
-    for r in wrong:
-        lines.append(f"\nWARNING: {r.server} ({r.stack}): {r.wrong} non-2xx answers or socket errors during the load")
-    return "\n".join(lines) + "\n"
 
 
 def run(args: argparse.Namespace) -> int:

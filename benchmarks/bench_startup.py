@@ -1,7 +1,7 @@
 """Start-up benchmark: from spawning `specmock serve` to its first 200 on GET /connectors.
 
-The issue's target is 300 ms on a quiet machine (bare Starlette under the same
-uvicorn, benchmarks/bare_app.py, takes about 135 ms). For each of `--runs`
+The target (issue 26) is at most 1.3x bare Starlette under the same uvicorn
+(benchmarks/bare_app.py, `--bare`). For each of `--runs`
 spawns of `specmock serve --scenario default --port 0` (the bundled specs) it
 records:
 
@@ -13,6 +13,13 @@ and prints the median and range of each. With `--importtime` it runs the
 server once under `python -X importtime` and prints the heaviest top-level
 imports, so a regression can be traced to the module that brought it.
 
+`--phases` splits the start's CPU time by what it does, in fresh interpreters
+(median of `--runs`): the interpreter, the command line, the modules the app
+needs, reading the bundled documents (PyYAML's import and the parse), compiling
+them, building the mock (router, state, the default scenario), the contract
+routes in front, the first GET in-process, and uvicorn's import (which bare
+Starlette pays too).
+
 `--bare` also times bare_app.py for comparison. One spawn first warms the
 OS's file cache; nothing else is kept between starts. Note: with
 PYTHONDONTWRITEBYTECODE=1 and an editable install, every start compiles
@@ -20,7 +27,7 @@ specmock's sources (about 100 ms); a wheel install ships them compiled, and
 `python -m compileall src` does the same for a checkout. This is a measurement, not a test: it
 exits 0 whatever the figures are (1 only when a server cannot be started).
 
-Run:  python benchmarks/bench_startup.py [--runs 10] [--bare] [--importtime]
+Run:  python benchmarks/bench_startup.py [--runs 10] [--bare] [--importtime] [--phases]
 """
 
 from __future__ import annotations
@@ -134,6 +141,75 @@ def import_split(env: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+#: One start, phase by phase, as `specmock serve --scenario default` does it; prints CPU ms per phase.
+PHASES = """
+import asyncio, json, sys, time
+cpu = [("interpreter", time.process_time())]
+def mark(name):
+    cpu.append((name, time.process_time()))
+from specmock._server.cli import parse_args
+args = parse_args(["serve", "--scenario", "default", "--port", "0"])
+mark("command line")
+from specmock._server.memory import frozen_start_up
+paused = frozen_start_up()  # as serve's build_app: no collector passes while building
+paused.__enter__()
+import specmock._server.app, specmock._runtime.state, specmock._server.admin_guard, specmock._contract.routes
+mark("app modules")
+from specmock._spec.bundled import bundled_specs
+from specmock._spec.compiler import check_unique_families, compile_family
+from specmock._spec.diagnostics import Diagnostics
+from specmock._spec.spec_loader import read_document
+from specmock._spec.yaml_lines import Document
+read = []
+for path in bundled_specs():
+    diagnostics = Diagnostics(Document(path=path, data=None, lines={}))
+    read.append((read_document(path, diagnostics), diagnostics))
+mark("read documents (YAML)")
+families = [compile_family(doc, diagnostics) for doc, diagnostics in read]
+check_unique_families(families)
+mark("compile documents")
+from specmock._server.app import MockApp
+app = MockApp(families=families, scenarios=["default"])
+paused.__exit__(None, None, None)
+mark("build the mock")
+from specmock._contract.cli import serve_front
+served, _ = serve_front(app, app)
+mark("contract routes")
+sent = []
+async def first():
+    scope = {"type": "http", "method": "GET", "path": "/connectors", "raw_path": b"/connectors",
+             "query_string": b"", "headers": [(b"host", b"x"), (b"authorization", b"Bearer x")],
+             "http_version": "1.1", "scheme": "http", "server": ("127.0.0.1", 80),
+             "client": ("127.0.0.1", 1), "root_path": ""}
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+    async def send(message):
+        sent.append(message)
+    await served(scope, receive, send)
+asyncio.run(first())
+assert sent[0]["status"] == 200, sent[0]
+mark("first GET (in-process)")
+import uvicorn
+from specmock._server.workers import served_protocol
+served_protocol(args)
+mark("uvicorn (bare pays it too)")
+print(json.dumps([[name, (at - cpu[i - 1][1]) * 1000 if i else at * 1000] for i, (name, at) in enumerate(cpu)]))
+"""
+
+
+def phase_split(env: dict[str, str], runs: int) -> str:
+    """The median CPU ms of each phase of a start (PHASES), over `runs` fresh interpreters."""
+    samples: dict[str, list[float]] = {}
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", PHASES], capture_output=True, text=True, env=env, check=True)
+        for name, ms in json.loads(out.stdout.strip().splitlines()[-1]):
+            samples.setdefault(name, []).append(ms)
+    total = sum(statistics.median(v) for v in samples.values())
+    lines = [f"CPU by phase (median of {runs} starts; {total:.0f} ms in all):"]
+    lines += [f"  {statistics.median(v):7.1f} ms  {name}" for name, v in samples.items()]
+    return "\n".join(lines)
+
+
 def uncompiled_sources() -> bool:
     """Whether specmock's modules lack bytecode they could reuse (PYTHONDONTWRITEBYTECODE on a checkout)."""
     import importlib.util
@@ -149,6 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--bare", action="store_true", help="also time bare_app.py")
     parser.add_argument("--importtime", action="store_true", help="print the import-time split of one start")
+    parser.add_argument("--phases", action="store_true", help="print the CPU time of each phase of a start")
     args = parser.parse_args(argv)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPECMOCK_")}
     with tempfile.TemporaryDirectory() as tmp:
@@ -169,6 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         if args.importtime:
             print(import_split(env))
+        if args.phases:
+            print(phase_split(env, args.runs))
         print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,7 +21,7 @@ os.environ.setdefault("SPECMOCK_CROSS_CHECK", "1")
 # PyYAML (its C extension) stays imported for the whole session: pytester's in-process runs drop
 # the modules a run imported, and a second import of `yaml` beside the kept `_yaml` builds nodes
 # without tags ("could not determine a constructor for the tag None") in every later run.
-import specmock._spec.yamlparse  # noqa: F401
+import specmock._spec.yaml_compose  # noqa: F401
 from specmock import MockApp  # after the switch above, which is read at import
 from specmock._testing.conformance import ResponseChecker
 from specmock._testing.transport import SyncASGITransport
@@ -129,6 +130,44 @@ def served() -> Iterator[Served]:
         yield server
     finally:
         stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def seeded_server() -> Iterator[Served]:
+    """One `specmock serve --seed 1` for a whole module (the dashboard's browser tests): each
+    test makes, or resets to, the state it looks at."""
+    server = start_server("--seed", "1")
+    try:
+        yield server
+    finally:
+        stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def seeded_api(seeded_server: Served) -> Iterator[httpx.Client]:
+    """A client of `seeded_server`, for the module."""
+    with httpx.Client(base_url=seeded_server.url, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def expect() -> Any:
+    """Playwright's `expect`, waiting up to 8 s (skips when Playwright is not installed)."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
+    sync_api.expect.set_options(timeout=8_000)
+    return sync_api.expect
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where screenshots go: docs/screenshots/ when SPECMOCK_SCREENSHOTS=1 (how the docs'
+    pictures are made), else a temporary folder, so a run never dirties the tree."""
+    from dashboard_ui import SCREENSHOTS
+
+    if os.environ.get("SPECMOCK_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return SCREENSHOTS
+    return tmp_path_factory.mktemp("screenshots")
 
 
 @pytest.fixture(scope="module")

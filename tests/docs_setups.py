@@ -94,6 +94,12 @@ for _made in [value for value in globals().values() if isinstance(value, _MockAp
 """
 
 
+def checkout_folder(request: pytest.FixtureRequest, folder: Path) -> PageSetup:
+    """corpus.md: its command runs a benchmark script from the checkout (`benchmarks/`)."""
+    (folder / "benchmarks").symlink_to(ROOT / "benchmarks")
+    return PageSetup()
+
+
 def with_redis(request: pytest.FixtureRequest, folder: Path) -> PageSetup:
     """state.md: its Redis URL is the test's redis-server (started when a block needs it)."""
     redis_url: str = request.getfixturevalue("redis_server").url
@@ -185,6 +191,7 @@ SET_UPS: dict[str, Page] = {
     "cli.md": Page(pets_folder, {"sh": 5}),
     "dashboard.md": Page(pets_folder, {"sh": 2}),
     "state.md": Page(with_redis, {"sh": 4, "python": 2}),
+    "corpus.md": Page(checkout_folder, {"sh": 1}),
     "drift.md": Page(drift_story, {"sh": 7}, story=True),
 }
 

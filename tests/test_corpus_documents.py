@@ -14,7 +14,6 @@ the three take seconds.
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -51,16 +50,3 @@ def test_a_vendor_document_passes_the_sweeps_checks(document: Path, tmp_path: Pa
     failures = output[output.find("FAILURES") :] if "FAILURES" in output else output[-4000:]
     assert done.returncode == 0, f"{document.name}:\n{failures[:8000]}"
     assert " generated" in output, output[-2000:]
-
-
-def test_the_commands_in_docs_corpus_run(tmp_path: Path) -> None:
-    """Each line of docs/corpus.md's sh blocks runs from the checkout and exits 0 (offline:
-    the sweep over the written-here case documents, specmock only)."""
-    text = (ROOT / "docs" / "corpus.md").read_text(encoding="utf-8")
-    commands = [line for block in re.findall(r"```sh\n(.*?)```", text, re.S) for line in block.splitlines() if line]
-    assert commands
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")]))}
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    for command in commands:
-        done = subprocess.run(command, shell=True, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
-        assert done.returncode == 0, f"{command}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"

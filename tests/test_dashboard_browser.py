@@ -10,7 +10,6 @@ the tree. Skipped when Chromium or Playwright is missing, as test_browser.py is.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +19,8 @@ import httpx
 import pytest
 
 from conftest import BEARER, Served, start_server, stop_server
+from dashboard_ui import show
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 SDE = {"Authorization": "Token x"}
 BROKEN_SCENARIO = b"""name: broken
 rules:
@@ -32,43 +31,21 @@ rules:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[Served]:
-    served = start_server("--seed", "1")
-    try:
-        yield served
-    finally:
-        stop_server(served)
-
-
-@pytest.fixture(scope="module")
-def api(server: Served) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=10) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def expect() -> Any:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
-    sync_api.expect.set_options(timeout=8_000)
-    return sync_api.expect
-
-
-@pytest.fixture(scope="module")
-def context(server: Served, browser: Any) -> Iterator[Any]:
+def context(seeded_server: Served, browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 800}, color_scheme="light")
     yield context
     context.close()
 
 
 @pytest.fixture(scope="module")
-def dashboard(context: Any, server: Served) -> Iterator[Any]:
+def dashboard(context: Any, seeded_server: Served) -> Iterator[Any]:
     """The dashboard page, open for the whole module; it must never fail nor reach another origin."""
     page = context.new_page()
     errors: list[str] = []
     elsewhere: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("request", lambda r: None if r.url.startswith((server.url, "data:")) else elsewhere.append(r.url))
-    page.goto(server.url + "/__specmock/ui", timeout=10_000)
+    page.on("request", lambda r: None if r.url.startswith((seeded_server.url, "data:")) else elsewhere.append(r.url))
+    page.goto(seeded_server.url + "/__specmock/ui", timeout=10_000)
     page.wait_for_selector("body[data-ready]", state="attached", timeout=10_000)
     page.wait_for_selector("#connection.live", timeout=10_000)
     yield page
@@ -77,25 +54,12 @@ def dashboard(context: Any, server: Served) -> Iterator[Any]:
     page.close()
 
 
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if os.environ.get("SPECMOCK_SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        return SCREENSHOTS
-    return tmp_path_factory.mktemp("screenshots")
-
-
-def show(page: Any, view: str) -> None:
-    page.click(f"#tab-{view}")
-    page.wait_for_selector(f"#{view}:not([hidden])")
-
-
 def test_a_request_appears_live_filters_and_opens_with_its_bodies(
-    dashboard: Any, context: Any, server: Served, expect: Any, shots: Path
+    dashboard: Any, context: Any, seeded_server: Served, expect: Any, shots: Path
 ):
     show(dashboard, "traffic")
     other = context.new_page()  # another page of the same browser: a frontend under development
-    other.goto(server.url + "/__specmock/health")
+    other.goto(seeded_server.url + "/__specmock/health")
     other.evaluate(
         """async () => {
           const headers = {"Authorization": "Bearer t", "Content-Type": "application/json"};
@@ -142,7 +106,7 @@ def test_a_request_appears_live_filters_and_opens_with_its_bodies(
 
 
 def test_an_item_edited_in_the_page_is_what_the_api_returns(
-    dashboard: Any, api: httpx.Client, expect: Any, shots: Path
+    dashboard: Any, seeded_api: httpx.Client, expect: Any, shots: Path
 ):
     show(dashboard, "state")
     dashboard.click("button[data-collection='sdelements.alm_connectors']")
@@ -153,17 +117,19 @@ def test_an_item_edited_in_the_page_is_what_the_api_returns(
     editor.fill(json.dumps({**data, "name": "Edited in the dashboard"}, indent=2))
     item.get_by_role("button", name="Save").click()
     expect(dashboard.locator("#state-message")).to_have_text("saved 1")
-    assert api.get("/api/v2/connectors/alm/1/", headers=SDE).json()["name"] == "Edited in the dashboard"
+    assert seeded_api.get("/api/v2/connectors/alm/1/", headers=SDE).json()["name"] == "Edited in the dashboard"
 
     item = dashboard.locator("details.item[data-key='1']")
     item.locator("textarea").fill(json.dumps({**data, "name": 42}, indent=2))
     item.get_by_role("button", name="Save").click()
     expect(item.locator("ul.errors")).to_contain_text("name: 42 is not of type 'string'")
-    assert api.get("/api/v2/connectors/alm/1/", headers=SDE).json()["name"] == "Edited in the dashboard"
+    assert seeded_api.get("/api/v2/connectors/alm/1/", headers=SDE).json()["name"] == "Edited in the dashboard"
     dashboard.screenshot(path=str(shots / "state.png"))
 
 
-def test_a_broken_scenario_upload_shows_its_line_numbers(dashboard: Any, api: httpx.Client, expect: Any, shots: Path):
+def test_a_broken_scenario_upload_shows_its_line_numbers(
+    dashboard: Any, seeded_api: httpx.Client, expect: Any, shots: Path
+):
     show(dashboard, "scenario")
     dashboard.select_option("#scenario-bundled", "slow-scans")
     dashboard.click("#scenario-switch button[type=submit]")
@@ -190,8 +156,8 @@ def test_a_broken_scenario_upload_shows_its_line_numbers(dashboard: Any, api: ht
     expect(dashboard.locator("#scenario-active")).to_have_text("none")
 
 
-def test_advancing_the_clock_completes_a_scan(dashboard: Any, api: httpx.Client, expect: Any, shots: Path):
-    scan = api.post("/scans", json={"applicationId": "app-12345", "scanType": "sast"}, headers=BEARER).json()
+def test_advancing_the_clock_completes_a_scan(dashboard: Any, seeded_api: httpx.Client, expect: Any, shots: Path):
+    scan = seeded_api.post("/scans", json={"applicationId": "app-12345", "scanType": "sast"}, headers=BEARER).json()
     show(dashboard, "clock")
     dashboard.click("#clock-freeze")
     expect(dashboard.locator("#clock-frozen")).to_have_text("(frozen)")
@@ -201,16 +167,18 @@ def test_advancing_the_clock_completes_a_scan(dashboard: Any, api: httpx.Client,
     dashboard.select_option("#clock-unit", "60")
     dashboard.click("#clock-advance button[type=submit]")
     expect(state).to_have_text(re.compile("^(completed|failed)$"))
-    assert api.get(f"/scans/{scan['id']}", headers=BEARER).json()["status"] == state.inner_text()
+    assert seeded_api.get(f"/scans/{scan['id']}", headers=BEARER).json()["status"] == state.inner_text()
     dashboard.screenshot(path=str(shots / "clock.png"))
     dashboard.click("#clock-unfreeze")
     expect(dashboard.locator("#clock-frozen")).to_have_text("(running)")
 
 
-def test_coverage_shows_the_gaps_and_the_charts_draw(dashboard: Any, api: httpx.Client, expect: Any, shots: Path):
-    api.get("/connectors", headers=BEARER)
-    api.get("/connectors")  # 401
-    report = api.get("/__specmock/coverage").json()
+def test_coverage_shows_the_gaps_and_the_charts_draw(
+    dashboard: Any, seeded_api: httpx.Client, expect: Any, shots: Path
+):
+    seeded_api.get("/connectors", headers=BEARER)
+    seeded_api.get("/connectors")  # 401
+    report = seeded_api.get("/__specmock/coverage").json()
     never = next(op for op, data in report["versori"]["operations"].items() if not data["called"])
     show(dashboard, "coverage")
     listed = dashboard.locator("table[data-family='appsecplus'] tr[data-operation='ListConnectors']")

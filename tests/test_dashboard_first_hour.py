@@ -11,7 +11,6 @@ docs/screenshots/ when SPECMOCK_SCREENSHOTS=1, as in test_dashboard_browser.py.
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import shutil
@@ -23,9 +22,9 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import BEARER, Served, start_server, stop_server
+from conftest import BEARER, Served
+from dashboard_ui import show
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 AXE_HOME = Path(__file__).resolve().parent / ".node"
 AXE = AXE_HOME / "node_modules" / "axe-core" / "axe.min.js"
 CONNECTOR = {"type": "github", "name": "Kept or not", "config": {"apiUrl": "https://api.github.com"}}
@@ -45,64 +44,29 @@ def axe_source() -> str:
     return AXE.read_text(encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def expect() -> Any:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
-    sync_api.expect.set_options(timeout=8_000)
-    return sync_api.expect
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Served]:
-    served = start_server("--seed", "1")
-    try:
-        yield served
-    finally:
-        stop_server(served)
-
-
-@pytest.fixture(scope="module")
-def mock_api(server: Served) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=10) as client:
-        yield client
-
-
 @pytest.fixture
-def api(mock_api: httpx.Client) -> httpx.Client:
+def api(seeded_api: httpx.Client) -> httpx.Client:
     """The module's mock as new: no scenario, the fixtures, an empty journal and coverage, a running clock."""
-    assert mock_api.delete("/__specmock/scenario").status_code < 300
-    assert mock_api.delete("/__specmock/journal").status_code < 300
-    assert mock_api.delete("/__specmock/coverage").status_code < 300
-    assert mock_api.put("/__specmock/clock", json={"frozen": False}).status_code < 300
-    return mock_api
+    assert seeded_api.delete("/__specmock/scenario").status_code < 300
+    assert seeded_api.delete("/__specmock/journal").status_code < 300
+    assert seeded_api.delete("/__specmock/coverage").status_code < 300
+    assert seeded_api.put("/__specmock/clock", json={"frozen": False}).status_code < 300
+    return seeded_api
 
 
 @pytest.fixture
-def page(browser: Any, server: Served, api: httpx.Client) -> Iterator[Any]:
+def page(browser: Any, seeded_server: Served, api: httpx.Client) -> Iterator[Any]:
     """The dashboard at 1280x800, opened on the mock as new; it must never raise an error."""
     context = browser.new_context(viewport={"width": 1280, "height": 800}, color_scheme="light")
     opened = context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))
-    opened.goto(server.url + "/__specmock/ui", timeout=10_000)
+    opened.goto(seeded_server.url + "/__specmock/ui", timeout=10_000)
     opened.wait_for_selector("body[data-ready]", state="attached", timeout=10_000)
     opened.wait_for_selector("#connection.live", timeout=10_000)
     yield opened
     context.close()
     assert not errors, errors
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if os.environ.get("SPECMOCK_SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        return SCREENSHOTS
-    return tmp_path_factory.mktemp("screenshots")
-
-
-def show(page: Any, view: str) -> None:
-    page.click(f"#tab-{view}")
-    page.wait_for_selector(f"#{view}:not([hidden])")
 
 
 def items(api: httpx.Client) -> int:
@@ -128,12 +92,22 @@ def test_a_long_path_ends_in_an_ellipsis_and_shows_whole_on_hover(page: Any, api
     api.get("/connectors", headers=BEARER)
     button = page.locator("#traffic-rows td.path button", has_text="a-very-long").first
     expect(button).to_have_attribute("title", long_path)
-    clipped = button.evaluate(
-        "b => ({style: getComputedStyle(b).textOverflow, over: b.scrollWidth > b.clientWidth, h: b.offsetHeight})"
+    short = page.locator("#traffic-rows td.path button", has_text=re.compile(r"^/connectors$")).first
+    expect(short).to_be_visible()
+    # One evaluate finds and measures both buttons: the table may re-render between two
+    # Playwright calls (a new journal entry), and a replaced node measures as empty.
+    clipped = page.evaluate(
+        """(path) => {
+          const buttons = [...document.querySelectorAll('#traffic-rows td.path button')];
+          const long = buttons.find((b) => b.title === path);
+          const short = buttons.find((b) => b.textContent.trim() === '/connectors');
+          return {style: getComputedStyle(long).textOverflow, over: long.scrollWidth > long.clientWidth,
+                  h: long.offsetHeight, short: short.offsetHeight};
+        }""",
+        long_path,
     )
     assert clipped["style"] == "ellipsis" and clipped["over"], clipped
-    short = page.locator("#traffic-rows td.path button", has_text=re.compile(r"^/connectors$")).first
-    assert clipped["h"] == short.evaluate("b => b.offsetHeight"), "the long path wrapped onto more lines"
+    assert clipped["h"] == clipped["short"], "the long path wrapped onto more lines"
     button.hover()  # the title is what the browser shows on hover: the whole path
 
 
@@ -239,20 +213,20 @@ def run_shown_command(text: str) -> None:
     assert done.returncode == 0, done.stderr
 
 
-def test_each_empty_view_says_what_to_do_next(page: Any, server: Served, expect: Any, shots: Path):
+def test_each_empty_view_says_what_to_do_next(page: Any, seeded_server: Served, expect: Any, shots: Path):
     hint = page.locator("#traffic-rows .empty code.curl")
-    expect(hint).to_have_text(f"curl {server.url}/connectors")
+    expect(hint).to_have_text(f"curl {seeded_server.url}/connectors")
     page.screenshot(path=str(shots / "empty.png"))
     show(page, "charts")
-    expect(page.locator("#per-operation .empty code.curl")).to_have_text(f"curl {server.url}/connectors")
+    expect(page.locator("#per-operation .empty code.curl")).to_have_text(f"curl {seeded_server.url}/connectors")
     show(page, "coverage")
     expect(page.locator("#coverage-tables > p.empty")).to_contain_text("No operation has been called yet")
     show(page, "scenario")
     scenario_hint = page.locator("#rules .empty code.curl")
-    expect(scenario_hint).to_contain_text(f"-X PUT {server.url}/__specmock/scenario")
+    expect(scenario_hint).to_contain_text(f"-X PUT {seeded_server.url}/__specmock/scenario")
     show(page, "state")
     page.click("button[data-collection='appsecplus.scans']")
-    expect(page.locator("#items p.empty code.curl")).to_contain_text(f"-X POST {server.url}/scans")
+    expect(page.locator("#items p.empty code.curl")).to_contain_text(f"-X POST {seeded_server.url}/scans")
     show(page, "clock")
     expect(page.locator("table[data-collection='appsecplus.scans'] .empty")).to_contain_text("No items yet")
 

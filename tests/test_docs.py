@@ -2,8 +2,10 @@
 
 Shell blocks run as a user would run them (tests/docs_blocks.py says how), Python
 blocks holding tests run under pytest with the plugin, other Python blocks run as
-scripts, and YAML blocks that are scenarios pass `specmock validate`. A block that
-cannot run here names, in a comment before it, what runs it instead. The
+scripts, and YAML blocks that are scenarios pass `specmock validate`. Every page runs
+here, with the same code: what a page needs around it (files, a Redis, a provider, the
+order of a story) is declared in tests/docs_setups.py. A block that cannot run here
+names, in a comment before it, what runs it instead. The
 `x-specmock` reference is generated from the extension's schema and must be current.
 """
 
@@ -29,14 +31,9 @@ SCENARIO_KEYS = {"name", "seed", "description", "fixtures", "auth", "rules", "li
 sys.path.insert(0, str(ROOT / "scripts"))
 import extension_reference  # noqa: E402
 
-#: Pages run by a test of their own instead of the runner below (with why).
-OWN_TESTS = {
-    "corpus.md": "tests/test_corpus_documents.py",  # runs a sweep from the checkout, beside its documents
-}
-
 
 def _all_blocks() -> list[Block]:
-    return [block for page in PAGES if page.name not in OWN_TESTS for block in blocks(page)]
+    return [block for page in PAGES for block in blocks(page)]
 
 
 def _runnable(lang: str) -> list[Block]:
@@ -137,12 +134,6 @@ def test_a_block_not_run_here_names_what_runs_it(block: Block) -> None:
     named = [word.strip("`()").rstrip(".,;:") for word in (block.not_run or "").split()]
     paths = [word for word in named if word.startswith(("tests/", ".ci/")) and (ROOT / word).exists()]
     assert paths, f"{block.name}: the not-run note names no existing test or CI script: {block.not_run!r}"
-
-
-@pytest.mark.parametrize(("page", "test"), sorted(OWN_TESTS.items()))
-def test_a_page_with_its_own_runner_is_run_by_it(page: str, test: str) -> None:
-    assert (ROOT / "docs" / page).exists(), f"{page} is gone: drop it from OWN_TESTS"
-    assert page in (ROOT / test).read_text(encoding="utf-8"), f"{test} does not run docs/{page}"
 
 
 def test_the_readme_set_up_commands_are_what_ci_runs() -> None:

@@ -20,7 +20,7 @@ from specmock._errors import FieldError, Problem
 from specmock._spec.error_bodies import ErrorBodyCompiler
 from specmock._spec.error_styles import ErrorStyle
 from specmock._spec.regex_sample import sample
-from specmock._spec.yamlload import Document
+from specmock._spec.yaml_lines import Document
 
 _STR = {"type": "string"}
 ERROR_SCHEMAS: dict[str, dict[str, Any]] = {

@@ -114,6 +114,7 @@ def test_fast_and_jsonschema_agree_on_examples_and_their_variants(
             fast_valid = False
         assert fast_valid == (not expected), f"{name}: {variant!r}: jsonschema says {expected}"
         assert [e.message for e in body.iter_errors(variant)] == expected
+        assert body.fits(variant) == (not expected), f"{name}: {variant!r}: fits disagrees with {expected}"
         checked += 1
     assert checked > 20
 
@@ -141,3 +142,4 @@ def test_integer_formats_agree_at_their_bounds_in_bodies_and_parameters(fmt: str
             instance = {"id": value} if name == "parameters" else {"items": [{"n": 1}, {"n": value}]}
             expected = [e.message for e in slow.iter_errors(instance)]
             assert [e.message for e in body.iter_errors(instance)] == expected, (name, value)
+            assert body.fits(instance) == (not expected), (name, value)

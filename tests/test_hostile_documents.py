@@ -235,6 +235,37 @@ def test_a_ref_root_from_the_environment_widens_it_for_the_cli(tmp_path: Path) -
     assert listed.returncode == 0 and "listUsers" in listed.stdout
 
 
+#: Every command that loads documents, with what makes it stop soon after the load (a host
+#: that cannot be bound, a provider that does not answer): the load is what is tested.
+LOADING_COMMANDS = {
+    "routes": ["routes", "{spec}"],
+    "validate": ["validate", "{spec}"],
+    "infer": ["infer", "{spec}"],
+    "serve": ["serve", "{spec}", "--port", "0", "--host", "256.0.0.1"],
+    "proxy": ["proxy", "{spec}", "--upstream", "http://127.0.0.1:9", "--port", "0", "--host", "256.0.0.1"],
+    "verify": ["verify", "{spec}", "--target", "http://127.0.0.1:9", "--timeout", "1"],
+    "replay": ["replay", "{journal}", "{spec}", "--target", "http://127.0.0.1:9", "--timeout", "1"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(LOADING_COMMANDS))
+def test_every_command_that_loads_documents_takes_a_ref_root(command: str, tmp_path: Path) -> None:
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "user.yaml").write_text("type: string\n")
+    (tmp_path / "api").mkdir()
+    spec = spec_with(tmp_path / "api", "{$ref: '../shared/user.yaml'}")
+    (tmp_path / "journal.json").write_text("[]")
+    argv = [a.format(spec=spec, journal=tmp_path / "journal.json") for a in LOADING_COMMANDS[command]]
+    refused = run_cli(*argv, timeout=60)
+    broken = 1 if command == "validate" else 2  # validate's finding is its answer; elsewhere a usage error
+    assert refused.returncode == broken and "outside" in refused.stderr, refused.stderr
+    assert "--ref-root DIR" in refused.stderr, "the refusal names the flag that widens the root"
+    admitted = run_cli(*argv, "--ref-root", str(tmp_path), timeout=60)
+    assert "outside" not in admitted.stderr and "$ref" not in admitted.stderr, admitted.stderr
+    if command in ("routes", "validate", "infer"):
+        assert admitted.returncode == 0, admitted.stderr
+
+
 def test_a_huge_referenced_file_is_refused_unread(tmp_path: Path) -> None:
     with open(tmp_path / "huge.yaml", "wb") as huge:
         huge.truncate(64 * 2**20)  # sparse: costs no disk

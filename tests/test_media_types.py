@@ -169,3 +169,45 @@ def test_the_checker_refuses_a_type_the_response_does_not_declare(notes: tuple[h
     [problem] = checker.problems("GET", "/notes/1", 200, {"id": 1, "text": "x"}, "application/json")
     assert "is not one the spec declares (application/hal+json)" in problem
     assert checker.problems("GET", "/notes/1", 200, {"id": "x"}, "application/hal+json") != []
+
+
+# -- the media type is read without inlining the response (start-up) -------------------------
+
+_SHAPES: dict[str, Any] = {
+    "plain": {"description": "x", "content": {"text/plain": {}, "application/hal+json": {}}},
+    "referenced": {"$ref": "#/components/responses/Hal"},
+    "chained": {"$ref": "#/components/responses/Chain"},
+    "with siblings": {"$ref": "#/components/responses/Hal", "description": "x", "content": {"text/csv": {}}},
+    "cyclic": {"$ref": "#/components/responses/Loop"},
+    "content by reference": {"description": "x", "content": {"$ref": "#/components/x-content"}},
+    "media by reference": {"description": "x", "content": {"application/xml": {"$ref": "#/components/x-media"}}},
+    "media by reference to a non-object": {
+        "description": "x",
+        "content": {"application/xml": {"$ref": "#/components/x-list"}, "text/plain": {}},
+    },
+    "none": {"description": "x"},
+}
+SCHEMA_A = "#/components/schemas/A"
+_COMPONENTS = {
+    "responses": {
+        "Hal": {"description": "x", "content": {"application/hal+json": {"schema": {"$ref": SCHEMA_A}}}},
+        "Chain": {"$ref": "#/components/responses/Hal"},
+        "Loop": {"$ref": "#/components/responses/Loop"},
+    },
+    "schemas": {"A": {"type": "object", "properties": {"a": {"$ref": "#/components/schemas/A"}}}},
+    "x-content": {"application/vnd.api+json": {}},
+    "x-media": {"schema": {"type": "string"}},
+    "x-list": [1],
+}
+
+
+@pytest.mark.parametrize("shape", list(_SHAPES))
+def test_the_media_type_read_without_inlining_is_the_inlined_responses(shape: str) -> None:
+    """`response_media_type` follows only the response's own references (not the schemas under
+    it); for every way a response can be written it names what the inlined response declares."""
+    from specmock._spec import examples
+
+    document = {"components": _COMPONENTS}
+    responses = {"200": _SHAPES[shape]}
+    inlined = examples.sent_media_type(examples._declared_media(examples._content(document, responses, 200)))
+    assert examples.response_media_type(document, responses, 200) == inlined

@@ -129,9 +129,21 @@ def test_an_unreachable_redis_stops_the_start_with_the_reason() -> None:
     env_url = f"redis://127.0.0.1:{free_port()}/0"
     started = time.monotonic()
     result = run_cli("serve", "--port", "0", "--state", env_url, timeout=60)
-    assert result.returncode == 2
-    assert f"cannot reach the shared state at {env_url}" in result.stderr
+    assert result.returncode == 1, "the command line is right; the machine refused (as a port in use)"
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith(f"specmock: cannot reach the shared state at {env_url}"), lines
+    assert "Traceback" not in result.stderr
     assert time.monotonic() - started < 50
+
+
+def test_a_namespace_another_mock_owns_is_a_usage_error(redis_server: RedisServer) -> None:
+    import redis as redis_client
+
+    ns = namespace()
+    redis_client.Redis.from_url(redis_server.url).set(f"{ns}:owner", "the documents of another mock")
+    result = run_cli("serve", "--port", "0", "--state", redis_server.url, "--state-namespace", ns, timeout=60)
+    assert result.returncode == 2, "a name to change, not a machine that refused"
+    assert result.stderr.strip().splitlines()[-1].startswith(f"specmock: the Redis namespace '{ns}' holds")
 
 
 # -- the store's transactions ------------------------------------------------------------

@@ -15,11 +15,11 @@ from specmock import MockApp
 from specmock._errors import LoadError
 from specmock._spec.compiler import compile_family
 from specmock._spec.infer import infer
-from specmock._spec.loader import read_document
 from specmock._spec.openapi_versions import convert_schema
 from specmock._spec.overlay import apply_overlay, parse_path
 from specmock._spec.routing_trie import SegmentTrie
-from specmock._spec.yamlload import load_yaml
+from specmock._spec.spec_loader import read_document
+from specmock._spec.yaml_lines import load_yaml
 from specmock._testing.transport import SyncASGITransport
 
 PETSTORE = Path(__file__).parent / "thirdparty" / "petstore-expanded.yaml"
@@ -354,7 +354,7 @@ def test_the_printed_overlay_alone_gives_the_inferred_extension() -> None:
     printed = run_cli("infer", str(PETSTORE))
     assert printed.returncode == 0
     overlay_path = PETSTORE.parent / "does-not-matter.yaml"
-    from specmock._spec.yamlload import parse_yaml
+    from specmock._spec.yaml_lines import parse_yaml
 
     overlay = parse_yaml(printed.stdout, overlay_path)
     bare = read_document(PETSTORE)

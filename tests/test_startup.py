@@ -88,28 +88,56 @@ def test_generated_values_follow_the_seed_whenever_faker_is_loaded() -> None:
 
 # -- what building the app imports (in a fresh interpreter) ----------------------------------
 
+#: Built as `specmock serve` builds it (the contract routes in front), then asked the first GET.
 PROBE = """
-import json, sys
+import asyncio, json, sys
+from specmock._contract.cli import serve_front
 from specmock._server.cli import build_app, parse_args
 args = parse_args(sys.argv[1:])
 args.argv = sys.argv[1:]
 app = build_app(args)
-print(json.dumps(sorted(m for m in ("faker", "yaml", "httpx", "redis") if m in sys.modules)))
+served, _ = serve_front(app, app)
+from specmock._server.workers import served_protocol
+served_protocol(args)  # the HTTP protocol uvicorn serves with (h11 only on a hand-over)
+sent = []
+async def first_request():
+    scope = {"type": "http", "method": "GET", "path": "/connectors", "raw_path": b"/connectors",
+             "query_string": b"", "headers": [(b"host", b"x"), (b"authorization", b"Bearer x")],
+             "http_version": "1.1", "scheme": "http", "server": ("127.0.0.1", 80),
+             "client": ("127.0.0.1", 1), "root_path": ""}
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+    async def send(message):
+        sent.append(message)
+    await served(scope, receive, send)
+asyncio.run(first_request())
+heavy = ("faker", "jsonschema", "referencing", "yaml", "httpx", "redis", "h11", "specmock._spec.infer")
+print(json.dumps([sent[0]["status"], sorted(m for m in heavy if m in sys.modules)]))
 """
 
 
-def imported_by_build(argv: list[str], home: Path) -> list[str]:
-    env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache")}
+def imported_by_build(argv: list[str], home: Path, status: int = 200) -> list[str]:
+    """What a start with `argv` and its first GET /connectors (answered `status`) imported."""
+    # As a user runs it: without the suite's cross-check, which runs jsonschema on every answer.
+    env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache"), "SPECMOCK_CROSS_CHECK": "0"}
     out = subprocess.run(
         [sys.executable, "-c", PROBE, "serve", "--port", "0", *argv],
         capture_output=True, text=True, env=env, timeout=120, check=True, cwd=home,
     )  # fmt: skip
-    loaded: list[str] = json.loads(out.stdout.strip().splitlines()[-1])
-    return loaded
+    answered, loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    assert answered == status
+    return list(loaded)
 
 
-def test_building_the_app_imports_no_faker_httpx_or_redis_and_writes_nothing(tmp_path: Path) -> None:
-    # The bundled fixtures name every field they need: the default start generates no value.
+def test_serving_the_first_request_imports_no_faker_jsonschema_httpx_or_redis_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    """The bundled fixtures name every field they need (no value is generated, so no Faker);
+    jsonschema-rs answers every check a valid document and request need, the choice of each
+    error body included (sdelements' 400 refuses the family's template: jsonschema only words
+    a refusal); httpx and Redis belong to other commands and options; h11 serves only a
+    connection httptools hands over (an unknown method); inference, documents without
+    their own x-specmock."""
     for _ in range(2):  # the second start finds nothing the first one left
         assert imported_by_build(["--scenario", "default"], tmp_path) == ["yaml"]
         assert list(tmp_path.rglob("*")) == [], "a start writes no file (no cache, no tape)"
@@ -131,7 +159,7 @@ def test_no_bundled_start_generates_a_value() -> None:
 
 def test_faker_is_not_imported_when_no_value_needs_it(tmp_path: Path) -> None:
     spec = str(Path(__file__).resolve().parent.parent / "specs" / "sdelements.yaml")
-    assert imported_by_build(["--spec", spec], tmp_path) == ["yaml"]
+    assert imported_by_build(["--spec", spec], tmp_path, status=404) == ["yaml"]
 
 
 def test_the_cache_flag_is_gone() -> None:
@@ -139,3 +167,34 @@ def test_the_cache_flag_is_gone() -> None:
 
     with pytest.raises(SystemExit):
         parse_args(["serve", "--no-cache"])
+
+
+def test_the_collector_does_not_run_while_serve_builds_the_mock_and_runs_after() -> None:
+    """Start-up's objects all live on: the cycle collector's passes over them while building
+    were a tenth of start-up's CPU. It is paused for the build, whose objects are then frozen,
+    so the first pass after it does not walk them all either (memory.frozen_start_up)."""
+    import gc
+
+    from specmock._server.cli import build_app, parse_args
+
+    passes: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "stop":
+            passes.append(info["generation"])
+
+    args = parse_args(["serve", "--port", "0", "--scenario", "default"])
+    args.argv = []
+    assert gc.isenabled()
+    before = gc.get_freeze_count()
+    gc.callbacks.append(count)
+    try:
+        app = build_app(args)
+        frozen = gc.get_freeze_count() - before
+        app.close()
+    finally:
+        gc.callbacks.remove(count)
+        gc.unfreeze()  # the test process goes on with Python's defaults
+    assert passes == [], "no pass while building, nor on enabling the collector again"
+    assert gc.isenabled()
+    assert frozen > 10_000, "what the build made is frozen"

@@ -215,7 +215,7 @@ def test_an_overlay_refines_what_inference_guessed(tmp_path: Path) -> None:
         "  - target: $['x-specmock'].collections.pets\n"
         "    update: {label: Animal, defaults: {tag: stray}}\n"
     )
-    with serve(PETSTORE, overlays=(overlay,)) as client:  # (a uuid id would be refused: tests/test_inference.py)
+    with serve(PETSTORE, overlays=(overlay,)) as client:  # (a uuid id would be refused: tests/test_inferred_layouts.py)
         pet = client.post("/api/pets", json={"name": "Rex"}).json()
         missing = client.get("/api/pets/999").json()
     assert isinstance(pet["id"], int) and pet["tag"] == "stray" and missing["message"] == "Animal not found."

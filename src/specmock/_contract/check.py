@@ -22,15 +22,16 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
-
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from .._server.router import Router
 from .._spec.fastvalidation import BodyValidator
 from .._spec.model import Operation
 from .._spec.schematools import inline_refs
 from .._spec.validation import compile_validator
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 JSON_MEDIA = re.compile(r"^application/([a-z0-9.+-]*\+)?json$", re.IGNORECASE)
 

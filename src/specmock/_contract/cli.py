@@ -98,6 +98,12 @@ def _spec_options(parser: argparse.ArgumentParser) -> None:
         "--spec", action="append", metavar="FILE|NAME", help="a spec file or bundled family name (repeatable)"
     )
     parser.add_argument("--overlay", action="append", metavar="FILE", help="an overlay applied to the spec")
+    parser.add_argument(
+        "--ref-root",
+        type=Path,
+        metavar="DIR",
+        help="external $refs may read files under DIR (default: each document's folder tree; also SPECMOCK_REF_ROOT)",
+    )
 
 
 def _timeout(parser: argparse.ArgumentParser) -> None:

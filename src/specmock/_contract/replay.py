@@ -127,7 +127,7 @@ async def replay(args: argparse.Namespace, specs: list[Path] | None, headers: li
 
     entries = load_entries(args.journal)
     try:
-        mock = MockApp(specs, overlays=args.overlay or ())
+        mock = MockApp(specs, overlays=args.overlay or (), ref_root=args.ref_root)
         upstream = Upstream(args.target, args.timeout)
     except (LoadError, ValueError) as exc:
         raise UsageError(str(exc)) from None

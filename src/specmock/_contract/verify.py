@@ -255,7 +255,7 @@ async def verify(args: argparse.Namespace, specs: list[Path] | None, headers: li
     from .._server.app import MockApp
 
     try:
-        mock = MockApp(specs, overlays=args.overlay or (), scenarios=args.scenario or [])
+        mock = MockApp(specs, overlays=args.overlay or (), scenarios=args.scenario or [], ref_root=args.ref_root)
         upstream = Upstream(args.target, args.timeout)
     except (LoadError, ValueError) as exc:
         raise UsageError(str(exc)) from None

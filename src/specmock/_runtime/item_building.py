@@ -129,6 +129,9 @@ class ItemBuilding:
         for name in shape.get("required", []):
             if name not in item and name not in coll.embed:
                 item[name] = self.fake.value(props.get(name, {}), name, now)
+        for name, schema in coll.answered_fields.items():  # what a list of summaries requires
+            if name not in item:
+                item[name] = self.fake.value(schema, name, now)
         if coll.variants:  # the branch's discriminator (its consts), so the item says which branch it is
             item.update((n, p["const"]) for n, p in props.items() if n not in item and "const" in p)
 
@@ -169,11 +172,14 @@ class ItemBuilding:
                 self.store.note_number(coll.key, int(digits))
 
     def _conform(self, op: Operation, item: Item, now: datetime) -> None:
-        """Draw again, from the item's schema, a field the body sent under another schema that
-        the item's rejects (checks are done: what is refused was refused before this)."""
+        """Complete from the item's schema (else draw again) a field the body sent under another
+        schema that the item's rejects (checks are done: what is refused was refused before this)."""
         for name, (check, schema) in op.reshaped.items():
             if name in item and not check.is_valid(item[name]):
-                item[name] = self.fake.value(schema, name, now)
+                drawn = self.fake.value(schema, name, now)
+                sent = item[name]
+                completed = {**drawn, **sent} if isinstance(drawn, dict) and isinstance(sent, dict) else drawn
+                item[name] = completed if check.is_valid(completed) else drawn
 
     # -- store helpers ----------------------------------------------------------
 

@@ -73,7 +73,7 @@ class ItemWrites(ItemViews):
         scope, old = self._existing(call, coll, family)
         body = _writable(op, call.body)
         self._check_match(call, body)
-        new = {**old, **body}
+        new = {**old, **body, **_merged_objects(op.partial_objects, old, body)}
         keep_write_only(coll.write_only, old, body, new)
         _check_merged(op, new)
         return self._save_change(call, coll, family, scope, old, new)
@@ -163,6 +163,27 @@ class ItemWrites(ItemViews):
         if errors:
             family = call.operation.family
             raise Problem(400, family.errors.message("validation"), kind="validation", fields=errors)
+
+
+def _merged_objects(parts: frozenset[str], old: Item, body: dict[str, Any]) -> dict[str, Any]:
+    """An update's objects sent as parts (a PATCH's `properties` of `{status}` where the item's
+    require `type`), merged into the stored ones: the fields sent change, the rest stay."""
+    return {
+        name: _deep_merge(old[name], body[name])
+        for name in parts
+        if isinstance(old.get(name), dict) and isinstance(body.get(name), dict)
+    }
+
+
+def _deep_merge(stored: dict[str, Any], sent: dict[str, Any], depth: int = 0) -> dict[str, Any]:
+    """`sent` laid over `stored`, object by object (below 32 levels, what was sent replaces)."""
+    merged = dict(stored)
+    for key, value in sent.items():
+        below = merged.get(key)
+        if isinstance(below, dict) and isinstance(value, dict) and depth < 32:
+            value = _deep_merge(below, value, depth + 1)
+        merged[key] = value
+    return merged
 
 
 def _check_merged(op: Operation, item: Item) -> None:

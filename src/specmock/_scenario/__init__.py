@@ -1,6 +1,6 @@
 """The scenario layer: scenario files and what they change.
 
-The scenario format and its loader (check everything, then apply), request
+The scenario model and its loader (check everything, then apply), request
 rules (forced responses, the Nth call, rate limits), chaos delivery, and token
 policies. Depends on the spec and runtime layers.
 """

@@ -1,150 +1,40 @@
-"""Scenario files: fixtures, tokens and scopes, forced responses, chaos, lifecycles.
+"""Loading scenario files: fixtures, tokens and scopes, forced responses, chaos, lifecycles.
 
 A scenario is YAML (or JSON, or a Python dict) checked in full when it loads:
 unknown keys, rules that match no operation, statuses an operation does not
 document, custom bodies that break the spec, broken lifecycles and fixtures
 that cannot be stored all fail with the file, line and reason. A broken
-scenario never half-applies.
+scenario never half-applies. What a loaded scenario holds is model.py.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from .._clock import MockClock
 from .._errors import LoadError, Problem
 from .._runtime.engine import Engine
 from .._runtime.state.store import Store
 from .._spec.catalog import Catalog, split_reference
-from .._spec.formats import format_checker
-from .._spec.lifecycle import InvalidOverride, merge_lifecycle, parse_duration
+from .._spec.fastvalidation import BodyValidator
+from .._spec.lifecycle import InvalidOverride, parse_duration
 from .._spec.model import Family, Operation
 from .._spec.schematools import inline_refs
-from .._spec.validation import compile_validator, format_path, locate
-from .._spec.yamlload import Document, JsonPath, load_yaml, parse_yaml
+from .._spec.validation import CompiledSchema, compile_validator, format_path, locate
+from .._spec.yaml_lines import Document, JsonPath, load_yaml, parse_yaml
 from .._suggest import did_you_mean
+from .model import AuthPolicy, Chaos, Forced, Rule, Scenario, TokenSpec
 from .schema import SCENARIO_SCHEMA
 
-_SCHEMA_VALIDATOR = Draft202012Validator(SCENARIO_SCHEMA, format_checker=format_checker)
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
-
-@dataclass(frozen=True)
-class TokenSpec:
-    """A token a scenario declares."""
-
-    token: str
-    scopes: frozenset[str] | None  # None: every scope
-    revoked: bool = False
-    expires_at: datetime | None = None
-    subject: str | None = None  # who the token stands for (`{$caller: ...}` in a spec)
-
-
-@dataclass(frozen=True)
-class AuthPolicy:
-    """Which tokens a family accepts and which scopes its operations need."""
-
-    tokens: dict[str, TokenSpec]
-    requires: dict[str, tuple[str, ...]]
-    allow_unknown: bool = False
-
-    def required_scopes(self, op: Operation) -> tuple[str, ...]:
-        if op.operation_id in self.requires:
-            return self.requires[op.operation_id]
-        return ("read",) if op.method in ("GET", "HEAD") else ("write",)
-
-    def subject(self, token: str) -> str | None:
-        """The subject the scenario gives `token`, if any."""
-        spec = self.tokens.get(token)
-        return spec.subject if spec is not None else None
-
-
-@dataclass(frozen=True)
-class Forced:
-    """A response a rule sends instead of the real one."""
-
-    status: int
-    body: Any = None  # None: the family's error body for the status
-    message: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Chaos:
-    """What a rule does to the connection or the response."""
-
-    latency: tuple[float, float] | None = None
-    reset: bool = False
-    truncate: bool = False
-    malformed: bool = False
-    trickle: tuple[int, float] | None = None  # chunk size, interval
-
-
-@dataclass
-class Rule:
-    """One rule: which requests, what happens, how often. Counters live here."""
-
-    label: str
-    operations: frozenset[int]  # ids of the Operation objects it can match
-    path_params: dict[str, str]
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: dict[str, Any] | None
-    forced: Forced | None
-    chaos: Chaos | None
-    times: int | None = None
-    after: int | None = None
-    every: int | None = None
-    probability: float | None = None
-    matched: int = 0
-    fired: int = 0
-    #: Switched off (from the dashboard): the rule neither matches nor fires until switched back on.
-    enabled: bool = True
-
-
-@dataclass
-class Scenario:
-    """A compiled scenario (or several combined: later ones win)."""
-
-    name: str
-    description: str = ""
-    source: str = "<python>"
-    seed: int | None = None
-    fixtures: list[tuple[str, str, dict[str, Any], JsonPath]] = field(default_factory=list)
-    auth: dict[str, AuthPolicy] = field(default_factory=dict)
-    rules: list[Rule] = field(default_factory=list)
-    lifecycles: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-
-    def fresh(self) -> Scenario:
-        """A copy with its rule counters at zero (rules are stateful)."""
-        clone = copy.copy(self)
-        clone.rules = [copy.copy(r) for r in self.rules]
-        for rule in clone.rules:
-            rule.matched = rule.fired = 0
-        return clone
-
-    @classmethod
-    def combine(cls, scenarios: list[Scenario]) -> Scenario:
-        """Several scenarios as one; where they disagree the later one wins."""
-        if len(scenarios) == 1:
-            return scenarios[0]
-        out = cls(name="+".join(s.name for s in scenarios), source=", ".join(s.source for s in scenarios))
-        for s in scenarios:
-            out.description = s.description or out.description
-            out.seed = s.seed if s.seed is not None else out.seed
-            out.fixtures += s.fixtures
-            out.auth.update(s.auth)
-            out.rules = s.rules + out.rules  # later rules are tried first
-            for key, override in s.lifecycles.items():
-                base = out.lifecycles.get(key)
-                out.lifecycles[key] = merge_lifecycle(base, override) if base else override
-        return out
+#: The scenario format: jsonschema-rs accepts a well-formed scenario, jsonschema words what is wrong.
+_SCHEMA_VALIDATOR = BodyValidator(CompiledSchema(SCENARIO_SCHEMA))
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from .._errors import LoadError
 from .._spec.bundled import bundled_dir
 from .._spec.catalog import Catalog
 from .._suggest import did_you_mean
-from .loader import Scenario, ScenarioText, load_scenario
+from .loader import ScenarioText, load_scenario
+from .model import Scenario
 
 ScenarioSource = Path | str | dict[str, Any] | Scenario | ScenarioText
 

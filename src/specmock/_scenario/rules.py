@@ -15,7 +15,7 @@ from typing import Any
 
 from .._runtime.state.protocol import RuleCounts
 from .._spec.model import Operation
-from .loader import Chaos, Forced, Rule, Scenario
+from .model import Chaos, Forced, Rule, Scenario
 
 
 @dataclass

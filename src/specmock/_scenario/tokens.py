@@ -7,7 +7,7 @@ from datetime import datetime
 from .._errors import Problem
 from .._spec.auth import Credential
 from .._spec.model import Operation
-from .loader import AuthPolicy
+from .model import AuthPolicy
 
 
 def check_token(policy: AuthPolicy, op: Operation, credential: Credential, now: datetime) -> None:

@@ -32,7 +32,7 @@ from .scenario_files import ScenarioFileRefused, read_scenario_file, resolve_use
 
 if TYPE_CHECKING:
     from .._runtime.state import State
-    from .._scenario.loader import Scenario
+    from .._scenario.model import Scenario
     from .._scenario.registry import ScenarioSource
     from .._spec.model import Family, Operation
 

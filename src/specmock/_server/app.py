@@ -30,9 +30,10 @@ from .._runtime.engine import DEFAULT_MAX_ITEMS, Engine
 from .._runtime.journal import DEFAULT_BODY_LIMIT, DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE, Journal
 from .._runtime.state import DEFAULT_MAX_STORE_BYTES, JournalLimits, State, open_state
 from .._runtime.state.protocol import StoreOps
-from .._scenario.loader import Scenario, ScenarioText
+from .._scenario.loader import ScenarioText
+from .._scenario.model import Scenario
 from .._scenario.registry import ScenarioRegistry, ScenarioSource
-from .._spec import loader
+from .._spec import spec_loader
 from .._spec.bundled import bundled_specs
 from .._spec.catalog import Catalog
 from .._spec.compiler import scope_depth as _scope_depth
@@ -63,7 +64,7 @@ def load_specs(
     `strict`: what a document gets wrong is a warning (kept in each Family's `warnings`).
     `ref_root`: where external `$ref`s may read (default: each document's folder tree)."""
     files = [Path(p) for p in paths] if paths is not None else bundled_specs()
-    return [spec.family for spec in loader.load_specs(files, overlays, strict=strict, ref_root=ref_root)]
+    return [spec.family for spec in spec_loader.load_specs(files, overlays, strict=strict, ref_root=ref_root)]
 
 
 class MockApp:

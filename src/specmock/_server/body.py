@@ -18,6 +18,26 @@ Invariants: `read_limited` returns at most `limit` bytes or raises `BodyTooLarge
 `parse_strict` returns a value that `encoding.encode` can always encode, nested at
 most `max_depth` deep, or raises `BodyRefused`. Both are cheap on the common body:
 the depth walk and the surrogate walk run only when the raw bytes could hold one.
+
+Two readers, one answer. orjson (compiled, strict RFC 8259: it refuses NaN,
+Infinity, overflowing numbers, lone surrogates, invalid UTF-8 and a BOM itself)
+reads the common body; the json module's reader (`parse_with_json`, with the
+hooks above) is the reference. orjson's value is returned only when the json
+reader would return the very same one: it read the body, no name repeats (orjson
+keeps the last), the nesting is within the limit, and no integer is beyond 64
+bits (orjson reads one as a float). Anything else, refusals included, is the json
+reader's to answer, so every refusal keeps its status, wording and place.
+
+A repeated name is seen without a walk: in valid JSON a `:` outside strings
+separates a name from its value, once per member, and a `:` inside a string is
+the raw byte (JSON spells it `\\u003a` otherwise; a body holding that escape goes
+to the json reader). So the body's `:` count is members + colons in strings, and
+orjson's re-encoding of its value (which writes `:` raw) counts kept members +
+colons in kept strings: the two are equal exactly when no member was dropped.
+
+Names are held once, not once per stored item (a quarter of a small item's
+memory): the json reader interns them, orjson's reader shares them through its
+key cache (names up to 64 bytes).
 """
 
 from __future__ import annotations
@@ -27,8 +47,10 @@ import re
 from sys import intern
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 
+from .._encoding import may_hold_long_integer
 from .._spec.nesting import nested_deeper
 
 #: How deeply an API body (and so a stored item) may nest: no API here nests deeper.
@@ -122,8 +144,41 @@ def lone_surrogate(data: Any) -> list[str | int] | None:
     return None
 
 
+class _JsonsAnswer:
+    """What orjson leaves to the json reader (see the module docstring)."""
+
+
+_JSONS_ANSWER = _JsonsAnswer()
+
+
+def _read_by_orjson(raw: bytes, max_depth: int) -> Any:
+    """`raw`'s value as orjson reads it, when the json reader would return that same value;
+    `_JSONS_ANSWER` otherwise (see the module docstring for why each check is sound)."""
+    if b"\\u003" in raw or may_hold_long_integer(raw):  # an escaped ":"; an integer beyond 64 bits
+        return _JSONS_ANSWER
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return _JSONS_ANSWER
+    if raw.count(b"{") + raw.count(b"[") > max_depth and nested_deeper(data, max_depth):
+        return _JSONS_ANSWER
+    try:
+        written = orjson.dumps(data)
+    except orjson.JSONEncodeError:  # nested over orjson's 254 levels (a max_depth above that)
+        return _JSONS_ANSWER
+    if raw.count(b":") != written.count(b":"):  # a repeated name
+        return _JSONS_ANSWER
+    return data
+
+
 def parse_strict(raw: bytes, max_depth: int) -> Any:
     """`raw` as strict JSON (see the module docstring), or BodyRefused saying why."""
+    data = _read_by_orjson(raw, max_depth)
+    return parse_with_json(raw, max_depth) if data is _JSONS_ANSWER else data
+
+
+def parse_with_json(raw: bytes, max_depth: int) -> Any:
+    """`raw` as strict JSON read by the json module: the reference `parse_strict` keeps to."""
     try:
         data = json.loads(
             raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constants, parse_float=_finite

@@ -26,7 +26,7 @@ from .._runtime.engine import Call, Engine, Result
 from .._runtime.journal import Outcome, refusal
 from .._runtime.state import State, StateUnavailable
 from .._scenario.chaos import IN_PROCESS, Sleep, deliver
-from .._scenario.loader import AuthPolicy, Scenario
+from .._scenario.model import AuthPolicy, Scenario
 from .._scenario.registry import ScenarioRegistry
 from .._scenario.rules import Decision, decide, needs_body
 from .._scenario.tokens import check_token

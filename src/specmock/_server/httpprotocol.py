@@ -26,6 +26,7 @@ H11Protocol calling `self.app` for each request.
 from __future__ import annotations
 
 import importlib.util
+from functools import cache
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -92,8 +93,9 @@ def _fallback_protocol() -> type:
     class HttpToolsProtocolWithH11Fallback(HttpToolsProtocol):
         """uvicorn's httptools protocol; a request with a method it does not know goes on in h11."""
 
-        #: The protocol a connection is handed to (slow_clients gives it the same read timeouts).
-        h11_protocol: type = strict_h11_protocol()
+        #: The protocol a connection is handed to, built on the first hand-over (h11 is imported
+        #: then, not at every start); slow_clients gives it the same read timeouts.
+        make_h11_protocol = staticmethod(cache(strict_h11_protocol))
         _mid_message = False
 
         def on_message_begin(self) -> None:
@@ -117,7 +119,7 @@ def _fallback_protocol() -> type:
 
         def _hand_over_to_h11(self, data: bytes) -> None:
             self.connections.discard(self)
-            protocol = self.h11_protocol(self.config, self.server_state, self.app_state, self.loop)
+            protocol = self.make_h11_protocol()(self.config, self.server_state, self.app_state, self.loop)
             protocol.connection_made(self.transport)
             self.transport.set_protocol(protocol)
             protocol.data_received(data)

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from .._encoding import encode
 from .._errors import FieldError, Problem
-from .._scenario.loader import Forced
+from .._scenario.model import Forced
 from .._spec.model import Family, Operation
 from .wire import JsonResponse
 

@@ -27,6 +27,7 @@ import asyncio
 import errno
 import logging
 import time
+from functools import cache
 from typing import Any
 
 log = logging.getLogger("specmock")
@@ -50,10 +51,14 @@ def guarded_protocol(base: type, header_timeout: float, body_timeout: float) -> 
     (pass it as `Config(http=...)`)."""
     namespace = {"header_timeout": header_timeout, "body_timeout": body_timeout}
     protocol: type[asyncio.Protocol] = type("ReadTimeoutProtocol", (_ReadTimeouts, base), namespace)
-    handed_to = getattr(base, "h11_protocol", None)
-    if handed_to is not None:  # httptools' hand-over: the h11 protocol it hands to keeps the same deadlines
-        hand_over = guarded_protocol(handed_to, header_timeout, body_timeout)
-        protocol.h11_protocol = hand_over  # type: ignore[attr-defined]
+    make_handed_to = getattr(base, "make_h11_protocol", None)
+    if make_handed_to is not None:  # httptools' hand-over: the h11 protocol it hands to keeps the same deadlines
+
+        @cache
+        def make_hand_over() -> type[asyncio.Protocol]:  # built on the first hand-over, as the base's
+            return guarded_protocol(make_handed_to(), header_timeout, body_timeout)
+
+        protocol.make_h11_protocol = staticmethod(make_hand_over)  # type: ignore[attr-defined]
     return protocol
 
 

@@ -19,7 +19,7 @@ from .readonly import compile_filler, generated_defaults
 from .regex_sample import sample_pattern
 from .schematools import ExpansionTooLarge, compile_stripper, flagged_paths, inline_refs, resolve_through_refs
 from .variants import item_variants
-from .yamlload import Document, JsonPath
+from .yaml_lines import Document, JsonPath
 
 
 def compile_collection(doc: Document, name: str, raw: dict[str, Any]) -> Collection:

@@ -26,11 +26,12 @@ from .error_bodies import ErrorBodyCompiler
 from .error_styles import ErrorStyle
 from .extension_check import check_extension
 from .extension_schema import FAMILY_SCHEMA
+from .item_rules import answered_fields
 from .model import Family
 from .operation_compiler import compile_operation
 from .schema_check import check_document
 from .schematools import ExpansionTooLarge, document_budget
-from .yamlload import Document, JsonPath, load_yaml
+from .yaml_lines import Document, JsonPath, load_yaml
 
 __all__ = ["HTTP_METHODS", "Unservable", "check_unique_families", "compile_family", "load_family", "scope_depth"]
 
@@ -138,6 +139,7 @@ def _compile(
             seen[op.operation_id] = at
             routes[route] = f"{method.upper()} {path_template}"
             family.operations.append(op)
+    _note_answered_fields(data, family)
     if not family.operations:
         if diagnostics is None:
             raise doc.error(("paths",), "the spec declares no operations")
@@ -147,6 +149,14 @@ def _compile(
         family.warnings = list(diagnostics.lines)
     error_bodies.finish()
     return family
+
+
+def _note_answered_fields(data: dict[str, Any], family: Family) -> None:
+    """What every answer about a collection's items requires of them (a list of summaries),
+    known once all its operations are compiled: noted on the collection, filled on each item."""
+    for op in family.operations:
+        for name, schema in answered_fields(data, op).items():
+            op.collection.answered_fields.setdefault(name, schema)
 
 
 def _prefix(doc: Document) -> str:

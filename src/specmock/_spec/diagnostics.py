@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass, field
 
 from .._errors import LoadError
-from .yamlload import Document, JsonPath
+from .yaml_lines import Document, JsonPath
 
 log = logging.getLogger("specmock.load")
 

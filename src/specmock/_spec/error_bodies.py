@@ -26,16 +26,15 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
-from jsonschema.exceptions import SchemaError
-
 from .._encoding import encode
 from .._errors import FieldError, Problem
 from .error_styles import DEFAULT_MESSAGES, ErrorStyle, field_map
 from .error_templates import MISSING, fill, placeholders, schema_templates, with_detail
+from .fastvalidation import BodyValidator
 from .media_types import sent_media_type
 from .schematools import inline_refs
-from .validation import compile_validator
-from .yamlload import Document, JsonPath
+from .validation import InvalidSchema, compile_validator
+from .yaml_lines import Document, JsonPath
 
 log = logging.getLogger("specmock")
 
@@ -217,7 +216,7 @@ class _Schema:
     """A response's JSON body as compile time reads it: media type, validator, inlined schema."""
 
     media: str
-    validator: Any
+    validator: BodyValidator
     schema: Any
     examples: list[Any]
 
@@ -313,8 +312,9 @@ class ErrorBodyCompiler:
         if schema is None:
             return template
         try:
-            validator = compile_validator(schema, self.document)
-        except (SchemaError, RecursionError, KeyError):
+            # jsonschema-rs answers a fitting body; jsonschema only words why one does not fit
+            validator = BodyValidator(compile_validator(schema, self.document))
+        except (InvalidSchema, RecursionError, KeyError):
             return template
         return _Schema(media, validator, schema, _examples(media_obj))
 
@@ -329,8 +329,11 @@ class ErrorBodyCompiler:
         candidates += [ErrorBody(style, example, MISSING, media, "example") for example in read.examples]
         # An empty object says nothing, but fits schemas nothing else can (closed allOf parts).
         candidates.append(ErrorBody(style, {}, MISSING, media, "schema"))
+        for candidate in candidates:  # jsonschema-rs alone (the usual case: one fits)
+            if all(validator.fits(candidate.data(p)) for p in problems):
+                return candidate
         reasons: dict[str, str] = {}
-        for candidate in candidates:
+        for candidate in candidates:  # none did: jsonschema decides, and words why
             errors = [e for p in problems for e in validator.iter_errors(candidate.data(p))]
             if not errors:
                 return candidate

@@ -20,12 +20,14 @@ generates no XML, CSV or binary content, but never sends a type the document doe
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .fastvalidation import BodyValidator
 from .media_types import JSON_MEDIA, sent_media_type
 from .model import Collection, Family
-from .schematools import inline_refs
+from .schematools import MAX_INLINED_REFS, inline_refs, resolve_pointer
 from .validation import compile_validator
 
 _JSON = re.compile(r"^application/([a-z0-9.+-]*\+)?json($|;)", re.IGNORECASE)
@@ -74,16 +76,47 @@ def _content(document: dict[str, Any], responses: dict[str, Any], status: int) -
     return {str(k): v for k, v in content.items() if isinstance(v, dict)} if isinstance(content, dict) else {}
 
 
-def _declared_media(content: dict[str, Any]) -> str | None:
+def _media_types(document: dict[str, Any], responses: dict[str, Any], status: int) -> list[str]:
+    """The keys of `_content` (the media types declared), read without inlining the schemas
+    under them: the Content-Type of every operation is chosen at load, and copying its whole
+    response (schemas inlined) for the names was the largest share of that."""
+    response = _followed(document, responses.get(str(status)) or responses.get("default") or {})
+    content = _followed(document, response.get("content")) if isinstance(response, dict) else None
+    if not isinstance(content, dict):
+        return []
+    return [str(k) for k, v in content.items() if isinstance(_followed(document, v), dict)]
+
+
+def _followed(document: dict[str, Any], node: Any) -> Any:
+    """`node` as inline_refs gives it at its top: a `$ref` chain followed to its target (a `$ref`
+    with siblings stands for them: inlining wraps the target in an allOf beside them); a
+    reference met twice, or more than MAX_INLINED_REFS deep, stays a reference, as inlining
+    leaves it. What lies below is not copied."""
+    seen: set[str] = set()
+    while isinstance(node, dict):
+        ref = node.get("$ref")
+        if not (isinstance(ref, str) and ref.startswith("#")):
+            return node
+        if len(node) > 1:
+            return {k: v for k, v in node.items() if k != "$ref"}
+        if ref in seen or len(seen) >= MAX_INLINED_REFS:
+            return node
+        seen.add(ref)
+        node = resolve_pointer(document, ref)
+    return node
+
+
+def _declared_media(content: Iterable[str]) -> str | None:
     """The media type (as declared) to answer in: JSON first, else the first one; None when none is."""
-    if JSON_MEDIA in content:
+    declared = list(content)
+    if JSON_MEDIA in declared:
         return JSON_MEDIA
-    return next((m for m in content if _JSON.match(m)), next(iter(content), None))
+    return next((m for m in declared if _JSON.match(m)), next(iter(declared), None))
 
 
 def response_media_type(document: dict[str, Any], responses: dict[str, Any], status: int) -> str:
     """The Content-Type of an answer with `status`: a media type its response declares."""
-    return sent_media_type(_declared_media(_content(document, responses, status)))
+    return sent_media_type(_declared_media(_media_types(document, responses, status)))
 
 
 def _text_example(media_obj: dict[str, Any]) -> bytes:
@@ -127,7 +160,7 @@ def _first_valid(candidates: list[Any], schema: Any, document: dict[str, Any]) -
     if not isinstance(schema, dict) or not schema:
         return candidates[0]
     try:
-        validator = compile_validator(schema, document)
+        validator = BodyValidator(compile_validator(schema, document))  # jsonschema-rs vouches first
         return next((c for c in candidates if validator.is_valid(c)), _ABSENT)
     except Exception:  # a broken schema is the loader's to report, not the example's
         return candidates[0]

@@ -2,17 +2,15 @@
 
 Invariant: jsonschema decides what a load accepts and words the error; jsonschema-rs may
 only vouch for a valid value first (it is faster on the large bundled documents), so
-the two never disagree in what is accepted.
+the two never disagree in what is accepted. jsonschema is imported only then.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from .validation import locate
-from .yamlload import Document, JsonPath
+from .yaml_lines import Document, JsonPath
 
 #: jsonschema-rs checks of the extension schemas, by id (each held with its schema, so an id is never reused).
 _FAST_CHECKS: dict[int, tuple[dict[str, Any], Any]] = {}
@@ -40,6 +38,8 @@ def check_extension(doc: Document, at: JsonPath, value: Any, schema: dict[str, A
     """Raise a LoadError at the first place `value` (found at `at`) breaks `schema`."""
     if _surely_valid(value, schema):
         return
+    from jsonschema import Draft202012Validator  # words what jsonschema-rs did not vouch for
+
     errors = sorted(Draft202012Validator(schema).iter_errors(value), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         path, message = locate(errors[0])

@@ -13,24 +13,38 @@ Invariants:
   same functions, the others by neither), and `SPECMOCK_CROSS_CHECK=1` (set by the
   test suite, schemathesis' servers included) runs jsonschema on every accepted
   body too and fails loudly on any such difference.
+- One exception, at load only: `fits` takes a refusal as final too, to choose which
+  error body fits a response's schema without importing jsonschema (a sixth of
+  start-up); only when nothing fits does jsonschema decide (and word the warning).
+  Under CROSS_CHECK jsonschema must agree with each of its answers, both ways.
 - Without jsonschema-rs (a platform without its wheel), every body goes to jsonschema.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Protocol
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from .formats import FORMATS
 
-from .formats import format_checker
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 #: Run jsonschema on every body the compiled check accepts, and fail on a disagreement (tests).
 CROSS_CHECK = os.environ.get("SPECMOCK_CROSS_CHECK") == "1"
 
 FastCheck = Callable[[Any], bool]
+
+
+class SchemaValidator(Protocol):
+    """What BodyValidator asks of the validator that words refusals: a jsonschema validator,
+    or a validation.CompiledSchema, which builds one on first use."""
+
+    @property
+    def schema(self) -> Any: ...
+
+    def iter_errors(self, instance: Any) -> Iterable[ValidationError]: ...
 
 
 class FastPathDisagrees(AssertionError):
@@ -61,10 +75,9 @@ def compile_fast(schema: dict[str, Any]) -> FastCheck | None:
         import jsonschema_rs
     except ImportError:
         return None
-    ours = {name: (lambda value, name=name: format_checker.conforms(value, name)) for name in format_checker.checkers}
     used = _formats_in(schema, set())
     formats: dict[str, Callable[[str], bool]] = dict.fromkeys(used, _accept)
-    formats.update(ours)
+    formats.update(FORMATS)
     try:
         compiled = jsonschema_rs.Draft202012Validator(schema, formats=formats, validate_formats=True, offline=True)
     except Exception:  # a schema it cannot compile: jsonschema alone, as before
@@ -100,28 +113,48 @@ class BodyValidator:
     one. The compiled check is built on first use: start-up compiles hundreds of schemas,
     most of which a run never sees."""
 
-    def __init__(self, validator: Draft202012Validator) -> None:
+    def __init__(self, validator: SchemaValidator) -> None:
         self.validator = validator
         self.schema = validator.schema
         self._compiled = False
         self._fast: FastCheck | None = None
 
-    def iter_errors(self, instance: Any) -> Iterator[ValidationError]:
-        """jsonschema's errors for `instance`; none, without running it, when the compiled check accepts."""
+    def _fast_check(self) -> FastCheck | None:
         if not self._compiled:
             self._fast = compile_fast(self.schema) if isinstance(self.schema, dict) else None
             self._compiled = True
-        if self._fast is not None and self._accepts(instance):
+        return self._fast
+
+    def iter_errors(self, instance: Any) -> Iterator[ValidationError]:
+        """jsonschema's errors for `instance`; none, without running it, when the compiled check accepts."""
+        if self._fast_check() is not None and self._accepts(instance):
             if CROSS_CHECK:
                 refused = [e.message for e in self.validator.iter_errors(instance)]
                 if refused:
                     raise FastPathDisagrees(f"jsonschema-rs accepted what jsonschema refuses: {refused}: {instance!r}")
             return iter(())
-        return self.validator.iter_errors(instance)
+        return iter(self.validator.iter_errors(instance))
 
     def is_valid(self, instance: Any) -> bool:
         """Whether `instance` is valid, asked of the compiled check first (jsonschema's answer)."""
         return next(iter(self.iter_errors(instance)), None) is None
+
+    def fits(self, instance: Any) -> bool:
+        """Whether `instance` is valid, the compiled check's refusal taken as final too: for a
+        choice made at load (which error body fits), where no refusal is worded, so jsonschema
+        is not imported for it. Where the compiled check cannot tell (no jsonschema-rs, a value
+        it cannot take, an integer beyond 32 bits that its integer formats leave to jsonschema),
+        jsonschema answers. Under CROSS_CHECK, jsonschema must agree either way."""
+        fast = self._fast_check()
+        if fast is None or not _ints_within(instance, 2**31):
+            return self.is_valid(instance)
+        try:
+            verdict = fast(instance)
+        except Exception:  # a value it cannot take: jsonschema decides
+            return self.is_valid(instance)
+        if CROSS_CHECK and verdict != (next(iter(self.validator.iter_errors(instance)), None) is None):
+            raise FastPathDisagrees(f"jsonschema-rs and jsonschema disagree on {instance!r} (rs: {verdict})")
+        return verdict
 
     def _accepts(self, instance: Any) -> bool:
         assert self._fast is not None

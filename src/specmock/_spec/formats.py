@@ -5,22 +5,28 @@ installed; a mock that silently accepts `"yesterday"` as a date-time teaches
 clients the wrong contract, so we check the formats our specs use ourselves.
 (ULIDs are checked by the `pattern` of the specs' ULID schema, which test
 generators such as schemathesis understand, not by a format.)
+
+`FORMATS` holds the checks as plain functions (jsonschema-rs' fast path calls
+them); jsonschema's FormatChecker is built from them on first use
+(`format_checker()`), so loading a document imports no jsonschema.
+Invariant: both validators check each format with the very same function.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from jsonschema import FormatChecker
+if TYPE_CHECKING:
+    from jsonschema import FormatChecker
 
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
-format_checker = FormatChecker(formats=())
 
-
-@format_checker.checks("date-time")
 def is_date_time(value: object) -> bool:
     """RFC 3339 date-time with a required offset."""
     if not isinstance(value, str):
@@ -34,7 +40,6 @@ def is_date_time(value: object) -> bool:
     return True
 
 
-@format_checker.checks("uri")
 def is_uri(value: object) -> bool:
     """An absolute URI: a scheme and something after it."""
     if not isinstance(value, str):
@@ -46,7 +51,6 @@ def is_uri(value: object) -> bool:
     return bool(parts.scheme) and bool(parts.netloc or parts.path) and " " not in value
 
 
-@format_checker.checks("email")
 def is_email(value: object) -> bool:
     """Something@something, as jsonschema's own loose check."""
     return not isinstance(value, str) or "@" in value
@@ -56,15 +60,34 @@ def _int_range(bits: int) -> tuple[int, int]:
     return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
 
 
-@format_checker.checks("int32")
 def is_int32(value: object) -> bool:
     """OpenAPI's int32: a signed 32-bit integer (a larger number is refused, not truncated)."""
     low, high = _int_range(32)
     return not isinstance(value, int) or isinstance(value, bool) or low <= value <= high
 
 
-@format_checker.checks("int64")
 def is_int64(value: object) -> bool:
     """OpenAPI's int64: a signed 64-bit integer."""
     low, high = _int_range(64)
     return not isinstance(value, int) or isinstance(value, bool) or low <= value <= high
+
+
+#: The formats we check, by name: the same functions for jsonschema and jsonschema-rs.
+FORMATS: dict[str, Callable[[object], bool]] = {
+    "date-time": is_date_time,
+    "uri": is_uri,
+    "email": is_email,
+    "int32": is_int32,
+    "int64": is_int64,
+}
+
+
+@lru_cache(maxsize=1)
+def format_checker() -> FormatChecker:
+    """jsonschema's checker of `FORMATS` (and no other format), built on first use."""
+    from jsonschema import FormatChecker
+
+    checker = FormatChecker(formats=())
+    for name, check in FORMATS.items():
+        checker.checks(name)(check)
+    return checker

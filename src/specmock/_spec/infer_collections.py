@@ -5,7 +5,8 @@ answers an object (or a oneOf of objects), is an item of the collection
 `things`; the list path is the item path without its last segment. From the item
 schema and the path parameter come: the id field (the parameter's name, the
 parameter less the collection's stem, `id`, `name`, ...), the id's style from its
-declared type and format (integer, uuid, ulid, a pattern, else sequential), the
+declared type and format (integer, uuid, ulid, a pattern, a pattern of its format: an
+`email` key is `user004217@example.com`; else sequential, as wide as its minLength), the
 timestamps (`createdAt`-like and `updatedAt`-like date-time fields), and the
 scope: the path values above the item, stored on the item under the field that
 names them (`organisation_id` -> `organisationId`) when the schema has one of
@@ -207,7 +208,25 @@ def id_spec(field_schema: dict[str, Any], param_schema: dict[str, Any]) -> dict[
     pattern = field_schema.get("pattern") or param_schema.get("pattern")
     if isinstance(pattern, str) and pattern:
         return {"style": "pattern", "pattern": pattern}
+    for declared in (field_schema.get("format"), param_schema.get("format")):
+        if declared in _FORMAT_IDS:
+            return {"style": "pattern", "pattern": _FORMAT_IDS[declared]}
+    shortest = field_schema.get("minLength") or param_schema.get("minLength")
+    if isinstance(shortest, int) and not isinstance(shortest, bool) and shortest > 1:
+        return {"style": "sequential", "width": min(shortest, 20)}  # `0001` where `1` is too short
     return {"style": "sequential"}
+
+
+#: Patterns ids are drawn from where the key declares a format a counter's `1` breaks (a
+#: client-chosen `email` the client left out): values of the format, plausible and distinct.
+_FORMAT_IDS = {
+    **dict.fromkeys(("email", "idn-email"), r"^user[0-9]{6}@example\.com$"),
+    **dict.fromkeys(("hostname", "idn-hostname"), r"^host[0-9]{6}\.example\.com$"),
+    **dict.fromkeys(("uri", "url", "iri", "uri-reference", "iri-reference"), r"^https://example\.com/id/[0-9]{6}$"),
+    "ipv4": r"^10\.[1-9][0-9]?\.[1-9][0-9]?\.[1-9][0-9]?$",
+    "ipv6": r"^fd00::[1-9a-f][0-9a-f]{3}$",
+    "date": r"^20[0-9]{2}-0[1-9]-1[0-9]$",
+}
 
 
 def _timestamps(props: dict[str, dict[str, Any]]) -> dict[str, str]:

@@ -14,13 +14,14 @@ from typing import Any
 import yaml
 
 from .infer import Inference, infer
-from .loader import read_document
 from .overlay import inference_overlay
+from .spec_loader import read_document
 
 
-def inference_of(path: Path) -> Inference:
-    """The inference for a spec file, even if it declares its own extension (that is ignored)."""
-    doc = read_document(path)
+def inference_of(path: Path, ref_root: Path | None = None) -> Inference:
+    """The inference for a spec file, even if it declares its own extension (that is ignored);
+    its external `$ref`s read within `ref_root` (default: its folder tree)."""
+    doc = read_document(path, ref_root=ref_root)
     data = {k: v for k, v in doc.data.items() if k != "x-specmock"}
     return infer(data, fallback_name=path.stem)
 
@@ -40,9 +41,9 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
-def inference_yaml(path: Path, plain: bool = False) -> str:
+def inference_yaml(path: Path, plain: bool = False, ref_root: Path | None = None) -> str:
     """The text `specmock infer` prints for `path`."""
-    inference = inference_of(path)
+    inference = inference_of(path, ref_root)
     document = plain_form(inference) if plain else inference_overlay(inference.family, inference.operations, path.name)
     header = f"# specmock infer {path.name}: what specmock guessed; keep this file and edit it as an overlay.\n"
     body = yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120)

@@ -7,8 +7,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from .auth import Authenticator
 from .diagnostics import LeftOut
 from .error_bodies import ErrorBodies
@@ -17,7 +15,7 @@ from .fastvalidation import BodyValidator
 from .lifecycle import Lifecycle, override_lifecycle
 from .readonly import Filler
 from .schematools import FlagPath, Stripper
-from .validation import ParameterSet
+from .validation import CompiledSchema, ParameterSet
 from .variants import pick_variant
 
 
@@ -102,6 +100,9 @@ class Collection:
     #: Adds the server-generated fields (readOnly with a default) an item lacks; None when there are none.
     fill_generated: Filler | None = None
     child_names: list[str] = field(default_factory=list)
+    #: Fields an answer about the items requires beyond their own schema (a list's summaries
+    #: require `EngineType`), with the schema a value must fit: filled when an item is stored.
+    answered_fields: dict[str, Any] = field(default_factory=dict)
     #: The lifecycle as the spec declares it. A scenario's override lives beside it, per app (Engine.lifecycles).
     lifecycle: Lifecycle | None = None
 
@@ -155,7 +156,7 @@ class Operation:
     #: `undeclaredFields: ignore`, properties the body's schema does not declare.
     strip_read_only: Stripper | None = None
     #: Checks the item an update would store (`x-specmock.mergedSchema`); None when undeclared.
-    merged_validator: Draft202012Validator | None = None
+    merged_validator: CompiledSchema | None = None
     id_param: str | None = None
     #: The item is named by the body's id field rather than by a path parameter (`PUT /pet`).
     id_in_body: bool = False
@@ -172,8 +173,12 @@ class Operation:
     #: a body value that fails it is ignored rather than stored (the item would break its document).
     undeclared: dict[str, BodyValidator] = field(default_factory=dict)
     #: Item fields the body declares under another schema: a stored value that breaks the item's
-    #: schema is drawn again from it, once every check has passed (the item must fit its document).
+    #: schema is completed from it (else drawn again), once every check has passed (the item must
+    #: fit its document).
     reshaped: dict[str, tuple[BodyValidator, dict[str, Any]]] = field(default_factory=dict)
+    #: update: objects the body sends as parts (its schema leaves out fields the item's requires),
+    #: merged into the stored ones rather than replacing them.
+    partial_objects: frozenset[str] = frozenset()
     scope_params: tuple[str, ...] = ()
     set_fields: dict[str, Any] = field(default_factory=dict)
     #: Templates for the fields a create leaves out (`x-specmock.fill`).

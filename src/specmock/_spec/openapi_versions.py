@@ -12,7 +12,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from .yamlload import Document
+from .yaml_lines import Document
 
 SWAGGER_ADVICE = (
     "Swagger 2.0 is not supported: convert it to OpenAPI 3 first "

@@ -12,9 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
-
 from .auth import Authenticator, SecurityScheme
 from .collection_compiler import scope_depth
 from .diagnostics import Unservable
@@ -23,15 +20,15 @@ from .examples import compile_example, example_collection, json_body_schema, res
 from .extension_check import check_extension
 from .extension_schema import OPERATION_SCHEMA
 from .fastvalidation import BodyValidator
-from .item_rules import branch_consts_of, envelope_fill, open_field_checks, reshaped_field_checks
+from .item_rules import branch_consts_of, envelope_fill, open_field_checks, partial_objects, reshaped_field_checks
 from .model import Action, Collection, Family, Filter, Operation
 from .readonly import request_schema
 from .routing_trie import template_params
 from .schematools import Stripper, compile_stripper, flagged_paths, inline_refs, resolve_pointer
 from .templates import template_errors
 from .undeclared import compile_projector, then
-from .validation import ParameterSet, compile_validator, make_parameter
-from .yamlload import Document, JsonPath
+from .validation import CompiledSchema, InvalidSchema, ParameterSet, compile_validator, make_parameter
+from .yaml_lines import Document, JsonPath
 
 #: Actions whose success answers the documented example (or data from its schema): an example
 #: operation always, a delete when its success declares a body (`{"deleted": true}`, the item).
@@ -71,6 +68,7 @@ def compile_operation(
         strip_read_only=body.read_only,
         undeclared=open_field_checks(doc.data, collection, body.schema, action),
         reshaped=reshaped_field_checks(doc.data, collection, body.schema, action),
+        partial_objects=partial_objects(collection, body.schema, action),
         branch_consts=branch_consts_of(doc.data, collection, responses, success[0]) if action is Action.CREATE else {},
         merged_validator=_merged_validator(doc, ext, op_id, action, (*at, "x-specmock", "mergedSchema")),
         authenticator=_authenticator(doc, raw, schemes, at, op_id),
@@ -224,7 +222,7 @@ def _request_body(
     try:
         validator = compile_validator(request_schema(schema), doc.data) if schema is not None else None
         body_validator = BodyValidator(validator) if validator is not None else None
-    except SchemaError as exc:
+    except InvalidSchema as exc:
         raise Unservable(
             doc.path, doc.line_of((*at, "requestBody")), f"{op_id}: invalid body schema: {exc.message}"
         ) from None
@@ -301,13 +299,13 @@ def _param_set(doc: Document, location: str, params: list[dict[str, Any]], at: J
     compiled = [make_parameter(p, p.get("schema") or {}) for p in params if p["in"] == location]
     try:
         return ParameterSet(location, compiled, doc.data)
-    except SchemaError as exc:
+    except InvalidSchema as exc:
         raise Unservable(doc.path, doc.line_of(at), f"invalid {location} parameter schema: {exc.message}") from None
 
 
 def _merged_validator(
     doc: Document, ext: dict[str, Any], op_id: str, action: str, at: JsonPath
-) -> Draft202012Validator | None:
+) -> CompiledSchema | None:
     ref = ext.get("mergedSchema")
     if ref is None:
         return None
@@ -319,5 +317,5 @@ def _merged_validator(
         raise doc.error(at, f"{op_id}: mergedSchema {ref!r} does not resolve") from None
     try:
         return compile_validator({"$ref": ref}, doc.data)
-    except SchemaError as exc:
+    except InvalidSchema as exc:
         raise doc.error(at, f"{op_id}: invalid mergedSchema: {exc.message}") from None

@@ -15,7 +15,7 @@ import copy
 import re
 from typing import Any
 
-from .yamlload import Document
+from .yaml_lines import Document
 
 _TOKEN = re.compile(r"""\.(?P<dot>[^.\[\]]+)|\[(?P<quote>['"])(?P<quoted>.*?)(?P=quote)\]|\[(?P<star>\*)\]""")
 

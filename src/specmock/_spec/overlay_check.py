@@ -14,15 +14,14 @@ Invariant: nothing is changed; the first problem found is raised.
 from __future__ import annotations
 
 import random
-from typing import Any
-
-from jsonschema import Draft202012Validator, FormatChecker
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from .overlay import is_overlay_document, parse_path
 from .regex_sample import sample_pattern
 from .schematools import inline_refs, resolve_pointer
 from .variants import item_variants
-from .yamlload import Document, JsonPath
+from .yaml_lines import Document, JsonPath
 
 _SAMPLE_IDS = {
     "integer": 1,
@@ -30,7 +29,18 @@ _SAMPLE_IDS = {
     "ulid": "01HFS2NEAZ6ECZBZMN4FF775P7",
 }
 _SAMPLE_STAMP = "2026-01-01T00:00:00Z"
-_FORMATS = FormatChecker()
+
+if TYPE_CHECKING:
+    from jsonschema import FormatChecker
+
+
+@lru_cache(maxsize=1)
+def _formats() -> FormatChecker:
+    """jsonschema's own format checks, built when an overlay is first checked (jsonschema is
+    imported only then: a start without overlays does not need it)."""
+    from jsonschema import FormatChecker
+
+    return FormatChecker()
 
 
 def check_overlaid(spec: Any, overlay: Document) -> None:
@@ -106,8 +116,10 @@ def _breaks(schema: dict[str, Any], value: Any) -> str | None:
         wanted = str(_SAMPLE_IDS[fmt])
         if len(value) != len(wanted) or ("-" in value) != ("-" in wanted):
             return f"it is declared format {fmt}"
+    from jsonschema import Draft202012Validator
+
     try:
-        error = next(iter(Draft202012Validator(schema, format_checker=_FORMATS).iter_errors(value)), None)
+        error = next(iter(Draft202012Validator(schema, format_checker=_formats()).iter_errors(value)), None)
     except Exception:  # a schema jsonschema cannot read: the loader reports it
         return None
     return error.message if error is not None else None

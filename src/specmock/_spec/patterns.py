@@ -10,44 +10,21 @@ well, for every pattern RE2 takes). RE2's `\\d`, `\\w` and `$` are ECMA-262's
 (ASCII classes, `$` only at the very end), as JSON Schema asks, where Python's
 `re` differs.
 Invariant: `VALIDATOR` never calls `re` on an instance.
+This module imports jsonschema: it is imported only where a validator is built
+(validation.CompiledSchema, on first use) or a schema is checked by jsonschema.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Any
 
-import re2
 from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import SchemaError, ValidationError, best_match
 from referencing import Registry
 
-_OPTIONS = re2.Options()
-_OPTIONS.log_errors = False  # a refused pattern is reported once, as a load warning, not on stderr
-
-
-@lru_cache(maxsize=4096)
-def compiled(pattern: str) -> Any:
-    """`pattern` compiled by RE2, or None when RE2 cannot take it (it would need backtracking)."""
-    try:
-        return re2.compile(pattern, _OPTIONS)
-    except (re2.error, TypeError, ValueError):
-        return None
-
-
-def problem(pattern: str) -> str | None:
-    """Why `pattern` cannot be matched in linear time, or None when it can."""
-    if compiled(pattern) is not None:
-        return None
-    try:
-        re2.compile(pattern, _OPTIONS)
-    except re2.error as exc:
-        detail = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
-        return f"not a linear-time regular expression ({detail})"
-    except (TypeError, ValueError) as exc:
-        return f"not a regular expression ({exc})"
-    return "not a regular expression"
+from .linear_regex import compiled
+from .linear_regex import problem as problem  # re-exported: where the RE2 checks were first
 
 
 def _search(pattern: str, value: str) -> bool:

@@ -29,9 +29,9 @@ from typing import Any
 
 from .._errors import LoadError
 from .diagnostics import Diagnostics
-from .documents import load_document
+from .document_file import load_document
 from .schematools import resolve_pointer
-from .yamlload import Document, JsonPath
+from .yaml_lines import Document, JsonPath
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -88,7 +88,7 @@ class _Bundler:
             raise self.root.error(
                 at,
                 f"$ref {ref!r} reads {target}, outside {self.ref_root} (the document's folder tree); "
-                f"a wider root is given with ref_root= or {REF_ROOT_ENV}",
+                f"a wider root is given with --ref-root DIR, ref_root= or {REF_ROOT_ENV}",
             )
         try:
             info = os.stat(target)

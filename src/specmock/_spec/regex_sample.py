@@ -20,7 +20,7 @@ import re
 import string
 from typing import Any
 
-from .patterns import compiled
+from .linear_regex import compiled
 
 # Python's own regex parser (3.11+; `sre_parse` is its deprecated alias; typeshed knows neither).
 sre_parse: Any = importlib.import_module("re._parser")

@@ -27,10 +27,10 @@ import re
 from typing import Any
 
 from .diagnostics import Diagnostics, pointer
+from .linear_regex import problem
 from .openapi_versions import OpenApiVersion, nullable_schema
-from .patterns import problem
 from .schematools import resolve_pointer
-from .yamlload import Document, JsonPath
+from .yaml_lines import Document, JsonPath
 
 #: JSON Schema 2020-12's formats, OpenAPI's, and those of the OpenAPI format registry.
 KNOWN_FORMATS = frozenset(

@@ -10,6 +10,7 @@ validators compiled from that document skip the check. When one fails, the
 document is not marked and each validator checks its own tree as before, so
 the error names the operation it breaks.
 Invariant: a document is marked only after every schema in it passed.
+jsonschema is imported only for a schema jsonschema-rs cannot vouch for (`schema_problem`).
 """
 
 from __future__ import annotations
@@ -17,9 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from jsonschema.exceptions import SchemaError
-
-from .patterns import check_schema, compiled
+from .linear_regex import compiled
 from .schematools import resolve_pointer
 
 _checked: set[str] = set()
@@ -30,19 +29,30 @@ _DOCUMENTS_KEPT = 16
 
 def check_document(document: dict[str, Any]) -> bool:
     """Check every schema written in `document`; True (and remembered) when all pass."""
-    try:
-        for schema in _schemas(document):
-            key = json.dumps(schema, sort_keys=True, default=str)
-            if key not in _checked:
-                if not surely_valid_schema(schema):  # jsonschema-rs vouches, else jsonschema decides
-                    check_schema(schema)
-                _checked.add(key)
-    except SchemaError:
-        return False
+    for schema in _schemas(document):
+        key = json.dumps(schema, sort_keys=True, default=str)
+        if key not in _checked:
+            # jsonschema-rs vouches, else jsonschema decides
+            if not surely_valid_schema(schema) and schema_problem(schema) is not None:
+                return False
+            _checked.add(key)
     while len(_trusted) >= _DOCUMENTS_KEPT:
         del _trusted[next(iter(_trusted))]
     _trusted[id(document)] = document
     return True
+
+
+def schema_problem(schema: Any) -> str | None:
+    """Why jsonschema's 2020-12 meta-schema (patterns checked by RE2) refuses `schema`, or None."""
+    from jsonschema.exceptions import SchemaError
+
+    from .patterns import check_schema
+
+    try:
+        check_schema(schema)
+    except SchemaError as exc:
+        return str(exc.message)
+    return None
 
 
 def surely_valid_schema(root: Any) -> bool:

@@ -3,35 +3,87 @@
 Path, query and header values arrive as strings; each location is coerced to
 the types its parameter schemas declare and validated as one object, so a
 request with three bad parameters gets three field errors in one response.
+
+A schema is inlined and checked at load (`compile_validator`: what can be wrong
+with it is reported then), but its jsonschema validator is built on first use
+(`CompiledSchema`): valid input is answered by jsonschema-rs (fastvalidation),
+so jsonschema, a sixth of start-up to import, is loaded only when something is
+refused (or a schema needs jsonschema's own check).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from .._errors import FieldError
 from .._suggest import did_you_mean
 from .fastvalidation import BodyValidator
 from .formats import format_checker
-from .patterns import VALIDATOR, check_schema, no_retrieval
-from .schema_check import is_trusted, surely_valid_schema
+from .schema_check import is_trusted, schema_problem, surely_valid_schema
 from .schematools import validator_root
 
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
-def compile_validator(schema: Any, document: dict[str, Any]) -> Draft202012Validator:
-    """A Draft 2020-12 validator (OpenAPI 3.1's dialect) with our format checks and RE2 patterns."""
+
+class InvalidSchema(ValueError):
+    """A schema the 2020-12 meta-schema refuses; `message` is jsonschema's wording."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class CompiledSchema:
+    """A checked, self-contained schema whose jsonschema validator is built on first use.
+
+    It answers as the validator does (`iter_errors`, `is_valid`). Building it cannot
+    fail once the schema passed its check, so nothing a load must report is deferred."""
+
+    def __init__(self, root: dict[str, Any]) -> None:
+        self.schema = root
+        self._validator: Draft202012Validator | None = None
+
+    @property
+    def validator(self) -> Draft202012Validator:
+        """The Draft 2020-12 validator (OpenAPI 3.1's dialect) with our format checks and RE2 patterns."""
+        if self._validator is None:
+            from .patterns import VALIDATOR, no_retrieval
+
+            # Patterns run in RE2 (patterns.py); a reference is never fetched (no_retrieval).
+            self._validator = VALIDATOR(self.schema, format_checker=format_checker(), registry=no_retrieval())
+        return self._validator
+
+    def iter_errors(self, instance: Any) -> Iterator[ValidationError]:
+        return self.validator.iter_errors(instance)
+
+    def is_valid(self, instance: Any) -> bool:
+        return self.validator.is_valid(instance)
+
+
+def warm_up() -> None:
+    """Import what wording a refusal needs (jsonschema) and build the format checker now: the
+    server runs it in the background shortly after it listens, so a refused request does not
+    pay the import (about 30 ms) while a start's first 200 does not wait for it either."""
+    from . import patterns  # noqa: F401  # imports jsonschema
+
+    format_checker()
+
+
+def compile_validator(schema: Any, document: dict[str, Any]) -> CompiledSchema:
+    """`schema` inlined and checked now (InvalidSchema if the meta-schema refuses it); its
+    validator is built when first asked."""
     root = validator_root(schema, document)
     # A document whose every schema passed needs no check per use; else jsonschema-rs may vouch for it.
     if not is_trusted(document) and not surely_valid_schema(root):
-        check_schema(root)  # raises SchemaError, worded by jsonschema
-    # Patterns run in RE2 (patterns.py); a reference is never fetched (no_retrieval).
-    return VALIDATOR(root, format_checker=format_checker, registry=no_retrieval())
+        message = schema_problem(root)  # jsonschema's own check, and its wording
+        if message is not None:
+            raise InvalidSchema(message)
+    return CompiledSchema(root)
 
 
 @dataclass(frozen=True)

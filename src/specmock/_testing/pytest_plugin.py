@@ -41,7 +41,7 @@ import pytest
 
 if TYPE_CHECKING:
     from .._runtime.journal import Entry
-    from .._scenario.loader import Scenario
+    from .._scenario.model import Scenario
     from .._server.app import MockApp
     from .handle import Handle
 
@@ -362,7 +362,7 @@ def coverage_report(covered: dict[str, dict[str, set[str]]], *spec_sets: SpecSet
     """Per family served by any of `spec_sets` (none: the bundled specs), each family once:
     every operation, its documented statuses, which ran and which never did."""
     from .._runtime.coverage import coverage_report as report
-    from .._spec.loader import load_specs
+    from .._spec.spec_loader import load_specs
 
     families: dict[str, Any] = {}
     for paths, overlays in dict.fromkeys(spec_sets or [((), ())]):

@@ -11,13 +11,22 @@ from pathlib import Path
 
 from ..._clock import MockClock
 from .memory import MemoryState
-from .protocol import DEFAULT_MAX_STORE_BYTES, JournalLimits, State, StateOwner, StateUnavailable, StoreFull
+from .protocol import (
+    DEFAULT_MAX_STORE_BYTES,
+    JournalLimits,
+    NamespaceTaken,
+    State,
+    StateOwner,
+    StateUnavailable,
+    StoreFull,
+)
 
 __all__ = [
     "DEFAULT_MAX_STORE_BYTES",
     "REDIS_SCHEMES",
     "JournalLimits",
     "MemoryState",
+    "NamespaceTaken",
     "State",
     "StateOwner",
     "StateUnavailable",

@@ -49,6 +49,10 @@ class StateUnavailable(Exception):
         self.retry_after = retry_after
 
 
+class NamespaceTaken(RuntimeError):
+    """A shared state's namespace holds the state of a mock of other documents (a name to change)."""
+
+
 class StoreFull(Exception):
     """A write would take the store over its byte budget (`--max-store-bytes`): nothing was applied."""
 

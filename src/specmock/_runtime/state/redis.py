@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from ..._encoding import encode
-from .protocol import DEFAULT_MAX_STORE_BYTES, JournalLimits, RuleCounts, StateOwner, StateUnavailable
+from .protocol import DEFAULT_MAX_STORE_BYTES, JournalLimits, NamespaceTaken, RuleCounts, StateOwner, StateUnavailable
 from .redis_shared import SharedClock, SharedJournal, SharedRuleCounter, WorkerRandom, connect
 from .redis_store import UNREACHABLE, RedisStore
 
@@ -51,10 +51,6 @@ return v
 def namespace_for(identity: str) -> str:
     """The default namespace of the mock serving the documents named by `identity`."""
     return f"specmock-{identity[:16]}"
-
-
-class NamespaceTaken(RuntimeError):
-    """The namespace holds the state of a mock of other documents."""
 
 
 class RedisState:

@@ -13,6 +13,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from ..._spec.bundled import resolve_document
@@ -22,6 +23,8 @@ from ..._suggest import did_you_mean
 #: Exit statuses: the command line (or a file it names) cannot be used / the command ran and failed.
 USAGE = 2
 FAILED = 1
+#: `--ref-root DIR` on every command that loads documents (verify and replay say it too).
+REF_ROOT_HELP = "external $refs may read files under DIR (default: each document's folder tree; also SPECMOCK_REF_ROOT)"
 
 
 class UsageError(Exception):
@@ -146,10 +149,20 @@ class Parser(argparse.ArgumentParser):
         return names
 
 
+def add_ref_root(parser: argparse.ArgumentParser) -> None:
+    """`--ref-root DIR`: where a document's external `$ref`s may read (as SPECMOCK_REF_ROOT)."""
+    parser.add_argument(
+        "--ref-root",
+        type=Path,
+        metavar="DIR",
+        help=REF_ROOT_HELP,
+    )
+
+
 def add_documents(parser: argparse.ArgumentParser, what: str) -> None:
     """The document arguments every command that loads specs takes alike: positional
-    documents, `--spec` (repeatable, the same thing) and `--overlay`. A document is a
-    file or a bundled spec's name (appsecplus, versori-connect, sdelements)."""
+    documents, `--spec` (repeatable, the same thing), `--overlay` and `--ref-root`. A
+    document is a file or a bundled spec's name (appsecplus, versori-connect, sdelements)."""
     parser.add_argument(
         "documents",
         nargs="*",
@@ -168,6 +181,7 @@ def add_documents(parser: argparse.ArgumentParser, what: str) -> None:
         metavar="FILE",
         help="an Overlay 1.0 (or plain x-specmock YAML) applied to the spec it extends (repeatable)",
     )
+    add_ref_root(parser)
 
 
 def documents_of(args: argparse.Namespace) -> list[str] | None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..._errors import LoadError
 from ..._spec.bundled import bundled_spec_names, resolve_document
-from .args import FAILED, STRICT_HELP, USAGE, add_documents, documents_of, resolved_documents
+from .args import FAILED, STRICT_HELP, USAGE, add_documents, add_ref_root, documents_of, resolved_documents
 
 
 def add_to(sub: Any) -> None:
@@ -47,6 +47,7 @@ def add_to(sub: Any) -> None:
     infer.add_argument("document", metavar="DOCUMENT", nargs="?", help="an OpenAPI 3.0 or 3.1 file, or a bundled name")
     infer.add_argument("--spec", metavar="DOCUMENT", help="the same as DOCUMENT")
     infer.add_argument("--format", choices=["overlay", "plain"], default="overlay", help="output form")
+    add_ref_root(infer)
     infer.set_defaults(run=run_infer)
 
     schema = sub.add_parser("schema", help="print the JSON Schema of scenario files")
@@ -58,7 +59,7 @@ def run_routes(args: argparse.Namespace) -> int:
     from ..app import MockApp
 
     try:
-        app = MockApp(resolved_documents(args), overlays=args.overlay or (), strict=args.strict)
+        app = MockApp(resolved_documents(args), overlays=args.overlay or (), strict=args.strict, ref_root=args.ref_root)
     except LoadError as exc:
         print(f"specmock: {exc}", file=sys.stderr)
         return USAGE
@@ -90,7 +91,7 @@ def run_infer(args: argparse.Namespace) -> int:
         print("specmock infer: give the OpenAPI document to infer from (see 'specmock infer --help')", file=sys.stderr)
         return USAGE
     try:
-        print(inference_yaml(resolve_document(given), plain=args.format == "plain"), end="")
+        print(inference_yaml(resolve_document(given), plain=args.format == "plain", ref_root=args.ref_root), end="")
     except LoadError as exc:
         print(f"specmock: {exc}", file=sys.stderr)
         return USAGE
@@ -107,7 +108,7 @@ def run_schema(args: argparse.Namespace) -> int:
 
 def kind_of(path: Path) -> str:
     """ "openapi", "overlay" or "scenario": what a document is, by its top-level keys."""
-    from ..._spec.yamlload import load_yaml
+    from ..._spec.yaml_lines import load_yaml
 
     data = load_yaml(path).data
     if isinstance(data, dict) and ("openapi" in data or "swagger" in data):
@@ -145,7 +146,7 @@ def run_validate(args: argparse.Namespace) -> int:
     if not specs and not scenarios and not failed:
         specs, scenarios = [], [str(p) for p in bundled_scenario_files().values()]
     try:
-        app = MockApp(specs or None, overlays=args.overlay or (), strict=args.strict)
+        app = MockApp(specs or None, overlays=args.overlay or (), strict=args.strict, ref_root=args.ref_root)
     except LoadError as exc:
         print(f"specmock: {exc}", file=sys.stderr)
         return FAILED

@@ -3,7 +3,7 @@
 Invariants: everything that can be refused (documents, scenarios, state options, the
 state file, the address) is checked before the first request is accepted, and each
 refusal is one line: exit 2 when the command line or a file it names must change,
-exit 1 when the machine refused (a port in use, permission denied). The start-up log
+exit 1 when the machine refused (a port in use, permission denied, Redis unreachable). The start-up log
 names the address and the dashboard's URL.
 """
 
@@ -32,6 +32,8 @@ LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 #: What each worker process runs (uvicorn imports it there): the app built from that command line.
 WORKER_FACTORY = "specmock._server.cli.worker:worker_app"
 SHARED_SCHEMES = ("redis://", "rediss://", "unix://")
+#: Seconds after listening before jsonschema is imported in the background (validation.warm_up).
+WARM_UP_DELAY = 0.25
 #: The dashboard, relative to the served root.
 DASHBOARD_PATH = "/__specmock/ui/"
 #: Puts an app in front of a served mock (the proxy): (mock, its app) -> (what to serve, what to run once stopped).
@@ -113,6 +115,13 @@ def folder_problem(args: argparse.Namespace) -> str | None:
 
 def build_app(args: argparse.Namespace) -> MockApp:
     """The MockApp that `serve` runs for these arguments (with its state restored); LoadError if broken."""
+    from ..memory import frozen_start_up
+
+    with frozen_start_up():  # what start-up builds all lives on: no collector passes over it (memory.py)
+        return _build_app(args)
+
+
+def _build_app(args: argparse.Namespace) -> MockApp:
     from ..._runtime.state import JournalLimits, open_state
     from ..admin_guard import AdminSettings, served_hosts
     from ..app import MockApp
@@ -144,6 +153,7 @@ def build_app(args: argparse.Namespace) -> MockApp:
         access_log=args.access_log,
         overlays=args.overlay or (),
         strict=args.strict,
+        ref_root=args.ref_root,
         state=state,
     )
     if args.state_debounce is not None:
@@ -197,9 +207,11 @@ def run(args: argparse.Namespace, front: Front | None = None) -> int:
     except LoadError as exc:
         print(f"specmock: {exc}", file=sys.stderr)
         return USAGE
-    except RuntimeError as exc:  # the shared state cannot be reached, or another mock owns its namespace
+    except RuntimeError as exc:  # another mock owns the namespace (a name to change: 2); Redis unreachable (1)
+        from ..._runtime.state import NamespaceTaken
+
         print(f"specmock: {exc}", file=sys.stderr)
-        return USAGE
+        return USAGE if isinstance(exc, NamespaceTaken) else FAILED
     try:
         sockets = listen(args.host, args.port)
     except ListenError as exc:
@@ -241,9 +253,11 @@ def _serve_one(
     front: Front | None = None,
 ) -> int:
     import asyncio
+    import threading
 
     import uvicorn
 
+    from ..._spec.validation import warm_up
     from ..memory import freeze, freeze_survivors
     from ..slow_clients import BurstLogger
 
@@ -257,6 +271,10 @@ def _serve_one(
             await super().startup(sockets)
             log.info("serving on %s", server_stack(self.config.http_protocol_class))
             announce([s for server in self.servers for s in server.sockets], admin_reachable)
+            # What wording a refusal needs is imported in the background, a moment after the
+            # first requests (a client polling for readiness) rather than in their way.
+            warming = threading.Thread(target=warm_up, name="specmock-warm-up", daemon=True)
+            asyncio.get_running_loop().call_later(WARM_UP_DELAY, warming.start)
 
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
             app.journal.close_feeds()  # the dashboard's event streams end, or they would hold the shutdown

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import LoadError
-from .yamlload import Document, JsonPath, load_yaml, read_source
+from .yaml_lines import Document, JsonPath, load_yaml, read_source
 
-#: As for YAML (yamlparse.py): no spec nests deeper, and loading recurses per level.
+#: As for YAML (yaml_compose.py): no spec nests deeper, and loading recurses per level.
 MAX_DEPTH = 64
 
 

@@ -18,19 +18,22 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .._errors import LoadError
 from .compiler import HTTP_METHODS, check_unique_families, compile_family
 from .diagnostics import Diagnostics
-from .documents import load_document
-from .infer import Inference, infer
+from .document_file import load_document
 from .model import Family
 from .openapi_versions import detect, normalise
 from .overlay import apply_overlay, overlay_target
 from .overlay_check import check_overlaid
 from .refs import bundle
 from .repairs import repair
-from .yamlload import Document, load_yaml
+from .yaml_lines import Document, load_yaml
+
+if TYPE_CHECKING:
+    from .infer import Inference
 
 
 @dataclass(frozen=True)
@@ -61,9 +64,12 @@ def read_document(
 
 
 def inferred(doc: Document) -> Inference | None:
-    """What inference derives for `doc`, or None when the document declares its own extension."""
+    """What inference derives for `doc`, or None when the document declares its own extension
+    (then the inference modules are not even imported: the bundled specs declare theirs)."""
     if "x-specmock" in doc.data:
         return None
+    from .infer import infer
+
     return infer(doc.data, fallback_name=doc.path.stem)
 
 

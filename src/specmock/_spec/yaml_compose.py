@@ -1,7 +1,7 @@
-"""PyYAML's side of yamlload: compose, bound and build a document, with its line table.
+"""PyYAML's side of yaml_lines: compose, bound and build a document, with its line table.
 
 Kept apart so that PyYAML is imported only when a document is really parsed.
-Invariants: as yamlload states (libyaml where installed, the pure-Python
+Invariants: as yaml_lines states (libyaml where installed, the pure-Python
 loader's errors; aliases, depth and values bounded; unknown tags refused).
 """
 
@@ -14,7 +14,7 @@ import yaml
 
 from .._errors import LoadError
 
-#: A JSON path, as yamlload.JsonPath (not imported: yamlload imports this module).
+#: A JSON path, as yaml_lines.JsonPath (not imported: yaml_lines imports this module).
 JsonPath = tuple[str | int, ...]
 
 #: More aliases than this in one document is taken for a "billion laughs" bomb.
@@ -56,6 +56,8 @@ class _BoundedLoader(yaml.SafeLoader):
 
 
 _PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap"}
+#: A string scalar is its text (what the safe constructor returns); three nodes in four are one.
+_STR_TAG = "tag:yaml.org,2002:str"
 
 #: More values than this in one document (after aliases are expanded) is refused: a
 #: "billion laughs" needs only a few dozen aliases to expand exponentially.
@@ -111,7 +113,8 @@ def _build(loader: Any, node: yaml.Node, path: JsonPath, lines: dict[JsonPath, i
         loader.flatten_mapping(node)
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            plain = type(key_node) is yaml.ScalarNode and key_node.tag == _STR_TAG
+            key = key_node.value if plain else loader.construct_object(key_node, deep=True)
             if not isinstance(key, (str, int, float, bool)) or key is None:
                 raise LoadError(loader.name, key_node.start_mark.line + 1, "keys must be scalars")
             if key in result:
@@ -122,6 +125,8 @@ def _build(loader: Any, node: yaml.Node, path: JsonPath, lines: dict[JsonPath, i
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_build(loader, item, (*path, i), lines) for i, item in enumerate(node.value)]
+    if node.tag == _STR_TAG and type(node) is yaml.ScalarNode:
+        return node.value
     return loader.construct_object(node, deep=True)
 
 

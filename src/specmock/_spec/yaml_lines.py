@@ -10,7 +10,7 @@ Parsing is most of specmock's start-up, so a document is composed by libyaml
 from them are the same. A document it cannot parse, or one with aliases (whose
 expansion is bounded while composing), is parsed by the pure-Python loader, whose
 errors are the ones reported, so the C parser changes no message. That work
-(and PyYAML itself) lives in yamlparse.py, imported on the first parse.
+(and PyYAML itself) lives in yaml_compose.py, imported on the first parse.
 Nothing parsed is kept on disk: every start parses its files anew.
 """
 
@@ -50,7 +50,7 @@ class Document:
 
 def parse_yaml(text: str, path: Path | str) -> Document:
     """Parse YAML `text` (JSON is YAML too), naming `path` in every error."""
-    from .yamlparse import parse_text
+    from .yaml_compose import parse_text
 
     path = Path(path)
     data, lines = parse_text(text, path)
