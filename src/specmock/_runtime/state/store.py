@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -179,7 +179,9 @@ class Store:
     def items(self, collection: str, scope: Scope, containing: tuple[bytes, ...] = ()) -> list[Item]:
         """New copies of the scope's items, in the order they were first stored; with `containing`,
         only those whose JSON holds every one of these byte strings (the others are not decoded)."""
-        stored: Iterable[bytes] = self._items.get(collection, {}).get(scope, {}).values()
+        # A copy of the values first (one C call, so atomic): a thread that reads without the
+        # lock never sees the dict change size under its loop.
+        stored = list(self._items.get(collection, {}).get(scope, {}).values())
         for part in containing:  # one plain loop per part: a generator per item costs more than the test
             stored = [data for data in stored if part in data]
         return [decoded_item(data) for data in stored]
