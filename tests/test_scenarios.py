@@ -333,6 +333,18 @@ def test_a_scan_fixture_naming_nobody_is_triggered_by_api_client():
         ),
         ("rules:\n  - match: {}\n    chaos: {latency: soon}\n", 3, "chaos.latency"),
         ("auth:\n  appsecplus:\n    tokens: [{token: a, scopes: read}]\n", 3, "is not of type 'array'"),
+        (  # JSON has no NaN or infinity: every place a scenario holds a number is sent as JSON
+            "rules:\n  - match: {operationId: ListConnectors}\n    respond:\n      status: 500\n"
+            "      body: {score: .nan}\n",
+            5,
+            "rules[0].respond.body.score: .nan and .inf are not JSON numbers",
+        ),
+        (
+            "fixtures:\n  appsecplus:\n    connectors:\n      - {name: x, type: jira, config: {weight: -.inf}}\n",
+            4,
+            "not JSON numbers",
+        ),
+        ("seed: 1\nrules:\n  - match: {}\n    chaos: {latency: [0, .inf]}\n", 4, "not JSON numbers"),
     ],
 )
 def test_a_broken_scenario_fails_at_load_with_file_line_and_reason(tmp_path: Path, text, line, reason):

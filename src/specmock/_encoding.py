@@ -10,14 +10,12 @@ never make a later list, export or state write fail.
 orjson (compiled) writes the bytes; the json module's encoder is the reference
 and the fallback. Invariant: `encode(v)` is byte for byte what
 `json.dumps(v, separators=(",", ":"), ensure_ascii=False)` wrote (ASCII escapes
-for a lone surrogate), or the same TypeError, for every value but a float NaN or
-infinity (no request can carry one: the body reader refuses them), which orjson
-writes as `null` where json wrote the non-JSON `NaN` / `Infinity`. Where orjson
-would write otherwise (a key that is not a str, an integer beyond 64 bits, a
-lone surrogate, a subclass of a JSON type, a date, a value nested over 254
-levels), it refuses and json writes; where it spells a float otherwise
-(`1e-7` for json's `1e-07`, `0.00001` for `1e-05`), a scan of its bytes sees it
-and json writes. `decode` reads back what `encode` wrote, value for value.
+for a lone surrogate), or the same TypeError. Where orjson would write otherwise
+(a key that is not a str, an integer beyond 64 bits, a lone surrogate, a
+subclass of a JSON type, a date, a value nested over 254 levels), it refuses and
+json writes; where it spells a float otherwise (`1e-7` for json's `1e-07`,
+`0.00001` for `1e-05`, `null` for json's non-JSON `NaN` / `Infinity`, which a
+scenario's YAML can hold), a scan of its bytes sees it and json writes.
 
 A list response is mostly its items; an item's public form is cached while it
 is unchanged, so its bytes are too, and the list is a join of them.
@@ -69,11 +67,16 @@ def encode_with_json(body: Any) -> bytes:
 
 
 #: orjson's spellings of a float that json spells otherwise: a one-digit negative exponent
-#: (`1e-7`, json `1e-07`; never followed by a digit) and a fraction under 1e-4 (`0.00001`,
-#: json `1e-05`). Scans with a literal start: a string that merely looks like one (`"e-2"`,
-#: `"10.0000"`) costs a json encode, nothing else.
+#: (`1e-7`, json `1e-07`; never followed by a digit), a fraction under 1e-4 (`0.00001`, json
+#: `1e-05`), and `null` for NaN and the infinities. Scans with a literal start: a string that
+#: merely looks like one (`"e-2"`, `"10.0000"`) costs a json encode (what every encode cost
+#: before orjson), nothing else; so does a real null (orjson writes None, NaN and the
+#: infinities alike), which few bodies hold.
+#: (Compiled searches, not `in`: `bytes in bytes` first tries the needle as an int, which
+#: costs more than the scan.)
 _SHORT_EXPONENT = re.compile(rb"e-[1-9](?![0-9])").search
-_SMALL_FRACTION = b".0000"
+_SMALL_FRACTION = re.compile(rb"\.0000").search
+_NULL = re.compile(rb"null").search
 
 
 def encode(body: Any) -> bytes:
@@ -83,7 +86,7 @@ def encode(body: Any) -> bytes:
         out = orjson.dumps(body, option=_ORJSON_OPTIONS)
     except TypeError:  # orjson.JSONEncodeError: see the module docstring
         return encode_with_json(body)
-    if _SMALL_FRACTION in out or _SHORT_EXPONENT(out):
+    if _NULL(out) or _SMALL_FRACTION(out) or _SHORT_EXPONENT(out):
         return encode_with_json(body)
     # A copy of its own size: orjson's bytes keep the whole buffer it wrote into (4 KB for a
     # small item), and encoded items are kept (cached public forms, the journal): 100,000
@@ -93,25 +96,13 @@ def encode(body: Any) -> bytes:
 
 #: Every digit as "0", anything else as " ": a run of 19 is an integer orjson may read as a float.
 _DIGIT_SHAPE = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
-_LONG_DIGITS = b"0" * 19
+_LONG_DIGITS = re.compile(b"0" * 19).search
 
 
 def may_hold_long_integer(raw: bytes) -> bool:
     """Whether `raw` may hold an integer beyond 64 bits (19 digits or more), which orjson reads
     as a float where json reads it exactly. A long string of digits merely costs a json read."""
-    return _LONG_DIGITS in raw.translate(_DIGIT_SHAPE)
-
-
-def decode(raw: bytes) -> Any:
-    """JSON that `encode` wrote (a stored item, the state file), back to the value it was:
-    orjson, or json where orjson would read it otherwise (an integer beyond 64 bits) or not at
-    all (a lone surrogate escape, NaN). Not for requests: the body reader (strict) is."""
-    if may_hold_long_integer(raw):
-        return json.loads(raw)
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return json.loads(raw)
+    return _LONG_DIGITS(raw.translate(_DIGIT_SHAPE)) is not None
 
 
 def encode_list(parts: list[bytes]) -> bytes:

@@ -10,6 +10,7 @@ scenario never half-applies. What a loaded scenario holds is model.py.
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -68,7 +69,9 @@ def compile_scenario(doc: Document, catalog: Catalog, *, seed: int = 0) -> Scena
     data = doc.data
     if not isinstance(data, dict):
         raise doc.error((), "a scenario must be a mapping")
-    problems: list[LoadError] = []
+    problems: list[LoadError] = [
+        doc.error(at, _NOT_JSON_NUMBER.format(where=format_path(at))) for at in _non_finite(data, ())
+    ]
     misshapen: set[JsonPath] = set()  # entries that broke the format: not checked any further
     for error in _useful_errors(data):
         path, message = locate(error)
@@ -108,6 +111,21 @@ def compile_scenario(doc: Document, catalog: Catalog, *, seed: int = 0) -> Scena
     if problems:
         raise LoadError.of(sorted(problems, key=lambda e: e.line or 0))
     return scenario
+
+
+_NOT_JSON_NUMBER = "{where}: .nan and .inf are not JSON numbers: no client could read a body that holds one"
+
+
+def _non_finite(value: Any, at: JsonPath) -> list[JsonPath]:
+    """Where the scenario holds a NaN or an infinity (YAML's `.nan`, `.inf`): bodies and fixtures
+    are sent as JSON, which has neither, and no setting of a scenario takes one."""
+    if isinstance(value, float):
+        return [] if math.isfinite(value) else [at]
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in _non_finite(item, (*at, key))]
+    if isinstance(value, list):
+        return [found for index, item in enumerate(value) for found in _non_finite(item, (*at, index))]
+    return []
 
 
 def _useful_errors(data: dict[str, Any]) -> list[ValidationError]:

@@ -144,6 +144,10 @@ def lone_surrogate(data: Any) -> list[str | int] | None:
     return None
 
 
+#: `\u0030`-`\u003f`: what may be an escaped ":" (a compiled search: `bytes in bytes` is slower).
+_ESCAPED_COLON = re.compile(rb"\\u003").search
+
+
 class _JsonsAnswer:
     """What orjson leaves to the json reader (see the module docstring)."""
 
@@ -154,7 +158,7 @@ _JSONS_ANSWER = _JsonsAnswer()
 def _read_by_orjson(raw: bytes, max_depth: int) -> Any:
     """`raw`'s value as orjson reads it, when the json reader would return that same value;
     `_JSONS_ANSWER` otherwise (see the module docstring for why each check is sound)."""
-    if b"\\u003" in raw or may_hold_long_integer(raw):  # an escaped ":"; an integer beyond 64 bits
+    if _ESCAPED_COLON(raw) or may_hold_long_integer(raw):  # an escaped ":"; an integer beyond 64 bits
         return _JSONS_ANSWER
     try:
         data = orjson.loads(raw)
