@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from ..._encoding import decode, encode, may_hold_long_integer
+from ..._encoding import encode, may_hold_long_integer
 from .protocol import Item
 
 #: Leads a stored item that the json module must read (JSON text never holds a raw NUL).
@@ -59,8 +59,10 @@ def stored_size(stored: bytes) -> int:
 
 
 def decoded_item(stored: bytes) -> Item:
-    """A new copy of the item `stored_item` kept: `_encoding.decode`, with its scan for integers
-    beyond 64 bits done once, when the item was stored (the mark), not at every read."""
+    """A new copy of the item `stored_item` kept. orjson reads the common case (~5x json's speed);
+    the json module reads what orjson would read otherwise or refuse: integers beyond 64 bits
+    (marked when stored, so reads do not scan for them), NaN and the infinities, strings with
+    lone surrogates (written as escapes)."""
     item: Item
     if stored[0] == _EXACT:
         item = json.loads(stored[1:])
@@ -74,5 +76,4 @@ def decoded_item(stored: bytes) -> Item:
 
 def decoded_json(data: bytes) -> Item:
     """A new copy of the item JSON `data` (as `encoded_item` wrote it, unmarked: from Redis) holds."""
-    item: Item = decode(data)
-    return item
+    return decoded_item(bytes((_EXACT,)) + data if may_hold_long_integer(data) else data)
