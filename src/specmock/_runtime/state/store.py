@@ -20,6 +20,7 @@ Invariants:
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -183,7 +184,8 @@ class Store:
         # lock never sees the dict change size under its loop.
         stored = list(self._items.get(collection, {}).get(scope, {}).values())
         for part in containing:  # one plain loop per part: a generator per item costs more than the test
-            stored = [data for data in stored if part in data]
+            found = re.compile(re.escape(part)).search  # `part in data` first tries `part` as an int
+            stored = [data for data in stored if found(data)]
         return [decoded_item(data) for data in stored]
 
     def keys(self, collection: str, scope: Scope) -> list[Any]:
