@@ -34,7 +34,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench_server import HERE, Load, Server, create_body, rss_mb, server_env, specmock_argv, wrk
+from bench_server import specmock_argv
+from wrk_servers import HERE, Load, Server, create_body, rss_mb, server_env, wrk
 
 LISTENING = re.compile(rb"listening on http://[^:]+:(\d+)")
 
