@@ -29,6 +29,7 @@ import re
 import selectors
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -52,6 +53,8 @@ class PortZeroServer(Server):
         self._seen = b""
         try:
             self.port = self._read_port(started + 120)
+            # Keep reading what it prints (the last 8 KB kept): a full pipe would stall the server.
+            threading.Thread(target=self._drain, daemon=True).start()
             self.startup_ms = self._wait_ready("/connectors", started)
         except BaseException:
             self.stop()
@@ -67,6 +70,12 @@ class PortZeroServer(Server):
                     if match := LISTENING.search(self._seen):
                         return int(match.group(1))
         raise RuntimeError(f"specmock printed no port: {self._seen[-2000:].decode(errors='replace')}")
+
+    def _drain(self) -> None:
+        assert self.proc.stdout is not None
+        with contextlib.suppress(OSError, ValueError):  # closed by stop()
+            while chunk := self.proc.stdout.read1(4096):  # type: ignore[attr-defined]
+                self._seen = (self._seen + chunk)[-8192:]
 
     def output(self) -> str:
         return self._seen.decode(errors="replace")
