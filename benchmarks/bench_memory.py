@@ -29,12 +29,14 @@ import re
 import selectors
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench_server import HERE, Load, Server, create_body, rss_mb, server_env, specmock_argv, wrk
+from bench_server import specmock_argv
+from wrk_servers import HERE, Load, Server, create_body, rss_mb, server_env, wrk
 
 LISTENING = re.compile(rb"listening on http://[^:]+:(\d+)")
 
@@ -51,6 +53,8 @@ class PortZeroServer(Server):
         self._seen = b""
         try:
             self.port = self._read_port(started + 120)
+            # Keep reading what it prints (the last 8 KB kept): a full pipe would stall the server.
+            threading.Thread(target=self._drain, daemon=True).start()
             self.startup_ms = self._wait_ready("/connectors", started)
         except BaseException:
             self.stop()
@@ -66,6 +70,12 @@ class PortZeroServer(Server):
                     if match := LISTENING.search(self._seen):
                         return int(match.group(1))
         raise RuntimeError(f"specmock printed no port: {self._seen[-2000:].decode(errors='replace')}")
+
+    def _drain(self) -> None:
+        assert self.proc.stdout is not None
+        with contextlib.suppress(OSError, ValueError):  # closed by stop()
+            while chunk := self.proc.stdout.read1(4096):  # type: ignore[attr-defined]
+                self._seen = (self._seen + chunk)[-8192:]
 
     def output(self) -> str:
         return self._seen.decode(errors="replace")

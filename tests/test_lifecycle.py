@@ -280,3 +280,27 @@ def test_polling_a_served_scan_on_real_time_sees_queued_running_completed():
     finally:
         stop_server(served)
     assert seen == ["queued", "running", "completed"]
+
+
+def test_a_listed_scan_shows_as_stored_once_settled_until_it_is_written_or_its_lifecycle_changes():
+    """A list keeps the view of a scan that can no longer move (terminal, counting no reads);
+    a write or another lifecycle makes it anew, and it always answers what a GET of the scan does."""
+    app, client = frozen_client()
+    for _ in range(2):
+        client.post("/scans", json=SCAN)
+        app.clock.advance(60)  # settles: the next scan is not refused as a second running one
+    listed = client.get("/scans").json()
+    assert [s["status"] in ("completed", "failed") for s in listed] == [True] * len(listed)
+    assert client.get("/scans").json() == listed  # from the kept views
+    assert all(client.get(f"/scans/{s['id']}").json() == s for s in listed)
+    assert client.get("/scans", params={"status": listed[0]["status"]}).json()[0] == listed[0]
+    with app.store.lock:
+        item = app.store.get("appsecplus.scans", (), listed[0]["id"])
+        assert item is not None
+        app.store.put("appsecplus.scans", (), listed[0]["id"], {**item, "triggeredBy": "by hand"})
+    assert client.get("/scans").json()[0] == {**listed[0], "triggeredBy": "by hand"}
+    app.override_lifecycle("appsecplus", "scans", {"states": {"running": {"next": "failed"}}})
+    client.get("/scans")
+    with app.store.lock:
+        kept = app.store.derived("appsecplus.scans", (), listed[0]["id"])
+    assert kept is not None and kept[0] is app.lifecycle("appsecplus", "scans")  # settled anew under it

@@ -215,6 +215,29 @@ def test_no_caller_changes_a_stored_item_through_what_it_gave_or_got(backends: B
     assert [item["name"] for item in client.get("/connectors").json()][-1] == "Kept"
 
 
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_a_polled_list_changes_as_soon_as_the_store_does(backends: Backends, kind: str) -> None:
+    """A list whose answer depends on the items alone is answered from the bytes of the last
+    identical list while nothing changed (in memory, one bytes object for every poll and its
+    journal entry), and never after any change: through the API, or into the store directly."""
+    app, client = backends.mock(kind)
+    first, again = client.get("/connectors"), client.get("/connectors")
+    assert first.content == again.content
+    if kind != "redis":
+        polls = app.backend.journal.entries("ListConnectors")[-2:]
+        assert polls[0].response_raw is polls[1].response_raw
+    assert client.post("/connectors", json=connector("Polled")).status_code == 201
+    assert ids(client)[-1] == "conn-004"
+    with app.store.lock:
+        item = app.store.get("appsecplus.connectors", (), "conn-004")
+        assert item is not None
+        app.store.put("appsecplus.connectors", (), "conn-004", {**item, "name": "Renamed"})
+    assert client.get("/connectors").json()[-1]["name"] == "Renamed"
+    assert client.get("/connectors?limit=1").json() == client.get("/connectors").json()  # no paging here
+    assert client.delete("/connectors/conn-004").status_code == 204
+    assert ids(client) == FIXTURES
+
+
 def test_every_backend_answers_a_script_of_requests_as_memory_does(backends: Backends) -> None:
     expected = script(backends.mock("memory")[1])
     for kind in ("file", "redis"):

@@ -58,6 +58,8 @@ class Engine(ItemWrites):
         self._example_moment = clock.now()
         #: Items one collection may hold; a create beyond is 507 (no client can take all memory).
         self.max_items = max_items
+        #: The last answers of lists without parameters (see ItemViews._list), with the store version they saw.
+        self._lists: dict[tuple[Any, ...], tuple[int, bytes]] = {}
         #: Lifecycle overrides in force (a scenario's), by collection key; the compiled specs stay untouched.
         self.lifecycles: dict[str, Lifecycle] = {}
         #: The generic handlers, by action: every operation of every spec runs one of these.

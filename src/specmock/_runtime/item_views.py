@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from .._encoding import encode, encode_list, encode_with_list
-from .._spec.lifecycle import META
+from .._spec.lifecycle import META, Lifecycle
 from .._spec.model import Collection, Family, Operation
 from .calls import Call, Result
 from .fakedata import FakeData
@@ -31,14 +31,39 @@ from .state.protocol import Item, Scope
 class ItemViews(ItemBuilding):
     """The read actions, and the public view of items that every action answers with."""
 
+    #: The last answers of lists asked for without parameters, by operation and scope, each with
+    #: the store version it was made at (at most _LISTS_KEPT).
+    _lists: dict[tuple[Any, ...], tuple[int, bytes]]
+
     def _list(self, call: Call, coll: Collection, family: Family) -> Result:
         op = call.operation
         scope = self._scope(call)
         self._require_parent(family, coll, scope)
-        items: list[Any]
         by_key = _by_key(coll, op, call.query)
+        if call.query or not (by_key and self.store.sole_writer):
+            return self._listed(call, coll, family, scope, by_key)
+        # Without parameters, its answer depends on the stored items alone: the same bytes while
+        # the store is unchanged (a client polling a list gets one bytes object, and so does each
+        # journal entry of it).
+        asked = (op.qualified_id, scope, self.seed)
+        kept = self._lists.get(asked)
+        if kept is not None and kept[0] == self.store.version:
+            return Result(op.success_status, encoded=kept[1])
+        result = self._listed(call, coll, family, scope, by_key)
+        if result.encoded is not None and not result.headers:
+            if len(self._lists) >= _LISTS_KEPT:
+                del self._lists[next(iter(self._lists))]
+            self._lists[asked] = (self.store.version, result.encoded)
+        return result
+
+    def _listed(self, call: Call, coll: Collection, family: Family, scope: Scope, by_key: bool) -> Result:
+        op = call.operation
+        items: list[Any]
+        fresh: dict[Any, Item] | None = None
         if by_key:  # nothing looks into the items: page their keys, decode none
             items = self.store.keys(coll.key, scope)
+        elif _by_key(coll, op, call.query, lifecycle_ok=True):  # a lifecycle: decode what may move
+            items, fresh = self._advanced_keys(coll, scope)
         else:
             needed = required_bytes(op.filters, call.query) if coll.lifecycle is None else ()
             items = self._advanced(coll, scope, self.store.items(coll.key, scope, needed), read=True)
@@ -60,9 +85,12 @@ class ItemViews(ItemBuilding):
         if op.envelope_fill and isinstance(body, dict):
             body = {**self._envelope_fields(op), **body}
         page: list[Any] = body[envelope] if isinstance(body, dict) else body
-        if _cacheable(coll):
-            keys = page if by_key else [item[coll.key_field] for item in page]
-            parts = [self._encoded(coll, scope, key) for key in keys]
+        if _cacheable(coll) or fresh is not None:
+            if fresh is not None:
+                parts = [self._lifecycle_view(family, coll, scope, key, fresh) for key in page]
+            else:
+                keys = page if by_key else [item[coll.key_field] for item in page]
+                parts = [self._encoded(coll, scope, key) for key in keys]
             if isinstance(body, dict):
                 return Result(op.success_status, encoded=encode_with_list(body, envelope, parts))
             return Result(op.success_status, encoded=encode_list(parts))
@@ -70,6 +98,42 @@ class ItemViews(ItemBuilding):
         if isinstance(body, dict):
             return Result(op.success_status, {**body, envelope: shown})
         return Result(op.success_status, shown)
+
+    def _advanced_keys(self, coll: Collection, scope: Scope) -> tuple[list[Any], dict[Any, Item]]:
+        """The scope's keys, every item advanced as a client's read (as `_advanced`), except those
+        whose settled view is cached (a terminal state that counts no reads cannot move); the
+        items decoded for it, by key."""
+        lifecycle = self.lifecycle_of(coll)
+        assert lifecycle is not None
+        now = self.clock.now()
+        keys = self.store.keys(coll.key, scope)
+        fresh: dict[Any, Item] = {}
+        for key in keys:
+            kept = self.store.derived(coll.key, scope, key)
+            if kept is not None and kept[0] is lifecycle:
+                continue
+            item = self.store.get(coll.key, scope, key)
+            assert item is not None  # listed in this transaction
+            if lifecycle.advance(item, now, True, self._rng_for(coll, key), self.fake.faker):
+                self.store.put(coll.key, scope, key, item)
+            fresh[key] = item
+        return keys, fresh
+
+    def _lifecycle_view(
+        self, family: Family, coll: Collection, scope: Scope, key: Any, fresh: dict[Any, Item]
+    ) -> bytes:
+        """The public JSON of an item under a lifecycle, kept by the store (until the item changes)
+        once its state can no longer move, with the lifecycle it was settled under (an override
+        makes it anew)."""
+        if key not in fresh:
+            settled: bytes = self.store.derived(coll.key, scope, key)[1]
+            return settled
+        item = fresh[key]
+        encoded = encode(self._present(family, coll, scope, item, None))
+        lifecycle = self.lifecycle_of(coll)
+        if lifecycle is not None and _settled(lifecycle, item):
+            self.store.set_derived(coll.key, scope, key, (lifecycle, encoded))
+        return encoded
 
     def _get(self, call: Call, coll: Collection, family: Family) -> Result:
         op = call.operation
@@ -163,6 +227,9 @@ class ItemViews(ItemBuilding):
         return fields
 
 
+#: Answers of lists kept for reuse: one per operation and scope a test polls, and then some.
+_LISTS_KEPT = 256
+
 #: Integer envelope fields that hold the answer's HTTP status (`status_code: 200`).
 _STATUS_FIELDS = ("status", "statuscode", "httpstatus", "httpcode", "code")
 
@@ -178,16 +245,27 @@ def _documented(schema: dict[str, Any], name: str, fake: FakeData, now: datetime
     return fake.value(schema, name, now)
 
 
+def _settled(lifecycle: Lifecycle, item: Item) -> bool:
+    """Whether `lifecycle` can no longer change `item` (no bookkeeping, or a terminal state that
+    counts no reads): its view stays as it is until the item is written."""
+    meta = item.get(META)
+    if meta is None:
+        return True
+    state = lifecycle.states.get(item.get(lifecycle.field, ""))
+    return meta.get("reads") is None and (state is None or state.terminal)
+
+
 def _cacheable(coll: Collection) -> bool:
     """Whether an item's public form depends on the item alone (no children, no lifecycle)."""
     return not coll.embed and coll.lifecycle is None
 
 
-def _by_key(coll: Collection, op: Operation, query: dict[str, Any]) -> bool:
+def _by_key(coll: Collection, op: Operation, query: dict[str, Any], lifecycle_ok: bool = False) -> bool:
     """Whether a list can be paged on its keys alone: nothing filters, sorts or pages by a field
-    (a cursor names an item by its key field), and the answer is each item's cached JSON."""
+    (a cursor names an item by its key field), and the answer is each item's cached JSON
+    (`lifecycle_ok`: or, under a lifecycle, its JSON cached once settled)."""
     return (
-        _cacheable(coll)
+        (_cacheable(coll) or (lifecycle_ok and not coll.embed and coll.lifecycle is not None))
         and op.paging != "cursor"
         and not query.get("sort")
         and not any(f.param in query for f in op.filters)

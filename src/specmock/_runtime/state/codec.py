@@ -22,13 +22,9 @@ from typing import Any
 
 import orjson
 
-from ..._encoding import encode
+from ..._encoding import encode, may_hold_long_integer
 from .protocol import Item
 
-#: Maps every digit to b"0" and every other byte to a space: a run of 19 digits (a number orjson
-#: could read as a float, beyond 64 bits) is then a plain substring search, far cheaper than a regex.
-_DIGITS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
-_LONG_RUN = b"0" * 19
 #: Leads a stored item that the json module must read (JSON text never holds a raw NUL).
 _EXACT = 0
 
@@ -45,16 +41,11 @@ def encoded_item(item: Any) -> bytes:
         raise UnstorableValue(f"a value that cannot be stored as JSON: {exc}") from None
 
 
-def _exact_only(data: bytes) -> bool:
-    """Whether orjson could misread `data`: 19 digits in a row (in a number or, harmlessly, a string)."""
-    return _LONG_RUN in data.translate(_DIGITS)
-
-
 def stored_item(item: Any) -> bytes:
     """What the in-memory store keeps of `item`: its JSON, led by a NUL byte in the rare case the
     json module must read it (checked once here, so reads cost one byte comparison)."""
     data = encoded_item(item)
-    return bytes((_EXACT,)) + data if _exact_only(data) else data
+    return bytes((_EXACT,)) + data if may_hold_long_integer(data) else data
 
 
 def stored_json(stored: bytes) -> bytes:
@@ -68,9 +59,10 @@ def stored_size(stored: bytes) -> int:
 
 
 def decoded_item(stored: bytes) -> Item:
-    """A new copy of the item `stored_item` kept. orjson reads the common case (~5x json's
-    speed); the json module reads what orjson would read otherwise or refuse: big integers
-    (marked when stored), NaN and infinities, strings with lone surrogates (written as escapes)."""
+    """A new copy of the item `stored_item` kept. orjson reads the common case (~5x json's speed);
+    the json module reads what orjson would read otherwise or refuse: integers beyond 64 bits
+    (marked when stored, so reads do not scan for them), NaN and the infinities, strings with
+    lone surrogates (written as escapes)."""
     item: Item
     if stored[0] == _EXACT:
         item = json.loads(stored[1:])
@@ -84,4 +76,4 @@ def decoded_item(stored: bytes) -> Item:
 
 def decoded_json(data: bytes) -> Item:
     """A new copy of the item JSON `data` (as `encoded_item` wrote it, unmarked: from Redis) holds."""
-    return decoded_item(bytes((_EXACT,)) + data if _exact_only(data) else data)
+    return decoded_item(bytes((_EXACT,)) + data if may_hold_long_integer(data) else data)

@@ -84,6 +84,9 @@ class StoreOps(Protocol):
 
     #: Grows with every change this process makes (a durable state waits for it to be kept).
     version: int
+    #: Whether every change is made through this object, so an unchanged `version` means an
+    #: unchanged store (False where other processes write it too).
+    sole_writer: bool
     #: The most the encoded items may take together (None: no limit).
     max_bytes: int | None
 

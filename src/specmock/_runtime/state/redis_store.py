@@ -102,6 +102,8 @@ class _Transaction:
 class RedisStore:
     """Items by collection, scope and key in Redis; the interface of `store.Store`."""
 
+    sole_writer = False  # every worker and replica writes it
+
     def __init__(
         self, client: redis.Redis, namespace: str = "specmock", max_bytes: int | None = DEFAULT_MAX_STORE_BYTES
     ) -> None:

@@ -20,8 +20,9 @@ Invariants:
 from __future__ import annotations
 
 import json
+import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -85,6 +86,8 @@ def _slot(value: tuple[Any, ...]) -> Any:
 
 class Store:
     """Items by collection, scope and key, plus per-collection id counters."""
+
+    sole_writer = True
 
     def __init__(self, max_bytes: int | None = DEFAULT_MAX_STORE_BYTES) -> None:
         # Each item's encoded JSON, by collection, scope and key (its size is its weight).
@@ -177,9 +180,12 @@ class Store:
     def items(self, collection: str, scope: Scope, containing: tuple[bytes, ...] = ()) -> list[Item]:
         """New copies of the scope's items, in the order they were first stored; with `containing`,
         only those whose JSON holds every one of these byte strings (the others are not decoded)."""
-        stored: Iterable[bytes] = self._items.get(collection, {}).get(scope, {}).values()
+        # A copy of the values first (one C call, so atomic): a thread that reads without the
+        # lock never sees the dict change size under its loop.
+        stored = list(self._items.get(collection, {}).get(scope, {}).values())
         for part in containing:  # one plain loop per part: a generator per item costs more than the test
-            stored = [data for data in stored if part in data]
+            found = re.compile(re.escape(part)).search  # `part in data` first tries `part` as an int
+            stored = [data for data in stored if found(data)]
         return [decoded_item(data) for data in stored]
 
     def keys(self, collection: str, scope: Scope) -> list[Any]:
