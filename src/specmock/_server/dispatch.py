@@ -159,7 +159,7 @@ class Dispatcher:
                 if policy is not None and credential is not None:
                     check_token(policy, op, credential, self.clock.now())
                     caller = policy.subject(credential.token)
-                path_values = self._path_values(op, match.path_values)  # a bad path answers first
+                path_values = self._path_values(op, match.path_values) if op.path_params.params else {}
                 body = await self._body(request, op) if op.body_validator is not None else _ABSENT
                 call = self._call(request, op, path_values, body, caller)
                 result = await self._handle(call) if self.state.durable else self.engine.handle(call)
@@ -258,9 +258,8 @@ class Dispatcher:
 
     @staticmethod
     def _path_values(op: Operation, raw_path_values: dict[str, str]) -> dict[str, Any]:
-        """The path's values, coerced and checked: a bad one answers before anything is read."""
-        if op.path_params.validator is None:  # no path parameter declared: nothing to read
-            return {}
+        """The path's values, coerced and checked: a bad one answers before anything is read
+        (called only for an operation that declares path parameters)."""
         errors = op.family.errors
         path_values = op.path_params.read(raw_path_values, None)
         path_errors = op.path_params.errors(path_values, errors.field_messages)

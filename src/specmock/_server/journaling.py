@@ -29,6 +29,27 @@ def _over_limit(size: int | str, limit: int) -> str:
     return f"[request body of {size} bytes: over the journal's body limit of {limit}]"
 
 
+def _request_body(declared: str | None, received: bytes | None, refused: bool, limit: int) -> tuple[Any, int]:
+    """The request body as the entry keeps it (a ReceivedBody, a marker, or None) and the
+    bytes it counts against the journal's budget (its Content-Length, at most `limit`)."""
+    body: Any = None
+    request_bytes = 0
+    if declared is not None and declared.isdigit():
+        request_bytes = int(declared)
+        if request_bytes > limit:
+            return _over_limit(declared, limit), limit
+    if received is not None:
+        if len(received) <= limit:
+            body = ReceivedBody(received, refused)
+        elif refused:
+            body = ReceivedBody(received[:limit], refused)  # its head, as text
+        else:
+            body = _over_limit(len(received), limit)
+        if not request_bytes:  # no Content-Length (chunked): what is kept is what counts
+            request_bytes = min(len(received), limit)
+    return body, request_bytes
+
+
 def record(
     journal: Journal,
     request: Incoming,
@@ -48,23 +69,11 @@ def record(
     limit = journal.body_limit
     raw = reply.body
     declared = request.headers.get("content-length")
-    body: Any = None
-    if declared is not None and declared.isdigit():
-        request_bytes = int(declared)
-        if request_bytes > limit:
-            body = _over_limit(declared, limit)
-            request_bytes = limit
-    else:
+    if received is None and declared is None:  # no body (a GET): nothing to keep or count
+        body: Any = None
         request_bytes = 0
-    if received is not None and body is None:
-        if len(received) <= limit:
-            body = ReceivedBody(received, refused)
-        elif refused:
-            body = ReceivedBody(received[:limit], refused)  # its head, as text
-        else:
-            body = _over_limit(len(received), limit)
-        if not request_bytes:  # no Content-Length (chunked): what is kept is what counts
-            request_bytes = min(len(received), limit)
+    else:
+        body, request_bytes = _request_body(declared, received, refused, limit)
     scope = request.scope
     query = scope.get("query_string")
     entry = Entry(
