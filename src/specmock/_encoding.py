@@ -14,8 +14,11 @@ for a lone surrogate), or the same TypeError. Where orjson would write otherwise
 (a key that is not a str, an integer beyond 64 bits, a lone surrogate, a
 subclass of a JSON type, a date, a value nested over 254 levels), it refuses and
 json writes; where it spells a float otherwise (`1e-7` for json's `1e-07`,
-`0.00001` for `1e-05`, `null` for json's non-JSON `NaN` / `Infinity`, which a
-scenario's YAML can hold), a scan of its bytes sees it and json writes.
+`0.00001` for `1e-05`), a scan of its bytes sees it and json writes. The one
+difference kept on purpose: NaN and the infinities are written `null`, where json
+wrote the non-JSON `NaN` no client can read. No request or scenario can carry one
+(the body reader and the scenario loader refuse them); only a document's own
+example could (YAML `.nan`), and its answer is now valid JSON.
 
 A list response is mostly its items; an item's public form is cached while it
 is unchanged, so its bytes are too, and the list is a join of them.
@@ -68,15 +71,12 @@ def encode_with_json(body: Any) -> bytes:
 
 #: orjson's spellings of a float that json spells otherwise: a one-digit negative exponent
 #: (`1e-7`, json `1e-07`; never followed by a digit), a fraction under 1e-4 (`0.00001`, json
-#: `1e-05`), and `null` for NaN and the infinities. Scans with a literal start: a string that
-#: merely looks like one (`"e-2"`, `"10.0000"`) costs a json encode (what every encode cost
-#: before orjson), nothing else; so does a real null (orjson writes None, NaN and the
-#: infinities alike), which few bodies hold.
+#: `1e-05`). Scans with a literal start: a string that merely looks like one (`"e-2"`,
+#: `"10.0000"`) costs a json encode (what every encode cost before orjson), nothing else.
 #: (Compiled searches, not `in`: `bytes in bytes` first tries the needle as an int, which
 #: costs more than the scan.)
 _SHORT_EXPONENT = re.compile(rb"e-[1-9](?![0-9])").search
 _SMALL_FRACTION = re.compile(rb"\.0000").search
-_NULL = re.compile(rb"null").search
 
 
 def encode(body: Any) -> bytes:
@@ -86,7 +86,7 @@ def encode(body: Any) -> bytes:
         out = orjson.dumps(body, option=_ORJSON_OPTIONS)
     except TypeError:  # orjson.JSONEncodeError: see the module docstring
         return encode_with_json(body)
-    if _NULL(out) or _SMALL_FRACTION(out) or _SHORT_EXPONENT(out):
+    if _SMALL_FRACTION(out) or _SHORT_EXPONENT(out):
         return encode_with_json(body)
     # A copy of its own size: orjson's bytes keep the whole buffer it wrote into (4 KB for a
     # small item), and encoded items are kept (cached public forms, the journal): 100,000
