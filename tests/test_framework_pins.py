@@ -24,10 +24,13 @@ from uvicorn.server import ServerState
 from specmock._server.httpprotocol import HTTPTOOLS, HTTPTOOLS_METHODS, strict_h11_protocol
 
 ROOT = Path(__file__).resolve().parent.parent
-#: slow_clients reads the first three of both protocols; the hand-over (httptools only) all of them.
-H11_ATTRIBUTES = ("cycle", "loop", "transport", "app")
-HTTPTOOLS_ATTRIBUTES = ("cycle", "loop", "transport", "pipeline", "connections", "config", "server_state", "app_state")
-CYCLE_ATTRIBUTES = ("response_complete", "response_started", "more_body", "disconnected", "message_event")
+#: slow_clients reads the first four of both protocols; the hand-over (httptools only) all of them.
+H11_ATTRIBUTES = ("cycle", "loop", "transport", "timeout_keep_alive_task", "app")
+HTTPTOOLS_ATTRIBUTES = (
+    *("cycle", "loop", "transport", "timeout_keep_alive_task"),
+    *("scope", "pipeline", "connections", "config", "server_state", "app_state"),
+)
+CYCLE_ATTRIBUTES = ("response_complete", "response_started", "more_body", "disconnected", "message_event", "scope")
 RECHECK = (
     "uvicorn {version} changed what specmock relies on: {what}. Re-check src/specmock/_server/httpprotocol.py "
     "and src/specmock/_server/slow_clients.py against it before raising uvicorn's bound in pyproject.toml."
@@ -105,22 +108,36 @@ def test_uvicorn_protocols_still_hold_what_specmock_reads(protocol_class: type) 
         missing = [name for name in wanted if not hasattr(protocol, name)]
         assert not missing, RECHECK.format(version=version, what=f"{protocol_class.__name__} lost {missing}")
         assert protocol.transport is transport and protocol.loop is loop
-        for callback in ("on_message_begin", "on_message_complete"):
-            if httptools:
-                assert hasattr(protocol, callback), RECHECK.format(version=version, what=f"no {callback}")
         protocol.data_received(b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab")
         cycle = protocol.cycle
+        assert protocol.timeout_keep_alive_task is None, RECHECK.format(
+            version=version, what="a keep-alive timer still set while a request is read (slow_clients takes it as idle)"
+        )
         assert cycle is not None, RECHECK.format(version=version, what="no request cycle after a request's headers")
         missing = [name for name in CYCLE_ATTRIBUTES if not hasattr(cycle, name)]
         assert not missing, RECHECK.format(version=version, what=f"the request cycle lost {missing}")
         assert cycle.more_body and not cycle.response_started and not cycle.response_complete, RECHECK.format(
             version=version, what="a cycle waiting for its body no longer says so (more_body, response_*)"
         )
+        if httptools:
+            assert_scope_marks_each_request(protocol, version)
         for task in asyncio.all_tasks(loop):
             task.cancel()
     finally:
         loop.run_until_complete(asyncio.sleep(0))
         loop.close()
+
+
+def assert_scope_marks_each_request(protocol: Any, version: str) -> None:
+    """The hand-over tells "between requests" from "inside one" by the protocol's `scope`: uvicorn
+    makes a new one at a request's first byte and hands that same object to its cycle."""
+    cycle = protocol.cycle
+    assert cycle.scope is protocol.scope, RECHECK.format(version=version, what="the cycle no longer holds its scope")
+    protocol.data_received(b"cd")  # the body's end; a request that starts now makes a new scope
+    protocol.data_received(b"GE")
+    assert protocol.scope is not cycle.scope, RECHECK.format(
+        version=version, what="no new scope at a request's first byte (on_message_begin)"
+    )
 
 
 def test_uvicorn_h11_still_calls_the_protocols_app_per_request() -> None:

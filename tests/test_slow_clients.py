@@ -11,15 +11,23 @@ import asyncio
 import errno
 import logging
 import socket
+import sys
 import time
 from collections.abc import Iterator
+from types import FrameType, ModuleType
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from uvicorn.config import Config
+from uvicorn.server import ServerState
 
 from conftest import BEARER, Served, start_server, stop_server
-from specmock._server.slow_clients import BurstLogger
+from specmock._server import httpprotocol, slow_clients
+from specmock._server.httpprotocol import HTTPTOOLS, http_protocol
+from specmock._server.slow_clients import BurstLogger, guarded_protocol
+from test_framework_pins import Transport
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +125,55 @@ def test_a_normal_client_is_not_affected(strict: Served) -> None:
         assert client.get("/connectors").status_code == 200
         assert client.post("/connectors", json={"type": "github", "name": "ok", "config": {"a": 1}}).status_code == 201
         assert client.get("/connectors").status_code == 200  # the same keep-alive connection
+
+
+async def answer_ok(scope: Any, receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+async def calls_into(module: ModuleType, protocol_class: type, requests: int) -> int:
+    """Calls of `module`'s Python functions while one keep-alive connection is served `requests` GETs."""
+    loop = asyncio.get_running_loop()
+    config = Config(app=answer_ok, lifespan="off", log_level="critical", access_log=False)
+    config.load()
+    protocol = protocol_class(config, ServerState(), {}, loop)
+    transport = Transport()
+    transport.protocol = protocol
+    protocol.connection_made(transport)
+    calls = 0
+
+    def count(frame: FrameType, event: str, arg: object) -> None:
+        nonlocal calls
+        calls += event == "call" and frame.f_code.co_filename == module.__file__
+
+    sys.setprofile(count)
+    try:
+        for _ in range(requests):
+            protocol.data_received(b"GET /connectors HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n\r\n")
+            while not protocol.cycle.response_complete:
+                await asyncio.sleep(0)
+    finally:
+        sys.setprofile(None)
+    protocol.connection_lost(None)
+    return calls
+
+
+@pytest.mark.parametrize("http", ["httptools", "h11"])
+def test_read_timeouts_run_no_python_per_request(http: str) -> None:
+    if http == "httptools" and not HTTPTOOLS:
+        pytest.skip("httptools has no wheel here")
+    guarded = guarded_protocol(http_protocol(http), 10.0, 30.0)
+    # one timer per connection looks at it now and then: a request on it runs nothing of slow_clients
+    assert asyncio.run(calls_into(slow_clients, guarded, 40)) == 0
+
+
+@pytest.mark.skipif(not HTTPTOOLS, reason="httptools has no wheel here")
+@pytest.mark.parametrize("requests", [1, 40])
+def test_the_h11_hand_over_costs_one_call_per_read(requests: int) -> None:
+    guarded = guarded_protocol(http_protocol("httptools"), 10.0, 30.0)
+    # its `data_received`, which finds the method known and calls uvicorn's: no parser callback of its own
+    assert asyncio.run(calls_into(httpprotocol, guarded, requests)) == requests
 
 
 def test_out_of_file_descriptors_is_logged_once_per_burst(caplog: pytest.LogCaptureFixture) -> None:

@@ -9,7 +9,9 @@ answers the API's 405 with `Allow`. So a request that starts with a method outsi
 `HTTPTOOLS_METHODS`, on a connection with nothing in flight, is handed with the
 connection to h11, as uvicorn itself hands a connection to its WebSocket protocol
 on an upgrade; h11 serves it from then on. Every other request stays on httptools,
-and httptools' own `data_received` runs unchanged (the method is peeked at first).
+and httptools' own `data_received` runs unchanged (the method is peeked at first:
+a read that starts with a known method and its space costs one dict look-up and one
+`startswith`; only other reads ask whether a request is under way).
 
 h11 frames a request carrying both Content-Length and Transfer-Encoding by the
 latter and serves what follows; httptools refuses it, as a proxy that framed it by
@@ -19,8 +21,9 @@ and the hand-over) refuses it too: 400 and the connection closed.
 What of uvicorn this relies on (no underscore-private member; checked on every
 allowed version by tests/test_framework_pins.py): the protocol attributes
 `cycle`, `pipeline`, `connections`, `config`, `server_state`, `app_state`, `loop`,
-`transport`, the parser callbacks `on_message_begin`/`on_message_complete`, and
-H11Protocol calling `self.app` for each request.
+`transport`, `scope` (a new one at each request's first byte, the same object as its
+cycle's `scope` once the headers are in), and H11Protocol calling `self.app` for each
+request.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ HTTPTOOLS = importlib.util.find_spec("httptools") is not None
 #: (a method httptools also knows, such as PROPFIND, is then answered the same by h11).
 HTTPTOOLS_METHODS = frozenset({b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"PATCH", b"OPTIONS", b"TRACE"})
 _PEEK = max(len(m) for m in HTTPTOOLS_METHODS) + 1
+#: The first four bytes of a request line with a method of HTTPTOOLS_METHODS, to the method and its
+#: space: one dict look-up and one `startswith` tell most reads they are for httptools.
+_KNOWN_STARTS = {(m + b" ")[:4]: m + b" " for m in HTTPTOOLS_METHODS}
 
 
 def http_protocol(choice: str) -> type:
@@ -96,26 +102,24 @@ def _fallback_protocol() -> type:
         #: The protocol a connection is handed to, built on the first hand-over (h11 is imported
         #: then, not at every start); slow_clients gives it the same read timeouts.
         make_h11_protocol = staticmethod(cache(strict_h11_protocol))
-        _mid_message = False
-
-        def on_message_begin(self) -> None:
-            self._mid_message = True
-            super().on_message_begin()
-
-        def on_message_complete(self) -> None:
-            self._mid_message = False
-            super().on_message_complete()
 
         def data_received(self, data: bytes) -> None:
-            if not self._mid_message and foreign_method(data) and self._idle():
+            known = _KNOWN_STARTS.get(data[:4])
+            if known is not None and data.startswith(known):  # the fast path: a request httptools serves
+                HttpToolsProtocol.data_received(self, data)  # uvicorn's own, unchanged
+            elif self._at_message_start() and foreign_method(data):
                 self._hand_over_to_h11(data)
             else:
-                super().data_received(data)
+                HttpToolsProtocol.data_received(self, data)
 
-        def _idle(self) -> bool:
-            """No earlier request of this connection is being parsed, queued or answered."""
-            cycle = self.cycle
-            return not self.pipeline and (cycle is None or cycle.response_complete)
+        def _at_message_start(self) -> bool:
+            """No request of this connection is being parsed, queued or answered: what arrives starts
+            a new one. uvicorn makes a new `scope` at a request's first byte and hands it to the cycle
+            it makes once the headers are in (tests/test_framework_pins.py checks both)."""
+            cycle: Any = self.cycle
+            if cycle is None:
+                return self.scope is None
+            return cycle.response_complete and cycle.scope is self.scope and not cycle.more_body and not self.pipeline
 
         def _hand_over_to_h11(self, data: bytes) -> None:
             self.connections.discard(self)

@@ -6,17 +6,21 @@ read timeouts. A client that sends its headers a byte at a time, or announces a
 body and never sends it, would hold a connection (a file descriptor) forever.
 
 What of uvicorn this relies on (checked on every allowed version by
-tests/test_framework_pins.py): the protocol's `cycle`, `loop` and `transport`, and
-the request cycle's `response_complete`, `response_started`, `more_body`,
-`disconnected` and `message_event`. uvicorn has no read timeout of its own to use
-instead (`timeout_keep_alive` only starts once a response is sent).
+tests/test_framework_pins.py): the protocol's `cycle`, `loop`, `transport` and
+`timeout_keep_alive_task` (set while the connection is idle between requests, None
+once bytes arrive), and the request cycle's `response_complete`, `response_started`,
+`more_body`, `disconnected` and `message_event`. uvicorn has no read timeout of its
+own to use instead (`timeout_keep_alive` only starts once a response is sent).
 
 Invariants: a connection's request headers are complete within `header_timeout`
 seconds of its first byte (or of the connection); a request body is complete
 within `body_timeout` seconds of its headers, however it trickles (a byte every
 few seconds used to extend the deadline forever). Otherwise the client gets a 408
 (when nothing was answered yet) and the connection is closed, freeing its place
-under --max-connections.
+under --max-connections. The deadlines are never early and at most a tenth of the
+shorter timeout late (`CHECKS_PER_TIMEOUT`): one timer per connection looks at the
+protocol's state now and then, so a request runs no Python of this module (the
+guard used to cost ~1.5 µs of CPU per request; tests/test_slow_clients.py pins it).
 The accept loop's "too many open files" errors are logged once per burst, not
 once per retry.
 """
@@ -35,6 +39,8 @@ log = logging.getLogger("specmock")
 DEFAULT_HEADER_TIMEOUT = 10.0
 DEFAULT_BODY_TIMEOUT = 30.0
 DEFAULT_MAX_CONNECTIONS = 1000
+#: How many times per the shorter timeout a connection's timer looks at it: how late a deadline can be.
+CHECKS_PER_TIMEOUT = 10
 
 _TIMEOUT_BODY = b'{"error":"request timeout: the request was not received in time"}'
 _TIMEOUT_RESPONSE = (
@@ -49,7 +55,11 @@ _TIMEOUT_RESPONSE = (
 def guarded_protocol(base: type, header_timeout: float, body_timeout: float) -> type[asyncio.Protocol]:
     """uvicorn's HTTP protocol class `base` (h11's or httptools'), with read timeouts
     (pass it as `Config(http=...)`)."""
-    namespace = {"header_timeout": header_timeout, "body_timeout": body_timeout}
+    namespace = {
+        "header_timeout": header_timeout,
+        "body_timeout": body_timeout,
+        "check_every": min(header_timeout, body_timeout) / CHECKS_PER_TIMEOUT,
+    }
     protocol: type[asyncio.Protocol] = type("ReadTimeoutProtocol", (_ReadTimeouts, base), namespace)
     make_handed_to = getattr(base, "make_h11_protocol", None)
     if make_handed_to is not None:  # httptools' hand-over: the h11 protocol it hands to keeps the same deadlines
@@ -64,69 +74,67 @@ def guarded_protocol(base: type, header_timeout: float, body_timeout: float) -> 
 
 class _ReadTimeouts(asyncio.Protocol):
     """Read deadlines over a uvicorn HTTP protocol; `guarded_protocol` puts it first in the MRO,
-    so its hooks run around the base protocol's (through `super()`)."""
+    so its hooks run around the base protocol's (through `super()`).
+
+    Nothing runs per request or per read: one timer per connection looks at the base protocol's
+    state every `check_every` seconds (and exactly at a deadline when one falls in between). A wait
+    is named by its phase and the request cycle it belongs to, so a deadline counts from the first
+    check that saw the wait (at most `check_every` after it began) and no byte moves it.
+    """
 
     header_timeout: float
     body_timeout: float
+    check_every: float
     # uvicorn's, set by the base protocol (listed in the module docstring):
     cycle: Any
     loop: asyncio.AbstractEventLoop
     transport: Any
-    _deadline: asyncio.TimerHandle | None = None
-    _phase: str | None = None
+    timeout_keep_alive_task: asyncio.TimerHandle | None
+    _check: asyncio.TimerHandle | None = None
+    _waiting: tuple[str, Any] | None = None
+    _since = 0.0
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
-        self._arm("headers", self.header_timeout)
-
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
-        if self.transport.get_protocol() is not self:  # handed over (to h11): its own deadlines rule
-            self._disarm()
-            return
-        self._follow()
+        now = self.loop.time()
+        self._waiting, self._since = ("headers", None), now  # counted from the connection, not its first byte
+        self._check = self.loop.call_at(now + self.check_every, self._look)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        if self._check is not None:
+            self._check.cancel()
+            self._check = None
         super().connection_lost(exc)
 
-    def _waiting_for(self) -> str | None:
+    def _wait(self) -> tuple[str, Any] | None:
+        """What the connection waits for from the client now, and for which request; None when
+        nothing (the app is working, or the connection is idle under uvicorn's keep-alive)."""
         cycle = self.cycle
-        if cycle is None or cycle.response_complete:
-            return "headers"
-        if cycle.more_body:
-            return "body"
-        return None  # the request is in: the app is working on it
+        if cycle is None:
+            return ("headers", None)
+        if cycle.response_complete:
+            return None if self.timeout_keep_alive_task is not None else ("headers", cycle)
+        return ("body", cycle) if cycle.more_body else None
 
-    def _follow(self) -> None:
-        phase = self._waiting_for()
-        if phase == "headers":
-            if self._phase != "headers":  # an absolute deadline: trickled bytes do not extend it
-                self._arm("headers", self.header_timeout)
-        elif phase == "body":
-            if self._phase != "body":  # absolute too: a body trickled a byte at a time does not extend it
-                self._arm("body", self.body_timeout)
-        else:
-            self._disarm()
-
-    def _arm(self, phase: str, seconds: float) -> None:
-        self._disarm()
-        self._phase = phase
-        self._deadline = self.loop.call_later(seconds, self._expired)
-
-    def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-        self._deadline = None
-        self._phase = None
+    def _look(self) -> None:
+        self._check = None
+        transport = self.transport
+        if transport.is_closing() or transport.get_protocol() is not self:  # closed, or handed over (to h11)
+            return
+        now = self.loop.time()
+        wait = self._wait()
+        if wait != self._waiting:
+            self._waiting, self._since = wait, now
+        if wait is None:
+            self._check = self.loop.call_at(now + self.check_every, self._look)
+            return
+        deadline = self._since + (self.header_timeout if wait[0] == "headers" else self.body_timeout)
+        if now >= deadline:
+            self._expired()
+            return
+        self._check = self.loop.call_at(min(deadline, now + self.check_every), self._look)
 
     def _expired(self) -> None:
-        self._deadline = None
-        phase, self._phase = self._phase, None
-        if phase is None or self._waiting_for() != phase or self.transport.is_closing():
-            if self._waiting_for() is not None and not self.transport.is_closing():
-                self._follow()
-            return
         cycle = self.cycle
         if cycle is None or cycle.response_complete or not cycle.response_started:
             self.transport.write(_TIMEOUT_RESPONSE)
