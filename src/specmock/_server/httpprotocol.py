@@ -10,8 +10,8 @@ answers the API's 405 with `Allow`. So a request that starts with a method outsi
 connection to h11, as uvicorn itself hands a connection to its WebSocket protocol
 on an upgrade; h11 serves it from then on. Every other request stays on httptools,
 and httptools' own `data_received` runs unchanged (the method is peeked at first:
-a read that starts with a known method and its space costs one dict look-up and one
-`startswith`; only other reads ask whether a request is under way).
+a read that starts with a known method and its space costs one `startswith`; only
+other reads ask whether a request is under way).
 
 h11 frames a request carrying both Content-Length and Transfer-Encoding by the
 latter and serves what follows; httptools refuses it, as a proxy that framed it by
@@ -37,11 +37,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 HTTPTOOLS = importlib.util.find_spec("httptools") is not None
 #: Methods served on httptools; a request with any other goes to h11, which takes any token
 #: (a method httptools also knows, such as PROPFIND, is then answered the same by h11).
-HTTPTOOLS_METHODS = frozenset({b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"PATCH", b"OPTIONS", b"TRACE"})
+_COMMONEST_FIRST = (b"GET", b"POST", b"PUT", b"PATCH", b"DELETE", b"HEAD", b"OPTIONS", b"TRACE")
+HTTPTOOLS_METHODS = frozenset(_COMMONEST_FIRST)
 _PEEK = max(len(m) for m in HTTPTOOLS_METHODS) + 1
-#: The first four bytes of a request line with a method of HTTPTOOLS_METHODS, to the method and its
-#: space: one dict look-up and one `startswith` tell most reads they are for httptools.
-_KNOWN_STARTS = {(m + b" ")[:4]: m + b" " for m in HTTPTOOLS_METHODS}
+#: How a request line with one of them starts: one `startswith` tells most reads they are for httptools.
+_KNOWN_STARTS = tuple(m + b" " for m in _COMMONEST_FIRST)
 
 
 def http_protocol(choice: str) -> type:
@@ -104,8 +104,7 @@ def _fallback_protocol() -> type:
         make_h11_protocol = staticmethod(cache(strict_h11_protocol))
 
         def data_received(self, data: bytes) -> None:
-            known = _KNOWN_STARTS.get(data[:4])
-            if known is not None and data.startswith(known):  # the fast path: a request httptools serves
+            if data.startswith(_KNOWN_STARTS):  # the fast path: a request httptools serves
                 HttpToolsProtocol.data_received(self, data)  # uvicorn's own, unchanged
             elif self._at_message_start() and foreign_method(data):
                 self._hand_over_to_h11(data)
