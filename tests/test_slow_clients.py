@@ -13,7 +13,8 @@ import logging
 import socket
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from types import FrameType, ModuleType
 from typing import Any
 from urllib.parse import urlsplit
@@ -226,3 +227,89 @@ def test_clients_that_leave_mid_request_leave_no_traceback_in_the_log() -> None:
     log = server.process.stdout.read()
     assert "Traceback" not in log, log
     assert "Exception in ASGI application" not in log, log
+
+
+@dataclass
+class Timer:
+    when: float
+    callback: Callable[..., object]
+    args: tuple[Any, ...]
+    cancelled: bool = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class VirtualLoop:
+    """Just enough of an event loop for a protocol, on a clock that moves only when told."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.timers: list[Timer] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def call_at(self, when: float, callback: Any, *args: Any) -> Timer:
+        timer = Timer(when, callback, args)
+        self.timers.append(timer)
+        return timer
+
+    def call_later(self, delay: float, callback: Any, *args: Any) -> Timer:
+        return self.call_at(self.now + delay, callback, *args)
+
+    def create_task(self, coroutine: Any) -> Any:  # the app never runs here: the request stays in flight
+        coroutine.close()
+        return asyncio.Future(loop=asyncio.new_event_loop())
+
+    def run_until(self, moment: float, done: Callable[[], bool]) -> None:
+        """Fire the timers due by `moment` in order, the clock moving to each, until `done()`."""
+        while not done():
+            due = [t for t in self.timers if not t.cancelled and t.when <= moment]
+            if not due:
+                self.now = moment
+                return
+            timer = min(due, key=lambda t: t.when)
+            self.timers.remove(timer)
+            self.now = timer.when
+            timer.callback(*timer.args)
+
+
+def trickled_until_408(http: str, head: bytes, trickle: bytes) -> tuple[float, int]:
+    """`head` sent at 0.5 s, then `trickle` a byte every 0.2 s, with a 1 s header and a 2 s body
+    timeout on a virtual clock: when the 408 went out, and how many trickled bytes went before it."""
+    loop = VirtualLoop()
+    config = Config(app=answer_ok, lifespan="off", log_level="critical", access_log=False)
+    config.load()
+    protocol = guarded_protocol(http_protocol(http), 1.0, 2.0)(config, ServerState(), {}, loop)
+    transport = Transport()
+    transport.protocol = protocol
+    protocol.connection_made(transport)
+    answered = lambda: bool(transport.written)  # noqa: E731
+    loop.run_until(0.5, answered)
+    protocol.data_received(head)
+    for sent, byte in enumerate(trickle):
+        loop.run_until(loop.now + 0.2, answered)
+        if answered():
+            assert transport.written.startswith(b"HTTP/1.1 408"), transport.written
+            return loop.now, sent
+        protocol.data_received(bytes([byte]))
+    raise AssertionError("no 408 while the bytes trickled")
+
+
+@pytest.mark.parametrize("http", ["httptools", "h11"])
+def test_trickled_headers_get_408_within_a_tenth_of_the_timeout_never_before(http: str) -> None:
+    if http == "httptools" and not HTTPTOOLS:
+        pytest.skip("httptools has no wheel here")
+    # the first request's headers count from the connection (0 s): due at 1 s, a tenth late at most
+    at, sent = trickled_until_408(http, b"GET /connectors HTTP/1.1\r\nHost: x\r\n", b"X-Slow: " + b"a" * 100)
+    assert 1.0 <= at <= 1.1 + 1e-6 and sent <= 3, (at, sent)
+
+
+@pytest.mark.parametrize("http", ["httptools", "h11"])
+def test_a_trickled_body_gets_408_within_a_tenth_of_the_timeout_never_before(http: str) -> None:
+    if http == "httptools" and not HTTPTOOLS:
+        pytest.skip("httptools has no wheel here")
+    head = b"POST /connectors HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"
+    at, sent = trickled_until_408(http, head, b" " * 99)  # the headers were in at 0.5 s: due at 2.5 s
+    assert 2.5 <= at <= 2.6 + 1e-6 and sent <= 10, (at, sent)
