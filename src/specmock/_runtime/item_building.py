@@ -183,10 +183,12 @@ class ItemBuilding:
 
     # -- store helpers ----------------------------------------------------------
 
-    def _insert(self, family: Family, coll: Collection, scope: Scope, item: Item) -> None:
+    def _insert(self, family: Family, coll: Collection, scope: Scope, item: Item, now: datetime | None = None) -> None:
+        """Store `item` and its children; `now` is the create's moment (None: read the clock)."""
         key = item[coll.key_field]
         children = []
-        now = self.clock.now()
+        if now is None:
+            now = self.clock.now()
         for child_name, template in coll.children:
             child = family.collections[child_name]
             child_scope = (*scope, key)
