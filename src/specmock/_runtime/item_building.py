@@ -126,9 +126,12 @@ class ItemBuilding:
     def _fill_required(self, coll: Collection, item: Item, now: datetime) -> None:
         shape = coll.shape_of(item)
         props = shape.get("properties", {})
-        for name in shape.get("required", []):
-            if name not in item and name not in coll.embed:
-                item[name] = self.fake.value(props.get(name, {}), name, now)
+        required = shape.get("required")
+        # Most items hold every required field already: one C-level pass tells, no loop in Python.
+        if required and not all(map(item.__contains__, required)):
+            for name in required:
+                if name not in item and name not in coll.embed:
+                    item[name] = self.fake.value(props.get(name, {}), name, now)
         for name, schema in coll.answered_fields.items():  # what a list of summaries requires
             if name not in item:
                 item[name] = self.fake.value(schema, name, now)
