@@ -174,14 +174,21 @@ class ItemBuilding:
             if digits.isdigit():
                 self.store.note_number(coll.key, int(digits))
 
-    def _conform(self, op: Operation, item: Item, now: datetime) -> None:
+    def _conform(self, op: Operation, item: Item, now: datetime, sent: Any = None) -> None:
         """Complete from the item's schema (else draw again) a field the body sent under another
-        schema that the item's rejects (checks are done: what is refused was refused before this)."""
-        for name, (check, schema) in op.reshaped.items():
-            if name in item and not check.is_valid(item[name]):
+        schema that the item's rejects (checks are done: what is refused was refused before this).
+
+        `sent`: a create's validated body. A field holding the very object it sent, where the
+        body's schema for it was proved at start-up to imply the item's, passes unasked: nothing
+        on the way changes a sent value in place (strips and fills copy what they change)."""
+        given = sent if isinstance(sent, dict) else {}
+        for name, (check, schema, trusted) in op.reshaped.items():
+            if name not in item or (trusted and name in given and given[name] is item[name]):
+                continue
+            if not check.is_valid(item[name]):
                 drawn = self.fake.value(schema, name, now)
-                sent = item[name]
-                completed = {**drawn, **sent} if isinstance(drawn, dict) and isinstance(sent, dict) else drawn
+                held = item[name]
+                completed = {**drawn, **held} if isinstance(drawn, dict) and isinstance(held, dict) else drawn
                 item[name] = completed if check.is_valid(completed) else drawn
 
     # -- store helpers ----------------------------------------------------------

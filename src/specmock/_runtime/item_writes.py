@@ -46,7 +46,7 @@ class ItemWrites(ItemViews):
             message = family.errors.message("insufficient_storage", label=coll.label, limit=self.max_items)
             raise Problem(507, message, kind="insufficient_storage")
         item = self._new_item(family, coll, scope, fields, now, keep_id=named is not None)
-        self._conform(op, item, now)
+        self._conform(op, item, now, call.body)
         self._insert(family, coll, scope, item, now)
         status = op.created_status if named is not None else op.success_status
         return Result(status, self._wrapped(op, self._present(family, coll, scope, item, op)))
