@@ -227,7 +227,8 @@ class ItemBuilding:
             self.store.put(parent.key, scope[:-1], scope[-1], {**item, parent.updated_field: isoformat(now)})
 
     def _scope(self, call: Call) -> Scope:
-        return tuple(call.path[p] for p in call.operation.scope_params)
+        params = call.operation.scope_params
+        return tuple(call.path[p] for p in params) if params else ()
 
     def _require_parent(self, family: Family, coll: Collection, scope: Scope) -> None:
         if coll.parent is None:

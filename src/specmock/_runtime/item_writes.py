@@ -36,8 +36,11 @@ class ItemWrites(ItemViews):
         self._require_parent(family, coll, scope)
         now = self.clock.now()
         fields = _writable(op, call.body)
-        left_out = {name: value for name, value in op.fill_fields.items() if name not in fields}
-        fields = {**self._resolve(left_out, now, call.caller), **fields, **self._resolve(op.set_fields, now)}
+        if op.fill_fields or op.set_fields:
+            left_out = {name: value for name, value in op.fill_fields.items() if name not in fields}
+            fields = {**self._resolve(left_out, now, call.caller), **fields, **self._resolve(op.set_fields, now)}
+        elif op.branch_consts or named is not None:
+            fields = dict(fields)  # the body's own dict is the validated call's: written to only as a copy
         for name, value in op.branch_consts.items():
             fields.setdefault(name, value)
         if named is not None:

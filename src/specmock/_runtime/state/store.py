@@ -236,7 +236,8 @@ class Store:
         bucket[key] = data
         if collection in self._indexes:
             self._reindex(collection, scope, key, old, item if item is not None else decoded_item(data))
-        self._derived.pop((collection, scope, key), None)
+        if old is not None:  # a new key has nothing derived: what is cached is of stored items only
+            self._derived.pop((collection, scope, key), None)
         self.version += 1
         if self._undo is not None:
             self._undo.append((self.version, collection, scope, key, old))
