@@ -52,7 +52,7 @@ class ItemWrites(ItemViews):
         self._conform(op, item, now, call.body)
         self._insert(family, coll, scope, item, now)
         status = op.created_status if named is not None else op.success_status
-        return Result(status, self._wrapped(op, self._present(family, coll, scope, item, op)))
+        return self._written(op, family, coll, scope, item, status)
 
     def _replace(self, call: Call, coll: Collection, family: Family) -> Result:
         op = call.operation
@@ -122,8 +122,7 @@ class ItemWrites(ItemViews):
         for sibling_key, sibling in siblings:
             self.store.put(coll.key, scope, sibling_key, sibling)
         self._touch_parent(family, coll, scope, now)
-        body = self._present(family, coll, scope, new, op)
-        return Result(op.success_status, self._wrapped(op, body))
+        return self._written(op, family, coll, scope, new, op.success_status)
 
     def _exclusive_changes(
         self, op: Operation, coll: Collection, scope: Scope, key: Any, new: Item, now: datetime
