@@ -78,15 +78,17 @@ class ItemBuilding:
             item.setdefault(coll.created_field, stamp)
         if coll.updated_field:
             item.setdefault(coll.updated_field, item.get(coll.created_field or "", stamp))
-        self._check_references(family, coll, scope, item)
+        if coll.references:
+            self._check_references(family, coll, scope, item)
         key = item.get(coll.key_field)
-        lifecycle = self.lifecycle_of(coll)
+        lifecycle = self.lifecycles.get(coll.key, coll.lifecycle) if self.lifecycles else coll.lifecycle
         if lifecycle is not None:
             given = item.get(lifecycle.field) if given_id_ok else None
             if given is not None and given not in lifecycle.states:
                 raise ValueError(f"{given!r} is not a state of the {coll.label} lifecycle")
             lifecycle.start(item, now, self._rng_for(coll, key), self.fake.faker, state=given, given=frozenset(fields))
-        self._check_unique(family, coll, scope, item, exclude=None)  # first: its message is the API's
+        if coll.unique:
+            self._check_unique(family, coll, scope, item, exclude=None)  # first: its message is the API's
         if self.store.encoded(coll.key, scope, key) is not None:  # existence: nothing to decode
             raise Problem(409, family.errors.message("conflict"), kind="conflict")
         self._fill_required(coll, item, now)
@@ -210,7 +212,8 @@ class ItemBuilding:
         for child, child_scope, child_item in children:
             self.store.put(child.key, child_scope, child_item[child.key_field], child_item)
             self._note_given_id(child, child_item[child.id_field])
-        self._touch_parent(family, coll, scope, now)
+        if coll.touch_parent:
+            self._touch_parent(family, coll, scope, now)
 
     def _drop_children(self, family: Family, coll: Collection, scope: Scope) -> None:
         for child_name in coll.child_names:
@@ -293,6 +296,9 @@ _SCALARS = (str, int, float, bool)
 
 def fresh_defaults(defaults: dict[str, Any]) -> Item:
     """A copy of a collection's defaults that an item may own (scalars are shared, the rest copied)."""
+    if len(defaults) == 1:  # the common case (a `status`): no comprehension to set up
+        [(name, value)] = defaults.items()
+        return {name: value if value is None or isinstance(value, _SCALARS) else copy.deepcopy(value)}
     return {k: v if v is None or isinstance(v, _SCALARS) else copy.deepcopy(v) for k, v in defaults.items()}
 
 

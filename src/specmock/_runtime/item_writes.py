@@ -33,7 +33,8 @@ class ItemWrites(ItemViews):
         """A new item; `named` is the id an upsert's path gives it (answered with the created status)."""
         op = call.operation
         scope = self._scope(call)
-        self._require_parent(family, coll, scope)
+        if coll.parent is not None:
+            self._require_parent(family, coll, scope)
         now = self.clock.now()
         fields = _writable(op, call.body)
         if op.fill_fields or op.set_fields:
