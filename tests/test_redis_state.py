@@ -7,26 +7,19 @@ namespace, so they can share one Redis without seeing each other.
 
 from __future__ import annotations
 
-import itertools
-import json
-import os
-import signal
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from conftest import BEARER, Served, run_cli, start_server, stop_server
-from redis_server import RedisServer, wait_ready
+from conftest import BEARER, Served, run_cli, stop_server
+from redis_server import RedisServer
+from redis_workers import at_once, namespace, reset, serve_shared, worker_pids
 
 CLIENTS = 64
-_namespaces = itertools.count()
 
 THIRD_CALL_FAILS = """
 name: third-call-fails
@@ -37,42 +30,6 @@ rules:
     times: 1
     respond: {status: 500, message: The third call fails.}
 """
-
-
-def namespace() -> str:
-    return f"t{os.getpid()}-{next(_namespaces)}"
-
-
-def serve_shared(redis_url: str, ns: str, *args: str) -> Served:
-    served = start_server("--state", redis_url, "--state-namespace", ns, "--no-access-log", *args)
-    wait_ready(served.url)
-    return served
-
-
-def worker_pids(url: str, wanted: int, tries: int = 200) -> set[int]:
-    """The worker processes answering on `url`, learnt from health checks on fresh connections."""
-    seen: set[int] = set()
-    for _ in range(tries):
-        seen.add(httpx.get(f"{url}/__specmock/health", timeout=5).json()["state"]["worker"])
-        if len(seen) >= wanted:
-            break
-    return seen
-
-
-def reset(url: str) -> None:
-    assert httpx.post(f"{url}/__specmock/reset", json={}, timeout=10).status_code == 200
-
-
-def at_once(count: int, work: Any) -> list[Any]:
-    """`work(i)` for i in range(count), all released together, each on its own connection."""
-    start = threading.Barrier(count)
-
-    def run(i: int) -> Any:
-        start.wait()
-        return work(i)
-
-    with ThreadPoolExecutor(count) as pool:
-        return list(pool.map(run, range(count)))
 
 
 @pytest.fixture(scope="module")
@@ -329,110 +286,6 @@ rules:
     assert httpx.get(f"{first}/__specmock/scenario").json()["active"] is None
 
 
-# -- failures -----------------------------------------------------------------------------
-
-
-def write_burst(url: str, stop: threading.Event, prefix: str, acknowledged: list[str], seen: Counter[Any]) -> None:
-    """POST connectors until `stop`; keep the ids of those acknowledged (201)."""
-    n = 0
-    while not stop.is_set():
-        n += 1
-        body = {"type": "github", "name": f"{prefix}-{n}", "config": {"apiUrl": "https://git.example.com"}}
-        try:
-            with httpx.Client(base_url=url, headers=BEARER, timeout=10) as api:
-                response = api.post("/connectors", json=body)
-        except httpx.HTTPError as exc:
-            seen[type(exc).__name__] += 1
-            continue
-        seen[response.status_code] += 1
-        if response.status_code == 201:
-            acknowledged.append(response.json()["id"])
-        elif response.status_code == 503:
-            seen["retry-after"] += "retry-after" in response.headers
-            time.sleep(0.05)
-
-
-def wait_for(condition: Any, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
-def stored_ids(url: str) -> set[str]:
-    state = httpx.get(f"{url}/__specmock/state", timeout=30).json()
-    return {entry["key"] for entry in state["store"]["collections"].get("appsecplus.connectors", [])}
-
-
-def test_kill_9_of_a_worker_mid_burst_loses_no_acknowledged_write(redis_server: RedisServer) -> None:
-    served = serve_shared(redis_server.url, namespace(), "--workers", "2")
-    try:
-        pids = worker_pids(served.url, 2)
-        assert len(pids) == 2
-        stop = threading.Event()
-        acknowledged: list[str] = []
-        seen: Counter[Any] = Counter()
-        writers = [
-            threading.Thread(target=write_burst, args=(served.url, stop, f"w{i}", acknowledged, seen)) for i in range(6)
-        ]
-        for writer in writers:
-            writer.start()
-        wait_for(lambda: len(acknowledged) >= 5)  # mid-burst: on a busy machine, by count, not by time
-        os.kill(min(pids), signal.SIGKILL)
-        before = len(acknowledged)
-        wait_for(lambda: len(acknowledged) >= before + 5)  # the other worker (and a restarted one) go on
-        stop.set()
-        for writer in writers:
-            writer.join(30)
-        assert len(acknowledged) >= 10, seen
-        assert not set(acknowledged) - stored_ids(served.url)
-        assert len(set(acknowledged)) == len(acknowledged)
-        assert seen[500] == 0, seen
-    finally:
-        stop_server(served)
-
-
-def test_redis_stopped_mid_run_answers_503_then_recovers_losing_nothing(tmp_path: Path) -> None:
-    redis = RedisServer(tmp_path)
-    redis.start()
-    served = serve_shared(redis.url, namespace())
-    stop = threading.Event()
-    acknowledged: list[str] = []
-    seen: Counter[Any] = Counter()
-    writer = threading.Thread(target=write_burst, args=(served.url, stop, "r", acknowledged, seen))
-    try:
-        writer.start()
-        time.sleep(1.0)
-        redis.stop()
-        time.sleep(0.5)
-        down = httpx.post(
-            f"{served.url}/connectors", headers=BEARER, json={"type": "jira", "name": "x", "config": {"project": "X"}}
-        )
-        assert down.status_code == 503
-        assert down.headers["Retry-After"] == "1"
-        assert down.json()["error"]["code"]  # the family's own error format
-        health = httpx.get(f"{served.url}/__specmock/health")
-        assert health.status_code == 503
-        assert health.json()["state"]["reachable"] is False
-        time.sleep(2.0)
-        redis.start()
-        before = len(acknowledged)
-        deadline = time.monotonic() + 30
-        while len(acknowledged) <= before + 5 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        stop.set()
-        writer.join(30)
-        assert len(acknowledged) > before + 5, seen  # it recovered by itself
-        assert seen[503] > 0 and seen["retry-after"] == seen[503], seen
-        assert seen[500] == 0, seen
-        assert httpx.get(f"{served.url}/__specmock/health").status_code == 200
-        assert not set(acknowledged) - stored_ids(served.url)
-    finally:
-        stop.set()
-        stop_server(served)
-        redis.stop()
-
-
 # -- the pytest plugin ----------------------------------------------------------------------
 
 
@@ -496,98 +349,3 @@ def test_a_namespace_given_twice_must_agree(redis_server: RedisServer) -> None:
 def test_the_pytest_plugin_keeps_state_in_memory_by_default(specmock: Any) -> None:
     assert specmock.app.backend.kind == "memory"
     assert type(specmock.app.store).__name__ == "Store"
-
-
-# -- the dashboard on several workers ---------------------------------------------------------
-
-
-WORKERS2_NAMESPACE = namespace()
-
-
-@pytest.fixture(scope="module")
-def workers2(redis_server: RedisServer) -> Iterator[Served]:
-    served = serve_shared(redis_server.url, WORKERS2_NAMESPACE, "--workers", "2")
-    try:
-        yield served
-    finally:
-        stop_server(served)
-
-
-def fresh_get(url: str) -> httpx.Response:
-    """On a connection of its own: with several workers, any of them may answer."""
-    return httpx.get(url, headers=BEARER, timeout=10)
-
-
-def test_the_dashboard_is_whole_on_two_workers(workers2: Served) -> None:
-    url = workers2.url
-    assert len(worker_pids(url, 2)) == 2
-    for _ in range(6):
-        collections = fresh_get(f"{url}/__specmock/collections")
-        assert collections.status_code == 200, collections.text
-        counted = {(c["family"], c["name"]): c["count"] for c in collections.json()["collections"]}
-        assert counted[("appsecplus", "connectors")] >= 0
-    bodies = [{"type": "jira", "name": f"dash {i}", "config": {"project": "D"}} for i in range(8)]
-    made = [httpx.post(f"{url}/connectors", headers=BEARER, json=body) for body in bodies]
-    assert all(m.status_code == 201 for m in made)
-    seqs: list[int] = []
-    deadline = time.monotonic() + 5
-    while len(seqs) < 8 and time.monotonic() < deadline:  # each worker sends its entries every 50 ms
-        entries = fresh_get(f"{url}/__specmock/journal").json()["entries"]
-        seqs = [e["seq"] for e in entries if e["method"] == "POST" and e["path"] == "/connectors"]
-    assert len(seqs) == 8, seqs
-    for seq in seqs:  # whichever worker recorded it, whichever answers
-        found = fresh_get(f"{url}/__specmock/journal/{seq}")
-        assert found.status_code == 200 and found.json()["seq"] == seq
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        report = [fresh_get(f"{url}/__specmock/coverage").json() for _ in range(4)]
-        if all(r["appsecplus"]["operations"]["RegisterConnector"]["called"] for r in report):
-            break
-        time.sleep(0.2)
-    else:
-        raise AssertionError("coverage does not count the other worker's requests")
-
-
-def test_live_events_carry_every_workers_requests(workers2: Served) -> None:
-    url = workers2.url
-    wanted = {f"/connectors/live-{i}" for i in range(12)}
-    seen: set[str] = set()
-    with httpx.stream("GET", f"{url}/__specmock/events", timeout=15) as stream:
-        assert stream.status_code == 200
-
-        def requests() -> None:
-            time.sleep(0.3)
-            for path in sorted(wanted):
-                fresh_get(f"{url}{path}")  # 404s, journaled by whichever worker answers
-
-        sender = threading.Thread(target=requests)
-        sender.start()
-        deadline = time.monotonic() + 12
-        for line in stream.iter_lines():
-            if line.startswith("data:"):
-                seen.add(json.loads(line[5:])["path"])
-            if wanted <= seen or time.monotonic() > deadline:
-                break
-        sender.join()
-    assert wanted <= seen, sorted(wanted - seen)
-
-
-def test_running_workers_whose_redis_lost_the_state_serve_the_fixtures_again(
-    workers2: Served, redis_server: RedisServer
-) -> None:
-    import redis as redis_client
-
-    url = workers2.url
-    made = httpx.post(
-        f"{url}/connectors", headers=BEARER, json={"type": "jira", "name": "lost", "config": {"project": "L"}}
-    )
-    assert made.status_code == 201
-    client = redis_client.Redis.from_url(redis_server.url)
-    client.delete(*client.keys(f"{WORKERS2_NAMESPACE}:*"))  # as a Redis restarted without persistence would
-    for _ in range(6):  # both workers, each on connections of their own
-        health = fresh_get(f"{url}/__specmock/health")
-        assert health.status_code == 200 and health.json()["state"]["ok"] is True, health.json()
-        collections = fresh_get(f"{url}/__specmock/state").json()["store"]["collections"]
-        applications = [entry["key"] for entry in collections.get("appsecplus.applications", [])]
-        assert "app-12345" in applications, "the specs' fixtures are back, not an empty state"
-        assert "lost" not in {c["name"] for c in fresh_get(f"{url}/connectors").json()}

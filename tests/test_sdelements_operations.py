@@ -52,6 +52,21 @@ def test_sdelements_alm_connector_round_trip(client):
     assert client.post(ALM, json=RALLY, headers=SDE_TOKEN).json()["id"] == 4
 
 
+def test_a_write_answers_the_bytes_a_read_of_the_item_answers(client):
+    """A connector's view is the item as stored (no secret, child or lifecycle): each write is
+    answered with the very bytes the store wrote, which a read then answers too."""
+    answers = [
+        client.post(ALM, json=RALLY, headers=SDE_TOKEN),
+        client.put(ALM + "3/", json={**RALLY, "name": "Rally (EU)"}, headers=SDE_TOKEN),
+        client.patch(ALM + "3/", json={"inaccessible": True}, headers=SDE_TOKEN),
+    ]
+    for answer in answers:
+        assert answer.status_code in (200, 201)
+        assert answer.headers["content-length"] == str(len(answer.content))
+    assert client.get(ALM + "3/", headers=SDE_TOKEN).content == answers[-1].content
+    assert answers[-1].json() == {**RALLY, "id": 3, "system": RALLY_SYSTEM, "name": "Rally (EU)", "inaccessible": True}
+
+
 def test_sdelements_patch_merges_and_put_clears(client):
     client.post(ALM, json=RALLY, headers=SDE_TOKEN)
     patched = client.patch(ALM + "3/", json={"name": "Rally (EU)", "inaccessible": True}, headers=SDE_TOKEN).json()

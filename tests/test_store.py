@@ -208,6 +208,8 @@ def test_nothing_a_caller_holds_is_the_stored_item():
         -(2**63) - 1,
         10**30,
         2**63 - 1,
+        2**64 - 1,  # the largest integer orjson writes (and reads back as one): no scan needed
+        -(2**63),
         "12345678901234567890 in a string",
         "\ud800 a lone surrogate",  # written as an escape
         "é ü 漢 😀",

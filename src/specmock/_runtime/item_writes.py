@@ -33,11 +33,15 @@ class ItemWrites(ItemViews):
         """A new item; `named` is the id an upsert's path gives it (answered with the created status)."""
         op = call.operation
         scope = self._scope(call)
-        self._require_parent(family, coll, scope)
+        if coll.parent is not None:
+            self._require_parent(family, coll, scope)
         now = self.clock.now()
         fields = _writable(op, call.body)
-        left_out = {name: value for name, value in op.fill_fields.items() if name not in fields}
-        fields = {**self._resolve(left_out, now, call.caller), **fields, **self._resolve(op.set_fields, now)}
+        if op.fill_fields or op.set_fields:
+            left_out = {name: value for name, value in op.fill_fields.items() if name not in fields}
+            fields = {**self._resolve(left_out, now, call.caller), **fields, **self._resolve(op.set_fields, now)}
+        elif op.branch_consts or named is not None:
+            fields = dict(fields)  # the body's own dict is the validated call's: written to only as a copy
         for name, value in op.branch_consts.items():
             fields.setdefault(name, value)
         if named is not None:
@@ -46,10 +50,10 @@ class ItemWrites(ItemViews):
             message = family.errors.message("insufficient_storage", label=coll.label, limit=self.max_items)
             raise Problem(507, message, kind="insufficient_storage")
         item = self._new_item(family, coll, scope, fields, now, keep_id=named is not None)
-        self._conform(op, item, now)
-        self._insert(family, coll, scope, item)
+        self._conform(op, item, now, call.body)
+        self._insert(family, coll, scope, item, now)
         status = op.created_status if named is not None else op.success_status
-        return Result(status, self._wrapped(op, self._present(family, coll, scope, item, op)))
+        return self._written(op, family, coll, scope, item, status)
 
     def _replace(self, call: Call, coll: Collection, family: Family) -> Result:
         op = call.operation
@@ -119,8 +123,7 @@ class ItemWrites(ItemViews):
         for sibling_key, sibling in siblings:
             self.store.put(coll.key, scope, sibling_key, sibling)
         self._touch_parent(family, coll, scope, now)
-        body = self._present(family, coll, scope, new, op)
-        return Result(op.success_status, self._wrapped(op, body))
+        return self._written(op, family, coll, scope, new, op.success_status)
 
     def _exclusive_changes(
         self, op: Operation, coll: Collection, scope: Scope, key: Any, new: Item, now: datetime

@@ -136,7 +136,12 @@ class BodyValidator:
         return iter(self.validator.iter_errors(instance))
 
     def is_valid(self, instance: Any) -> bool:
-        """Whether `instance` is valid, asked of the compiled check first (jsonschema's answer)."""
+        """Whether `instance` is valid, asked of the compiled check first (jsonschema's answer).
+        An acceptance is final here without the generator `iter_errors` builds (outside
+        CROSS_CHECK, which must ask jsonschema too); a refusal is jsonschema's to confirm."""
+        fast = self._fast if self._compiled else self._fast_check()
+        if fast is not None and not CROSS_CHECK and self._accepts(instance):
+            return True
         return next(iter(self.iter_errors(instance)), None) is None
 
     def fits(self, instance: Any) -> bool:

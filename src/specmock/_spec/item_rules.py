@@ -19,7 +19,9 @@ from typing import Any
 from .examples import json_body_schema
 from .fastvalidation import BodyValidator
 from .model import Action, Collection, Operation
+from .readonly import request_schema
 from .schematools import inline_refs
+from .subschema import implies
 from .validation import InvalidSchema, compile_validator
 from .variants import all_properties, consts_of, item_variants
 
@@ -45,20 +47,28 @@ def open_field_checks(
 
 def reshaped_field_checks(
     document: dict[str, Any], collection: Collection, body_schema: Any, action: Action
-) -> dict[str, tuple[BodyValidator, dict[str, Any]]]:
+) -> dict[str, tuple[BodyValidator, dict[str, Any], bool]]:
     """The item fields a writing body declares under another schema than the item's (a create's
     `connections` of ConnectionCreate, where the item holds Connections; a PATCH's `properties`
     of PatchProperties, where the item's require a discriminator): each with a check of the
-    item's schema for it, and that schema. An update merges such an object into the stored one."""
+    item's schema for it, that schema, and whether a value the (validated) body sent is proved
+    to pass it (a stricter `name` of `minLength: 1`; a `config` whose allOf holds the item's):
+    then a create need not check that value again. An update merges such an object into the
+    stored one."""
     if action not in (Action.CREATE, Action.REPLACE, Action.UPDATE) or not isinstance(body_schema, dict):
         return {}
     declared = all_properties(item_variants(body_schema))
     item = all_properties(collection.variants or (collection.schema,))
+    # What the request validator holds each field to (request_schema relaxes readOnly ones), where
+    # that is plain: one shape, the field among its own properties (not a branch's, nor a member's).
+    plain = not any(key in body_schema for key in ("oneOf", "anyOf"))
+    validated = (request_schema(body_schema).get("properties") if plain else None) or {}
     checks = {}
     for name, prop in item.items():
         if name in declared and isinstance(prop, dict) and prop and declared[name] != prop:
             with contextlib.suppress(InvalidSchema):
-                checks[name] = (BodyValidator(compile_validator(prop, document)), prop)
+                trusted = name in validated and implies(validated[name], prop)
+                checks[name] = (BodyValidator(compile_validator(prop, document)), prop, trusted)
     return checks
 
 

@@ -174,8 +174,9 @@ class Operation:
     undeclared: dict[str, BodyValidator] = field(default_factory=dict)
     #: Item fields the body declares under another schema: a stored value that breaks the item's
     #: schema is completed from it (else drawn again), once every check has passed (the item must
-    #: fit its document).
-    reshaped: dict[str, tuple[BodyValidator, dict[str, Any]]] = field(default_factory=dict)
+    #: fit its document). The flag: the body's schema for it is proved to imply the item's, so a
+    #: create storing the very value the validated body sent need not check it again.
+    reshaped: dict[str, tuple[BodyValidator, dict[str, Any], bool]] = field(default_factory=dict)
     #: update: objects the body sends as parts (its schema leaves out fields the item's requires),
     #: merged into the stored ones rather than replacing them.
     partial_objects: frozenset[str] = frozenset()

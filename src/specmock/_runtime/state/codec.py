@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from ..._encoding import encode, may_hold_long_integer
+from ..._encoding import encode, encode_noting_long_integers, may_hold_long_integer
 from .protocol import Item
 
 #: Leads a stored item that the json module must read (JSON text never holds a raw NUL).
@@ -43,9 +43,13 @@ def encoded_item(item: Any) -> bytes:
 
 def stored_item(item: Any) -> bytes:
     """What the in-memory store keeps of `item`: its JSON, led by a NUL byte in the rare case the
-    json module must read it (checked once here, so reads cost one byte comparison)."""
-    data = encoded_item(item)
-    return bytes((_EXACT,)) + data if may_hold_long_integer(data) else data
+    json module must read it (checked once here, so reads cost one byte comparison; bytes orjson
+    wrote need no check: it refuses integers beyond 64 bits)."""
+    try:
+        data, long_possible = encode_noting_long_integers(item)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise UnstorableValue(f"a value that cannot be stored as JSON: {exc}") from None
+    return bytes((_EXACT,)) + data if long_possible and may_hold_long_integer(data) else data
 
 
 def stored_json(stored: bytes) -> bytes:

@@ -23,7 +23,7 @@ import json
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from .codec import decoded_item, stored_item, stored_json, stored_size
@@ -53,9 +53,24 @@ class UniqueIndex:
     collection: str
     fields: tuple[str, ...]
     when: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    #: The hash, computed once: every create looks the index up (with its scope) twice, and a
+    #: frozen dataclass otherwise hashes a tuple of all its fields in Python each time.
+    _hash: int = field(init=False, repr=False, compare=False)
+    #: The one plain (undotted) field a rule without `when` indexes, else None.
+    _single: str | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.collection, self.fields, self.when)))
+        single = self.fields[0] if len(self.fields) == 1 and not self.when and "." not in self.fields[0] else None
+        object.__setattr__(self, "_single", single)
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def value(self, item: Item) -> tuple[Any, ...] | None:
         """The item's indexed value, or None when the rule does not apply to it."""
+        if self._single is not None:  # the common rule (`name` unique): no loop, no generator
+            return (_hashable(item.get(self._single)),)
         for name, allowed in self.when:
             if item.get(name) not in allowed:
                 return None
@@ -74,6 +89,8 @@ def get_field(item: Any, dotted: str) -> Any:
 
 
 def _hashable(value: Any) -> Any:
+    if value is None or value.__class__ is str:  # the common case, without two isinstance calls
+        return value
     return json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else value
 
 
@@ -219,7 +236,8 @@ class Store:
         bucket[key] = data
         if collection in self._indexes:
             self._reindex(collection, scope, key, old, item if item is not None else decoded_item(data))
-        self._derived.pop((collection, scope, key), None)
+        if old is not None:  # a new key has nothing derived: what is cached is of stored items only
+            self._derived.pop((collection, scope, key), None)
         self.version += 1
         if self._undo is not None:
             self._undo.append((self.version, collection, scope, key, old))
