@@ -200,14 +200,21 @@ def _stripper(tree: dict[str, Any]) -> Stripper:
         out = value
         if leaves and not leaves.isdisjoint(value):
             out = {k: v for k, v in value.items() if k not in leaves}
-        for name, fn in branches.items():
-            child = out.get(name)
-            if child is not None:
-                stripped = fn(child)
-                if stripped is not child:
-                    if out is value:
-                        out = dict(value)
-                    out[name] = stripped
-        return out
+        return with_children(value, out, branches)
 
     return strip
+
+
+def with_children(value: dict[str, Any], out: dict[str, Any], fns: dict[str, Callable[[Any], Any]]) -> dict[str, Any]:
+    """`out` (`value` itself, or already a copy of it) with each named child replaced by its
+    function's result; `value` is copied only on the first child that changes, so a value
+    nothing changes comes back as itself (the stripping and projecting closures rely on it)."""
+    for name, fn in fns.items():
+        child = out.get(name)
+        if child is not None:
+            changed = fn(child)
+            if changed is not child:
+                if out is value:
+                    out = dict(value)
+                out[name] = changed
+    return out

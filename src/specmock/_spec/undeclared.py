@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .schematools import with_children
+
 Projector = Callable[[Any], Any]
 
 _COMBINATORS = ("allOf", "oneOf", "anyOf")
@@ -88,15 +90,7 @@ def _object_projector(properties: dict[str, list[Any]], depth: int) -> Projector
         if not isinstance(value, dict):
             return value
         out = value if names.issuperset(value) else {k: v for k, v in value.items() if k in names}
-        for name, fn in children.items():
-            child = out.get(name)
-            if child is not None:
-                projected = fn(child)
-                if projected is not child:
-                    if out is value:
-                        out = dict(value)
-                    out[name] = projected
-        return out
+        return with_children(value, out, children)
 
     return project
 
