@@ -95,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=1, help="with --no-profile: time N rounds, report the fastest")
     parser.add_argument("--bare", action="store_true", help="time bare_app.py's app instead (with --no-profile)")
     args = parser.parse_args(argv)
+    if args.bare and args.get:
+        parser.error("--bare has no GET /connectors/{id} (bare_app.py answers /connectors only): use --list or POST")
     if args.bare:
         sys.path.insert(0, str(Path(__file__).parent))
         from bare_app import build_app
