@@ -11,15 +11,14 @@ waited for); an unknown method is the API's 405 with Allow, not a bare 400.
 from __future__ import annotations
 
 import argparse
-import socket
 import time
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from conftest import BEARER, Served, start_server, stop_server
+from raw_sockets import connect, trickle
 from redis_server import RedisServer, wait_ready
 from specmock._server.cli import parse_args
 from specmock._server.workers import server_options
@@ -54,41 +53,6 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         stop_server(served)
         if redis is not None:
             redis.stop()
-
-
-def connect(server: Served) -> socket.socket:
-    url = urlsplit(server.url)
-    return socket.create_connection((url.hostname, url.port), timeout=10)
-
-
-def read_all(sock: socket.socket) -> bytes:
-    chunks = []
-    try:
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    except ConnectionResetError:
-        pass
-    return b"".join(chunks)
-
-
-def trickle(sock: socket.socket, data: bytes, every: float) -> tuple[bytes, int]:
-    """Send `data` a byte every `every` seconds until the server answers; (answer, bytes sent)."""
-    sock.settimeout(every)
-    sent = 0
-    answer = b""
-    for byte in data:
-        try:
-            sock.send(bytes([byte]))
-            sent += 1
-            answer = sock.recv(65536)
-        except TimeoutError:
-            continue
-        except (BrokenPipeError, ConnectionResetError):
-            break
-        if answer:
-            break
-    sock.settimeout(10)
-    return answer + read_all(sock), sent
 
 
 def test_trickled_headers_get_408(server: Served) -> None:

@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import FrameType, ModuleType
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -25,6 +24,7 @@ from uvicorn.config import Config
 from uvicorn.server import ServerState
 
 from conftest import BEARER, Served, start_server, stop_server
+from raw_sockets import connect, read_all, trickle
 from specmock._server import httpprotocol, slow_clients
 from specmock._server.httpprotocol import HTTPTOOLS, http_protocol
 from specmock._server.slow_clients import BurstLogger, guarded_protocol
@@ -40,37 +40,10 @@ def strict() -> Iterator[Served]:
         stop_server(server)
 
 
-def connect(server: Served) -> socket.socket:
-    url = urlsplit(server.url)
-    return socket.create_connection((url.hostname, url.port), timeout=10)
-
-
-def read_all(sock: socket.socket) -> bytes:
-    chunks = []
-    while chunk := sock.recv(65536):
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def test_headers_trickled_a_byte_at_a_time_get_408_and_a_closed_connection(strict: Served) -> None:
     sock = connect(strict)
     request = b"GET /connectors HTTP/1.1\r\nHost: x\r\n" + b"X-Slow: " + b"a" * 200
-    sent = 0
-    sock.settimeout(0.1)
-    answer = b""
-    for byte in request:  # 0.05 s a byte: 10 s in all, far beyond the 0.5 s deadline
-        try:
-            sock.send(bytes([byte]))
-            sent += 1
-            answer = sock.recv(65536)
-        except TimeoutError:
-            continue
-        except (BrokenPipeError, ConnectionResetError):
-            break
-        if answer:
-            break
-    sock.settimeout(10)
-    answer += read_all(sock)
+    answer, sent = trickle(sock, request, every=0.1)  # 0.1 s a byte: far beyond the 0.5 s deadline
     assert answer.startswith(b"HTTP/1.1 408"), answer
     assert sent < len(request)  # the deadline did not move with each byte
     sock.close()
